@@ -1,0 +1,1 @@
+//! Reading transaction files (CSV, gzip CSV, Parquet, globs, hive folders) with column mapping and validation.

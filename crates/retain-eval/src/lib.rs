@@ -1,0 +1,1 @@
+//! Metrics for churn scores and value predictions.

@@ -1,0 +1,1 @@
+//! Per-client features and labels at a cutoff, as lazy polars plans.

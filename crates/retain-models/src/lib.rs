@@ -1,0 +1,1 @@
+//! Churn classifiers and value regressors behind one trait, saved as artifacts.

@@ -1,0 +1,1 @@
+//! Applying saved models to clients and writing ranked outreach lists.

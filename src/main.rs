@@ -1,0 +1,2 @@
+//! The retain command-line program.
+fn main() {}
