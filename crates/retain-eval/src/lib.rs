@@ -1,1 +1,25 @@
 //! Metrics for churn scores and value predictions.
+//!
+//! Every metric works on plain slices, one entry per client, and follows the definitions of the
+//! shared benchmark (BENCHMARK.md section 6) and the peer's Python reference
+//! (`peer_pipeline.py`: `churn_metrics`, `value_metrics`, `gini`, `order_desc`, `top_k`):
+//!
+//! * churn: [`churn_metrics`] (ROC AUC, PR AUC, top-decile lift, Brier, log loss);
+//! * value: [`value_metrics`] (Spearman, normalized Gini, MAE, RMSE, top-decile revenue share)
+//!   and [`purchase_metrics`];
+//! * ordering helpers: [`order_desc`] (score desc, client id asc), [`top_k`], [`average_ranks`].
+//!
+//! Nothing here prints or reads files; errors are [`EvalError`].
+
+pub mod churn;
+pub mod error;
+pub mod rank;
+pub mod value;
+
+pub use churn::{
+    ChurnMetrics, Label, average_precision, brier, churn_metrics, log_loss, roc_auc,
+    top_decile_lift,
+};
+pub use error::EvalError;
+pub use rank::{average_ranks, order_desc, spearman, top_k};
+pub use value::{PurchaseMetrics, ValueMetrics, gini, purchase_metrics, value_metrics};
