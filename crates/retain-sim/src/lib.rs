@@ -1,1 +1,22 @@
-//! A seeded simulator of a client base (BG/NBD purchases, Gamma-Gamma spend, habits, returns).
+//! A seeded simulator of a client base: BG/NBD or Pareto/NBD purchases, Gamma-Gamma spend,
+//! weekday/hour habits, products and returns.
+//!
+//! Two uses:
+//! - **parameter recovery**: [`simulate_bgnbd_summaries`] and [`simulate_pareto_nbd_summaries`]
+//!   draw customer-level summaries `(x, t_x, T, monetary)` from known truths
+//!   ([`BgNbdTruth`], [`ParetoNbdTruth`], [`GammaGammaTruth`]), time in weeks;
+//! - **sample data**: [`generate`] turns a [`SimConfig`] into a transaction log in the
+//!   Online Retail II layout ([`Transactions`], written by [`Transactions::write_csv`]).
+//!
+//! Everything takes a seed and uses `ChaCha8Rng`: one seed, one output, byte for byte.
+
+mod error;
+mod process;
+mod summary;
+#[cfg(test)]
+mod theory;
+mod truth;
+
+pub use error::SimError;
+pub use summary::{RfmSummary, simulate_bgnbd_summaries, simulate_pareto_nbd_summaries};
+pub use truth::{BgNbdTruth, GammaGammaTruth, ParetoNbdTruth};
