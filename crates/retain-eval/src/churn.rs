@@ -202,7 +202,7 @@ pub fn log_loss<L: Label>(y: &[L], p: &[f64]) -> Result<f64, EvalError> {
     Ok(log_loss_bool(&labels, p))
 }
 
-fn check_probabilities(p: &[f64]) -> Result<(), EvalError> {
+pub(crate) fn check_probabilities(p: &[f64]) -> Result<(), EvalError> {
     check_finite("probability", p)?;
     match p.iter().position(|v| !(0.0..=1.0).contains(v)) {
         Some(index) => Err(EvalError::ProbabilityOutOfRange {

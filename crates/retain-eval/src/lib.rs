@@ -7,6 +7,8 @@
 //! * churn: [`churn_metrics`] (ROC AUC, PR AUC, top-decile lift, Brier, log loss);
 //! * value: [`value_metrics`] (Spearman, normalized Gini, MAE, RMSE, top-decile revenue share)
 //!   and [`purchase_metrics`];
+//! * tables: [`gains_table`] (lift by decile of score), [`calibration_table`] (as sklearn's
+//!   `calibration_curve`);
 //! * ordering helpers: [`order_desc`] (score desc, client id asc), [`top_k`], [`average_ranks`].
 //!
 //! Nothing here prints or reads files; errors are [`EvalError`].
@@ -14,6 +16,7 @@
 pub mod churn;
 pub mod error;
 pub mod rank;
+pub mod tables;
 pub mod value;
 
 pub use churn::{
@@ -22,4 +25,5 @@ pub use churn::{
 };
 pub use error::EvalError;
 pub use rank::{average_ranks, order_desc, spearman, top_k};
+pub use tables::{CalibrationBins, CalibrationRow, GainsRow, calibration_table, gains_table};
 pub use value::{PurchaseMetrics, ValueMetrics, gini, purchase_metrics, value_metrics};

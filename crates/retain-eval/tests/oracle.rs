@@ -4,8 +4,8 @@
 //! `/tmp/peer-venv/bin/python tests/oracle/oracle.py`.
 
 use retain_eval::{
-    average_precision, brier, churn_metrics, gini, log_loss, purchase_metrics, roc_auc,
-    top_decile_lift, value_metrics,
+    CalibrationBins, average_precision, brier, calibration_table, churn_metrics, gini, log_loss,
+    purchase_metrics, roc_auc, top_decile_lift, value_metrics,
 };
 
 fn close(got: f64, want: f64) {
@@ -133,4 +133,237 @@ fn metrics_serialize_with_peer_keys() {
     let back: retain_eval::ValueMetrics =
         serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
     assert_eq!(back, v);
+}
+
+// Fixture C: 53 clients, numpy default_rng(11): y ~ Bernoulli(0.5),
+// p = round(clip(Beta(2, 3) + 0.2 y, 0, 1), 2) -- ties, and edges falling on data points.
+const C_Y: [u8; 53] = [
+    1, 1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1,
+    1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 1,
+];
+const C_P: [f64; 53] = [
+    0.89, 0.64, 0.52, 0.68, 0.53, 0.21, 0.29, 0.58, 0.64, 0.21, 0.34, 0.25, 0.22, 0.62, 0.41, 0.76,
+    0.72, 0.53, 0.42, 0.71, 0.44, 0.66, 0.32, 0.45, 0.27, 0.61, 0.47, 0.38, 0.69, 0.76, 0.65, 0.63,
+    0.57, 0.65, 0.56, 0.43, 0.2, 0.92, 0.52, 0.55, 0.59, 0.29, 0.55, 0.57, 0.51, 0.53, 0.52, 0.44,
+    0.34, 0.62, 0.6, 0.4, 0.24,
+];
+
+fn check(
+    y: &[u8],
+    p: &[f64],
+    n_bins: usize,
+    bins: CalibrationBins,
+    prob_true: &[f64],
+    prob_pred: &[f64],
+    counts: &[usize],
+) {
+    let rows = calibration_table(y, p, n_bins, bins).unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.count).collect::<Vec<_>>(),
+        counts,
+        "{bins:?} {n_bins}"
+    );
+    for (r, (&t, &m)) in rows.iter().zip(prob_true.iter().zip(prob_pred)) {
+        close(r.observed_rate, t);
+        close(r.mean_predicted, m);
+    }
+}
+
+#[test]
+fn calibration_tables_match_sklearn_calibration_curve() {
+    // sklearn.calibration.calibration_curve(A_Y, A_P, n_bins=10, strategy="quantile") -> prob_true,
+    // prob_pred; counts: np.bincount(np.searchsorted(edges[1:-1], p)) without the zeros.
+    check(
+        &A_Y,
+        &A_P,
+        10,
+        CalibrationBins::Quantile,
+        &[
+            0.5,
+            0.5,
+            0.5,
+            0.6666666666666666,
+            1.0,
+            0.5,
+            0.3333333333333333,
+            1.0,
+            0.6666666666666666,
+            1.0,
+        ],
+        &[
+            0.025,
+            0.15000000000000002,
+            0.3,
+            0.3833333333333333,
+            0.45,
+            0.525,
+            0.6,
+            0.75,
+            0.8000000000000002,
+            1.0,
+        ],
+        &[2, 2, 2, 3, 1, 2, 3, 1, 3, 1],
+    );
+    // sklearn.calibration.calibration_curve(A_Y, A_P, n_bins=4, strategy="quantile") -> prob_true,
+    // prob_pred; counts: np.bincount(np.searchsorted(edges[1:-1], p)) without the zeros.
+    check(
+        &A_Y,
+        &A_P,
+        4,
+        CalibrationBins::Quantile,
+        &[0.5, 0.75, 0.4, 0.8],
+        &[0.15833333333333335, 0.4, 0.57, 0.8300000000000001],
+        &[6, 4, 5, 5],
+    );
+    // sklearn.calibration.calibration_curve(A_Y, A_P, n_bins=10, strategy="uniform") -> prob_true,
+    // prob_pred; counts: np.bincount(np.searchsorted(edges[1:-1], p)) without the zeros.
+    check(
+        &A_Y,
+        &A_P,
+        10,
+        CalibrationBins::Uniform,
+        &[
+            0.6666666666666666,
+            0.0,
+            0.5,
+            0.6666666666666666,
+            0.5,
+            0.5,
+            0.75,
+            1.0,
+        ],
+        &[
+            0.05000000000000001,
+            0.2,
+            0.3,
+            0.3833333333333333,
+            0.475,
+            0.5874999999999999,
+            0.7875000000000001,
+            1.0,
+        ],
+        &[3, 1, 2, 3, 2, 4, 4, 1],
+    );
+    // sklearn.calibration.calibration_curve(A_Y, A_P, n_bins=4, strategy="uniform") -> prob_true,
+    // prob_pred; counts: np.bincount(np.searchsorted(edges[1:-1], p)) without the zeros.
+    check(
+        &A_Y,
+        &A_P,
+        4,
+        CalibrationBins::Uniform,
+        &[0.5, 0.5714285714285714, 0.6, 0.75],
+        &[
+            0.08750000000000001,
+            0.3857142857142857,
+            0.6200000000000001,
+            0.8500000000000001,
+        ],
+        &[4, 7, 5, 4],
+    );
+    // sklearn.calibration.calibration_curve(C_Y, C_P, n_bins=10, strategy="quantile") -> prob_true,
+    // prob_pred; counts: np.bincount(np.searchsorted(edges[1:-1], p)) without the zeros.
+    check(
+        &C_Y,
+        &C_P,
+        10,
+        CalibrationBins::Quantile,
+        &[
+            0.16666666666666666,
+            0.8333333333333334,
+            0.25,
+            0.8,
+            0.2857142857142857,
+            1.0,
+            0.75,
+            0.6,
+            0.6,
+            0.5,
+        ],
+        &[
+            0.22166666666666665,
+            0.30833333333333335,
+            0.40249999999999997,
+            0.446,
+            0.5228571428571429,
+            0.5599999999999999,
+            0.595,
+            0.63,
+            0.666,
+            0.7933333333333333,
+        ],
+        &[6, 6, 4, 5, 7, 5, 4, 5, 5, 6],
+    );
+    // sklearn.calibration.calibration_curve(C_Y, C_P, n_bins=4, strategy="quantile") -> prob_true,
+    // prob_pred; counts: np.bincount(np.searchsorted(edges[1:-1], p)) without the zeros.
+    check(
+        &C_Y,
+        &C_P,
+        4,
+        CalibrationBins::Quantile,
+        &[
+            0.42857142857142855,
+            0.5,
+            0.8333333333333334,
+            0.5384615384615384,
+        ],
+        &[
+            0.28285714285714286,
+            0.4800000000000001,
+            0.5875,
+            0.7207692307692308,
+        ],
+        &[14, 14, 12, 13],
+    );
+    // sklearn.calibration.calibration_curve(C_Y, C_P, n_bins=10, strategy="uniform") -> prob_true,
+    // prob_pred; counts: np.bincount(np.searchsorted(edges[1:-1], p)) without the zeros.
+    check(
+        &C_Y,
+        &C_P,
+        10,
+        CalibrationBins::Uniform,
+        &[
+            0.0,
+            0.5,
+            0.4,
+            0.7142857142857143,
+            0.6666666666666666,
+            0.5454545454545454,
+            0.25,
+            1.0,
+            1.0,
+        ],
+        &[
+            0.2,
+            0.2475,
+            0.35600000000000004,
+            0.43714285714285717,
+            0.5486666666666667,
+            0.6445454545454546,
+            0.7375,
+            0.89,
+            0.92,
+        ],
+        &[1, 8, 5, 7, 15, 11, 4, 1, 1],
+    );
+    // sklearn.calibration.calibration_curve(C_Y, C_P, n_bins=4, strategy="uniform") -> prob_true,
+    // prob_pred; counts: np.bincount(np.searchsorted(edges[1:-1], p)) without the zeros.
+    check(
+        &C_Y,
+        &C_P,
+        4,
+        CalibrationBins::Uniform,
+        &[
+            0.16666666666666666,
+            0.6666666666666666,
+            0.5714285714285714,
+            0.75,
+        ],
+        &[
+            0.22166666666666665,
+            0.37933333333333336,
+            0.5982142857142858,
+            0.8325,
+        ],
+        &[6, 15, 28, 4],
+    );
 }

@@ -43,3 +43,24 @@ exp = [0.21, 0.93, 0.4, 2.5, 2.5, 0.05, 3.7, 0.4, 0.12, 1.8]
 print("// P"); rs("P_ACT", act, 'f'); rs("P_EXP", exp, 'f')
 a=np.array(act,float); e=np.array(exp)
 print("spearman", repr(float(spearmanr(a, e).correlation)), "mae", repr(float(np.mean(np.abs(a-e)))), "rmse", repr(float(np.sqrt(np.mean((a-e)**2)))), "sum_pred", repr(float(e.sum())))
+
+# Calibration: sklearn.calibration.calibration_curve on fixture A and on fixture C (53 clients,
+# probabilities rounded to 2 decimals, many ties).
+from sklearn.calibration import calibration_curve
+ids = [15, 3, 8, 21, 4, 11, 9, 2, 17, 6, 30, 12, 5, 14, 1, 7, 19, 10, 13, 16]
+yA  = [1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1]
+pA  = [0.8, 0.8, 0.8, 0.75, 0.6, 0.6, 0.6, 0.5, 0.45, 0.4, 0.4, 0.35, 0.3, 0.3, 0.2, 0.1, 0.0, 0.05, 1.0, 0.55]
+rng = np.random.default_rng(11)
+yC = (rng.random(53) < 0.5).astype(int)
+pC = np.round(np.clip(rng.beta(2, 3, 53) + 0.2 * yC, 0, 1), 2)
+print("// C"); rs("C_Y", yC, 'u'); rs("C_P", pC, 'f')
+for name, y, p in [("A", yA, pA), ("C", yC, pC)]:
+    for strategy in ["quantile", "uniform"]:
+        for nb in [10, 4]:
+            t, pr = calibration_curve(y, p, n_bins=nb, strategy=strategy)
+            edges = np.percentile(p, np.linspace(0, 1, nb + 1) * 100) if strategy == "quantile" else np.linspace(0, 1, nb + 1)
+            counts = np.bincount(np.searchsorted(edges[1:-1], p), minlength=nb)
+            print(f"calibration_curve({name}_Y, {name}_P, n_bins={nb}, strategy={strategy!r})")
+            print("  prob_true", [repr(float(x)) for x in t])
+            print("  prob_pred", [repr(float(x)) for x in pr])
+            print("  counts", [int(c) for c in counts if c], "edges", [repr(float(e)) for e in edges])
