@@ -9,16 +9,19 @@
 //!   and [`purchase_metrics`];
 //! * tables: [`gains_table`] (lift by decile of score), [`calibration_table`] (as sklearn's
 //!   `calibration_curve`);
+//! * uncertainty: [`bootstrap`] (percentile intervals of any metric over resampled rows);
 //! * ordering helpers: [`order_desc`] (score desc, client id asc), [`top_k`], [`average_ranks`].
 //!
 //! Nothing here prints or reads files; errors are [`EvalError`].
 
+pub mod bootstrap;
 pub mod churn;
 pub mod error;
 pub mod rank;
 pub mod tables;
 pub mod value;
 
+pub use bootstrap::{BootstrapParams, DEFAULT_SEED, Interval, bootstrap, resample};
 pub use churn::{
     ChurnMetrics, Label, average_precision, brier, churn_metrics, log_loss, roc_auc,
     top_decile_lift,
