@@ -1,1 +1,30 @@
-//! Churn classifiers and value regressors behind one trait, saved as artifacts.
+//! Churn classifiers and value models behind one trait, saved as artifacts.
+//!
+//! Model crates never see polars: the pipeline hands over an `ndarray::Array2<f64>` whose
+//! rows are clients and whose columns are the features in [`retain_core::FeatureSchema`]
+//! order. Labels are `bool`, true = churned (no purchase in the horizon after the cutoff).
+//!
+//! - [`ChurnClassifier`]: `predict_proba` (`P(churned)`), per-feature `contributions`
+//!   (the "reasons"), `feature_importances`. Each kind is fitted through its `XParams`
+//!   (setters never fail, `check()` validates, `fit(x, y, weights)` returns the fitted type).
+//! - [`LogisticModel`]: standardised L2 logistic regression matching scikit-learn's
+//!   `StandardScaler` + `LogisticRegression(C = 1)`; see [`logistic`] for `C` vs linfa's
+//!   `alpha`.
+//! - [`RecencyBaseline`], [`RevenueRateBaseline`]: training-free baselines.
+//! - [`AnyClassifier`] + [`save_checked`] / [`load_checked`]: artifacts of any kind, refused
+//!   when their feature schema differs from the data at hand.
+
+mod artifact;
+mod baseline;
+mod classifier;
+mod error;
+mod input;
+pub mod logistic;
+mod scaler;
+
+pub use artifact::{SavedModel, load_checked, save_checked};
+pub use baseline::{RecencyBaseline, RevenueRateBaseline};
+pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
+pub use error::ModelError;
+pub use logistic::{LogisticModel, LogisticParams, LogisticValidParams};
+pub use scaler::StandardScaler;

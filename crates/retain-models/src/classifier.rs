@@ -1,0 +1,108 @@
+use ndarray::{Array1, Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::{LogisticModel, ModelError};
+
+/// A fitted churn classifier. The positive class is "churned": no purchase in the horizon
+/// after the cutoff. Every method checks that `x` has [`Self::n_features`] columns in the
+/// training `FeatureSchema` order and only finite values, and names the first bad cell.
+///
+/// Fitting lives on each kind's `XParams` (`fit(&self, x, y, weights) -> Result<X, _>`),
+/// so a fitted model keeps no reference to its training data.
+pub trait ChurnClassifier {
+    /// The kind written in model cards, e.g. `logistic_regression`.
+    fn kind(&self) -> &'static str;
+
+    /// Number of feature columns the model was fitted on.
+    fn n_features(&self) -> usize;
+
+    /// `P(churned)` per row of `x`.
+    fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError>;
+
+    /// Per-row, per-feature contributions to the churn score (same shape as `x`; larger =
+    /// pushes towards churn), the raw material of a client's "reasons". `Ok(None)` when the
+    /// kind has no such decomposition. Each kind documents its scale.
+    fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError>;
+
+    /// Global importance per feature, non-negative and summing to 1 (or all 0).
+    fn feature_importances(&self) -> Vec<f64>;
+}
+
+/// Anything that ranks clients by churn risk: every [`ChurnClassifier`] (its probability)
+/// and the training-free baselines (a score that is not a probability).
+pub trait ChurnScorer {
+    /// The kind written in model cards.
+    fn scorer_kind(&self) -> &'static str;
+
+    /// A churn score per row: higher means more likely to churn.
+    fn churn_score(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError>;
+
+    /// True when [`Self::churn_score`] is a calibrated-in-intent probability (so Brier and
+    /// log loss make sense).
+    fn is_probability(&self) -> bool;
+}
+
+impl<T: ChurnClassifier> ChurnScorer for T {
+    fn scorer_kind(&self) -> &'static str {
+        self.kind()
+    }
+
+    fn churn_score(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        self.predict_proba(x)
+    }
+
+    fn is_probability(&self) -> bool {
+        true
+    }
+}
+
+/// Every churn classifier kind, the one type saved and loaded as an artifact, so
+/// `retain score` can load whichever kind a card names. Serialised with a `kind` tag equal
+/// to the card's kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+#[non_exhaustive]
+pub enum AnyClassifier {
+    /// [`LogisticModel`].
+    #[serde(rename = "logistic_regression")]
+    Logistic(LogisticModel),
+}
+
+impl AnyClassifier {
+    /// Every kind this enum can hold.
+    pub const KINDS: &'static [&'static str] = &[LogisticModel::KIND];
+
+    fn inner(&self) -> &dyn ChurnClassifier {
+        match self {
+            Self::Logistic(m) => m,
+        }
+    }
+}
+
+impl From<LogisticModel> for AnyClassifier {
+    fn from(m: LogisticModel) -> Self {
+        Self::Logistic(m)
+    }
+}
+
+impl ChurnClassifier for AnyClassifier {
+    fn kind(&self) -> &'static str {
+        self.inner().kind()
+    }
+
+    fn n_features(&self) -> usize {
+        self.inner().n_features()
+    }
+
+    fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        self.inner().predict_proba(x)
+    }
+
+    fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError> {
+        self.inner().contributions(x)
+    }
+
+    fn feature_importances(&self) -> Vec<f64> {
+        self.inner().feature_importances()
+    }
+}
