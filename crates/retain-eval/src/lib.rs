@@ -9,6 +9,8 @@
 //!   and [`purchase_metrics`];
 //! * tables: [`gains_table`] (lift by decile of score), [`calibration_table`] (as sklearn's
 //!   `calibration_curve`);
+//! * profit: [`empc`] (expected maximum profit for churn, Verbraken et al. 2013) and
+//!   [`empc_individual`] (with each client's CLV);
 //! * uncertainty: [`bootstrap`] (percentile intervals of any metric over resampled rows);
 //! * ordering helpers: [`order_desc`] (score desc, client id asc), [`top_k`], [`average_ranks`].
 //!
@@ -16,6 +18,7 @@
 
 pub mod bootstrap;
 pub mod churn;
+pub mod empc;
 pub mod error;
 pub mod rank;
 pub mod tables;
@@ -26,6 +29,7 @@ pub use churn::{
     ChurnMetrics, Label, average_precision, brier, churn_metrics, log_loss, roc_auc,
     top_decile_lift,
 };
+pub use empc::{Empc, EmpcParams, IndividualProfit, empc, empc_individual};
 pub use error::EvalError;
 pub use rank::{average_ranks, order_desc, spearman, top_k};
 pub use tables::{CalibrationBins, CalibrationRow, GainsRow, calibration_table, gains_table};
