@@ -254,7 +254,7 @@ pub struct IndividualProfit {
 ///
 /// Definition used here (an extension of the paper, which assumes one CLV for all clients):
 ///
-/// 1. `eta` = [`Empc::fraction_targeted`] of [`empc`] with the scalar `params.clv` (e.g. the mean
+/// 1. `eta` = [`Empc::fraction_targeted`] of [`empc()`] with the scalar `params.clv` (e.g. the mean
 ///    CLV); `k = round(eta n)` (half away from zero).
 /// 2. The campaign targets the first `k` clients by score descending, ties by id ascending.
 /// 3. Its expected profit per client of the base is
@@ -266,7 +266,7 @@ pub struct IndividualProfit {
 /// `k`, which is at most the EMPC (the EMPC re-optimizes the threshold for every gamma).
 ///
 /// # Errors
-/// As [`empc`], plus [`EvalError::LengthMismatch`] / [`EvalError::NonFinite`] for `ids` and `clv`.
+/// As [`empc()`], plus [`EvalError::LengthMismatch`] / [`EvalError::NonFinite`] for `ids` and `clv`.
 pub fn empc_individual<L: Label>(
     y: &[L],
     score: &[f64],

@@ -9,9 +9,11 @@
 //!   and [`purchase_metrics`];
 //! * tables: [`gains_table`] (lift by decile of score), [`calibration_table`] (as sklearn's
 //!   `calibration_curve`);
-//! * profit: [`empc`] (expected maximum profit for churn, Verbraken et al. 2013) and
+//! * profit: [`empc()`] (expected maximum profit for churn, Verbraken et al. 2013) and
 //!   [`empc_individual`] (with each client's CLV);
-//! * uncertainty: [`bootstrap`] (percentile intervals of any metric over resampled rows);
+//! * uncertainty: [`bootstrap()`] (percentile intervals of any metric over resampled rows);
+//! * across cutoffs: [`summarize`] (mean and sample std, ddof = 1), [`summarize_churn`],
+//!   [`summarize_value`];
 //! * ordering helpers: [`order_desc`] (score desc, client id asc), [`top_k`], [`average_ranks`].
 //!
 //! Nothing here prints or reads files; errors are [`EvalError`].
@@ -21,6 +23,7 @@ pub mod churn;
 pub mod empc;
 pub mod error;
 pub mod rank;
+pub mod summary;
 pub mod tables;
 pub mod value;
 
@@ -32,5 +35,9 @@ pub use churn::{
 pub use empc::{Empc, EmpcParams, IndividualProfit, empc, empc_individual};
 pub use error::EvalError;
 pub use rank::{average_ranks, order_desc, spearman, top_k};
+pub use summary::{
+    ChurnMetricsSummary, MeanStd, ValueMetricsSummary, summarize, summarize_churn, summarize_ddof,
+    summarize_value,
+};
 pub use tables::{CalibrationBins, CalibrationRow, GainsRow, calibration_table, gains_table};
 pub use value::{PurchaseMetrics, ValueMetrics, gini, purchase_metrics, value_metrics};
