@@ -7,16 +7,24 @@
 //!   ([`BgNbdTruth`], [`ParetoNbdTruth`], [`GammaGammaTruth`]), time in weeks;
 //! - **sample data**: [`generate`] turns a [`SimConfig`] into a transaction log in the
 //!   Online Retail II layout ([`Transactions`], written by [`Transactions::write_csv`]).
+//!   The config (truth included) serialises to JSON, to be written beside the data.
 //!
 //! Everything takes a seed and uses `ChaCha8Rng`: one seed, one output, byte for byte.
 
+mod catalogue;
+mod config;
 mod error;
+mod generate;
 mod process;
 mod summary;
 #[cfg(test)]
 mod theory;
+mod transactions;
 mod truth;
 
+pub use config::{CountryWeight, SimConfig};
 pub use error::SimError;
+pub use generate::generate;
 pub use summary::{RfmSummary, simulate_bgnbd_summaries, simulate_pareto_nbd_summaries};
+pub use transactions::{CSV_HEADER, Transactions};
 pub use truth::{BgNbdTruth, GammaGammaTruth, ParetoNbdTruth};
