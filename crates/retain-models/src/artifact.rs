@@ -186,6 +186,24 @@ pub(crate) mod tests {
         let m = LogisticParams::new().fit(x.view(), &y, None).unwrap();
         round_trip(AnyClassifier::from(m), &schema);
         round_trip(RecencyBaseline::new(&schema).unwrap(), &schema);
+        let dt = crate::DecisionTreeParams::new()
+            .min_weight_leaf(1.0)
+            .min_weight_split(2.0)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        assert!(dt.n_nodes() > 1);
+        round_trip(AnyClassifier::from(dt), &schema);
+        let rf = crate::RandomForestParams::new()
+            .n_trees(7)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        round_trip(AnyClassifier::from(rf), &schema);
+        let gb = crate::GradientBoostingParams::new()
+            .n_trees(10)
+            .min_leaf_weight(0.0)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        round_trip(AnyClassifier::from(gb), &schema);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::{LogisticModel, ModelError};
+use crate::{
+    DecisionTreeModel, GradientBoostingModel, LogisticModel, ModelError, RandomForestModel,
+};
 
 /// A fitted churn classifier. The positive class is "churned": no purchase in the horizon
 /// after the cutoff. Every method checks that `x` has [`Self::n_features`] columns in the
@@ -59,22 +61,39 @@ impl<T: ChurnClassifier> ChurnScorer for T {
 /// Every churn classifier kind, the one type saved and loaded as an artifact, so
 /// `retain score` can load whichever kind a card names. Serialised with a `kind` tag equal
 /// to the card's kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind")]
 #[non_exhaustive]
 pub enum AnyClassifier {
     /// [`LogisticModel`].
     #[serde(rename = "logistic_regression")]
     Logistic(LogisticModel),
+    /// [`DecisionTreeModel`].
+    #[serde(rename = "decision_tree")]
+    DecisionTree(DecisionTreeModel),
+    /// [`RandomForestModel`].
+    #[serde(rename = "random_forest")]
+    RandomForest(RandomForestModel),
+    /// [`GradientBoostingModel`].
+    #[serde(rename = "gradient_boosting")]
+    GradientBoosting(GradientBoostingModel),
 }
 
 impl AnyClassifier {
     /// Every kind this enum can hold.
-    pub const KINDS: &'static [&'static str] = &[LogisticModel::KIND];
+    pub const KINDS: &'static [&'static str] = &[
+        LogisticModel::KIND,
+        DecisionTreeModel::KIND,
+        RandomForestModel::KIND,
+        GradientBoostingModel::KIND,
+    ];
 
     fn inner(&self) -> &dyn ChurnClassifier {
         match self {
             Self::Logistic(m) => m,
+            Self::DecisionTree(m) => m,
+            Self::RandomForest(m) => m,
+            Self::GradientBoosting(m) => m,
         }
     }
 }
@@ -82,6 +101,24 @@ impl AnyClassifier {
 impl From<LogisticModel> for AnyClassifier {
     fn from(m: LogisticModel) -> Self {
         Self::Logistic(m)
+    }
+}
+
+impl From<DecisionTreeModel> for AnyClassifier {
+    fn from(m: DecisionTreeModel) -> Self {
+        Self::DecisionTree(m)
+    }
+}
+
+impl From<RandomForestModel> for AnyClassifier {
+    fn from(m: RandomForestModel) -> Self {
+        Self::RandomForest(m)
+    }
+}
+
+impl From<GradientBoostingModel> for AnyClassifier {
+    fn from(m: GradientBoostingModel) -> Self {
+        Self::GradientBoosting(m)
     }
 }
 

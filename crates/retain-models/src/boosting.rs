@@ -1,0 +1,381 @@
+//! Gradient-boosted trees with [`forust_ml`] (histogram GBDT, log loss), configured after
+//! the peer's `LGBMClassifier(n_estimators=300, learning_rate=0.05)`: leaf-wise growth with
+//! at most 31 leaves.
+//!
+//! forust reads a column-major buffer (`Matrix::new(&data, rows, cols)`); retain builds it
+//! from the ndarray matrix's transpose. The booster is saved with forust's own serde form.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use forust_ml::gradientbooster::{ContributionsMethod, GrowPolicy, ImportanceMethod};
+use forust_ml::{GradientBooster, Matrix};
+use ndarray::{Array1, Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::input::{check_features, check_training};
+use crate::logistic::normalized;
+use crate::{ChurnClassifier, ModelError};
+
+/// Hyper-parameters of [`GradientBoostingModel`]; setters never fail, [`Self::check`]
+/// validates.
+///
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `n_trees` | 300 | boosting rounds | `>= 1` |
+/// | `learning_rate` | 0.05 | shrinkage per tree | `(0, 1]` |
+/// | `max_leaves` | 31 | leaves per tree, grown best-first (LightGBM `num_leaves`) | `>= 2` |
+/// | `max_depth` | 64 | depth limit | `>= 1` |
+/// | `min_leaf_weight` | 1.0 | least hessian sum in a leaf | `>= 0` |
+/// | `l2` | 1.0 | L2 penalty on leaf weights | `>= 0` |
+/// | `nbins` | 256 | histogram bins per feature | `2..=65535` |
+/// | `threads` | 1 | fitting threads (1 = sequential, reproducible and frugal) | `>= 1` |
+/// | `seed` | 42 | forust's sampling seed (no sampling by default) | any `u64` |
+///
+/// Sample weights are supported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GradientBoostingParams(GradientBoostingValidParams);
+
+/// Checked hyper-parameters of [`GradientBoostingModel`] (table on
+/// [`GradientBoostingParams`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GradientBoostingValidParams {
+    n_trees: usize,
+    learning_rate: f32,
+    max_leaves: usize,
+    max_depth: usize,
+    min_leaf_weight: f32,
+    l2: f32,
+    nbins: u16,
+    threads: usize,
+    seed: u64,
+}
+
+impl Default for GradientBoostingParams {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GradientBoostingParams {
+    /// The defaults of the table.
+    pub fn new() -> Self {
+        Self(GradientBoostingValidParams {
+            n_trees: 300,
+            learning_rate: 0.05,
+            max_leaves: 31,
+            max_depth: 64,
+            min_leaf_weight: 1.0,
+            l2: 1.0,
+            nbins: 256,
+            threads: 1,
+            seed: 42,
+        })
+    }
+
+    /// Sets the number of boosting rounds.
+    pub fn n_trees(mut self, n: usize) -> Self {
+        self.0.n_trees = n;
+        self
+    }
+
+    /// Sets the learning rate.
+    pub fn learning_rate(mut self, lr: f32) -> Self {
+        self.0.learning_rate = lr;
+        self
+    }
+
+    /// Sets the leaves per tree.
+    pub fn max_leaves(mut self, n: usize) -> Self {
+        self.0.max_leaves = n;
+        self
+    }
+
+    /// Sets the depth limit.
+    pub fn max_depth(mut self, d: usize) -> Self {
+        self.0.max_depth = d;
+        self
+    }
+
+    /// Sets the least hessian sum in a leaf.
+    pub fn min_leaf_weight(mut self, w: f32) -> Self {
+        self.0.min_leaf_weight = w;
+        self
+    }
+
+    /// Sets the L2 penalty on leaf weights.
+    pub fn l2(mut self, l2: f32) -> Self {
+        self.0.l2 = l2;
+        self
+    }
+
+    /// Sets the histogram bins per feature.
+    pub fn nbins(mut self, n: u16) -> Self {
+        self.0.nbins = n;
+        self
+    }
+
+    /// Sets the fitting threads.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.0.threads = n;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.0.seed = seed;
+        self
+    }
+
+    /// Validates the hyper-parameters.
+    pub fn check_ref(&self) -> Result<&GradientBoostingValidParams, ModelError> {
+        let p = &self.0;
+        let bad = |name, reason: String| Err(ModelError::InvalidParam { name, reason });
+        if p.n_trees == 0 {
+            return bad("n_trees", "must be at least 1".into());
+        }
+        if !(p.learning_rate > 0.0 && p.learning_rate <= 1.0) {
+            return bad(
+                "learning_rate",
+                format!("{} is not in (0, 1]", p.learning_rate),
+            );
+        }
+        if p.max_leaves < 2 {
+            return bad("max_leaves", "must be at least 2".into());
+        }
+        if p.max_depth == 0 {
+            return bad("max_depth", "must be at least 1".into());
+        }
+        if !(p.min_leaf_weight.is_finite() && p.min_leaf_weight >= 0.0) {
+            return bad(
+                "min_leaf_weight",
+                format!("{} is not >= 0", p.min_leaf_weight),
+            );
+        }
+        if !(p.l2.is_finite() && p.l2 >= 0.0) {
+            return bad("l2", format!("{} is not >= 0", p.l2));
+        }
+        if p.nbins < 2 {
+            return bad("nbins", "must be at least 2".into());
+        }
+        if p.threads == 0 {
+            return bad("threads", "must be at least 1".into());
+        }
+        Ok(p)
+    }
+
+    /// Validates the hyper-parameters, consuming them.
+    pub fn check(self) -> Result<GradientBoostingValidParams, ModelError> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+
+    /// Checks, then fits (see [`GradientBoostingValidParams::fit`]).
+    pub fn fit(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        weights: Option<&[f64]>,
+    ) -> Result<GradientBoostingModel, ModelError> {
+        self.check_ref()?.fit(x, y, weights)
+    }
+}
+
+/// The column-major copy forust reads.
+fn column_major(x: ArrayView2<f64>) -> Vec<f64> {
+    x.t().iter().copied().collect()
+}
+
+impl GradientBoostingValidParams {
+    /// The hyper-parameters by name, for a model card.
+    pub fn to_record(&self) -> BTreeMap<String, serde_json::Value> {
+        BTreeMap::from([
+            ("n_trees".into(), self.n_trees.into()),
+            ("learning_rate".into(), self.learning_rate.into()),
+            ("max_leaves".into(), self.max_leaves.into()),
+            ("max_depth".into(), self.max_depth.into()),
+            ("min_leaf_weight".into(), self.min_leaf_weight.into()),
+            ("l2".into(), self.l2.into()),
+            ("nbins".into(), self.nbins.into()),
+            ("threads".into(), self.threads.into()),
+            ("seed".into(), self.seed.into()),
+            ("objective".into(), "log_loss".into()),
+        ])
+    }
+
+    /// Boosts `n_trees` trees on raw features (`y[i]` true = churned), starting from the
+    /// (weighted) log-odds of churn.
+    pub fn fit(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        weights: Option<&[f64]>,
+    ) -> Result<GradientBoostingModel, ModelError> {
+        check_training(x, y, weights)?;
+        let fail = |e: forust_ml::errors::ForustError| ModelError::Fit {
+            kind: GradientBoostingModel::KIND,
+            message: e.to_string(),
+        };
+        let mut b = GradientBooster::default()
+            .set_iterations(self.n_trees)
+            .set_learning_rate(self.learning_rate)
+            .set_max_leaves(self.max_leaves)
+            .set_max_depth(self.max_depth)
+            .set_min_leaf_weight(self.min_leaf_weight)
+            .set_l2(self.l2)
+            .set_nbins(self.nbins)
+            .set_initialize_base_score(true)
+            .set_parallel(self.threads > 1)
+            .set_num_threads(Some(self.threads))
+            .set_seed(self.seed);
+        b.grow_policy = GrowPolicy::LossGuide;
+        let data = column_major(x);
+        let m = Matrix::new(&data, x.nrows(), x.ncols());
+        let target: Vec<f64> = y.iter().map(|&c| f64::from(u8::from(c))).collect();
+        let ones;
+        let w = match weights {
+            Some(w) => w,
+            None => {
+                ones = vec![1.0; y.len()];
+                &ones
+            }
+        };
+        b.fit(&m, &target, w, None).map_err(fail)?;
+        let imp = b.calculate_feature_importance(ImportanceMethod::TotalGain, false);
+        let importances = normalized(
+            (0..x.ncols())
+                .map(|j| imp.get(&j).map_or(0.0, |&v| f64::from(v)))
+                .collect(),
+        );
+        Ok(GradientBoostingModel {
+            booster: Arc::new(b),
+            n_features: x.ncols(),
+            importances,
+        })
+    }
+}
+
+/// A fitted gradient-boosted tree ensemble: `P(churned) = sigmoid(base + sum of trees)`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct GradientBoostingModel {
+    booster: Arc<GradientBooster>,
+    n_features: usize,
+    importances: Vec<f64>,
+}
+
+impl std::fmt::Debug for GradientBoostingModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GradientBoostingModel")
+            .field("trees", &self.booster.trees.len())
+            .field("base_score", &self.booster.base_score)
+            .field("n_features", &self.n_features)
+            .finish()
+    }
+}
+
+impl GradientBoostingModel {
+    /// The kind written in model cards.
+    pub const KIND: &'static str = "gradient_boosting";
+
+    /// Number of trees.
+    pub fn n_trees(&self) -> usize {
+        self.booster.trees.len()
+    }
+
+    /// Log-odds of churn per row.
+    pub fn decision_function(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        check_features(x, self.n_features)?;
+        let data = column_major(x);
+        let m = Matrix::new(&data, x.nrows(), x.ncols());
+        Ok(Array1::from(self.booster.predict(&m, false)))
+    }
+}
+
+impl ChurnClassifier for GradientBoostingModel {
+    fn kind(&self) -> &'static str {
+        Self::KIND
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        Ok(self
+            .decision_function(x)?
+            .mapv_into(|z| 1.0 / (1.0 + (-z).exp())))
+    }
+
+    /// Tree SHAP values on the log-odds scale (forust `ContributionsMethod::Shapley`): the
+    /// row sum plus the expected log-odds is the row's log-odds.
+    fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError> {
+        check_features(x, self.n_features)?;
+        let data = column_major(x);
+        let m = Matrix::new(&data, x.nrows(), x.ncols());
+        let c = self
+            .booster
+            .predict_contributions(&m, ContributionsMethod::Shapley, false);
+        // forust returns rows x (features + 1), row-major, the last column being the bias.
+        let full = Array2::from_shape_vec((x.nrows(), self.n_features + 1), c).map_err(|e| {
+            ModelError::Fit {
+                kind: Self::KIND,
+                message: e.to_string(),
+            }
+        })?;
+        Ok(Some(
+            full.slice(ndarray::s![.., ..self.n_features]).to_owned(),
+        ))
+    }
+
+    /// Total split gain per feature, normalised.
+    fn feature_importances(&self) -> Vec<f64> {
+        self.importances.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boosting_learns_a_column_and_its_shap_values_add_up() {
+        let n = 400;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| match j {
+            0 => ((i * 7919) % 101) as f64,
+            1 => ((i * 31) % 100) as f64, // the signal
+            _ => ((i * 104_729) % 97) as f64,
+        });
+        let y: Vec<bool> = (0..n).map(|i| x[[i, 1]] >= 40.0).collect();
+        let m = GradientBoostingParams::new()
+            .n_trees(40)
+            .learning_rate(0.3)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        assert_eq!(m.n_trees(), 40);
+        let p = m.predict_proba(x.view()).unwrap();
+        assert!(p.iter().zip(&y).all(|(p, y)| (*p > 0.5) == *y));
+        assert!(
+            m.feature_importances()[1] > 0.9,
+            "{:?}",
+            m.feature_importances()
+        );
+        let z = m.decision_function(x.view()).unwrap();
+        let c = m.contributions(x.view()).unwrap().unwrap();
+        let bias = z[0] - c.row(0).sum();
+        for i in 0..n {
+            assert!((bias + c.row(i).sum() - z[i]).abs() < 1e-6);
+        }
+        let w: Vec<f64> = vec![2.0; n];
+        let mw = GradientBoostingParams::new()
+            .n_trees(5)
+            .fit(x.view(), &y, Some(&w))
+            .unwrap();
+        assert_eq!(mw.n_trees(), 5);
+        assert!(
+            GradientBoostingParams::new()
+                .learning_rate(0.0)
+                .check()
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! A single CART tree grown by [`linfa_trees`] (Gini), flattened into retain's own node
+//! list with churn probabilities per node.
+//!
+//! linfa-trees predicts a leaf's majority label only, so after fitting retain routes the
+//! training rows through the tree once and stores the (weighted) churned share of every
+//! node: leaves give `P(churned)`, and the path from the root gives Saabas contributions
+//! (each split's change of that share, credited to the split's feature). linfa-trees sends a
+//! row left when `x[feature] < threshold` and prunes sibling leaves that share a majority
+//! label, so a tree can have fewer distinct probabilities than leaves before pruning.
+
+use std::collections::BTreeMap;
+
+use linfa::prelude::*;
+use linfa_trees::{DecisionTree, SplitQuality, TreeNode};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::input::{check_features, check_training};
+use crate::logistic::normalized;
+use crate::{ChurnClassifier, ModelError};
+
+/// Hyper-parameters of [`DecisionTreeModel`]; setters never fail, [`Self::check`] validates.
+///
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `max_depth` | `Some(6)` | depth limit (`None` = grow until pure) | `>= 1` |
+/// | `min_weight_split` | 40.0 | least (weighted) rows in a node to split it | `>= 0` |
+/// | `min_weight_leaf` | 20.0 | least (weighted) rows on each side of a split | `>= 0` |
+/// | `min_impurity_decrease` | 1e-5 | least Gini decrease for a split | `>= 0` |
+///
+/// The fit is deterministic (no randomness), so there is no seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionTreeParams(DecisionTreeValidParams);
+
+/// Checked hyper-parameters of [`DecisionTreeModel`] (table on [`DecisionTreeParams`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionTreeValidParams {
+    max_depth: Option<usize>,
+    min_weight_split: f32,
+    min_weight_leaf: f32,
+    min_impurity_decrease: f64,
+}
+
+impl Default for DecisionTreeParams {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DecisionTreeParams {
+    /// The defaults of the table.
+    pub fn new() -> Self {
+        Self(DecisionTreeValidParams {
+            max_depth: Some(6),
+            min_weight_split: 40.0,
+            min_weight_leaf: 20.0,
+            min_impurity_decrease: 1e-5,
+        })
+    }
+
+    /// Sets the depth limit.
+    pub fn max_depth(mut self, d: Option<usize>) -> Self {
+        self.0.max_depth = d;
+        self
+    }
+
+    /// Sets the least weight of a node to split.
+    pub fn min_weight_split(mut self, w: f32) -> Self {
+        self.0.min_weight_split = w;
+        self
+    }
+
+    /// Sets the least weight of each child.
+    pub fn min_weight_leaf(mut self, w: f32) -> Self {
+        self.0.min_weight_leaf = w;
+        self
+    }
+
+    /// Sets the least impurity decrease of a split.
+    pub fn min_impurity_decrease(mut self, d: f64) -> Self {
+        self.0.min_impurity_decrease = d;
+        self
+    }
+
+    /// Validates the hyper-parameters.
+    pub fn check_ref(&self) -> Result<&DecisionTreeValidParams, ModelError> {
+        let p = &self.0;
+        let bad = |name, reason: String| Err(ModelError::InvalidParam { name, reason });
+        if p.max_depth == Some(0) {
+            return bad("max_depth", "must be at least 1 (or None)".into());
+        }
+        if !(p.min_weight_split.is_finite() && p.min_weight_split >= 0.0) {
+            return bad(
+                "min_weight_split",
+                format!("{} is not >= 0", p.min_weight_split),
+            );
+        }
+        if !(p.min_weight_leaf.is_finite() && p.min_weight_leaf >= 0.0) {
+            return bad(
+                "min_weight_leaf",
+                format!("{} is not >= 0", p.min_weight_leaf),
+            );
+        }
+        if !(p.min_impurity_decrease.is_finite() && p.min_impurity_decrease >= 0.0) {
+            return bad(
+                "min_impurity_decrease",
+                format!("{} is not >= 0", p.min_impurity_decrease),
+            );
+        }
+        Ok(p)
+    }
+
+    /// Validates the hyper-parameters, consuming them.
+    pub fn check(self) -> Result<DecisionTreeValidParams, ModelError> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+
+    /// Checks, then fits (see [`DecisionTreeValidParams::fit`]).
+    pub fn fit(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        weights: Option<&[f64]>,
+    ) -> Result<DecisionTreeModel, ModelError> {
+        self.check_ref()?.fit(x, y, weights)
+    }
+}
+
+impl DecisionTreeValidParams {
+    /// The hyper-parameters by name, for a model card.
+    pub fn to_record(&self) -> BTreeMap<String, serde_json::Value> {
+        BTreeMap::from([
+            ("max_depth".into(), self.max_depth.into()),
+            ("min_weight_split".into(), self.min_weight_split.into()),
+            ("min_weight_leaf".into(), self.min_weight_leaf.into()),
+            (
+                "min_impurity_decrease".into(),
+                self.min_impurity_decrease.into(),
+            ),
+            ("criterion".into(), "gini".into()),
+        ])
+    }
+
+    /// Grows a Gini tree on raw features (`y[i]` true = churned; optional per-row weights,
+    /// handed to linfa as `f32`), then stores each node's weighted churned share.
+    pub fn fit(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        weights: Option<&[f64]>,
+    ) -> Result<DecisionTreeModel, ModelError> {
+        check_training(x, y, weights)?;
+        let mut data = Dataset::new(x.to_owned(), Array1::from(y.to_vec()));
+        if let Some(w) = weights {
+            data = data.with_weights(w.iter().map(|&v| v as f32).collect());
+        }
+        let tree = DecisionTree::params()
+            .split_quality(SplitQuality::Gini)
+            .max_depth(self.max_depth)
+            .min_weight_split(self.min_weight_split)
+            .min_weight_leaf(self.min_weight_leaf)
+            .min_impurity_decrease(self.min_impurity_decrease)
+            .fit(&data)
+            .map_err(|e| ModelError::Fit {
+                kind: DecisionTreeModel::KIND,
+                message: e.to_string(),
+            })?;
+        let mut flat = FlatTree::default();
+        flat.push(tree.root_node());
+        flat.fill_values(x, y, weights);
+        let importances = flat.gini_importances(x.ncols());
+        Ok(DecisionTreeModel {
+            tree: flat,
+            n_features: x.ncols(),
+            importances,
+        })
+    }
+}
+
+/// A node of a [`FlatTree`]: a split (`left`/`right` set) or a leaf.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct FlatNode {
+    /// Split feature (unused in leaves).
+    feature: usize,
+    /// Rows with `x[feature] < threshold` go left.
+    threshold: f64,
+    /// Children, `None` in leaves.
+    children: Option<(usize, usize)>,
+    /// Weighted churned share of the training rows reaching the node.
+    value: f64,
+    /// Weighted rows reaching the node, and weighted churned rows.
+    weight: f64,
+    churned: f64,
+}
+
+/// A binary tree as a node list (root first).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct FlatTree {
+    nodes: Vec<FlatNode>,
+}
+
+impl FlatTree {
+    fn push(&mut self, node: &TreeNode<f64, bool>) -> usize {
+        let id = self.nodes.len();
+        let (feature, threshold, _) = node.split();
+        self.nodes.push(FlatNode {
+            feature,
+            threshold,
+            children: None,
+            value: 0.0,
+            weight: 0.0,
+            churned: 0.0,
+        });
+        if !node.is_leaf()
+            && let [Some(left), Some(right)] = node.children()[..]
+        {
+            let l = self.push(left);
+            let r = self.push(right);
+            self.nodes[id].children = Some((l, r));
+        }
+        id
+    }
+
+    fn path(&self, row: ArrayView1<f64>, mut visit: impl FnMut(usize)) {
+        let mut id = 0;
+        visit(id);
+        while let Some((l, r)) = self.nodes[id].children {
+            let n = &self.nodes[id];
+            id = if row[n.feature] < n.threshold { l } else { r };
+            visit(id);
+        }
+    }
+
+    fn fill_values(&mut self, x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>) {
+        for (i, row) in x.axis_iter(Axis(0)).enumerate() {
+            let w = weights.map_or(1.0, |w| w[i]);
+            let mut ids = Vec::new();
+            self.path(row, |id| ids.push(id));
+            for id in ids {
+                self.nodes[id].weight += w;
+                if y[i] {
+                    self.nodes[id].churned += w;
+                }
+            }
+        }
+        // Parents come before children, so a weightless node can inherit its parent's value.
+        let mut parent_value = vec![0.5; self.nodes.len()];
+        for id in 0..self.nodes.len() {
+            let n = &mut self.nodes[id];
+            n.value = if n.weight > 0.0 {
+                n.churned / n.weight
+            } else {
+                parent_value[id]
+            };
+            if let Some((l, r)) = n.children {
+                parent_value[l] = n.value;
+                parent_value[r] = n.value;
+            }
+        }
+    }
+
+    fn gini_importances(&self, n_features: usize) -> Vec<f64> {
+        let impurity = |n: &FlatNode| n.weight * 2.0 * n.value * (1.0 - n.value);
+        let mut imp = vec![0.0; n_features];
+        for n in &self.nodes {
+            if let Some((l, r)) = n.children {
+                let gain = impurity(n) - impurity(&self.nodes[l]) - impurity(&self.nodes[r]);
+                imp[n.feature] += gain.max(0.0);
+            }
+        }
+        normalized(imp)
+    }
+}
+
+/// A fitted decision tree: `P(churned)` is the churned share of the training rows in the
+/// row's leaf. Keeps per-node counts, not the training rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionTreeModel {
+    tree: FlatTree,
+    n_features: usize,
+    importances: Vec<f64>,
+}
+
+impl DecisionTreeModel {
+    /// The kind written in model cards.
+    pub const KIND: &'static str = "decision_tree";
+
+    /// Number of nodes (splits and leaves).
+    pub fn n_nodes(&self) -> usize {
+        self.tree.nodes.len()
+    }
+}
+
+impl ChurnClassifier for DecisionTreeModel {
+    fn kind(&self) -> &'static str {
+        Self::KIND
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        check_features(x, self.n_features)?;
+        Ok(x.axis_iter(Axis(0))
+            .map(|row| {
+                let mut last = 0;
+                self.tree.path(row, |id| last = id);
+                self.tree.nodes[last].value
+            })
+            .collect())
+    }
+
+    /// Saabas contributions on the probability scale: along the row's path, each split's
+    /// change in churned share is credited to its feature, so the root's share plus the row
+    /// sum is the row's `P(churned)`.
+    fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError> {
+        check_features(x, self.n_features)?;
+        let mut out = Array2::zeros((x.nrows(), self.n_features));
+        for (i, row) in x.axis_iter(Axis(0)).enumerate() {
+            let mut prev: Option<usize> = None;
+            self.tree.path(row, |id| {
+                if let Some(p) = prev {
+                    let parent = &self.tree.nodes[p];
+                    out[[i, parent.feature]] += self.tree.nodes[id].value - parent.value;
+                }
+                prev = Some(id);
+            });
+        }
+        Ok(Some(out))
+    }
+
+    /// Weighted Gini decrease per feature (recomputed on the flattened tree), normalised.
+    fn feature_importances(&self) -> Vec<f64> {
+        self.importances.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, array};
+
+    #[test]
+    fn learns_a_threshold_and_decomposes_probabilities() {
+        // churn iff column 1 >= 50; column 0 is noise.
+        let n = 200;
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| {
+            if j == 0 {
+                ((i * 37) % 11) as f64
+            } else {
+                (i % 100) as f64
+            }
+        });
+        let y: Vec<bool> = (0..n).map(|i| i % 100 >= 50).collect();
+        let m = DecisionTreeParams::new().fit(x.view(), &y, None).unwrap();
+        let p = m.predict_proba(x.view()).unwrap();
+        for (pi, yi) in p.iter().zip(&y) {
+            assert_eq!(*pi, if *yi { 1.0 } else { 0.0 });
+        }
+        let imp = m.feature_importances();
+        assert!(imp[1] > 0.99, "{imp:?}");
+        let c = m.contributions(x.view()).unwrap().unwrap();
+        let root = m.tree.nodes[0].value;
+        for i in 0..n {
+            assert!((root + c.row(i).sum() - p[i]).abs() < 1e-12);
+        }
+        // Weights shift the leaf shares.
+        let w: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 3.0 } else { 1.0 }).collect();
+        let mw = DecisionTreeParams::new()
+            .fit(x.view(), &y, Some(&w))
+            .unwrap();
+        assert!((mw.tree.nodes[0].value - 0.5).abs() < 1e-12);
+        let bad = array![[1.0]];
+        assert!(m.predict_proba(bad.view()).is_err());
+        assert!(
+            DecisionTreeParams::new()
+                .max_depth(Some(0))
+                .check()
+                .is_err()
+        );
+    }
+}
