@@ -1,6 +1,8 @@
 //! Generates a client base and prints its size, timing and churn figures.
 //!
-//! `cargo run -p retain-sim --release --example simulate -- [N_CLIENTS] [SEED] [OUT.csv]`
+//! `cargo run -p retain-sim --release --example simulate -- [N_CLIENTS] [SEED] [OUT.csv | - | stream:OUT.csv]`
+//!
+//! `-` only times `generate`; `stream:PATH` times `generate_csv` to PATH instead.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -14,6 +16,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = args.next();
     let config = SimConfig::with_clients(n, seed);
 
+    if let Some(path) = out.as_deref().and_then(|o| o.strip_prefix("stream:")) {
+        let started = Instant::now();
+        let rows = retain_sim::generate_csv(&config, std::fs::File::create(path)?)?;
+        println!(
+            "streamed {rows} rows to {path} in {:.2?}",
+            started.elapsed()
+        );
+        return Ok(());
+    }
     let started = Instant::now();
     let tx = generate(&config)?;
     let took = started.elapsed();

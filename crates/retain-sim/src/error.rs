@@ -1,5 +1,6 @@
-/// Errors of the simulator: a parameter outside its range, named by its field path.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Errors of the simulator: a parameter outside its range (named by its field path), or a
+/// failed write.
+#[derive(Debug, thiserror::Error)]
 pub enum SimError {
     /// A parameter is outside its documented range.
     #[error("invalid parameter `{field}` = {value}: {reason}")]
@@ -11,6 +12,9 @@ pub enum SimError {
         /// What the value must satisfy.
         reason: &'static str,
     },
+    /// Writing the generated transactions failed.
+    #[error("writing the transactions: {0}")]
+    Io(#[source] std::io::Error),
 }
 
 impl SimError {

@@ -2,6 +2,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::io::{self, Write};
 
 use chrono::{Datelike, NaiveDateTime, TimeDelta};
 use rand::distr::weighted::WeightedIndex;
@@ -13,7 +14,7 @@ use crate::catalogue::Catalogue;
 use crate::config::SimConfig;
 use crate::error::SimError;
 use crate::process::{BgNbdSampler, SpendSampler};
-use crate::transactions::Transactions;
+use crate::transactions::{CSV_HEADER, FLUSH_AT, Transactions, push_row};
 
 /// First and last hour of the business day (inclusive).
 const FIRST_HOUR: u32 = 7;
@@ -38,13 +39,6 @@ struct Purchase {
     ts: i64,
     client: Client,
     id: u32,
-}
-
-/// One invoice line: a product and a quantity (negative on returns).
-#[derive(Debug, Clone, Copy)]
-struct Line {
-    product: u32,
-    qty: i64,
 }
 
 /// A return waiting for its time; ordered by `(ts, seq)`, `seq` being the order of creation.
@@ -83,7 +77,7 @@ fn split_invoice<R: Rng>(
     catalogue: &Catalogue,
     spend: f64,
     k: usize,
-    out: &mut Vec<Line>,
+    out: &mut Vec<(u32, i64)>,
 ) {
     let mut shares = [0.0_f64; MAX_LINES as usize];
     let shares = &mut shares[..k];
@@ -102,10 +96,7 @@ fn split_invoice<R: Rng>(
         };
         let qty = ((target / price).round() as i64).max(1);
         spent += qty as f64 * price;
-        out.push(Line {
-            product: product as u32,
-            qty,
-        });
+        out.push((product as u32, qty));
     }
 }
 
@@ -135,11 +126,140 @@ fn clock<R: Rng>(rng: &mut R, preferred_hour: u8, spread: f64) -> i64 {
 /// The same config gives the same log, byte for byte. Memory is about 250 bytes per row (the
 /// columns hold owned strings); the defaults give about 12 rows per client.
 ///
+/// To write a large log straight to a file without holding it in memory, use
+/// [`generate_csv`]: it writes the same bytes as `generate(config)?.write_csv(w)`.
+///
 /// # Errors
 /// [`SimError::InvalidParameter`] naming the first field of `config` outside its range
 /// (see [`SimConfig::check`]).
 pub fn generate(config: &SimConfig) -> Result<Transactions, SimError> {
     config.check()?;
+    let mut out = Transactions::default();
+    simulate(config, &mut out).map_err(SimError::Io)?;
+    Ok(out)
+}
+
+/// Generates the same log as [`generate`] and writes it as CSV to `w`, row by row, without
+/// holding the rows in memory; the bytes are those of [`Transactions::write_csv`]. Returns the
+/// number of rows written (the header excluded). The writer is buffered here.
+///
+/// # Errors
+/// [`SimError::InvalidParameter`] as for [`generate`] (nothing is written then), or
+/// [`SimError::Io`] if writing fails.
+pub fn generate_csv(config: &SimConfig, w: impl Write) -> Result<u64, SimError> {
+    config.check()?;
+    let mut sink = CsvSink {
+        w,
+        buf: Vec::with_capacity(FLUSH_AT + 4096),
+        rows: 0,
+    };
+    sink.buf.extend_from_slice(CSV_HEADER.as_bytes());
+    sink.buf.push(b'\n');
+    simulate(config, &mut sink)
+        .and_then(|()| sink.w.write_all(&sink.buf))
+        .and_then(|()| sink.w.flush())
+        .map_err(SimError::Io)?;
+    Ok(sink.rows)
+}
+
+/// Receives the rows of the log in order.
+trait Sink {
+    /// Reserves room for about `n` more rows.
+    fn reserve(&mut self, n: usize);
+    /// Takes one row.
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &mut self,
+        invoice: &str,
+        stock_code: &str,
+        description: &str,
+        quantity: i64,
+        date: NaiveDateTime,
+        price: f64,
+        customer: i64,
+        country: &str,
+    ) -> io::Result<()>;
+}
+
+impl Sink for Transactions {
+    fn reserve(&mut self, n: usize) {
+        self.invoice.reserve(n);
+        self.stock_code.reserve(n);
+        self.description.reserve(n);
+        self.quantity.reserve(n);
+        self.invoice_date.reserve(n);
+        self.price.reserve(n);
+        self.customer_id.reserve(n);
+        self.country.reserve(n);
+    }
+
+    fn row(
+        &mut self,
+        invoice: &str,
+        stock_code: &str,
+        description: &str,
+        quantity: i64,
+        date: NaiveDateTime,
+        price: f64,
+        customer: i64,
+        country: &str,
+    ) -> io::Result<()> {
+        self.invoice.push(invoice.to_owned());
+        self.stock_code.push(stock_code.to_owned());
+        self.description.push(description.to_owned());
+        self.quantity.push(quantity);
+        self.invoice_date.push(date);
+        self.price.push(price);
+        self.customer_id.push(customer);
+        self.country.push(country.to_owned());
+        Ok(())
+    }
+}
+
+/// Writes rows as CSV, in chunks of about [`FLUSH_AT`] bytes.
+struct CsvSink<W: Write> {
+    w: W,
+    buf: Vec<u8>,
+    rows: u64,
+}
+
+impl<W: Write> Sink for CsvSink<W> {
+    fn reserve(&mut self, _n: usize) {}
+
+    fn row(
+        &mut self,
+        invoice: &str,
+        stock_code: &str,
+        description: &str,
+        quantity: i64,
+        date: NaiveDateTime,
+        price: f64,
+        customer: i64,
+        country: &str,
+    ) -> io::Result<()> {
+        self.rows += 1;
+        let buf = &mut self.buf;
+        push_row(
+            buf,
+            invoice,
+            stock_code,
+            description,
+            quantity,
+            date,
+            price,
+            customer,
+            country,
+        );
+        if buf.len() >= FLUSH_AT {
+            self.w.write_all(buf)?;
+            buf.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Runs the simulation for a checked `config`, handing the rows to `sink` in order.
+fn simulate(config: &SimConfig, sink: &mut impl Sink) -> io::Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut catalogue_rng = rng.clone();
     catalogue_rng.set_stream(CATALOGUE_STREAM);
@@ -219,17 +339,15 @@ pub fn generate(config: &SimConfig) -> Result<Transactions, SimError> {
 
     // Phase 2, in time order: each purchase's invoice (and maybe a later return), numbered as
     // they come; returns wait in a heap and come out before the first purchase after them.
-    let mut out = Transactions::with_capacity(
-        purchases.len() * (config.mean_lines_per_invoice.ceil() as usize + 1),
-    );
+    sink.reserve(purchases.len() * (config.mean_lines_per_invoice.ceil() as usize + 1));
     let mut rows = RowWriter {
         config,
         catalogue: &catalogue,
-        out: &mut out,
+        sink,
         next_invoice: config.first_invoice,
     };
     let mut pending: BinaryHeap<Reverse<PendingReturn>> = BinaryHeap::new();
-    let mut lines: Vec<Line> = Vec::with_capacity(MAX_LINES as usize);
+    let mut lines: Vec<(u32, i64)> = Vec::with_capacity(MAX_LINES as usize);
     let mut n_returns = 0_u64;
     for purchase in &purchases {
         while pending.peek().is_some_and(|r| r.0.ts < purchase.ts) {
@@ -239,8 +357,8 @@ pub fn generate(config: &SimConfig) -> Result<Transactions, SimError> {
                 r.client,
                 client_country[r.client as usize],
                 true,
-                r.lines.iter().copied(),
-            );
+                &r.lines,
+            )?;
         }
         let client = purchase.client;
         let spend = spends.draw_spend(&mut rng, client.nu);
@@ -255,27 +373,21 @@ pub fn generate(config: &SimConfig) -> Result<Transactions, SimError> {
         k = k.min(MAX_LINES).min(spend.max(1.0) as u64);
         lines.clear();
         split_invoice(&mut rng, &catalogue, spend, k as usize, &mut lines);
-        rows.write(
-            purchase.ts,
-            purchase.id,
-            client.country,
-            false,
-            lines.iter().map(|l| (l.product, l.qty)),
-        );
+        rows.write(purchase.ts, purchase.id, client.country, false, &lines)?;
 
         if rng.random_bool(config.return_probability) {
             let delay = rng.random_range(1..=i64::from(config.max_return_delay_days));
             let ts = (purchase.ts.div_euclid(86_400) + delay) * 86_400
                 + clock(&mut rng, client.hour, config.hour_spread);
             let mut returned: Vec<(u32, i64)> = Vec::new();
-            for line in &lines {
+            for &(product, qty) in &lines {
                 if rng.random_bool(0.5) {
-                    returned.push((line.product, -rng.random_range(1..=line.qty)));
+                    returned.push((product, -rng.random_range(1..=qty)));
                 }
             }
             if returned.is_empty() {
-                let line = lines[rng.random_range(0..lines.len())];
-                returned.push((line.product, -rng.random_range(1..=line.qty)));
+                let (product, qty) = lines[rng.random_range(0..lines.len())];
+                returned.push((product, -rng.random_range(1..=qty)));
             }
             if ts < span * 86_400 {
                 n_returns += 1;
@@ -294,29 +406,29 @@ pub fn generate(config: &SimConfig) -> Result<Transactions, SimError> {
             r.client,
             client_country[r.client as usize],
             true,
-            r.lines.iter().copied(),
-        );
+            &r.lines,
+        )?;
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Appends invoices to the columns, numbering them in the order written.
-struct RowWriter<'a> {
+/// Hands invoices to a sink row by row, numbering them in the order written.
+struct RowWriter<'a, S: Sink> {
     config: &'a SimConfig,
     catalogue: &'a Catalogue,
-    out: &'a mut Transactions,
+    sink: &'a mut S,
     next_invoice: u64,
 }
 
-impl RowWriter<'_> {
+impl<S: Sink> RowWriter<'_, S> {
     fn write(
         &mut self,
         ts: i64,
         client: u32,
         country: u16,
         is_return: bool,
-        lines: impl Iterator<Item = (u32, i64)>,
-    ) {
+        lines: &[(u32, i64)],
+    ) -> io::Result<()> {
         let number = self.next_invoice;
         self.next_invoice += 1;
         let invoice = if is_return {
@@ -332,17 +444,20 @@ impl RowWriter<'_> {
         let date: NaiveDateTime = midnight + TimeDelta::seconds(ts);
         let customer = self.config.first_customer_id + i64::from(client);
         let country = &self.config.countries[usize::from(country)].name;
-        let (c, out) = (self.catalogue, &mut *self.out);
-        for (product, qty) in lines {
-            let product = product as usize;
-            out.invoice.push(invoice.clone());
-            out.stock_code.push(c.stock_code[product].clone());
-            out.description.push(c.description[product].clone());
-            out.quantity.push(qty);
-            out.invoice_date.push(date);
-            out.price.push(c.price[product]);
-            out.customer_id.push(customer);
-            out.country.push(country.clone());
+        let c = self.catalogue;
+        for &(product, qty) in lines {
+            let p = product as usize;
+            self.sink.row(
+                &invoice,
+                &c.stock_code[p],
+                &c.description[p],
+                qty,
+                date,
+                c.price[p],
+                customer,
+                country,
+            )?;
         }
+        Ok(())
     }
 }

@@ -24,7 +24,7 @@ mod truth;
 
 pub use config::{CountryWeight, SimConfig};
 pub use error::SimError;
-pub use generate::generate;
+pub use generate::{generate, generate_csv};
 pub use summary::{RfmSummary, simulate_bgnbd_summaries, simulate_pareto_nbd_summaries};
 pub use transactions::{CSV_HEADER, Transactions};
 pub use truth::{BgNbdTruth, GammaGammaTruth, ParetoNbdTruth};

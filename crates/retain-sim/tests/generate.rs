@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Datelike, NaiveDate, Timelike};
 use retain_sim::{
     BgNbdTruth, CSV_HEADER, CountryWeight, SimConfig, SimError, Transactions, generate,
+    generate_csv,
 };
 
 fn csv(tx: &Transactions) -> Vec<u8> {
@@ -36,6 +37,43 @@ fn same_seed_same_bytes_other_seed_differs() {
     assert_eq!(a, b);
     let c = csv(&generate(&SimConfig { seed: 43, ..config }).unwrap());
     assert_ne!(a, c);
+}
+
+#[test]
+fn streaming_csv_equals_write_csv() {
+    let config = SimConfig::with_clients(300, 5);
+    let tx = generate(&config).unwrap();
+    let mut streamed = Vec::new();
+    let rows = generate_csv(&config, &mut streamed).unwrap();
+    assert_eq!(rows as usize, tx.len());
+    assert_eq!(streamed, csv(&tx));
+
+    /// A writer that fails after 1,000 bytes.
+    struct Full(usize);
+    impl std::io::Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 + buf.len() > 1000 {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let err = generate_csv(&config, Full(0)).unwrap_err();
+    assert!(matches!(err, SimError::Io(_)), "{err}");
+    assert!(err.to_string().contains("disk full") || std::error::Error::source(&err).is_some());
+    assert!(tx.write_csv(Full(0)).is_err());
+    let bad = SimConfig {
+        n_clients: 0,
+        ..config
+    };
+    assert!(matches!(
+        generate_csv(&bad, Vec::new()),
+        Err(SimError::InvalidParameter { .. })
+    ));
 }
 
 #[test]
@@ -284,6 +322,7 @@ fn check_names_the_bad_field() {
     let field = |c: SimConfig| match c.check() {
         Err(SimError::InvalidParameter { field, .. }) => field,
         Ok(()) => "ok".to_string(),
+        Err(e) => panic!("{e}"),
     };
     let d = SimConfig::default();
     assert_eq!(field(d.clone()), "ok");
