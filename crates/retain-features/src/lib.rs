@@ -1,1 +1,40 @@
 //! Per-client features and labels at a cutoff, as lazy polars plans.
+//!
+//! Implements sections 1-4 of the benchmark protocol (../shared/BENCHMARK.md): purchase days
+//! aggregated per (client, day), the calibration/holdout split, the population (clients with at
+//! least one purchase day by the cutoff), the labels `churned`, `holdout_purchases`,
+//! `holdout_value`, and the 29 candidate features. Every builder takes a [`LazyFrame`] of the
+//! canonical line table and returns a new plan; nothing runs until it is collected, and no
+//! feature reads a line after the cutoff (the first operation of every plan is a filter on
+//! `day <= cutoff`).
+//!
+//! [`FeatureMatrix::from_frame`] is the one place data leaves polars for the models.
+
+mod builder;
+mod matrix;
+
+pub use builder::{
+    CountryTable, FEATURES, LABELS, country_table, features_at, labelled_set, labels_at,
+};
+pub use matrix::{FeatureMatrix, non_constant};
+
+/// Errors building features.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    /// An error from the query engine.
+    #[error("computing features: {0}")]
+    Polars(#[from] polars::error::PolarsError),
+    /// The population at a cutoff is empty.
+    #[error("no client has a purchase on or before {0}: is the cutoff before the data starts?")]
+    EmptyPopulation(chrono::NaiveDate),
+    /// A feature holds a value the models cannot use.
+    #[error("feature `{feature}` is {value} for client {client}")]
+    NonFinite {
+        /// The feature.
+        feature: String,
+        /// The client.
+        client: i64,
+        /// The value.
+        value: f64,
+    },
+}

@@ -1,0 +1,690 @@
+//! Reading transaction files into retain's canonical line table, with validation first.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+
+use crate::source::{DataFile, FileFormat, resolve};
+use crate::{DataError, Layout};
+
+/// Canonical column names of the line table every later stage reads.
+pub mod cols {
+    /// Client id, `i64`.
+    pub const CLIENT: &str = "client_id";
+    /// Day number (days since 1970-01-01), `i32`.
+    pub const DAY: &str = "day";
+    /// Hour of day, `i8`; null when the input has dates only.
+    pub const HOUR: &str = "hour";
+    /// Line value, `f64` (negative for returns).
+    pub const AMOUNT: &str = "amount";
+    /// Quantity, `f64`; null when the input has none.
+    pub const QUANTITY: &str = "quantity";
+    /// Invoice / order id, text.
+    pub const INVOICE: &str = "invoice";
+    /// Product id, text; null when the input has none.
+    pub const PRODUCT: &str = "product";
+    /// Categorical (country, region), text; null when the input has none.
+    pub const CATEGORY: &str = "category";
+    /// Whether the line is a return, `bool`.
+    pub const IS_RETURN: &str = "is_return";
+}
+
+/// What reading the input did, for the run summary and the model card.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LoadStats {
+    /// Data files read.
+    pub files: usize,
+    /// Lines read.
+    pub lines_read: u64,
+    /// Lines dropped for having no client id.
+    pub lines_without_client: u64,
+    /// Purchase lines dropped for a unit price (or amount) <= 0.
+    pub free_lines_dropped: u64,
+    /// Lines kept.
+    pub lines: u64,
+    /// Kept lines that are returns.
+    pub return_lines: u64,
+    /// Distinct clients among kept lines.
+    pub clients: u64,
+    /// First day in the data.
+    pub first_day: Option<NaiveDate>,
+    /// Last day in the data.
+    pub last_day: Option<NaiveDate>,
+}
+
+/// The clean line table: one row per kept input line, in canonical columns ([`cols`]).
+#[derive(Debug, Clone)]
+pub struct Transactions {
+    frame: DataFrame,
+    stats: LoadStats,
+    source: String,
+    layout: Layout,
+}
+
+impl Transactions {
+    /// A lazy view of the line table.
+    pub fn lazy(&self) -> LazyFrame {
+        self.frame.clone().lazy()
+    }
+    /// The line table.
+    pub fn frame(&self) -> &DataFrame {
+        &self.frame
+    }
+    /// What reading did.
+    pub fn stats(&self) -> &LoadStats {
+        &self.stats
+    }
+    /// The input as given.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+    /// The layout used.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    /// Builds a table from a frame already in the canonical columns (tests, simulated data).
+    pub fn from_frame(frame: DataFrame, source: &str, layout: Layout) -> Result<Self, DataError> {
+        let frame = canonical_order(frame).map_err(|e| DataError::Polars {
+            file: PathBuf::from(source),
+            source: e,
+        })?;
+        let stats = summarize(&frame, 0, 0, 0, 0).map_err(|e| DataError::Polars {
+            file: PathBuf::from(source),
+            source: e,
+        })?;
+        Ok(Self {
+            frame,
+            stats,
+            source: source.to_string(),
+            layout,
+        })
+    }
+}
+
+const TS_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y%m%d",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+];
+
+fn has_time(format: &str) -> bool {
+    format.contains("%H") || format.contains("%T")
+}
+
+fn parses(format: &str, s: &str) -> bool {
+    if has_time(format) {
+        NaiveDateTime::parse_from_str(s, format).is_ok()
+    } else {
+        NaiveDate::parse_from_str(s, format).is_ok()
+    }
+}
+
+fn polars_err(file: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
+    move |source| match source {
+        PolarsError::NoData(_) => DataError::EmptyFile {
+            file: file.to_path_buf(),
+        },
+        source => DataError::Polars {
+            file: file.to_path_buf(),
+            source,
+        },
+    }
+}
+
+/// Scans one file with every column as it is stored (text for CSV).
+fn scan(file: &DataFile, layout: &Layout) -> Result<LazyFrame, DataError> {
+    let err = polars_err(&file.path);
+    let meta = std::fs::metadata(&file.path).map_err(|source| DataError::Io {
+        action: "reading",
+        path: file.path.clone(),
+        source,
+    })?;
+    if meta.len() == 0 {
+        return Err(DataError::EmptyFile {
+            file: file.path.clone(),
+        });
+    }
+    let path_str = file.path.to_string_lossy().to_string();
+    let lf = match file.format {
+        FileFormat::Parquet => {
+            LazyFrame::scan_parquet(PlRefPath::new(&path_str), ScanArgsParquet::default())
+                .map_err(&err)?
+        }
+        FileFormat::Csv if layout.separator == "whitespace" => {
+            let bytes = std::fs::read(&file.path).map_err(|source| DataError::Io {
+                action: "reading",
+                path: file.path.clone(),
+                source,
+            })?;
+            if bytes.starts_with(&[0x1f, 0x8b]) {
+                return Err(DataError::Config(format!(
+                    "{}: whitespace-separated files must be uncompressed",
+                    file.path.display()
+                )));
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let mut csv = String::with_capacity(bytes.len());
+            for line in text.lines() {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                if !fields.is_empty() {
+                    csv.push_str(&fields.join(","));
+                    csv.push('\n');
+                }
+            }
+            if csv.is_empty() {
+                return Err(DataError::EmptyFile {
+                    file: file.path.clone(),
+                });
+            }
+            CsvReadOptions::default()
+                .with_has_header(layout.has_header)
+                .with_infer_schema_length(Some(0))
+                .into_reader_with_file_handle(std::io::Cursor::new(csv.into_bytes()))
+                .finish()
+                .map_err(&err)?
+                .lazy()
+        }
+        FileFormat::Csv => LazyCsvReader::new(PlRefPath::new(&path_str))
+            .with_has_header(layout.has_header)
+            .with_separator(layout.separator.as_bytes()[0])
+            .with_infer_schema_length(Some(0))
+            .finish()
+            .map_err(&err)?,
+    };
+    let mut lf = lf;
+    for (k, v) in &file.partitions {
+        lf = lf.with_column(lit(v.clone()).alias(k.as_str()));
+    }
+    Ok(lf)
+}
+
+/// Parses a column to f64; returns (value, is-bad) expressions.
+fn number(name: &str, dtype: &DataType) -> (Expr, Expr) {
+    let c = col(name);
+    if dtype == &DataType::String {
+        let v = c
+            .clone()
+            .str()
+            .strip_chars(lit(NULL))
+            .cast(DataType::Float64);
+        let bad = c
+            .is_null()
+            .or(v.clone().is_null())
+            .or(v.clone().is_finite().not());
+        (v, bad)
+    } else {
+        let v = c.cast(DataType::Float64);
+        let bad = v.clone().is_null().or(v.clone().is_finite().not());
+        (v, bad)
+    }
+}
+
+/// The canonical table of one file, with `__bad_<role>` flags and `__keep`.
+fn canonical(
+    lf: LazyFrame,
+    schema: &Schema,
+    file_idx: usize,
+    layout: &Layout,
+    ts_format: Option<&str>,
+) -> LazyFrame {
+    // client id: integral number or null (dropped); anything else is bad.
+    let cid = col(&layout.client_id);
+    let cid_dtype = schema
+        .get(&layout.client_id)
+        .cloned()
+        .unwrap_or(DataType::String);
+    let cid_f = if cid_dtype == DataType::String {
+        cid.clone()
+            .str()
+            .strip_chars(lit(NULL))
+            .cast(DataType::Float64)
+    } else {
+        cid.clone().cast(DataType::Float64)
+    };
+    let cid_null = if cid_dtype == DataType::String {
+        cid.clone()
+            .is_null()
+            .or(cid.clone().str().strip_chars(lit(NULL)).eq(lit("")))
+    } else {
+        cid.clone().is_null()
+    };
+    let has_client = cid_null.not();
+    let bad_client = has_client.clone().and(
+        cid_f
+            .clone()
+            .is_null()
+            .or(cid_f.clone().neq(cid_f.clone().floor())),
+    );
+
+    // timestamp -> day, hour
+    let ts = col(&layout.timestamp);
+    let ts_dtype = schema
+        .get(&layout.timestamp)
+        .cloned()
+        .unwrap_or(DataType::String);
+    let (day, hour, bad_ts) = match (&ts_dtype, ts_format) {
+        (DataType::String, Some(fmt)) if has_time(fmt) => {
+            let opts = StrptimeOptions {
+                format: Some(fmt.into()),
+                strict: false,
+                exact: true,
+                cache: true,
+            };
+            let parsed = ts.clone().str().to_datetime(
+                Some(TimeUnit::Milliseconds),
+                None,
+                opts,
+                lit("raise"),
+            );
+            (
+                parsed.clone().dt().date().cast(DataType::Int32),
+                parsed.clone().dt().hour().cast(DataType::Int8),
+                parsed.is_null(),
+            )
+        }
+        (DataType::String, fmt) => {
+            let opts = StrptimeOptions {
+                format: fmt.map(Into::into),
+                strict: false,
+                exact: true,
+                cache: true,
+            };
+            let parsed = ts.clone().str().to_date(opts);
+            (
+                parsed.clone().cast(DataType::Int32),
+                lit(NULL).cast(DataType::Int8),
+                parsed.is_null(),
+            )
+        }
+        (DataType::Date, _) => (
+            ts.clone().cast(DataType::Int32),
+            lit(NULL).cast(DataType::Int8),
+            ts.clone().is_null(),
+        ),
+        _ => (
+            ts.clone().dt().date().cast(DataType::Int32),
+            ts.clone().dt().hour().cast(DataType::Int8),
+            ts.clone().is_null(),
+        ),
+    };
+
+    let dt = |name: &Option<String>| {
+        name.as_ref()
+            .map(|n| schema.get(n).cloned().unwrap_or(DataType::String))
+    };
+    let qty = layout
+        .quantity
+        .as_ref()
+        .map(|q| number(q, &dt(&layout.quantity).unwrap()));
+    let price = layout
+        .unit_price
+        .as_ref()
+        .map(|p| number(p, &dt(&layout.unit_price).unwrap()));
+    let amt = layout
+        .amount
+        .as_ref()
+        .map(|a| number(a, &dt(&layout.amount).unwrap()));
+
+    let mut bad: Vec<(&'static str, Expr)> = vec![("client_id", bad_client), ("timestamp", bad_ts)];
+    let amount = match (&amt, &qty, &price) {
+        (Some((a, b)), _, _) => {
+            bad.push(("amount", b.clone()));
+            a.clone()
+        }
+        (None, Some((q, bq)), Some((p, bp))) => {
+            bad.push(("quantity", bq.clone()));
+            bad.push(("unit_price", bp.clone()));
+            q.clone() * p.clone()
+        }
+        _ => lit(f64::NAN), // unreachable after Layout::check
+    };
+    if let (Some(_), Some((_, bq))) = (&amt, &qty) {
+        // quantity is informative only: bad if text that is not a number
+        bad.push((
+            "quantity",
+            bq.clone()
+                .and(col(layout.quantity.as_deref().unwrap_or_default()).is_not_null()),
+        ));
+    }
+    let quantity = qty
+        .as_ref()
+        .map(|(q, _)| q.clone())
+        .unwrap_or(lit(NULL).cast(DataType::Float64));
+
+    let invoice = match &layout.invoice {
+        Some(i) => col(i).cast(DataType::String),
+        None => (col("__row").cast(DataType::Int64) + lit(file_idx as i64 * 1_000_000_000_000))
+            .cast(DataType::String),
+    };
+    let text = |name: &Option<String>| match name {
+        Some(n) => col(n).cast(DataType::String),
+        None => lit(NULL).cast(DataType::String),
+    };
+
+    let r = &layout.returns;
+    let mut is_return = lit(false);
+    if let (Some(prefix), Some(_)) = (&r.invoice_prefix, &layout.invoice) {
+        is_return = is_return.or(invoice
+            .clone()
+            .str()
+            .starts_with(lit(prefix.clone()))
+            .fill_null(lit(false)));
+    }
+    if r.negative_quantity && qty.is_some() {
+        is_return = is_return.or(quantity.clone().lt(lit(0.0)).fill_null(lit(false)));
+    }
+    if r.negative_amount {
+        is_return = is_return.or(amount.clone().lt(lit(0.0)).fill_null(lit(false)));
+    }
+    let free = if r.drop_free_purchases {
+        let v = price
+            .as_ref()
+            .map(|(p, _)| p.clone())
+            .unwrap_or(amount.clone());
+        is_return
+            .clone()
+            .not()
+            .and(v.lt_eq(lit(0.0)).fill_null(lit(false)))
+    } else {
+        lit(false)
+    };
+
+    let mut exprs = vec![
+        cid_f.cast(DataType::Int64).alias(crate::cols::CLIENT),
+        day.alias(crate::cols::DAY),
+        hour.alias(crate::cols::HOUR),
+        amount.alias(crate::cols::AMOUNT),
+        quantity.alias(crate::cols::QUANTITY),
+        invoice.alias(crate::cols::INVOICE),
+        text(&layout.product).alias(crate::cols::PRODUCT),
+        text(&layout.category).alias(crate::cols::CATEGORY),
+        is_return.alias(crate::cols::IS_RETURN),
+        col("__row"),
+        lit(file_idx as u32).cast(DataType::UInt32).alias("__file"),
+        has_client.clone().alias("__has_client"),
+        free.alias("__free"),
+    ];
+    for (role, b) in bad {
+        exprs.push(
+            has_client
+                .clone()
+                .and(b.fill_null(lit(true)))
+                .alias(format!("__bad_{role}")),
+        );
+    }
+    lf.select(exprs)
+}
+
+/// Picks the timestamp format: the layout's, else the first candidate that parses the
+/// first non-empty values of the first file.
+fn detect_format(
+    lf: &LazyFrame,
+    file: &Path,
+    layout: &Layout,
+    dtype: &DataType,
+) -> Result<Option<String>, DataError> {
+    if dtype != &DataType::String {
+        return Ok(None);
+    }
+    if let Some(f) = &layout.timestamp_format {
+        return Ok(Some(f.clone()));
+    }
+    let head = lf
+        .clone()
+        .select([col(&layout.timestamp)])
+        .drop_nulls(None)
+        .limit(200)
+        .collect()
+        .map_err(polars_err(file))?;
+    let s = head
+        .column(&layout.timestamp)
+        .map_err(polars_err(file))?
+        .str()
+        .map_err(polars_err(file))?
+        .clone();
+    let values: Vec<&str> = s.iter().flatten().map(str::trim).collect();
+    if values.is_empty() {
+        return Ok(None);
+    }
+    TS_FORMATS
+        .iter()
+        .find(|f| values.iter().all(|v| parses(f, v)))
+        .map(|f| Some(f.to_string()))
+        .ok_or_else(|| DataError::BadValue {
+            file: file.to_path_buf(),
+            column: layout.timestamp.clone(),
+            row: 1,
+            value: values[0].to_string(),
+            expected: "a date or date-time in a known format (set `timestamp_format`)".into(),
+        })
+}
+
+fn expected_of(role: &str, layout: &Layout, ts_format: Option<&str>) -> String {
+    match role {
+        "client_id" => "an integer client id".into(),
+        "timestamp" => match ts_format {
+            Some(f) => format!("a date in format `{f}`"),
+            None => "a date".into(),
+        },
+        _ => {
+            let _ = layout;
+            "a finite number".into()
+        }
+    }
+}
+
+/// Reads `input` (file, glob or folder) with `layout`, validates it, and returns the clean
+/// line table. Validation comes before any work: a missing column, an unparsable date, a
+/// non-numeric amount or an empty file stops the read with an error naming the file, the
+/// column, and the row and value.
+pub fn read_transactions(input: &Path, layout: &Layout) -> Result<Transactions, DataError> {
+    layout.check()?;
+    let files = resolve(input)?;
+    let mut frames = Vec::with_capacity(files.len());
+    let mut ts_format: Option<String> = None;
+    let mut format_known = false;
+    for (idx, file) in files.iter().enumerate() {
+        let mut lf = scan(file, layout)?;
+        let schema = lf.collect_schema().map_err(polars_err(&file.path))?;
+        for (role, column) in layout.columns() {
+            if schema.get(column).is_none() {
+                return Err(DataError::MissingColumn {
+                    file: file.path.clone(),
+                    column: column.to_string(),
+                    role: role.to_string(),
+                    available: schema
+                        .iter_names()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        let ts_dtype = schema
+            .get(&layout.timestamp)
+            .cloned()
+            .unwrap_or(DataType::String);
+        if !format_known && ts_dtype == DataType::String {
+            ts_format = detect_format(&lf, &file.path, layout, &ts_dtype)?;
+            format_known = ts_format.is_some();
+        }
+        let lf = lf.with_row_index("__row", None);
+        frames.push(canonical(lf, &schema, idx, layout, ts_format.as_deref()));
+    }
+    let all = concat(frames, UnionArgs::default()).map_err(polars_err(input))?;
+    let df = all
+        .collect_with_engine(Engine::Streaming)
+        .map_err(polars_err(input))?;
+    let df = df.unwrap_single();
+
+    // empty files (a header and no rows)
+    let counts = df
+        .column("__file")
+        .map_err(polars_err(input))?
+        .u32()
+        .map_err(polars_err(input))?
+        .clone();
+    let mut per_file = vec![0u64; files.len()];
+    for v in counts.iter().flatten() {
+        per_file[v as usize] += 1;
+    }
+    if let Some(i) = per_file.iter().position(|&n| n == 0) {
+        return Err(DataError::EmptyFile {
+            file: files[i].path.clone(),
+        });
+    }
+
+    // the first bad value, in file order, then row order
+    for (role, column) in layout.columns() {
+        let flag = format!("__bad_{role}");
+        let Ok(c) = df.column(&flag) else { continue };
+        let mask = c.bool().map_err(polars_err(input))?;
+        if let Some(pos) = mask.iter().position(|b| b == Some(true)) {
+            let file_idx = df
+                .column("__file")
+                .unwrap()
+                .u32()
+                .unwrap()
+                .get(pos)
+                .unwrap() as usize;
+            let row = df.column("__row").unwrap().idx().unwrap().get(pos).unwrap() as u64;
+            let file = &files[file_idx];
+            let value = raw_value(file, layout, column, row).unwrap_or_default();
+            return Err(DataError::BadValue {
+                file: file.path.clone(),
+                column: column.to_string(),
+                row: row + 1,
+                value,
+                expected: expected_of(role, layout, ts_format.as_deref()),
+            });
+        }
+    }
+
+    let lines_read = df.height() as u64;
+    let no_client = df
+        .column("__has_client")
+        .and_then(|c| c.bool().map(|b| b.sum().unwrap_or(0) as u64))
+        .map_err(polars_err(input))?;
+    let no_client = lines_read - no_client;
+    let keep = df
+        .clone()
+        .lazy()
+        .filter(col("__has_client").and(col("__free").not()))
+        .select([
+            col(crate::cols::CLIENT),
+            col(crate::cols::DAY),
+            col(crate::cols::HOUR),
+            col(crate::cols::AMOUNT),
+            col(crate::cols::QUANTITY),
+            col(crate::cols::INVOICE),
+            col(crate::cols::PRODUCT),
+            col(crate::cols::CATEGORY),
+            col(crate::cols::IS_RETURN),
+        ])
+        .collect()
+        .map_err(polars_err(input))?;
+    let keep = canonical_order(keep).map_err(polars_err(input))?;
+    let free = lines_read - no_client - keep.height() as u64;
+    let stats =
+        summarize(&keep, files.len(), lines_read, no_client, free).map_err(polars_err(input))?;
+    Ok(Transactions {
+        frame: keep,
+        stats,
+        source: input.to_string_lossy().into_owned(),
+        layout: layout.clone(),
+    })
+}
+
+/// Sorts lines by every canonical column, so the table (and every sum over it) is the same
+/// whatever order the input rows came in.
+fn canonical_order(df: DataFrame) -> PolarsResult<DataFrame> {
+    use crate::cols::*;
+    df.lazy()
+        .sort(
+            [
+                CLIENT, DAY, HOUR, INVOICE, PRODUCT, AMOUNT, QUANTITY, IS_RETURN, CATEGORY,
+            ],
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .collect()
+        .map(|mut df| {
+            // one chunk per column: polars' float sums depend on chunk boundaries
+            df.rechunk_mut_par();
+            df
+        })
+}
+
+fn raw_value(file: &DataFile, layout: &Layout, column: &str, row: u64) -> Option<String> {
+    let lf = scan(file, layout).ok()?;
+    let df = lf
+        .slice(row as i64, 1)
+        .select([col(column).cast(DataType::String)])
+        .collect()
+        .ok()?;
+    let v = df
+        .column(column)
+        .ok()?
+        .str()
+        .ok()?
+        .get(0)
+        .map(str::to_string);
+    Some(v.unwrap_or_default())
+}
+
+fn summarize(
+    keep: &DataFrame,
+    files: usize,
+    lines_read: u64,
+    no_client: u64,
+    free: u64,
+) -> PolarsResult<LoadStats> {
+    let s = keep
+        .clone()
+        .lazy()
+        .select([
+            col(crate::cols::IS_RETURN)
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("ret"),
+            col(crate::cols::CLIENT)
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("clients"),
+            col(crate::cols::DAY).min().alias("first"),
+            col(crate::cols::DAY).max().alias("last"),
+        ])
+        .collect()?;
+    let u = |name: &str| -> PolarsResult<u64> { Ok(s.column(name)?.u64()?.get(0).unwrap_or(0)) };
+    let d = |name: &str| -> PolarsResult<Option<NaiveDate>> {
+        Ok(s.column(name)?
+            .i32()?
+            .get(0)
+            .map(retain_core::from_day_number))
+    };
+    Ok(LoadStats {
+        files,
+        lines_read: if files == 0 {
+            keep.height() as u64
+        } else {
+            lines_read
+        },
+        lines_without_client: no_client,
+        free_lines_dropped: free,
+        lines: keep.height() as u64,
+        return_lines: u("ret")?,
+        clients: u("clients")?,
+        first_day: d("first")?,
+        last_day: d("last")?,
+    })
+}

@@ -1,0 +1,349 @@
+//! The feature and label plans (BENCHMARK.md sections 1-4).
+
+use polars::prelude::*;
+use retain_data::cols::{
+    AMOUNT, CATEGORY, CLIENT, DAY, HOUR, INVOICE, IS_RETURN, PRODUCT, QUANTITY,
+};
+
+/// The 29 candidate features, in the protocol's order (BENCHMARK.md section 4).
+pub const FEATURES: [&str; 29] = [
+    "days_since_last",
+    "recency_lt",
+    "frequency",
+    "T",
+    "monetary",
+    "total_revenue",
+    "net_revenue",
+    "n_invoices",
+    "distinct_products",
+    "total_quantity",
+    "avg_basket_size",
+    "avg_invoice_value",
+    "avg_unit_price",
+    "mean_interval",
+    "std_interval",
+    "single_purchase",
+    "rev_last_30",
+    "rev_last_90",
+    "rev_prev_90",
+    "trend_90",
+    "n_purchase_days_last_90",
+    "return_count",
+    "return_value_share",
+    "country_freq",
+    "country_top1",
+    "country_top2",
+    "country_top3",
+    "preferred_weekday",
+    "preferred_hour",
+];
+
+/// The label columns of a labelled set: `churned` (1 if no purchase day in the horizon),
+/// `holdout_purchases` (distinct purchase days in the horizon) and `holdout_value` (net
+/// amount of all lines in the horizon, returns included).
+pub const LABELS: [&str; 3] = ["churned", "holdout_purchases", "holdout_value"];
+
+/// The categorical table: each value's share of clients and the three most frequent values.
+///
+/// A client's category (country) is the mode of the category over all its lines up to the
+/// table's cutoff, ties to the smallest name; the share is over every client with a line up
+/// to that cutoff. The protocol builds it once at the evaluation cutoff and uses it for the
+/// training features too.
+#[derive(Debug, Clone)]
+pub struct CountryTable {
+    shares: DataFrame,
+    top: Vec<String>,
+}
+
+impl CountryTable {
+    /// The most frequent categories, most frequent first (ties by name), at most three.
+    pub fn top(&self) -> &[String] {
+        &self.top
+    }
+    /// `(category, share)` rows.
+    pub fn shares(&self) -> &DataFrame {
+        &self.shares
+    }
+}
+
+fn desc_then_asc() -> SortMultipleOptions {
+    SortMultipleOptions::default()
+        .with_order_descending_multi([true, false])
+        .with_maintain_order(true)
+}
+
+/// Per-client mode of `value` (ties to the smallest value), as `(client_id, alias)`.
+fn mode(lf: LazyFrame, value: &str, alias: &str) -> LazyFrame {
+    lf.filter(col(value).is_not_null())
+        .group_by([col(CLIENT), col(value)])
+        .agg([len().alias("__n")])
+        .group_by([col(CLIENT)])
+        .agg([col(value)
+            .sort_by([col("__n"), col(value)], desc_then_asc())
+            .first()
+            .alias(alias)])
+}
+
+/// Builds the category table from lines with `day <= cutoff` (see [`CountryTable`]).
+pub fn country_table(lines: LazyFrame, cutoff: i32) -> PolarsResult<CountryTable> {
+    let per_client = mode(
+        lines.filter(col(DAY).lt_eq(lit(cutoff))),
+        CATEGORY,
+        CATEGORY,
+    );
+    let shares = per_client
+        .group_by([col(CATEGORY)])
+        .agg([len().cast(DataType::Float64).alias("__n")])
+        .select([
+            col(CATEGORY),
+            (col("__n") / col("__n").sum()).alias("country_freq"),
+        ])
+        .sort_by_exprs([col("country_freq"), col(CATEGORY)], desc_then_asc())
+        .collect()?;
+    let top = shares
+        .column(CATEGORY)?
+        .str()?
+        .iter()
+        .take(3)
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    Ok(CountryTable { shares, top })
+}
+
+/// The 29 features of every client with a purchase day `<= cutoff`, from lines with
+/// `day <= cutoff` only: `client_id` then [`FEATURES`] (all `f64`, NaN filled with 0),
+/// sorted by client id.
+pub fn features_at(lines: LazyFrame, cutoff: i32, countries: &CountryTable) -> LazyFrame {
+    let c = cutoff;
+    let t = lines.filter(col(DAY).lt_eq(lit(c)));
+    let p = t.clone().filter(col(IS_RETURN).not());
+    let r = t.clone().filter(col(IS_RETURN));
+
+    // purchase days (lifetimes' aggregation unit): (client, day) with its value
+    let pdays = p
+        .clone()
+        .group_by([col(CLIENT), col(DAY)])
+        .agg([col(AMOUNT).sum().alias("__value")]);
+    // The optimiser may reorder purchase days (it treats sums as order-free), but float sums
+    // are not associative: sum each client's days in day order, so every value is the same
+    // bit for bit whatever order the input rows or threads came in.
+    let day_sorted = col(DAY).sort(SortOptions::default());
+    let value_by_day = col("__value").sort_by([col(DAY)], SortMultipleOptions::default());
+    let in_window = |lo: i32, hi: i32| {
+        value_by_day
+            .clone()
+            .filter(
+                day_sorted
+                    .clone()
+                    .gt(lit(lo))
+                    .and(day_sorted.clone().lt_eq(lit(hi))),
+            )
+            .sum()
+    };
+    let base = pdays.group_by([col(CLIENT)]).agg([
+        col(DAY).min().alias("__first"),
+        col(DAY).max().alias("__last"),
+        col(DAY).count().cast(DataType::Float64).alias("__n_days"),
+        // (a plain sort_by().sum() would be simplified back to sum(); the filter keeps the order)
+        in_window(i32::MIN, c).alias("total_revenue"),
+        value_by_day.clone().first().alias("__first_amount"),
+        (day_sorted.clone() - day_sorted.clone().shift(lit(1)))
+            .cast(DataType::Float64)
+            .std(0)
+            .alias("__std_gap"),
+        in_window(c - 30, c).alias("rev_last_30"),
+        in_window(c - 90, c).alias("rev_last_90"),
+        in_window(c - 180, c - 90).alias("rev_prev_90"),
+        col(DAY)
+            .filter(col(DAY).gt(lit(c - 90)))
+            .count()
+            .cast(DataType::Float64)
+            .alias("n_purchase_days_last_90"),
+    ]);
+
+    // purchase invoices: day = earliest line's day, hour = smallest hour
+    let inv = p
+        .clone()
+        .group_by([col(CLIENT), col(INVOICE)])
+        .agg([col(DAY).min(), col(HOUR).min()])
+        .with_column((((col(DAY) % lit(7)) + lit(10)) % lit(7)).alias("__weekday"));
+    let n_inv = inv
+        .clone()
+        .group_by([col(CLIENT)])
+        .agg([len().cast(DataType::Float64).alias("n_invoices")]);
+    let weekday = mode(inv.clone(), "__weekday", "preferred_weekday");
+    let hour = mode(inv, HOUR, "preferred_hour");
+
+    let lines_agg = p.group_by([col(CLIENT)]).agg([
+        col(QUANTITY)
+            .sum()
+            .cast(DataType::Float64)
+            .alias("total_quantity"),
+        col(PRODUCT)
+            .drop_nulls()
+            .n_unique()
+            .cast(DataType::Float64)
+            .alias("distinct_products"),
+    ]);
+    let returns = r.group_by([col(CLIENT)]).agg([
+        col(INVOICE)
+            .n_unique()
+            .cast(DataType::Float64)
+            .alias("return_count"),
+        col(AMOUNT).sum().alias("__ret_value"),
+    ]);
+
+    let top = countries.top();
+    let mut country = mode(t, CATEGORY, "__country").join(
+        countries.shares.clone().lazy(),
+        [col("__country")],
+        [col(CATEGORY)],
+        JoinArgs::new(JoinType::Left),
+    );
+    for i in 0..3 {
+        let flag = match top.get(i) {
+            Some(name) => col("__country")
+                .eq(lit(name.clone()))
+                .cast(DataType::Float64),
+            None => lit(0.0),
+        };
+        country = country.with_column(flag.alias(format!("country_top{}", i + 1)));
+    }
+
+    let left = |a: LazyFrame, b: LazyFrame| {
+        a.join(
+            b,
+            [col(CLIENT)],
+            [col(CLIENT)],
+            JoinArgs::new(JoinType::Left),
+        )
+    };
+    let joined = [n_inv, weekday, hour, lines_agg, returns, country]
+        .into_iter()
+        .fold(base, left);
+
+    let freq = col("__n_days") - lit(1.0);
+    let tr = col("total_revenue");
+    let tq = col("total_quantity");
+    let ret = col("__ret_value").fill_null(lit(0.0));
+    let den = col("rev_last_90") + col("rev_prev_90");
+    let f64c = |e: Expr| e.cast(DataType::Float64);
+    let exprs = [
+        col(CLIENT),
+        f64c(lit(c) - col("__last")).alias("days_since_last"),
+        f64c(col("__last") - col("__first")).alias("recency_lt"),
+        freq.clone().alias("frequency"),
+        f64c(lit(c) - col("__first")).alias("T"),
+        when(freq.clone().gt(lit(0.0)))
+            .then((tr.clone() - col("__first_amount")) / freq.clone())
+            .otherwise(lit(0.0))
+            .alias("monetary"),
+        tr.clone().alias("total_revenue"),
+        (tr.clone() + ret.clone()).alias("net_revenue"),
+        col("n_invoices"),
+        col("distinct_products"),
+        tq.clone().alias("total_quantity"),
+        (tq.clone() / col("n_invoices")).alias("avg_basket_size"),
+        (tr.clone() / col("n_invoices")).alias("avg_invoice_value"),
+        when(tq.clone().gt(lit(0.0)))
+            .then(tr.clone() / tq.clone())
+            .otherwise(lit(0.0))
+            .alias("avg_unit_price"),
+        when(freq.clone().gt(lit(0.0)))
+            .then(f64c(col("__last") - col("__first")) / freq.clone())
+            .otherwise(lit(0.0))
+            .alias("mean_interval"),
+        when(freq.clone().gt_eq(lit(2.0)))
+            .then(col("__std_gap"))
+            .otherwise(lit(0.0))
+            .alias("std_interval"),
+        f64c(freq.clone().eq(lit(0.0))).alias("single_purchase"),
+        col("rev_last_30"),
+        col("rev_last_90"),
+        col("rev_prev_90"),
+        when(den.clone().gt(lit(0.0)))
+            .then((col("rev_last_90") - col("rev_prev_90")) / den)
+            .otherwise(lit(0.0))
+            .alias("trend_90"),
+        col("n_purchase_days_last_90"),
+        col("return_count"),
+        when(tr.clone().gt(lit(0.0)))
+            .then(-ret / tr)
+            .otherwise(lit(0.0))
+            .alias("return_value_share"),
+        col("country_freq"),
+        col("country_top1"),
+        col("country_top2"),
+        col("country_top3"),
+        f64c(col("preferred_weekday")).alias("preferred_weekday"),
+        f64c(col("preferred_hour")).alias("preferred_hour"),
+    ];
+    let fill: Vec<Expr> = FEATURES
+        .iter()
+        .map(|f| {
+            col(*f)
+                .cast(DataType::Float64)
+                .fill_null(lit(0.0))
+                .fill_nan(lit(0.0))
+        })
+        .collect();
+    joined
+        .select(exprs)
+        .with_columns(fill)
+        .sort([CLIENT], SortMultipleOptions::default())
+}
+
+/// Labels over the horizon `(cutoff, cutoff + horizon]`, per client with any line there:
+/// `client_id`, `holdout_purchases`, `holdout_value`.
+pub fn labels_at(lines: LazyFrame, cutoff: i32, horizon: i32) -> LazyFrame {
+    let h = lines.filter(
+        col(DAY)
+            .gt(lit(cutoff))
+            .and(col(DAY).lt_eq(lit(cutoff + horizon))),
+    );
+    h.group_by([col(CLIENT)]).agg([
+        col(DAY)
+            .filter(col(IS_RETURN).not())
+            .n_unique()
+            .cast(DataType::Float64)
+            .alias("holdout_purchases"),
+        col(AMOUNT).sum().alias("holdout_value"),
+    ])
+}
+
+/// Features at `cutoff` with labels over `(cutoff, cutoff + horizon]`: `client_id`, the 29
+/// [`FEATURES`], then [`LABELS`]. The out-of-time training set of the protocol is
+/// `labelled_set(lines, cutoff - H_tr, H_tr, countries)`.
+pub fn labelled_set(
+    lines: LazyFrame,
+    cutoff: i32,
+    horizon: i32,
+    countries: &CountryTable,
+) -> LazyFrame {
+    let labels = labels_at(lines.clone(), cutoff, horizon);
+    features_at(lines, cutoff, countries)
+        .join(
+            labels,
+            [col(CLIENT)],
+            [col(CLIENT)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("holdout_purchases").fill_null(lit(0.0)),
+            col("holdout_value").fill_null(lit(0.0)),
+        ])
+        .with_column(
+            col("holdout_purchases")
+                .eq(lit(0.0))
+                .cast(DataType::Int32)
+                .alias("churned"),
+        )
+        .select(
+            std::iter::once(col(CLIENT))
+                .chain(FEATURES.iter().map(|f| col(*f)))
+                .chain(LABELS.iter().map(|l| col(*l)))
+                .collect::<Vec<_>>(),
+        )
+        .sort([CLIENT], SortMultipleOptions::default())
+}
