@@ -352,6 +352,16 @@ mod tests {
             .fit(x.view(), &y, None)
             .unwrap();
         assert_eq!(m.n_trees(), 40);
+        let again = GradientBoostingParams::new()
+            .n_trees(40)
+            .learning_rate(0.3)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        assert_eq!(
+            serde_json::to_string(&again).unwrap(),
+            serde_json::to_string(&m).unwrap(),
+            "reproducible"
+        );
         let p = m.predict_proba(x.view()).unwrap();
         assert!(p.iter().zip(&y).all(|(p, y)| (*p > 0.5) == *y));
         assert!(

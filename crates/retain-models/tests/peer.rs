@@ -270,7 +270,11 @@ fn orii_auc(
     let fit_s = t.elapsed().as_secs_f64();
     let p = m.predict_proba(xe.view()).unwrap();
     let auc = roc_auc(p.as_slice().unwrap(), &eval.churned);
-    eprintln!("ORII {}: AUC {auc:.4} (fit {fit_s:.2} s)", m.kind());
+    let json_kb = serde_json::to_string(&m).unwrap().len() / 1024;
+    eprintln!(
+        "ORII {}: AUC {auc:.4} (fit {fit_s:.2} s, model.json {json_kb} KiB)",
+        m.kind()
+    );
     auc
 }
 
