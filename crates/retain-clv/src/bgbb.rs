@@ -64,7 +64,13 @@ impl BgBbValidParams {
         .collect();
         let best = optim::minimize(&obj, &starts, &self.settings, "BG/BB", || data.summary())?;
         let n: f64 = data.rows.iter().map(|r| r.3).sum();
-        let se = optim::standard_errors(&obj, &best.x, n);
+        let se = Some(optim::checked_standard_errors(
+            &obj,
+            &best.x,
+            n,
+            "BG/BB",
+            || data.summary(),
+        )?);
         Ok(BgBb {
             alpha: best.x[0].exp(),
             beta: best.x[1].exp(),

@@ -132,7 +132,7 @@ struct BgCore {
     alpha: f64,
     a: f64,
     b: f64,
-    log_likelihood: f64,
+    log_likelihood: Option<f64>,
     standard_errors: Option<Vec<f64>>,
     n_clients: f64,
     iterations: usize,
@@ -142,13 +142,19 @@ fn fit_core(data: &RfmData, settings: &FitSettings, k: f64, model: &'static str)
     let c = data.compress();
     let obj = BgObjective { data: &c, k };
     let best = optim::minimize(&obj, &starts(&c), settings, model, || data.summary())?;
-    let se = optim::standard_errors(&obj, &best.x, c.total_weight);
+    let se = Some(optim::checked_standard_errors(
+        &obj,
+        &best.x,
+        c.total_weight,
+        model,
+        || data.summary(),
+    )?);
     Ok(BgCore {
         r: best.x[0].exp(),
         alpha: best.x[1].exp(),
         a: best.x[2].exp(),
         b: best.x[3].exp(),
-        log_likelihood: -best.f * c.total_weight,
+        log_likelihood: Some(-best.f * c.total_weight),
         standard_errors: se,
         n_clients: c.total_weight,
         iterations: best.iterations,
@@ -258,7 +264,7 @@ macro_rules! bg_model {
                             alpha,
                             a,
                             b,
-                            log_likelihood: f64::NAN,
+                            log_likelihood: None,
                             standard_errors: None,
                             n_clients: 0.0,
                             iterations: 0,
@@ -289,7 +295,7 @@ macro_rules! bg_model {
             /// Log-likelihood (summed over clients) at the optimum; NaN for
             /// [`Self::from_parameters`] models.
             pub fn log_likelihood(&self) -> f64 {
-                self.core.log_likelihood
+                self.core.log_likelihood.unwrap_or(f64::NAN)
             }
 
             /// Standard errors of `(r, alpha, a, b)` from the inverse Hessian of the negative

@@ -86,12 +86,18 @@ impl GammaGammaValidParams {
             data.summary()
         })?;
         let n = data.n_clients();
-        let se = optim::standard_errors(&obj, &best.x, n);
+        let se = Some(optim::checked_standard_errors(
+            &obj,
+            &best.x,
+            n,
+            "Gamma-Gamma",
+            || data.summary(),
+        )?);
         Ok(GammaGamma {
             p: best.x[0].exp(),
             q: best.x[1].exp(),
             gamma: best.x[2].exp(),
-            log_likelihood: -best.f * n,
+            log_likelihood: Some(-best.f * n),
             standard_errors: se,
             n_clients: n,
         })
@@ -112,7 +118,7 @@ pub struct GammaGamma {
     p: f64,
     q: f64,
     gamma: f64,
-    log_likelihood: f64,
+    log_likelihood: Option<f64>,
     standard_errors: Option<Vec<f64>>,
     n_clients: f64,
 }
@@ -127,7 +133,7 @@ impl GammaGamma {
                 p,
                 q,
                 gamma,
-                log_likelihood: f64::NAN,
+                log_likelihood: None,
                 standard_errors: None,
                 n_clients: 0.0,
             })
@@ -150,7 +156,7 @@ impl GammaGamma {
 
     /// Log-likelihood at the optimum (NaN for [`Self::from_parameters`] models).
     pub fn log_likelihood(&self) -> f64 {
-        self.log_likelihood
+        self.log_likelihood.unwrap_or(f64::NAN)
     }
 
     /// Standard errors of `(p, q, gamma)`; `None` if the Hessian is not positive definite.

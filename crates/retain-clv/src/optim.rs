@@ -348,6 +348,24 @@ pub(crate) fn standard_errors(obj: &dyn Objective, p: &[f64], n: f64) -> Option<
     se.iter().all(|v| v.is_finite()).then_some(se)
 }
 
+/// As [`standard_errors`], but a Hessian that is not positive definite is a fitting error: the
+/// optimum is flat in some direction, so the data do not identify every parameter.
+pub(crate) fn checked_standard_errors(
+    obj: &dyn Objective,
+    p: &[f64],
+    n: f64,
+    model: &'static str,
+    summary: impl Fn() -> DataSummary,
+) -> Result<Vec<f64>> {
+    standard_errors(obj, p, n).ok_or_else(|| ClvError::NoConvergence {
+        model,
+        reason: "the Hessian at the optimum is not positive definite: the data do not identify \
+                 every parameter (too few clients or too little repeat behaviour)"
+            .into(),
+        summary: summary(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,13 +88,19 @@ impl ParetoNbdValidParams {
         let best = optim::minimize(&obj, &starts, &self.settings, "Pareto/NBD", || {
             data.summary()
         })?;
-        let se = optim::standard_errors(&obj, &best.x, c.total_weight);
+        let se = Some(optim::checked_standard_errors(
+            &obj,
+            &best.x,
+            c.total_weight,
+            "Pareto/NBD",
+            || data.summary(),
+        )?);
         Ok(ParetoNbd {
             r: best.x[0].exp(),
             alpha: best.x[1].exp(),
             s: best.x[2].exp(),
             beta: best.x[3].exp(),
-            log_likelihood: -best.f * c.total_weight,
+            log_likelihood: Some(-best.f * c.total_weight),
             standard_errors: se,
             n_clients: c.total_weight,
         })
@@ -116,7 +122,7 @@ pub struct ParetoNbd {
     alpha: f64,
     s: f64,
     beta: f64,
-    log_likelihood: f64,
+    log_likelihood: Option<f64>,
     standard_errors: Option<Vec<f64>>,
     n_clients: f64,
 }
@@ -132,7 +138,7 @@ impl ParetoNbd {
                 alpha,
                 s,
                 beta,
-                log_likelihood: f64::NAN,
+                log_likelihood: None,
                 standard_errors: None,
                 n_clients: 0.0,
             })
@@ -160,7 +166,7 @@ impl ParetoNbd {
 
     /// Log-likelihood at the optimum (NaN for [`Self::from_parameters`] models).
     pub fn log_likelihood(&self) -> f64 {
-        self.log_likelihood
+        self.log_likelihood.unwrap_or(f64::NAN)
     }
 
     /// Standard errors of `(r, alpha, s, beta)`; `None` if the Hessian is not positive definite.
