@@ -1,7 +1,7 @@
 //! The product catalogue: stock codes, descriptions, unit prices and popularity.
 
 use rand::Rng;
-use rand::distr::weighted::WeightedIndex;
+use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Normal};
 
 const ADJECTIVES: &[&str] = &[
@@ -70,7 +70,7 @@ pub(crate) struct Catalogue {
     pub(crate) stock_code: Vec<String>,
     pub(crate) description: Vec<String>,
     pub(crate) price: Vec<f64>,
-    pub(crate) popularity: WeightedIndex<f64>,
+    pub(crate) popularity: WeightedAliasIndex<f64>,
 }
 
 impl Catalogue {
@@ -101,7 +101,7 @@ impl Catalogue {
             let rank = 1.0 + rng.random_range(0.0..n as f64);
             weight.push(rank.powf(-0.9));
         }
-        let popularity = WeightedIndex::new(&weight).expect("positive weights");
+        let popularity = WeightedAliasIndex::new(weight).expect("positive weights");
         Self {
             stock_code,
             description,

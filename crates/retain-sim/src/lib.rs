@@ -16,6 +16,7 @@ mod config;
 mod error;
 mod generate;
 mod process;
+mod sink;
 mod summary;
 #[cfg(test)]
 mod theory;

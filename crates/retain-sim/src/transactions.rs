@@ -119,6 +119,18 @@ pub(crate) fn push_row(
     buf.push(b',');
     push_int(buf, quantity);
     buf.push(b',');
+    push_date(buf, d);
+    buf.push(b',');
+    push_price(buf, price);
+    buf.push(b',');
+    push_int(buf, customer);
+    buf.push(b',');
+    push_field(buf, country);
+    buf.push(b'\n');
+}
+
+/// Appends `d` as `YYYY-MM-DD HH:MM:SS`, as chrono's `%Y-%m-%d %H:%M:%S` would.
+pub(crate) fn push_date(buf: &mut Vec<u8>, d: NaiveDateTime) {
     let year = d.year();
     if (0..=9999).contains(&year) {
         let y = year as u32;
@@ -137,7 +149,10 @@ pub(crate) fn push_row(
     } else {
         buf.extend_from_slice(d.format("%Y-%m-%d %H:%M:%S").to_string().as_bytes());
     }
-    buf.push(b',');
+}
+
+/// Appends `price` with 2 decimals, as `format!("{price:.2}")` would.
+pub(crate) fn push_price(buf: &mut Vec<u8>, price: f64) {
     let cents = (price * 100.0).round();
     if price >= 0.0 && cents < 1e15 && (price * 100.0 - cents).abs() < 1e-6 {
         let cents = cents as i64;
@@ -147,15 +162,10 @@ pub(crate) fn push_row(
     } else {
         buf.extend_from_slice(format!("{price:.2}").as_bytes());
     }
-    buf.push(b',');
-    push_int(buf, customer);
-    buf.push(b',');
-    push_field(buf, country);
-    buf.push(b'\n');
 }
 
 /// Appends the decimal digits of `v`.
-fn push_int(buf: &mut Vec<u8>, v: i64) {
+pub(crate) fn push_int(buf: &mut Vec<u8>, v: i64) {
     if v < 0 {
         buf.push(b'-');
     }
@@ -179,7 +189,7 @@ fn push_2(buf: &mut Vec<u8>, v: u32) {
 }
 
 /// Appends `s`, quoted (with doubled quotes) if it holds a comma, quote or line break.
-fn push_field(buf: &mut Vec<u8>, s: &str) {
+pub(crate) fn push_field(buf: &mut Vec<u8>, s: &str) {
     if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         buf.push(b'"');
         buf.extend_from_slice(s.replace('"', "\"\"").as_bytes());
