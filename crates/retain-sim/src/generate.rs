@@ -354,3 +354,47 @@ impl<S: Sink> RowWriter<'_, S> {
         self.sink.invoice(self.catalogue, &inv)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invoice_lines_add_up_to_the_spend() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let catalogue = Catalogue::draw(&mut rng, 400);
+        let spends = SpendSampler::new(&crate::GammaGammaTruth::default());
+        let mut lines = Vec::new();
+        let (mut rel_err, mut n) = (0.0, 0.0);
+        for i in 0..5_000 {
+            let nu = spends.draw_nu(&mut rng);
+            let spend = spends.draw_spend(&mut rng, nu);
+            let k = 1 + i % 6;
+            lines.clear();
+            split_invoice(&mut rng, &catalogue, spend, k, &mut lines);
+            assert_eq!(lines.len(), k);
+            assert!(lines.iter().all(|&(p, q)| q >= 1 && (p as usize) < 400));
+            let total: f64 = lines
+                .iter()
+                .map(|&(p, q)| q as f64 * catalogue.price[p as usize])
+                .sum();
+            // The last line takes the remainder: off by at most half its price, unless the
+            // other lines already (nearly) exceed the spend.
+            let (last, _) = lines[k - 1];
+            let last_price = catalogue.price[last as usize];
+            let others: f64 = lines[..k - 1]
+                .iter()
+                .map(|&(p, q)| q as f64 * catalogue.price[p as usize])
+                .sum();
+            if spend - others >= last_price / 2.0 {
+                assert!(
+                    (total - spend).abs() <= last_price / 2.0 + 1e-9,
+                    "{total} vs {spend}"
+                );
+            }
+            rel_err += (total - spend).abs() / spend;
+            n += 1.0;
+        }
+        assert!(rel_err / n < 0.02, "mean relative error {}", rel_err / n);
+    }
+}
