@@ -162,18 +162,19 @@ impl RfmData {
     /// distinct `t_x` and `T` values so that a likelihood evaluates each logarithm once per
     /// distinct value.
     pub(crate) fn compress(&self) -> Compressed {
-        let mut idx: Vec<usize> = (0..self.len()).filter(|&i| self.w[i] > 0.0).collect();
-        let key = |i: usize| (self.x[i], self.t_x[i], self.t[i]);
-        idx.sort_unstable_by(|&i, &j| {
-            let (a, b) = (key(i), key(j));
+        let mut keyed: Vec<(f64, f64, f64, f64)> = (0..self.len())
+            .filter(|&i| self.w[i] > 0.0)
+            .map(|i| (self.x[i], self.t_x[i], self.t[i], self.w[i]))
+            .collect();
+        keyed.sort_unstable_by(|a, b| {
             a.0.total_cmp(&b.0)
                 .then(a.1.total_cmp(&b.1))
                 .then(a.2.total_cmp(&b.2))
         });
-        let mut tx_vals: Vec<f64> = idx.iter().map(|&i| self.t_x[i]).collect();
+        let mut tx_vals: Vec<f64> = keyed.iter().map(|k| k.1).collect();
         tx_vals.sort_unstable_by(f64::total_cmp);
         tx_vals.dedup();
-        let mut t_vals: Vec<f64> = idx.iter().map(|&i| self.t[i]).collect();
+        let mut t_vals: Vec<f64> = keyed.iter().map(|k| k.2).collect();
         t_vals.sort_unstable_by(f64::total_cmp);
         t_vals.dedup();
         let pos = |vals: &[f64], v: f64| vals.partition_point(|&u| u < v);
@@ -181,22 +182,22 @@ impl RfmData {
         let mut xs: Vec<f64> = Vec::new();
         let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut last: Option<(f64, f64, f64)> = None;
-        for &i in &idx {
-            let k = key(i);
+        for &(x, tx, t, w) in &keyed {
+            let k = (x, tx, t);
             if last == Some(k) {
                 if let Some(r) = rows.last_mut() {
-                    r.w += self.w[i];
+                    r.w += w;
                 }
                 continue;
             }
-            if last.is_none_or(|l| l.0 != k.0) {
-                xs.push(k.0);
+            if last.is_none_or(|l| l.0 != x) {
+                xs.push(x);
                 groups.push((rows.len(), rows.len()));
             }
             rows.push(Row {
-                tx: pos(&tx_vals, k.1),
-                t: pos(&t_vals, k.2),
-                w: self.w[i],
+                tx: pos(&tx_vals, tx),
+                t: pos(&t_vals, t),
+                w,
             });
             if let Some(g) = groups.last_mut() {
                 g.1 = rows.len();

@@ -22,7 +22,7 @@ macro_rules! model_params {
         /// |---|---|---|---|
         /// | `max_iterations` | 1000 | L-BFGS iterations per starting point | `>= 1` |
         /// | `gradient_tolerance` | 1e-7 | stop when the largest gradient component of the mean NLL (in log-parameters) is below | `> 0` |
-        /// | `n_starts` | 3 | starting points tried; the best optimum is kept | `>= 1` |
+        /// | `n_starts` | 3 | starting points available: ranked by likelihood, tried in turn until one converges to an interior optimum | `>= 1` |
         #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
         pub struct $params(pub(crate) $valid);
 
