@@ -1,2 +1,62 @@
-//! The retain command-line program.
-fn main() {}
+//! The retain command-line program: parse, run, map errors to exit codes.
+//!
+//! Exit codes: 0 success (and a closed stdout pipe), 1 bad data or input (a missing column, an
+//! unparsable value, an empty file, windows the data cannot cover, a model whose features do not
+//! match), 2 usage or internal errors.
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+use commands::common::Ui;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = Ui::new(cli.quiet);
+    let result = match &cli.command {
+        Command::Demo(a) => commands::demo::run(a, &ui),
+        Command::Generate(a) => commands::generate::run(a, &ui),
+        Command::Features(a) => commands::features::run(a, &ui),
+        Command::Train(a) => commands::train::run(a, &ui),
+        Command::Evaluate(a) => commands::evaluate::run(a, &ui),
+        Command::Score(a) => commands::score::run(a, &ui),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// 1 for anything the data or the user's inputs caused, 2 for the rest.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    let data = e.chain().any(|c| {
+        c.is::<retain_data::DataError>()
+            || c.is::<retain_features::FeatureError>()
+            || c.is::<retain_score::pipeline::PipelineError>()
+            || c.is::<retain_models::ModelError>()
+            || c.is::<retain_core::CoreError>()
+            || c.is::<retain_score::ScoreError>()
+            || c.is::<retain_sim::SimError>()
+    });
+    if data { 1 } else { 2 }
+}

@@ -1,0 +1,205 @@
+//! Command-line arguments. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+/// retain: which clients you are about to lose, what they are worth, and whom to call first.
+///
+/// retain reads a transaction history (CSV, gzip CSV, Parquet, a glob or a folder of Parquet
+/// files), builds per-client features at a cutoff date, trains churn and lifetime-value models
+/// out of time, evaluates them against honest baselines, and writes a ranked outreach list.
+///
+/// Start with `retain demo`, which runs everything on the built-in sample data.
+#[derive(Debug, Parser)]
+#[command(
+    name = "retain",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print nothing but errors (no progress, no summary).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole pipeline on the built-in sample data (or --input): features, out-of-time
+    /// training, evaluation against baselines, and a ranked outreach list.
+    Demo(DemoArgs),
+    /// Simulate a client base (known BG/NBD purchase process, Gamma-Gamma spend, habits,
+    /// returns) and write its transactions in the Online Retail II layout, with the true
+    /// parameters beside them.
+    Generate(GenerateArgs),
+    /// Compute the per-client features (and, with --labels, the labels) at a cutoff.
+    Features(FeaturesArgs),
+    /// Train the churn model out of time and save it as an artifact under models/.
+    Train(TrainArgs),
+    /// Train out of time and measure every model and baseline on the holdout after the cutoff.
+    Evaluate(EvaluateArgs),
+    /// Apply a saved model to every client at a date and write the ranked outreach list.
+    Score(ScoreArgs),
+}
+
+/// Where the transactions come from and how to read their columns.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InputArgs {
+    /// Transactions: a .csv, .csv.gz or .parquet file, a glob ('exports/*.parquet'), or a folder
+    /// (searched recursively; hive-style key=value folders become columns).
+    #[arg(short, long, value_name = "PATH")]
+    pub input: Option<PathBuf>,
+    /// Column layout preset: `online-retail-ii` (Invoice, StockCode, Quantity, InvoiceDate,
+    /// Price, Customer ID, Country) or `cdnow` (whitespace-separated, no header).
+    #[arg(short, long, value_name = "PRESET")]
+    pub layout: Option<String>,
+    /// A retain.toml giving `input`, `preset` or a `[layout]` table (see the README). Flags win
+    /// over the file. Default: ./retain.toml if it exists.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The time windows.
+#[derive(Debug, Args, Clone)]
+pub struct WindowArgs {
+    /// Last calibration day, inclusive (YYYY-MM-DD): features use lines up to this day only.
+    #[arg(long, value_name = "DATE")]
+    pub cutoff: Option<NaiveDate>,
+    /// Horizon in days: a client has churned if it makes no purchase in (cutoff, cutoff + horizon].
+    #[arg(long, default_value_t = 91, value_name = "DAYS")]
+    pub horizon: u32,
+    /// Label window of the out-of-time training set: the model learns from features at
+    /// cutoff - this and labels up to the cutoff. Default: the horizon.
+    #[arg(long, value_name = "DAYS")]
+    pub train_horizon: Option<u32>,
+}
+
+/// `retain demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Transactions to run on (default: the built-in sample, generated if missing).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The windows (default cutoff: the last day of the data minus the horizon).
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Folder for the outputs (features, evaluation, scores).
+    #[arg(short, long, default_value = "out/demo", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Folder for the saved model.
+    #[arg(long, default_value = "models/demo-logistic", value_name = "DIR")]
+    pub model_dir: PathBuf,
+}
+
+/// `retain generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of clients to simulate.
+    #[arg(short = 'n', long, default_value_t = 3000)]
+    pub clients: usize,
+    /// Random seed: the same seed gives the same file, byte for byte.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First day of the simulated history (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<NaiveDate>,
+    /// Length of the history in days.
+    #[arg(long, value_name = "DAYS")]
+    pub days: Option<u32>,
+    /// Output folder: writes transactions.csv.gz and truth.json.
+    #[arg(short, long, default_value = "data/sample", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `retain features`.
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// The transactions.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Cutoff date (default: the last day of the data).
+    #[arg(long, value_name = "DATE")]
+    pub cutoff: Option<NaiveDate>,
+    /// Add the labels churned, holdout_purchases and holdout_value over this many days after
+    /// the cutoff.
+    #[arg(long, value_name = "DAYS")]
+    pub labels: Option<u32>,
+    /// Output file (.csv or .parquet).
+    #[arg(
+        short,
+        long,
+        default_value = "out/features.parquet",
+        value_name = "FILE"
+    )]
+    pub out: PathBuf,
+}
+
+/// `retain train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The transactions.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The windows (default cutoff: the last day of the data, so the model learns from the most
+    /// recent complete label window).
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Folder to save the model in (card.json + model.json).
+    #[arg(
+        short,
+        long,
+        default_value = "models/churn-logistic",
+        value_name = "DIR"
+    )]
+    pub model_dir: PathBuf,
+}
+
+/// `retain evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The transactions.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The windows (default cutoff: the last day of the data minus the horizon).
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Write the full evaluation as JSON to this file.
+    #[arg(
+        short,
+        long,
+        default_value = "out/evaluation.json",
+        value_name = "FILE"
+    )]
+    pub out: PathBuf,
+}
+
+/// `retain score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The transactions.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The saved model's folder (from `retain train`).
+    #[arg(
+        short,
+        long,
+        default_value = "models/churn-logistic",
+        value_name = "DIR"
+    )]
+    pub model: PathBuf,
+    /// Score the clients as of this day (default: the last day of the data).
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<NaiveDate>,
+    /// Output path without extension: writes <OUT>.csv and <OUT>.parquet.
+    #[arg(short, long, default_value = "out/scores", value_name = "STEM")]
+    pub out: PathBuf,
+    /// Number of reason columns (features pushing each client's risk up most).
+    #[arg(long, default_value_t = 3)]
+    pub reasons: usize,
+}

@@ -1,0 +1,36 @@
+//! `retain features`: per-client features (and labels) at a cutoff.
+
+use anyhow::Result;
+use retain_core::day_number;
+use retain_data::write_table;
+use retain_features::{country_table, features_at, labelled_set};
+
+use super::common::{Ui, last_day, load, resolve_input};
+use crate::args::FeaturesArgs;
+
+pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
+    let (input, layout) = resolve_input(&args.input, None)?;
+    let tx = load(ui, &input, &layout)?;
+    let cutoff = match args.cutoff {
+        Some(c) => c,
+        None => last_day(&tx)?,
+    };
+    let c = day_number(cutoff);
+    let mut df = ui.step("computing features", || {
+        let countries = country_table(tx.lazy(), c)?;
+        let plan = match args.labels {
+            Some(h) => labelled_set(tx.lazy(), c, h as i32, &countries),
+            None => features_at(tx.lazy(), c, &countries),
+        };
+        Ok(plan.collect()?)
+    })?;
+    write_table(&mut df, &args.out)?;
+    ui.say(format!(
+        "wrote {} clients x {} columns at cutoff {} to {}",
+        df.height(),
+        df.width(),
+        cutoff,
+        args.out.display()
+    ));
+    Ok(())
+}
