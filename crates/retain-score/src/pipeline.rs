@@ -197,7 +197,10 @@ pub struct CustomerBaseScores {
     pub clv: Vec<f64>,
 }
 
-fn rfm(df: &DataFrame) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>), PipelineError> {
+/// Per-client (x, t_x, T, monetary), times in weeks.
+type Rfm = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
+fn rfm(df: &DataFrame) -> Result<Rfm, PipelineError> {
     let w = TimeUnit::Weeks.days();
     let x = column_f64(df, "frequency")?;
     let t_x = column_f64(df, "recency_lt")?
