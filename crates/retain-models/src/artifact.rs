@@ -6,7 +6,10 @@ use std::path::Path;
 use retain_core::{ARTIFACT_FORMAT, Artifact, CoreError, FeatureSchema, ModelCard};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{AnyClassifier, ChurnClassifier, ModelError, RecencyBaseline, RevenueRateBaseline};
+use crate::{
+    AnyClassifier, AnyRegressor, ChurnClassifier, ModelError, RecencyBaseline, RevenueRateBaseline,
+    ValueRegressor,
+};
 
 /// A model type that can be saved as an artifact: it knows its kind(s) and its width.
 pub trait SavedModel: Serialize + DeserializeOwned {
@@ -22,6 +25,16 @@ pub trait SavedModel: Serialize + DeserializeOwned {
 
 impl SavedModel for AnyClassifier {
     const KINDS: &'static [&'static str] = AnyClassifier::KINDS;
+    fn model_kind(&self) -> &'static str {
+        self.kind()
+    }
+    fn width(&self) -> usize {
+        self.n_features()
+    }
+}
+
+impl SavedModel for AnyRegressor {
+    const KINDS: &'static [&'static str] = AnyRegressor::KINDS;
     fn model_kind(&self) -> &'static str {
         self.kind()
     }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
-use crate::{ChurnClassifier, ModelError};
+use crate::{ChurnClassifier, ClassWeight, ModelError};
 
 /// Hyper-parameters of [`GradientBoostingModel`]; setters never fail, [`Self::check`]
 /// validates.
@@ -31,8 +31,10 @@ use crate::{ChurnClassifier, ModelError};
 /// | `nbins` | 256 | histogram bins per feature | `2..=65535` |
 /// | `threads` | 1 | fitting threads (1 = sequential, reproducible and frugal) | `>= 1` |
 /// | `seed` | 42 | forust's sampling seed (no sampling by default) | any `u64` |
+/// | `class_weight` | [`ClassWeight::None`] | per-class row weights, multiplied into sample weights | see [`ClassWeight`] |
 ///
-/// Sample weights are supported.
+/// Sample weights are supported. With class weights the log-odds are those of the
+/// reweighted classes; calibrate ([`crate::Calibrated`]) to read them as probabilities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GradientBoostingParams(GradientBoostingValidParams);
 
@@ -49,6 +51,8 @@ pub struct GradientBoostingValidParams {
     nbins: u16,
     threads: usize,
     seed: u64,
+    #[serde(default)]
+    class_weight: ClassWeight,
 }
 
 impl Default for GradientBoostingParams {
@@ -70,6 +74,7 @@ impl GradientBoostingParams {
             nbins: 256,
             threads: 1,
             seed: 42,
+            class_weight: ClassWeight::None,
         })
     }
 
@@ -127,9 +132,16 @@ impl GradientBoostingParams {
         self
     }
 
+    /// Sets the class weights.
+    pub fn class_weight(mut self, w: ClassWeight) -> Self {
+        self.0.class_weight = w;
+        self
+    }
+
     /// Validates the hyper-parameters.
     pub fn check_ref(&self) -> Result<&GradientBoostingValidParams, ModelError> {
         let p = &self.0;
+        p.class_weight.check()?;
         let bad = |name, reason: String| Err(ModelError::InvalidParam { name, reason });
         if p.n_trees == 0 {
             return bad("n_trees", "must be at least 1".into());
@@ -182,7 +194,7 @@ impl GradientBoostingParams {
 }
 
 /// The column-major copy forust reads.
-fn column_major(x: ArrayView2<f64>) -> Vec<f64> {
+pub(crate) fn column_major(x: ArrayView2<f64>) -> Vec<f64> {
     x.t().iter().copied().collect()
 }
 
@@ -199,23 +211,19 @@ impl GradientBoostingValidParams {
             ("nbins".into(), self.nbins.into()),
             ("threads".into(), self.threads.into()),
             ("seed".into(), self.seed.into()),
+            ("class_weight".into(), self.class_weight.to_record().into()),
             ("objective".into(), "log_loss".into()),
         ])
     }
 
-    /// Boosts `n_trees` trees on raw features (`y[i]` true = churned), starting from the
-    /// (weighted) log-odds of churn.
-    pub fn fit(
-        &self,
-        x: ArrayView2<f64>,
-        y: &[bool],
-        weights: Option<&[f64]>,
-    ) -> Result<GradientBoostingModel, ModelError> {
-        check_training(x, y, weights)?;
-        let fail = |e: forust_ml::errors::ForustError| ModelError::Fit {
-            kind: GradientBoostingModel::KIND,
-            message: e.to_string(),
-        };
+    /// The class weights.
+    pub(crate) fn class_weight_mode(&self) -> ClassWeight {
+        self.class_weight
+    }
+
+    /// An unfitted forust booster with these settings (log loss; regression sets its own
+    /// objective), starting from the (weighted) mean of the target on its link scale.
+    pub(crate) fn booster(&self) -> GradientBooster {
         let mut b = GradientBooster::default()
             .set_iterations(self.n_trees)
             .set_learning_rate(self.learning_rate)
@@ -229,6 +237,25 @@ impl GradientBoostingValidParams {
             .set_num_threads(Some(self.threads))
             .set_seed(self.seed);
         b.grow_policy = GrowPolicy::LossGuide;
+        b
+    }
+
+    /// Boosts `n_trees` trees on raw features (`y[i]` true = churned), starting from the
+    /// (weighted) log-odds of churn.
+    pub fn fit(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        weights: Option<&[f64]>,
+    ) -> Result<GradientBoostingModel, ModelError> {
+        check_training(x, y, weights)?;
+        let weights = self.class_weight.sample_weights(y, weights);
+        let weights = weights.as_deref();
+        let fail = |e: forust_ml::errors::ForustError| ModelError::Fit {
+            kind: GradientBoostingModel::KIND,
+            message: e.to_string(),
+        };
+        let mut b = self.booster();
         let data = column_major(x);
         let m = Matrix::new(&data, x.nrows(), x.ncols());
         let target: Vec<f64> = y.iter().map(|&c| f64::from(u8::from(c))).collect();

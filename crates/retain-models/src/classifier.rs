@@ -2,7 +2,8 @@ use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DecisionTreeModel, GradientBoostingModel, LogisticModel, ModelError, RandomForestModel,
+    Calibrated, DecisionTreeModel, GradientBoostingModel, LogisticModel, ModelError,
+    RandomForestModel,
 };
 
 /// A fitted churn classifier. The positive class is "churned": no purchase in the horizon
@@ -77,6 +78,10 @@ pub enum AnyClassifier {
     /// [`GradientBoostingModel`].
     #[serde(rename = "gradient_boosting")]
     GradientBoosting(GradientBoostingModel),
+    /// [`Calibrated`]: any kind above with calibrated probabilities (boxed: it holds an
+    /// `AnyClassifier`).
+    #[serde(rename = "calibrated")]
+    Calibrated(Box<Calibrated>),
 }
 
 impl AnyClassifier {
@@ -86,6 +91,7 @@ impl AnyClassifier {
         DecisionTreeModel::KIND,
         RandomForestModel::KIND,
         GradientBoostingModel::KIND,
+        Calibrated::KIND,
     ];
 
     fn inner(&self) -> &dyn ChurnClassifier {
@@ -94,6 +100,7 @@ impl AnyClassifier {
             Self::DecisionTree(m) => m,
             Self::RandomForest(m) => m,
             Self::GradientBoosting(m) => m,
+            Self::Calibrated(m) => m.as_ref(),
         }
     }
 }
@@ -119,6 +126,12 @@ impl From<RandomForestModel> for AnyClassifier {
 impl From<GradientBoostingModel> for AnyClassifier {
     fn from(m: GradientBoostingModel) -> Self {
         Self::GradientBoosting(m)
+    }
+}
+
+impl From<Calibrated> for AnyClassifier {
+    fn from(m: Calibrated) -> Self {
+        Self::Calibrated(Box::new(m))
     }
 }
 

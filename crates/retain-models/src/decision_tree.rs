@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
-use crate::{ChurnClassifier, ModelError};
+use crate::{ChurnClassifier, ClassWeight, ModelError};
 
 /// Hyper-parameters of [`DecisionTreeModel`]; setters never fail, [`Self::check`] validates.
 ///
@@ -27,6 +27,11 @@ use crate::{ChurnClassifier, ModelError};
 /// | `min_weight_split` | 40.0 | least (weighted) rows in a node to split it | `>= 0` |
 /// | `min_weight_leaf` | 20.0 | least (weighted) rows on each side of a split | `>= 0` |
 /// | `min_impurity_decrease` | 1e-5 | least Gini decrease for a split | `>= 0` |
+/// | `class_weight` | [`ClassWeight::None`] | per-class row weights, multiplied into sample weights | see [`ClassWeight`] |
+///
+/// With class weights, node shares (and so `P(churned)`) are on the reweighted scale: a
+/// `Balanced` tree's probabilities are not the base rate's; calibrate them
+/// ([`crate::Calibrated`]) if they are read as probabilities.
 ///
 /// The fit is deterministic (no randomness), so there is no seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +44,8 @@ pub struct DecisionTreeValidParams {
     min_weight_split: f32,
     min_weight_leaf: f32,
     min_impurity_decrease: f64,
+    #[serde(default)]
+    class_weight: ClassWeight,
 }
 
 impl Default for DecisionTreeParams {
@@ -55,6 +62,7 @@ impl DecisionTreeParams {
             min_weight_split: 40.0,
             min_weight_leaf: 20.0,
             min_impurity_decrease: 1e-5,
+            class_weight: ClassWeight::None,
         })
     }
 
@@ -82,9 +90,16 @@ impl DecisionTreeParams {
         self
     }
 
+    /// Sets the class weights.
+    pub fn class_weight(mut self, w: ClassWeight) -> Self {
+        self.0.class_weight = w;
+        self
+    }
+
     /// Validates the hyper-parameters.
     pub fn check_ref(&self) -> Result<&DecisionTreeValidParams, ModelError> {
         let p = &self.0;
+        p.class_weight.check()?;
         let bad = |name, reason: String| Err(ModelError::InvalidParam { name, reason });
         if p.max_depth == Some(0) {
             return bad("max_depth", "must be at least 1 (or None)".into());
@@ -138,6 +153,7 @@ impl DecisionTreeValidParams {
                 "min_impurity_decrease".into(),
                 self.min_impurity_decrease.into(),
             ),
+            ("class_weight".into(), self.class_weight.to_record().into()),
             ("criterion".into(), "gini".into()),
         ])
     }
@@ -151,6 +167,8 @@ impl DecisionTreeValidParams {
         weights: Option<&[f64]>,
     ) -> Result<DecisionTreeModel, ModelError> {
         check_training(x, y, weights)?;
+        let weights = self.class_weight.sample_weights(y, weights);
+        let weights = weights.as_deref();
         let mut data = Dataset::new(x.to_owned(), Array1::from(y.to_vec()));
         if let Some(w) = weights {
             data = data.with_weights(w.iter().map(|&v| v as f32).collect());

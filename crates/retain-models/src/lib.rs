@@ -10,29 +10,44 @@
 //! - [`LogisticModel`]: standardised L2 logistic regression matching scikit-learn's
 //!   `StandardScaler` + `LogisticRegression(C = 1)`; see [`logistic`] for `C` vs linfa's
 //!   `alpha`.
-//! - [`DecisionTreeModel`] (linfa-trees), [`RandomForestModel`] (smartcore),
+//! - [`DecisionTreeModel`] (linfa-trees), [`RandomForestModel`] (retain's own histogram forest),
 //!   [`GradientBoostingModel`] (forust-ml): tree models behind the same trait.
 //! - [`RecencyBaseline`], [`RevenueRateBaseline`]: training-free baselines.
+//! - [`Calibrated`]: any classifier with Platt or isotonic calibration ([`Calibrator`]),
+//!   itself a [`ChurnClassifier`] and an [`AnyClassifier`] kind.
+//! - [`ClassWeight`]: none, balanced or explicit class weights for the tree kinds.
+//! - [`ValueRegressor`]: value over the horizon; [`GradientBoostingRegressor`] (forust,
+//!   squared error, raw or `log1p` target), [`TwoPartModel`] (`P(buy) * E[spend | buy]`),
+//!   and [`AnyRegressor`], the value artifact type.
 //! - [`AnyClassifier`] + [`save_checked`] / [`load_checked`]: artifacts of any kind, refused
 //!   when their feature schema differs from the data at hand.
 
 mod artifact;
 mod baseline;
 mod boosting;
+mod calibration;
+mod class_weight;
 mod classifier;
 mod decision_tree;
 mod error;
 mod forest;
 mod input;
 pub mod logistic;
+mod regression;
 mod scaler;
 
 pub use artifact::{SavedModel, load_checked, save_checked};
 pub use baseline::{RecencyBaseline, RevenueRateBaseline};
 pub use boosting::{GradientBoostingModel, GradientBoostingParams, GradientBoostingValidParams};
+pub use calibration::{Calibrated, CalibrationMethod, Calibrator, holdout_split};
+pub use class_weight::ClassWeight;
 pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
 pub use decision_tree::{DecisionTreeModel, DecisionTreeParams, DecisionTreeValidParams};
 pub use error::ModelError;
 pub use forest::{RandomForestModel, RandomForestParams, RandomForestValidParams};
 pub use logistic::{LogisticModel, LogisticParams, LogisticValidParams};
+pub use regression::{
+    AnyRegressor, GradientBoostingRegressor, GradientBoostingRegressorParams,
+    GradientBoostingRegressorValidParams, TwoPartModel, TwoPartParams, ValueRegressor, ValueTarget,
+};
 pub use scaler::StandardScaler;

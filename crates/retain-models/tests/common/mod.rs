@@ -11,6 +11,10 @@ pub struct PeerSet {
     pub names: Vec<String>,
     pub x: Array2<f64>,
     pub churned: Vec<bool>,
+    #[allow(dead_code)] // used by some tests only
+    pub ids: Vec<i64>,
+    #[allow(dead_code)] // used by some tests only
+    pub value: Vec<f64>,
 }
 
 pub fn peer_path(rel: &str) -> String {
@@ -28,21 +32,28 @@ pub fn read_peer(rel: &str) -> PeerSet {
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(header[0], "client_id");
     assert_eq!(header[30], "churned");
+    assert_eq!(header[32], "holdout_value");
     let names: Vec<String> = header[1..30].iter().map(|s| s.to_string()).collect();
     let mut values = Vec::new();
     let mut churned = Vec::new();
+    let mut ids = Vec::new();
+    let mut value = Vec::new();
     let mut rows = 0;
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
         assert_eq!(f.len(), header.len(), "{line}");
         values.extend(f[1..30].iter().map(|v| v.parse::<f64>().unwrap()));
         churned.push(f[30] == "1");
+        ids.push(f[0].parse::<i64>().unwrap());
+        value.push(f[32].parse::<f64>().unwrap());
         rows += 1;
     }
     PeerSet {
         names,
         x: Array2::from_shape_vec((rows, 29), values).unwrap(),
         churned,
+        ids,
+        value,
     }
 }
 

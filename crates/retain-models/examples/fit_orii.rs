@@ -1,0 +1,82 @@
+//! Times every model's fit on the peer's Online Retail II training features (4,976 clients,
+//! 29 used features), as the peer's `fit_orii_peer.py` does for scikit-learn and LightGBM.
+//!
+//! ```text
+//! cargo run --release -p retain-models --example fit_orii [repeats]
+//! /tmp/peer-venv/bin/python crates/retain-models/examples/fit_orii_peer.py [repeats]
+//! ```
+//! Prints the median wall time of each fit over `repeats` runs (default 3).
+
+#[allow(dead_code)] // the tests' helpers, not all used here
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use common::{read_peer, select, used_columns};
+use retain_models::{
+    DecisionTreeParams, GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams,
+    RandomForestParams,
+};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Times `fit` (the fit only), then measures the JSON size of the last model.
+fn time<M: serde::Serialize>(name: &str, repeats: usize, mut fit: impl FnMut() -> M) {
+    let mut times = Vec::new();
+    let mut model = None;
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let m = fit();
+        times.push(t.elapsed().as_secs_f64());
+        model = Some(m);
+    }
+    let size = model.map_or(0, |m| serde_json::to_string(&m).map_or(0, |s| s.len()));
+    let min = times.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "{name:<26} median {:8.4} s  (min {min:.4})  model.json {:>6} KiB",
+        median(times),
+        size / 1024
+    );
+}
+
+fn main() {
+    let repeats: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(3);
+    let train = read_peer("online_retail_ii/peer_features/orii_2011-09-09_h91_train.csv.gz");
+    let cols = used_columns(&train);
+    let x = select(&train.x, &cols);
+    let (y, v) = (&train.churned, &train.value);
+    println!("ORII train: {} rows x {} features", x.nrows(), x.ncols());
+    time("logistic_regression", repeats, || {
+        LogisticParams::new().fit(x.view(), y, None).unwrap()
+    });
+    time("decision_tree(depth 6)", repeats, || {
+        DecisionTreeParams::new().fit(x.view(), y, None).unwrap()
+    });
+    time("random_forest(300)", repeats, || {
+        RandomForestParams::new().fit(x.view(), y, None).unwrap()
+    });
+    time("random_forest(300, 2 thr)", repeats, || {
+        let p = RandomForestParams::new().threads(2);
+        p.fit(x.view(), y, None).unwrap()
+    });
+    time("gbdt_classifier(300)", repeats, || {
+        GradientBoostingParams::new()
+            .fit(x.view(), y, None)
+            .unwrap()
+    });
+    time("gbdt_classifier(300, 2 thr)", repeats, || {
+        let p = GradientBoostingParams::new().threads(2);
+        p.fit(x.view(), y, None).unwrap()
+    });
+    time("gbdt_regressor(300)", repeats, || {
+        let p = GradientBoostingRegressorParams::new();
+        p.fit(x.view(), v, None).unwrap()
+    });
+}
