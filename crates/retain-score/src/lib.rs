@@ -4,6 +4,7 @@
 //! `client_id`, `churn_probability` (P(no purchase in the horizon)), and `reason_1..k`, the
 //! features that push the client's risk up most (largest positive contributions).
 
+pub mod customer_base;
 pub mod pipeline;
 
 use std::path::{Path, PathBuf};
