@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use retain_clv::{BgNbd, BgNbdParams, GammaGamma, GammaGammaParams, RfmData, RfmModel, SpendData};
 use retain_core::{
     ARTIFACT_FORMAT, Artifact, DataSource, FeatureSchema, ModelCard, RETAIN_VERSION, day_number,
     from_day_number,
