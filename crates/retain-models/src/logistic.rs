@@ -1,36 +1,41 @@
-//! L2-regularised logistic regression on standardised features, fitted with
-//! [`linfa_logistic`] (L-BFGS with a Moré-Thuente line search).
+//! L2-regularised logistic regression on standardised features, fitted by retain's own
+//! Newton's method (iteratively reweighted least squares with step halving).
 //!
-//! # Regularisation: scikit-learn's `C` and linfa's `alpha`
+//! # Regularisation: scikit-learn's `C`
 //!
 //! scikit-learn's `LogisticRegression(C)` minimises
-//! `0.5 * ||w||^2 + C * sum_i logloss_i` with the intercept unpenalised.
-//! linfa-logistic 0.8.1 (`logistic_loss` in its `lib.rs`) minimises
-//! `sum_i logloss_i + 0.5 * alpha * ||w||^2`, also leaving the intercept out of `||w||`
-//! (`convert_params` splits it off before the penalty). Dividing scikit-learn's objective by
-//! `C` gives linfa's with **`alpha = 1 / C`**, the same minimiser. So `C = 1` is `alpha = 1`.
+//! `0.5 * ||w||^2 + C * sum_i s_i * logloss_i` (`s_i` = sample weight, 1 by default) with
+//! the intercept unpenalised. Dividing by `C` gives `sum_i s_i * logloss_i + 0.5 * alpha *
+//! ||w||^2` with **`alpha = 1 / C`**, the same minimiser, which is what retain minimises
+//! (and what linfa-logistic 0.8.1's `logistic_loss` minimises, without weights).
 //!
-//! linfa-logistic ignores sample weights (its `fit` reads only records and targets), so
-//! [`LogisticValidParams::fit`] refuses them with [`ModelError::WeightsUnsupported`] rather
-//! than silently fitting unweighted.
+//! # Why not linfa-logistic
+//!
+//! retain first fitted with linfa-logistic (L-BFGS with a Moré-Thuente line search). On the
+//! Online Retail II training features (4,976 x 29) it took about 0.2 s in release against
+//! scikit-learn's 0.027 s, and it ignores sample weights. With 30 parameters, Newton's
+//! method is the better tool: each step costs one `p x p` weighted Gram matrix (an ndarray
+//! GEMM) and a Cholesky solve, and it converges quadratically (6-8 steps here, to the
+//! same optimum: the parity tests against scikit-learn's converged coefficients hold to
+//! 5e-5). Sample weights (and so class weights) are supported.
 
 use std::collections::BTreeMap;
 
-use linfa::prelude::*;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::input::{check_features, check_training};
-use crate::{ChurnClassifier, ModelError, StandardScaler};
+use crate::{ChurnClassifier, ClassWeight, ModelError, StandardScaler};
 
 /// Hyper-parameters of [`LogisticModel`], unchecked: setters never fail, [`Self::check`]
 /// validates and [`Self::fit`] checks then fits.
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `c` | 1.0 | inverse L2 strength, as scikit-learn's `C` (linfa `alpha = 1 / c`) | `(0, inf)` |
-/// | `max_iterations` | 1000 | L-BFGS iteration cap | `>= 1` |
-/// | `gradient_tolerance` | 1e-9 | stop when the L2 norm of the gradient of the *mean* penalised log loss is below this (passed to linfa multiplied by the row count, since linfa's objective is a sum) | `(0, inf)` |
+/// | `c` | 1.0 | inverse L2 strength, as scikit-learn's `C` (`alpha = 1 / c`) | `(0, inf)` |
+/// | `max_iterations` | 1000 | Newton step cap | `>= 1` |
+/// | `gradient_tolerance` | 1e-9 | stop when the L2 norm of the gradient of the penalised log loss, divided by the total sample weight, is below this | `(0, inf)` |
+/// | `class_weight` | [`ClassWeight::None`] | per-class row weights, multiplied into sample weights | see [`ClassWeight`] |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticParams(LogisticValidParams);
 
@@ -40,6 +45,8 @@ pub struct LogisticValidParams {
     c: f64,
     max_iterations: u64,
     gradient_tolerance: f64,
+    #[serde(default)]
+    class_weight: ClassWeight,
 }
 
 impl Default for LogisticParams {
@@ -55,6 +62,7 @@ impl LogisticParams {
             c: 1.0,
             max_iterations: 1000,
             gradient_tolerance: 1e-9,
+            class_weight: ClassWeight::None,
         })
     }
 
@@ -64,7 +72,13 @@ impl LogisticParams {
         self
     }
 
-    /// Sets the L-BFGS iteration cap.
+    /// Sets the class weights.
+    pub fn class_weight(mut self, w: ClassWeight) -> Self {
+        self.0.class_weight = w;
+        self
+    }
+
+    /// Sets the Newton step cap.
     pub fn max_iterations(mut self, n: u64) -> Self {
         self.0.max_iterations = n;
         self
@@ -79,6 +93,7 @@ impl LogisticParams {
     /// Validates the hyper-parameters.
     pub fn check_ref(&self) -> Result<&LogisticValidParams, ModelError> {
         let p = &self.0;
+        p.class_weight.check()?;
         if !(p.c.is_finite() && p.c > 0.0) {
             return Err(ModelError::InvalidParam {
                 name: "c",
@@ -123,7 +138,7 @@ impl LogisticValidParams {
         self.c
     }
 
-    /// L-BFGS iteration cap.
+    /// Newton step cap.
     pub fn max_iterations(&self) -> u64 {
         self.max_iterations
     }
@@ -140,13 +155,15 @@ impl LogisticValidParams {
             ("max_iterations".into(), self.max_iterations.into()),
             ("gradient_tolerance".into(), self.gradient_tolerance.into()),
             ("standardize".into(), true.into()),
+            ("class_weight".into(), self.class_weight.to_record().into()),
+            ("solver".into(), "newton".into()),
         ])
     }
 
     /// Standardises `x` ([`StandardScaler`]), then fits `P(churned) = sigmoid(b + w . z)`
-    /// by L2-penalised maximum likelihood (see the module docs for the penalty).
-    /// `y[i]` is true when client `i` churned. Sample weights are not supported: `Some`
-    /// gives [`ModelError::WeightsUnsupported`].
+    /// by L2-penalised maximum likelihood (see the module docs for the penalty and the
+    /// solver). `y[i]` is true when client `i` churned; `weights` are per-row sample
+    /// weights (multiplied by the class weights, if any).
     pub fn fit(
         &self,
         x: ArrayView2<f64>,
@@ -154,29 +171,17 @@ impl LogisticValidParams {
         weights: Option<&[f64]>,
     ) -> Result<LogisticModel, ModelError> {
         check_training(x, y, weights)?;
-        if weights.is_some() {
-            return Err(ModelError::WeightsUnsupported {
-                kind: LogisticModel::KIND,
-            });
-        }
+        let weights = self.class_weight.sample_weights(y, weights);
         let scaler = StandardScaler::fit(x);
         let z = scaler.transform(x);
-        let fit_err = |e: linfa_logistic::error::Error| ModelError::Fit {
-            kind: LogisticModel::KIND,
-            message: e.to_string(),
-        };
-        let data = Dataset::new(z, Array1::from(y.to_vec()));
-        let fitted = linfa_logistic::LogisticRegression::default()
-            .alpha(1.0 / self.c)
-            .with_intercept(true)
-            .max_iterations(self.max_iterations)
-            .gradient_tolerance(self.gradient_tolerance * y.len() as f64)
-            .fit(&data)
-            .map_err(fit_err)?;
-        // linfa's probabilities are those of its "positive" class, the more frequent label.
-        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-        let coef: Vec<f64> = fitted.params().iter().map(|w| sign * w).collect();
-        let intercept = sign * fitted.intercept();
+        let (intercept, coef) = newton(
+            z.view(),
+            y,
+            weights.as_deref(),
+            1.0 / self.c,
+            self.max_iterations,
+            self.gradient_tolerance,
+        );
         if !intercept.is_finite() || coef.iter().any(|w| !w.is_finite()) {
             return Err(ModelError::Fit {
                 kind: LogisticModel::KIND,
@@ -189,6 +194,139 @@ impl LogisticValidParams {
             intercept,
         })
     }
+}
+
+/// `log(1 + exp(t))` without overflow.
+fn softplus(t: f64) -> f64 {
+    if t > 0.0 {
+        t + (-t).exp().ln_1p()
+    } else {
+        t.exp().ln_1p()
+    }
+}
+
+/// Minimises `sum_i s_i * logloss_i + 0.5 * alpha * ||w||^2` over `(b, w)` by Newton's
+/// method with step halving, from `w = 0` and `b` = the weighted log-odds of churn.
+/// Returns `(b, w)`.
+fn newton(
+    z: ArrayView2<f64>,
+    y: &[bool],
+    s: Option<&[f64]>,
+    alpha: f64,
+    max_iterations: u64,
+    tolerance: f64,
+) -> (f64, Vec<f64>) {
+    let (n, p) = z.dim();
+    let s: Array1<f64> = s.map_or_else(|| Array1::ones(n), |s| Array1::from(s.to_vec()));
+    let t: Array1<f64> = y.iter().map(|&c| f64::from(u8::from(c))).collect();
+    let total = s.sum();
+    let rate = (s.dot(&t) / total).clamp(1e-12, 1.0 - 1e-12);
+    let mut b = (rate / (1.0 - rate)).ln();
+    let mut w = Array1::<f64>::zeros(p);
+    let objective = |b: f64, w: &Array1<f64>| -> f64 {
+        let eta = z.dot(w) + b;
+        let ll: f64 = eta
+            .iter()
+            .zip(&t)
+            .zip(&s)
+            .map(|((e, ti), si)| si * (softplus(*e) - ti * e))
+            .sum();
+        ll + 0.5 * alpha * w.dot(w)
+    };
+    let mut current = objective(b, &w);
+    let mut zd = Array2::<f64>::zeros((n, p));
+    for _ in 0..max_iterations {
+        let eta = z.dot(&w) + b;
+        let prob = eta.mapv(sigmoid);
+        let resid = (&prob - &t) * &s;
+        let d = (&prob * &prob.mapv(|q| 1.0 - q)) * &s;
+        // Gradient: [sum resid; Z' resid + alpha w].
+        let gb = resid.sum();
+        let gw = z.t().dot(&resid) + alpha * &w;
+        if (gb * gb + gw.dot(&gw)).sqrt() / total < tolerance {
+            break;
+        }
+        // Hessian of (b, w): [[sum d, (Z' d)'], [Z' d, Z' D Z + alpha I]].
+        zd.assign(&z);
+        for (mut row, di) in zd.rows_mut().into_iter().zip(&d) {
+            row *= *di;
+        }
+        let zdz = z.t().dot(&zd);
+        let zdsum = zd.sum_axis(Axis(0));
+        let m = p + 1;
+        let mut h = Array2::<f64>::zeros((m, m));
+        h[[0, 0]] = d.sum() + 1e-12;
+        for j in 0..p {
+            h[[0, j + 1]] = zdsum[j];
+            h[[j + 1, 0]] = zdsum[j];
+            for k in 0..p {
+                h[[j + 1, k + 1]] = zdz[[j, k]];
+            }
+            h[[j + 1, j + 1]] += alpha + 1e-12;
+        }
+        let mut g = Vec::with_capacity(m);
+        g.push(gb);
+        g.extend(gw.iter().copied());
+        let Some(step) = cholesky_solve(h, &g) else {
+            break;
+        };
+        let mut scale = 1.0;
+        let mut moved = false;
+        while scale > 1e-10 {
+            let nb = b - scale * step[0];
+            let nw = &w - &(Array1::from(step[1..].to_vec()) * scale);
+            let o = objective(nb, &nw);
+            if o <= current {
+                (b, w, current) = (nb, nw, o);
+                moved = true;
+                break;
+            }
+            scale /= 2.0;
+        }
+        if !moved {
+            break;
+        }
+    }
+    (b, w.to_vec())
+}
+
+/// Solves `h x = g` for a symmetric positive definite `h` (Cholesky); `None` if `h` is not
+/// numerically positive definite.
+fn cholesky_solve(mut h: Array2<f64>, g: &[f64]) -> Option<Vec<f64>> {
+    let m = g.len();
+    for j in 0..m {
+        let mut dsum = h[[j, j]];
+        for k in 0..j {
+            dsum -= h[[j, k]] * h[[j, k]];
+        }
+        if dsum.is_nan() || dsum <= 0.0 {
+            return None;
+        }
+        let djj = dsum.sqrt();
+        h[[j, j]] = djj;
+        for i in j + 1..m {
+            let mut v = h[[i, j]];
+            for k in 0..j {
+                v -= h[[i, k]] * h[[j, k]];
+            }
+            h[[i, j]] = v / djj;
+        }
+    }
+    // Forward then back substitution with the lower factor L (h = L L').
+    let mut x = g.to_vec();
+    for i in 0..m {
+        for k in 0..i {
+            x[i] -= h[[i, k]] * x[k];
+        }
+        x[i] /= h[[i, i]];
+    }
+    for i in (0..m).rev() {
+        for k in i + 1..m {
+            x[i] -= h[[k, i]] * x[k];
+        }
+        x[i] /= h[[i, i]];
+    }
+    Some(x)
 }
 
 /// A fitted logistic regression: `P(churned | x) = sigmoid(intercept + sum_j coef_j * z_j)`
@@ -327,8 +465,7 @@ mod tests {
 
     #[test]
     fn minority_churn_keeps_the_sign() {
-        // Same data with labels flipped and x negated: P(churn) must still follow the data
-        // whichever class linfa calls positive.
+        // Same data with labels flipped: P(churn) must mirror.
         let (x, y) = toy();
         let y2: Vec<bool> = y.iter().map(|c| !c).collect();
         let m1 = LogisticParams::new().fit(x.view(), &y, None).unwrap();
@@ -341,7 +478,7 @@ mod tests {
     }
 
     #[test]
-    fn refuses_bad_params_and_weights() {
+    fn refuses_bad_params_and_accepts_weights() {
         let (x, y) = toy();
         for p in [
             LogisticParams::new().c(0.0),
@@ -354,11 +491,28 @@ mod tests {
                 Err(ModelError::InvalidParam { .. })
             ));
         }
+        // Unit weights change nothing; doubling every weight is C = 2.
         let w = vec![1.0; y.len()];
-        assert!(matches!(
-            LogisticParams::new().fit(x.view(), &y, Some(&w)),
-            Err(ModelError::WeightsUnsupported { .. })
-        ));
+        let m1 = LogisticParams::new().fit(x.view(), &y, None).unwrap();
+        let mw = LogisticParams::new().fit(x.view(), &y, Some(&w)).unwrap();
+        assert!((m1.coefficients()[0] - mw.coefficients()[0]).abs() < 1e-9);
+        let w2 = vec![2.0; y.len()];
+        let m2 = LogisticParams::new().fit(x.view(), &y, Some(&w2)).unwrap();
+        let mc = LogisticParams::new()
+            .c(2.0)
+            .fit(x.view(), &y, None)
+            .unwrap();
+        assert!((m2.coefficients()[0] - mc.coefficients()[0]).abs() < 1e-7);
+        assert!((m2.intercept() - mc.intercept()).abs() < 1e-7);
+        assert!(
+            LogisticParams::new()
+                .class_weight(ClassWeight::Explicit {
+                    churned: -1.0,
+                    retained: 1.0
+                })
+                .check()
+                .is_err()
+        );
         let m = LogisticParams::new().fit(x.view(), &y, None).unwrap();
         let bad = array![[1.0, 2.0, 3.0]];
         assert!(matches!(
