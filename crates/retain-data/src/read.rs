@@ -468,17 +468,14 @@ fn detect_format(
         })
 }
 
-fn expected_of(role: &str, layout: &Layout, ts_format: Option<&str>) -> String {
+fn expected_of(role: &str, ts_format: Option<&str>) -> String {
     match role {
         "client_id" => "an integer client id".into(),
         "timestamp" => match ts_format {
             Some(f) => format!("a date in format `{f}`"),
             None => "a date".into(),
         },
-        _ => {
-            let _ = layout;
-            "a finite number".into()
-        }
+        _ => "a finite number".into(),
     }
 }
 
@@ -564,7 +561,7 @@ pub fn read_transactions(input: &Path, layout: &Layout) -> Result<Transactions, 
                 column: column.to_string(),
                 row: row + 1,
                 value,
-                expected: expected_of(role, layout, ts_format.as_deref()),
+                expected: expected_of(role, ts_format.as_deref()),
             });
         }
     }
