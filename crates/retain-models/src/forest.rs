@@ -266,11 +266,12 @@ impl Tree {
     }
 }
 
-/// The training set as the trees see it: binned columns, labels, base weights.
+/// The training set as the trees see it: binned columns (for partitioning) and rows (for
+/// histograms), base weights.
 struct Binned<'a> {
     cols: Vec<Vec<u8>>,
+    rows: Vec<u8>,
     nbins: Vec<usize>,
-    y: &'a [bool],
     w: Option<&'a [f64]>,
 }
 
@@ -279,31 +280,34 @@ struct Grower<'a> {
     params: &'a RandomForestValidParams,
     mtry: usize,
     rng: ChaCha8Rng,
-    /// Per-row weight in this tree (bootstrap count x base weight).
-    w: Vec<f64>,
+    /// Per row: (weight in this tree = bootstrap count x base weight, the same if churned
+    /// else 0).
+    wy: Vec<[f64; 2]>,
     /// Gini decrease per feature, weighted by node weight.
     importance: Vec<f64>,
     tree: Tree,
     scratch: Scratch,
 }
 
+/// Nodes with fewer rows than this are split by sorting their rows (see `scan_small`).
+const SMALL_NODE: usize = 48;
+
 /// Buffers of the split search, allocated once per tree.
 struct Scratch {
     features: Vec<usize>,
-    hw: Vec<f64>,
-    hc: Vec<f64>,
-    hn: Vec<u32>,
-    occupied: Vec<u8>,
+    batch: Vec<usize>,
+    small: Vec<(u8, [f64; 2])>,
+    /// 256 bins per feature of the batch: (weight, churned weight, distinct rows).
+    hist: Vec<[f64; 3]>,
 }
 
 impl Scratch {
     fn new() -> Self {
         Self {
             features: Vec::new(),
-            hw: vec![0.0; 256],
-            hc: vec![0.0; 256],
-            hn: vec![0; 256],
-            occupied: Vec::with_capacity(256),
+            batch: Vec::new(),
+            small: Vec::new(),
+            hist: Vec::new(),
         }
     }
 }
@@ -312,101 +316,193 @@ struct Split {
     feature: usize,
     bin: u8,
     score: f64,
+    /// Weight and churned weight of the left child.
+    left: (f64, f64),
 }
 
 impl Grower<'_> {
     /// Node stats over `rows`: (weight, churned weight).
     fn stats(&self, rows: &[u32]) -> (f64, f64) {
         rows.iter().fold((0.0, 0.0), |(w, c), &r| {
-            let wi = self.w[r as usize];
-            (w + wi, if self.data.y[r as usize] { c + wi } else { c })
+            let [wi, ci] = self.wy[r as usize];
+            (w + wi, c + ci)
         })
     }
 
-    fn best_split(&mut self, rows: &[u32], w: f64, c: f64) -> Option<Split> {
-        let p = self.data.cols.len();
-        let msl = self.params.min_samples_leaf;
-        // Parent proxy: sum over classes of weight^2 / weight.
+    /// Fills `hist` (one 256-bin block per feature of `batch`) from `rows` in one pass over
+    /// the rows (the binned matrix is row-major, so a row's bins share a cache line).
+    fn fill_histograms(&mut self, rows: &[u32], batch: &[usize]) {
+        let p = self.data.nbins.len();
+        let hist = &mut self.scratch.hist;
+        hist.resize(batch.len() * 256, [0.0; 3]);
+        for (k, &f) in batch.iter().enumerate() {
+            hist[k * 256..k * 256 + self.data.nbins[f]].fill([0.0; 3]);
+        }
+        let (bins, wy) = (&self.data.rows[..], &self.wy[..]);
+        for &r in rows {
+            let r = r as usize;
+            let [wi, ci] = wy[r];
+            let row = &bins[r * p..(r + 1) * p];
+            for (k, &f) in batch.iter().enumerate() {
+                let h = &mut hist[k * 256 + usize::from(row[f])];
+                h[0] += wi;
+                h[1] += ci;
+                h[2] += 1.0;
+            }
+        }
+    }
+
+    /// Scans the histogram block `k` of feature `f` for the best split of a node of weight
+    /// `w`, churned weight `c` and `n` rows, improving `best` if it can.
+    fn scan(&self, k: usize, f: usize, node: (f64, f64, usize), best: &mut Option<Split>) {
+        let hist = &self.scratch.hist[k * 256..k * 256 + self.data.nbins[f]];
+        Self::scan_bins(hist, self.params.min_samples_leaf, f, node, best);
+    }
+
+    /// [`Self::scan`] over the first `len` bins of block 0.
+    fn scan_prefix(&self, len: usize, f: usize, node: (f64, f64, usize), best: &mut Option<Split>) {
+        let hist = &self.scratch.hist[..len];
+        Self::scan_bins(hist, self.params.min_samples_leaf, f, node, best);
+    }
+
+    fn scan_bins(
+        hist: &[[f64; 3]],
+        msl: usize,
+        f: usize,
+        (w, c, n): (f64, f64, usize),
+        best: &mut Option<Split>,
+    ) {
         let parent = (c * c + (w - c) * (w - c)) / w;
-        let mut best: Option<Split> = None;
-        let Scratch {
-            features,
-            hw,
-            hc,
-            hn,
-            occupied,
-        } = &mut self.scratch;
-        features.clear();
-        features.extend(0..p);
-        for t in 0..p {
-            if t >= self.mtry && best.is_some() {
+        let (mut lw, mut lc, mut ln) = (0.0, 0.0, 0usize);
+        // Every bin but the last (a split needs rows on its right).
+        for (b, &[bw, bc, bn]) in hist[..hist.len() - 1].iter().enumerate() {
+            lw += bw;
+            lc += bc;
+            ln += bn as usize;
+            if bn == 0.0 || ln < msl {
+                continue;
+            }
+            if n - ln < msl {
                 break;
             }
+            let (rw, rc) = (w - lw, c - lc);
+            if lw <= 0.0 || rw <= 0.0 {
+                continue;
+            }
+            let score =
+                (lc * lc + (lw - lc) * (lw - lc)) / lw + (rc * rc + (rw - rc) * (rw - rc)) / rw;
+            if score > parent + 1e-12 * w && best.as_ref().is_none_or(|s| score > s.score) {
+                *best = Some(Split {
+                    feature: f,
+                    bin: b as u8,
+                    score,
+                    left: (lw, lc),
+                });
+            }
+        }
+    }
+
+    /// [`Self::scan`] for a node of a few rows: sorts its (bin, weights) instead of clearing
+    /// and scanning 256 bins. Same candidates, same order, same result.
+    fn scan_small(
+        &mut self,
+        rows: &[u32],
+        f: usize,
+        node: (f64, f64, usize),
+        best: &mut Option<Split>,
+    ) {
+        let mut small = std::mem::take(&mut self.scratch.small);
+        small.clear();
+        let col = &self.data.cols[f];
+        small.extend(rows.iter().map(|&r| (col[r as usize], self.wy[r as usize])));
+        small.sort_unstable_by_key(|e| e.0);
+        let hist = &mut self.scratch.hist;
+        if hist.len() < 256 {
+            hist.resize(256, [0.0; 3]);
+        }
+        // Collapse into a dense prefix of "virtual bins" (one per distinct bin), then scan
+        // it with the real bin numbers kept aside.
+        let mut real: Vec<u8> = Vec::with_capacity(small.len());
+        let mut k = 0;
+        for (i, &(b, [wi, ci])) in small.iter().enumerate() {
+            if i > 0 && b != small[i - 1].0 {
+                k += 1;
+            }
+            if real.len() == k {
+                real.push(b);
+                hist[k] = [wi, ci, 1.0];
+            } else {
+                let h = &mut hist[k];
+                h[0] += wi;
+                h[1] += ci;
+                h[2] += 1.0;
+            }
+        }
+        let before = best.as_ref().map(|s| (s.feature, s.bin));
+        let mut local: Option<Split> = best.take();
+        self.scan_prefix(k + 1, f, node, &mut local);
+        if let Some(s) = local.as_mut()
+            && Some((s.feature, s.bin)) != before
+        {
+            // The split came from this feature: map its virtual bin back to the real one.
+            s.bin = real[usize::from(s.bin)];
+        }
+        *best = local;
+        self.scratch.small = small;
+    }
+
+    /// The best split over `max_features` random features (more if none of them splits the
+    /// node), in draw order, the first of equal scores winning.
+    fn best_split(&mut self, rows: &[u32], w: f64, c: f64) -> Option<Split> {
+        let p = self.data.nbins.len();
+        let mut features = std::mem::take(&mut self.scratch.features);
+        features.clear();
+        features.extend(0..p);
+        let mut best: Option<Split> = None;
+        let node = (w, c, rows.len());
+        // The first `mtry` draws, histogrammed in one pass; splittable features only.
+        let mut batch = std::mem::take(&mut self.scratch.batch);
+        batch.clear();
+        let mut t = 0;
+        while t < p && batch.len() < self.mtry {
+            let j = self.rng.random_range(t..p);
+            features.swap(t, j);
+            if self.data.nbins[features[t]] >= 2 {
+                batch.push(features[t]);
+            }
+            t += 1;
+        }
+        if rows.len() < SMALL_NODE {
+            for &f in &batch {
+                self.scan_small(rows, f, node, &mut best);
+            }
+        } else {
+            self.fill_histograms(rows, &batch);
+            for (k, &f) in batch.iter().enumerate() {
+                self.scan(k, f, node, &mut best);
+            }
+        }
+        // No split among them: go on one feature at a time, as scikit-learn does.
+        while best.is_none() && t < p {
             let j = self.rng.random_range(t..p);
             features.swap(t, j);
             let f = features[t];
-            let nb = self.data.nbins[f];
-            if nb < 2 {
+            t += 1;
+            if self.data.nbins[f] < 2 {
                 continue;
             }
-            let col = &self.data.cols[f];
-            // Small nodes: gather their few occupied bins instead of clearing and scanning
-            // all `nb` (most nodes of a fully grown tree are small).
-            occupied.clear();
-            if rows.len() * 8 < nb {
-                occupied.extend(rows.iter().map(|&r| col[r as usize]));
-                occupied.sort_unstable();
-                occupied.dedup();
-                for &b in occupied.iter() {
-                    let b = b as usize;
-                    (hw[b], hc[b], hn[b]) = (0.0, 0.0, 0);
-                }
+            if rows.len() < SMALL_NODE {
+                self.scan_small(rows, f, node, &mut best);
             } else {
-                hw[..nb].fill(0.0);
-                hc[..nb].fill(0.0);
-                hn[..nb].fill(0);
-                occupied.extend(0..=(nb - 1) as u8);
-            }
-            for &r in rows {
-                let (b, wi) = (col[r as usize] as usize, self.w[r as usize]);
-                hw[b] += wi;
-                hn[b] += 1;
-                if self.data.y[r as usize] {
-                    hc[b] += wi;
-                }
-            }
-            let (mut lw, mut lc, mut ln) = (0.0, 0.0, 0usize);
-            let n = rows.len();
-            // Every candidate bin but the last (a split needs rows on its right).
-            for &b in &occupied[..occupied.len().saturating_sub(1)] {
-                let b = b as usize;
-                lw += hw[b];
-                lc += hc[b];
-                ln += hn[b] as usize;
-                if hn[b] == 0 || ln < msl {
-                    continue;
-                }
-                if n - ln < msl {
-                    break;
-                }
-                let (rw, rc) = (w - lw, c - lc);
-                if lw <= 0.0 || rw <= 0.0 {
-                    continue;
-                }
-                let score =
-                    (lc * lc + (lw - lc) * (lw - lc)) / lw + (rc * rc + (rw - rc) * (rw - rc)) / rw;
-                if score > parent + 1e-12 * w && best.as_ref().is_none_or(|s| score > s.score) {
-                    best = Some(Split {
-                        feature: f,
-                        bin: b as u8,
-                        score,
-                    });
-                }
+                self.fill_histograms(rows, &[f]);
+                self.scan(0, f, node, &mut best);
             }
         }
+        self.scratch.features = features;
+        self.scratch.batch = batch;
+        let parent = (c * c + (w - c) * (w - c)) / w;
         best.map(|mut s| {
-            // Weighted Gini decrease of the split: (score - parent) / W per unit weight;
-            // scaled by the node weight it is just score - parent.
+            // The weighted Gini decrease of the split is exactly score - parent.
             s.score -= parent;
             s
         })
@@ -442,7 +538,7 @@ impl Grower<'_> {
                 }
             }
             let mid = start + k;
-            let (lw, lc) = self.stats(&rows[start..mid]);
+            let (lw, lc) = split.left;
             let (rw, rc) = (w - lw, c - lc);
             let l = self.tree.push_leaf(lc / lw);
             self.tree.push_leaf(rc / rw);
@@ -509,10 +605,13 @@ impl RandomForestValidParams {
             .zip(&edges)
             .map(|(c, e)| c.iter().map(|&v| bin_of(e, v)).collect())
             .collect();
+        let rows = (0..x.nrows())
+            .flat_map(|i| cols.iter().map(move |c| c[i]))
+            .collect();
         let data = Binned {
             nbins: edges.iter().map(|e| e.len() + 1).collect(),
             cols,
-            y,
+            rows,
             w: weights.as_deref(),
         };
         let mtry = self
@@ -526,18 +625,21 @@ impl RandomForestValidParams {
             for _ in 0..n {
                 counts[rng.random_range(0..n)] += 1;
             }
-            let w: Vec<f64> = counts
+            let wy: Vec<[f64; 2]> = counts
                 .iter()
                 .enumerate()
-                .map(|(i, &k)| f64::from(k) * data.w.map_or(1.0, |w| w[i]))
+                .map(|(i, &k)| {
+                    let wi = f64::from(k) * data.w.map_or(1.0, |w| w[i]);
+                    [wi, if y[i] { wi } else { 0.0 }]
+                })
                 .collect();
-            let rows: Vec<u32> = (0..n as u32).filter(|&i| w[i as usize] > 0.0).collect();
+            let rows: Vec<u32> = (0..n as u32).filter(|&i| wy[i as usize][0] > 0.0).collect();
             let g = Grower {
                 data: &data,
                 params: self,
                 mtry,
                 rng,
-                w,
+                wy,
                 importance: vec![0.0; p],
                 tree: Tree::default(),
                 scratch: Scratch::new(),
