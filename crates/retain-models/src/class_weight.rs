@@ -1,10 +1,10 @@
 //! Class weights, applied as per-row sample weights (scikit-learn's `class_weight`).
 //!
-//! The kinds whose fit accepts sample weights (decision tree, random forest, gradient
-//! boosting) take a [`ClassWeight`] in their params; at fit time it becomes a weight per row,
-//! multiplied into any sample weights given. Logistic regression cannot: linfa-logistic 0.8
-//! ignores sample weights (see [`crate::logistic`]), so [`crate::LogisticParams`] has no
-//! class weight, rather than one that silently does nothing.
+//! Every classifier kind takes a [`ClassWeight`] in its params (logistic regression, decision
+//! tree, random forest, gradient boosting); at fit time it becomes a weight per row,
+//! multiplied into any sample weights given. (Logistic regression could not while it was
+//! fitted by linfa-logistic 0.8, which ignores sample weights; retain's Newton solver uses
+//! them.)
 
 use serde::{Deserialize, Serialize};
 

@@ -1,20 +1,32 @@
-//! A single CART tree grown by [`linfa_trees`] (Gini), flattened into retain's own node
-//! list with churn probabilities per node.
+//! A single CART tree (Gini) grown by retain on binned features, stored as a node list with
+//! churn probabilities per node.
 //!
-//! linfa-trees predicts a leaf's majority label only, so after fitting retain routes the
-//! training rows through the tree once and stores the (weighted) churned share of every
-//! node: leaves give `P(churned)`, and the path from the root gives Saabas contributions
-//! (each split's change of that share, credited to the split's feature). linfa-trees sends a
-//! row left when `x[feature] < threshold` and prunes sibling leaves that share a majority
-//! label, so a tree can have fewer distinct probabilities than leaves before pruning.
+//! The tree was first grown by linfa-trees; on the Online Retail II training features
+//! (4,976 x 29, depth 6) that took 70-100 ms in release against scikit-learn's 40 ms, since
+//! it sorts every feature at every node. retain now grows it on histograms: each feature
+//! is cut into at most 256 bins at midpoints between distinct training values (quantiles
+//! of them when there are more, see [`crate::RandomForestModel`]), every node
+//! histograms (weight, churned weight) per bin for every feature, and the best Gini split
+//! is chosen among the bin boundaries (with fewer than 256 distinct values, exactly the
+//! midpoints scikit-learn and linfa consider). The rules follow linfa-trees'
+//! hyper-parameters: a node splits only if its weight is at least `min_weight_split`,
+//! both children weigh at least `min_weight_leaf`, and the Gini impurity falls by at
+//! least `min_impurity_decrease` (parent impurity minus the weighted mean of the
+//! children's). Unlike linfa, sibling leaves with the same majority label are kept: they
+//! carry different probabilities.
+//!
+//! After growing, the training rows are routed through the tree once to store the
+//! (weighted) churned share of every node: leaves give `P(churned)`, and the path from the
+//! root gives Saabas contributions (each split's change of that share, credited to the
+//! split's feature). A row goes left when `x[feature] < threshold`, the threshold being a
+//! midpoint strictly between two training values.
 
 use std::collections::BTreeMap;
 
-use linfa::prelude::*;
-use linfa_trees::{DecisionTree, SplitQuality, TreeNode};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
+use crate::forest::{bin_of, feature_edges};
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
 use crate::{ChurnClassifier, ClassWeight, ModelError};
@@ -33,7 +45,11 @@ use crate::{ChurnClassifier, ClassWeight, ModelError};
 /// `Balanced` tree's probabilities are not the base rate's; calibrate them
 /// ([`crate::Calibrated`]) if they are read as probabilities.
 ///
-/// The fit is deterministic (no randomness), so there is no seed.
+/// The fit is deterministic (no randomness), so there is no seed. retain grows the tree on
+/// histograms (at most 256 bins per feature, edges at midpoints between distinct training
+/// values), as linfa-trees' rules above but keeping sibling leaves of equal majority label;
+/// it replaced linfa-trees, which sorted every feature at every node (70-100 ms on Online
+/// Retail II against scikit-learn's 40 ms).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionTreeParams(DecisionTreeValidParams);
 
@@ -158,8 +174,8 @@ impl DecisionTreeValidParams {
         ])
     }
 
-    /// Grows a Gini tree on raw features (`y[i]` true = churned; optional per-row weights,
-    /// handed to linfa as `f32`), then stores each node's weighted churned share.
+    /// Grows a Gini tree on binned features (`y[i]` true = churned; optional per-row
+    /// weights), then stores each node's weighted churned share (module docs).
     pub fn fit(
         &self,
         x: ArrayView2<f64>,
@@ -169,23 +185,97 @@ impl DecisionTreeValidParams {
         check_training(x, y, weights)?;
         let weights = self.class_weight.sample_weights(y, weights);
         let weights = weights.as_deref();
-        let mut data = Dataset::new(x.to_owned(), Array1::from(y.to_vec()));
-        if let Some(w) = weights {
-            data = data.with_weights(w.iter().map(|&v| v as f32).collect());
+        let edges: Vec<Vec<f64>> = x
+            .columns()
+            .into_iter()
+            .map(|c| feature_edges(c.iter().copied(), 256))
+            .collect();
+        let p = x.ncols();
+        // Row-major bins, and per row (weight, churned weight).
+        let mut bins = Vec::with_capacity(x.len());
+        for row in x.rows() {
+            bins.extend(row.iter().zip(&edges).map(|(&v, e)| bin_of(e, v)));
         }
-        let tree = DecisionTree::params()
-            .split_quality(SplitQuality::Gini)
-            .max_depth(self.max_depth)
-            .min_weight_split(self.min_weight_split)
-            .min_weight_leaf(self.min_weight_leaf)
-            .min_impurity_decrease(self.min_impurity_decrease)
-            .fit(&data)
-            .map_err(|e| ModelError::Fit {
-                kind: DecisionTreeModel::KIND,
-                message: e.to_string(),
-            })?;
+        let wy: Vec<[f64; 2]> = (0..y.len())
+            .map(|i| {
+                let w = weights.map_or(1.0, |w| w[i]);
+                [w, if y[i] { w } else { 0.0 }]
+            })
+            .collect();
         let mut flat = FlatTree::default();
-        flat.push(tree.root_node());
+        let mut rows: Vec<usize> = (0..y.len()).filter(|&i| wy[i][0] > 0.0).collect();
+        flat.nodes.push(FlatNode::leaf());
+        let mut hist = vec![[0.0f64; 2]; p * 256];
+        // (node, start, end, depth)
+        let mut stack = vec![(0usize, 0usize, rows.len(), 0usize)];
+        while let Some((node, start, end, depth)) = stack.pop() {
+            let slice = &mut rows[start..end];
+            let (w, c) = slice
+                .iter()
+                .fold((0.0, 0.0), |(w, c), &r| (w + wy[r][0], c + wy[r][1]));
+            if w < f64::from(self.min_weight_split)
+                || self.max_depth.is_some_and(|d| depth >= d)
+                || c <= 0.0
+                || c >= w
+            {
+                continue;
+            }
+            hist.fill([0.0; 2]);
+            for &r in slice.iter() {
+                let [wi, ci] = wy[r];
+                for (f, &b) in bins[r * p..(r + 1) * p].iter().enumerate() {
+                    let h = &mut hist[f * 256 + usize::from(b)];
+                    h[0] += wi;
+                    h[1] += ci;
+                }
+            }
+            let gini = |w: f64, c: f64| 2.0 * (c / w) * (1.0 - c / w);
+            let parent = gini(w, c);
+            let min_leaf = f64::from(self.min_weight_leaf);
+            // (decrease, feature, bin); the first of equal decreases wins.
+            let mut best: Option<(f64, usize, usize)> = None;
+            for (f, e) in edges.iter().enumerate() {
+                let (mut lw, mut lc) = (0.0, 0.0);
+                for b in 0..e.len() {
+                    let [bw, bc] = hist[f * 256 + b];
+                    if bw == 0.0 {
+                        continue;
+                    }
+                    lw += bw;
+                    lc += bc;
+                    let (rw, rc) = (w - lw, c - lc);
+                    if lw < min_leaf || rw < min_leaf || rw <= 0.0 {
+                        continue;
+                    }
+                    let decrease = parent - (lw * gini(lw, lc) + rw * gini(rw, rc)) / w;
+                    if best.is_none_or(|(d, _, _)| decrease > d) {
+                        best = Some((decrease, f, b));
+                    }
+                }
+            }
+            let Some((decrease, f, b)) = best else {
+                continue;
+            };
+            if decrease < self.min_impurity_decrease || decrease <= 0.0 {
+                continue;
+            }
+            let mut k = 0;
+            for i in 0..slice.len() {
+                if bins[slice[i] * p + f] <= b as u8 {
+                    slice.swap(i, k);
+                    k += 1;
+                }
+            }
+            let l = flat.nodes.len();
+            flat.nodes.push(FlatNode::leaf());
+            flat.nodes.push(FlatNode::leaf());
+            let n = &mut flat.nodes[node];
+            n.feature = f;
+            n.threshold = edges[f][b];
+            n.children = Some((l, l + 1));
+            stack.push((l + 1, start + k, end, depth + 1));
+            stack.push((l, start, start + k, depth + 1));
+        }
         flat.fill_values(x, y, weights);
         let importances = flat.gini_importances(x.ncols());
         Ok(DecisionTreeModel {
@@ -212,6 +302,19 @@ struct FlatNode {
     churned: f64,
 }
 
+impl FlatNode {
+    fn leaf() -> Self {
+        Self {
+            feature: 0,
+            threshold: 0.0,
+            children: None,
+            value: 0.0,
+            weight: 0.0,
+            churned: 0.0,
+        }
+    }
+}
+
 /// A binary tree as a node list (root first).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct FlatTree {
@@ -219,27 +322,6 @@ struct FlatTree {
 }
 
 impl FlatTree {
-    fn push(&mut self, node: &TreeNode<f64, bool>) -> usize {
-        let id = self.nodes.len();
-        let (feature, threshold, _) = node.split();
-        self.nodes.push(FlatNode {
-            feature,
-            threshold,
-            children: None,
-            value: 0.0,
-            weight: 0.0,
-            churned: 0.0,
-        });
-        if !node.is_leaf()
-            && let [Some(left), Some(right)] = node.children()[..]
-        {
-            let l = self.push(left);
-            let r = self.push(right);
-            self.nodes[id].children = Some((l, r));
-        }
-        id
-    }
-
     fn path(&self, row: ArrayView1<f64>, mut visit: impl FnMut(usize)) {
         let mut id = 0;
         visit(id);

@@ -54,6 +54,13 @@ use crate::{ChurnClassifier, ClassWeight, ModelError};
 ///
 /// Sample weights multiply the bootstrap counts (scikit-learn's rule). Row counts
 /// (`min_samples_*`) count distinct rows drawn into the bootstrap.
+///
+/// retain's own histogram forest (it replaced smartcore's, which took 24.7 s in release for
+/// 300 trees on Online Retail II, had no sample weights and wrote 60 MB artifacts): splits
+/// are chosen among at most `nbins - 1` bin edges per feature (midpoints between distinct
+/// training values, or quantiles of them), tree `k` is seeded with `seed + k` so the forest
+/// does not depend on `threads`, and each tree is stored as flat arrays with f32 node
+/// shares (about 7 significant digits) and exact f64 thresholds kept once per forest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RandomForestParams(RandomForestValidParams);
 
@@ -211,7 +218,7 @@ impl RandomForestParams {
 
 /// Bin edges of one feature: `bin(x)` = number of edges `< x`, so `bin(x) <= b` iff
 /// `x <= edges[b]`.
-fn feature_edges(column: impl Iterator<Item = f64>, nbins: usize) -> Vec<f64> {
+pub(crate) fn feature_edges(column: impl Iterator<Item = f64>, nbins: usize) -> Vec<f64> {
     let mut v: Vec<f64> = column.collect();
     v.sort_by(f64::total_cmp);
     v.dedup();
@@ -225,7 +232,7 @@ fn feature_edges(column: impl Iterator<Item = f64>, nbins: usize) -> Vec<f64> {
     edges
 }
 
-fn bin_of(edges: &[f64], x: f64) -> u8 {
+pub(crate) fn bin_of(edges: &[f64], x: f64) -> u8 {
     // At most 255 edges, so the count fits in a u8.
     edges.partition_point(|&e| e < x) as u8
 }

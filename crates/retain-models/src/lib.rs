@@ -8,14 +8,15 @@
 //!   (the "reasons"), `feature_importances`. Each kind is fitted through its `XParams`
 //!   (setters never fail, `check()` validates, `fit(x, y, weights)` returns the fitted type).
 //! - [`LogisticModel`]: standardised L2 logistic regression matching scikit-learn's
-//!   `StandardScaler` + `LogisticRegression(C = 1)`; see [`logistic`] for `C` vs linfa's
-//!   `alpha`.
-//! - [`DecisionTreeModel`] (linfa-trees), [`RandomForestModel`] (retain's own histogram forest),
-//!   [`GradientBoostingModel`] (forust-ml): tree models behind the same trait.
+//!   `StandardScaler` + `LogisticRegression(C = 1)`, fitted by Newton's method; see
+//!   [`logistic`] for `C` vs `alpha` and why not linfa-logistic.
+//! - [`DecisionTreeModel`], [`RandomForestModel`] (retain's own histogram trees; see their
+//!   modules for why not linfa-trees and smartcore) and [`GradientBoostingModel`]
+//!   (forust-ml): tree models behind the same trait.
 //! - [`RecencyBaseline`], [`RevenueRateBaseline`]: training-free baselines.
 //! - [`Calibrated`]: any classifier with Platt or isotonic calibration ([`Calibrator`]),
 //!   itself a [`ChurnClassifier`] and an [`AnyClassifier`] kind.
-//! - [`ClassWeight`]: none, balanced or explicit class weights for the tree kinds.
+//! - [`ClassWeight`]: none, balanced or explicit class weights, for every classifier kind.
 //! - [`ValueRegressor`]: value over the horizon; [`GradientBoostingRegressor`] (forust,
 //!   squared error, raw or `log1p` target), [`TwoPartModel`] (`P(buy) * E[spend | buy]`),
 //!   and [`AnyRegressor`], the value artifact type.
