@@ -16,7 +16,7 @@ use std::time::Instant;
 use common::{read_peer, select, used_columns};
 use retain_models::{
     DecisionTreeParams, GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams,
-    RandomForestParams,
+    RandomForestParams, Solver,
 };
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -55,6 +55,10 @@ fn main() {
     println!("ORII train: {} rows x {} features", x.nrows(), x.ncols());
     time("logistic_regression", repeats, || {
         LogisticParams::new().fit(x.view(), y, None).unwrap()
+    });
+    time("logistic_regression(lbfgs)", repeats, || {
+        let p = LogisticParams::new().solver(Solver::Lbfgs);
+        p.fit(x.view(), y, None).unwrap()
     });
     time("decision_tree(depth 6)", repeats, || {
         DecisionTreeParams::new().fit(x.view(), y, None).unwrap()

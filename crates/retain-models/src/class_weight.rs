@@ -2,9 +2,9 @@
 //!
 //! Every classifier kind takes a [`ClassWeight`] in its params (logistic regression, decision
 //! tree, random forest, gradient boosting); at fit time it becomes a weight per row,
-//! multiplied into any sample weights given. (Logistic regression could not while it was
-//! fitted by linfa-logistic 0.8, which ignores sample weights; retain's Newton solver uses
-//! them.)
+//! multiplied into any sample weights given. (Logistic regression uses them with its
+//! default Newton solver; its linfa-logistic 0.8 solver, `Solver::Lbfgs`, ignores sample
+//! weights, so it refuses class weights other than `None`.)
 
 use serde::{Deserialize, Serialize};
 

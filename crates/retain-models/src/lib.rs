@@ -8,8 +8,9 @@
 //!   (the "reasons"), `feature_importances`. Each kind is fitted through its `XParams`
 //!   (setters never fail, `check()` validates, `fit(x, y, weights)` returns the fitted type).
 //! - [`LogisticModel`]: standardised L2 logistic regression matching scikit-learn's
-//!   `StandardScaler` + `LogisticRegression(C = 1)`, fitted by Newton's method; see
-//!   [`logistic`] for `C` vs `alpha` and why not linfa-logistic.
+//!   `StandardScaler` + `LogisticRegression(C = 1)`, fitted by Newton's method (default)
+//!   or linfa-logistic's L-BFGS ([`Solver`]); see [`logistic`] for `C` vs `alpha` and the
+//!   two solvers.
 //! - [`DecisionTreeModel`], [`RandomForestModel`] (retain's own histogram trees; see their
 //!   modules for why not linfa-trees and smartcore) and [`GradientBoostingModel`]
 //!   (forust-ml): tree models behind the same trait.
@@ -46,7 +47,7 @@ pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
 pub use decision_tree::{DecisionTreeModel, DecisionTreeParams, DecisionTreeValidParams};
 pub use error::ModelError;
 pub use forest::{RandomForestModel, RandomForestParams, RandomForestValidParams};
-pub use logistic::{LogisticModel, LogisticParams, LogisticValidParams};
+pub use logistic::{LogisticModel, LogisticParams, LogisticValidParams, Solver};
 pub use regression::{
     AnyRegressor, GradientBoostingRegressor, GradientBoostingRegressorParams,
     GradientBoostingRegressorValidParams, TwoPartModel, TwoPartParams, ValueRegressor, ValueTarget,

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{read_peer, roc_auc, select, used_columns};
-use retain_models::{ChurnClassifier, LogisticParams};
+use retain_models::{ChurnClassifier, LogisticParams, Solver};
 
 // Reference values, produced once with scikit-learn 1.9.1 by:
 //
@@ -217,6 +217,64 @@ fn logistic_matches_sklearn_on_cdnow() {
         21,
         &CDNOW_SKLEARN_CONVERGED,
         &CDNOW_SKLEARN_DEFAULT,
+    );
+}
+
+/// Fits the same data with [`Solver::Lbfgs`] (linfa-logistic) and [`Solver::Newton`]: the
+/// same optimum (coefficients and intercept to 1e-4, eval AUC to 1e-4), and sample weights
+/// refused by L-BFGS.
+fn lbfgs_matches_newton(stem: &str, converged: &Reference) {
+    let train = read_peer(&format!("{stem}_train.csv.gz"));
+    let eval = read_peer(&format!("{stem}_eval.csv.gz"));
+    let cols = used_columns(&train);
+    let (xt, xe) = (select(&train.x, &cols), select(&eval.x, &cols));
+    let y = &train.churned;
+    let newton = LogisticParams::new().fit(xt.view(), y, None).unwrap();
+    let lbfgs = LogisticParams::new().solver(Solver::Lbfgs);
+    let t = std::time::Instant::now();
+    let m = lbfgs.fit(xt.view(), y, None).unwrap();
+    let fit_s = t.elapsed().as_secs_f64();
+    let auc = |m: &retain_models::LogisticModel| {
+        let p = m.predict_proba(xe.view()).unwrap();
+        roc_auc(p.as_slice().unwrap(), &eval.churned)
+    };
+    let (auc_l, auc_n) = (auc(&m), auc(&newton));
+    let d = m
+        .coefficients()
+        .iter()
+        .zip(newton.coefficients())
+        .map(|(a, b)| (a - b).abs())
+        .fold((m.intercept() - newton.intercept()).abs(), f64::max);
+    let d_conv = max_abs_diff(&m, converged);
+    eprintln!(
+        "{stem}: L-BFGS AUC {auc_l:.6} (Newton {auc_n:.6}); max |coef diff| vs Newton {d:.2e}, \
+         vs converged sklearn {d_conv:.2e} (L-BFGS fit {fit_s:.2} s)"
+    );
+    assert!(d < 1e-4, "max |coef diff| L-BFGS vs Newton {d}");
+    assert!(
+        (auc_l - auc_n).abs() < 1e-4,
+        "AUC L-BFGS {auc_l} vs Newton {auc_n}"
+    );
+    let w = vec![1.0; y.len()];
+    assert!(matches!(
+        lbfgs.fit(xt.view(), y, Some(&w)),
+        Err(retain_models::ModelError::WeightsUnsupported { .. })
+    ));
+}
+
+#[test]
+fn lbfgs_logistic_matches_newton_on_online_retail() {
+    lbfgs_matches_newton(
+        "online_retail_ii/peer_features/orii_2011-09-09_h91",
+        &ORII_SKLEARN_CONVERGED,
+    );
+}
+
+#[test]
+fn lbfgs_logistic_matches_newton_on_cdnow() {
+    lbfgs_matches_newton(
+        "cdnow_sample/peer_features/cdnow_1997-09-30_h273",
+        &CDNOW_SKLEARN_CONVERGED,
     );
 }
 
