@@ -95,6 +95,9 @@ pub struct DemoArgs {
     /// Folder for the saved model.
     #[arg(long, default_value = "models/demo-logistic", value_name = "DIR")]
     pub model_dir: PathBuf,
+    /// Folder for the saved CLV model (BG/NBD + Gamma-Gamma).
+    #[arg(long, default_value = "models/demo-clv-bgnbd", value_name = "DIR")]
+    pub clv_model_dir: PathBuf,
 }
 
 /// `retain generate`.
@@ -158,6 +161,22 @@ pub struct TrainArgs {
         value_name = "DIR"
     )]
     pub model_dir: PathBuf,
+    /// Folder to save the CLV model in: the purchase model (--rfm-model) and Gamma-Gamma, fitted
+    /// on every client's history up to the cutoff. Default: models/clv-<RFM_MODEL>.
+    #[arg(long, value_name = "DIR")]
+    pub clv_model_dir: Option<PathBuf>,
+    /// Purchase model of the CLV model: `bgnbd` (BG/NBD), `pareto` (Pareto/NBD) or `mbgnbd`
+    /// (MBG/NBD); the spend model is always Gamma-Gamma.
+    #[arg(
+        long,
+        default_value = "bgnbd",
+        value_name = "MODEL",
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::PossibleValuesParser::new(retain_score::customer_base::RfmKind::NAMES),
+            |s| s.parse::<retain_score::customer_base::RfmKind>().expect("a listed name"),
+        )
+    )]
+    pub rfm_model: retain_score::customer_base::RfmKind,
 }
 
 /// `retain evaluate`.
@@ -202,4 +221,34 @@ pub struct ScoreArgs {
     /// Number of reason columns (features pushing each client's risk up most).
     #[arg(long, default_value_t = 3)]
     pub reasons: usize,
+    /// The CLV model's folder (from `retain train`): adds p_alive, expected_purchases, clv,
+    /// value_at_risk (= churn_probability x clv) and key_client. Default: models/clv-bgnbd if it
+    /// exists; without a CLV model those columns are omitted.
+    #[arg(long, value_name = "DIR")]
+    pub clv_model: Option<PathBuf>,
+    /// Yearly discount rate of the CLV (0.1 = 10% a year, applied weekly). Default 0: the CLV is
+    /// undiscounted, as in the benchmark.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub discount_rate: f64,
+    /// Profit margin applied to the expected spend (default 1: the CLV is revenue).
+    #[arg(long, default_value_t = 1.0, value_name = "SHARE")]
+    pub margin: f64,
+    /// Share of clients flagged key_client: the top share by CLV.
+    #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
+    pub key_share: f64,
+    /// What orders the list: `churn` (churn_probability) or `value_at_risk` (needs a CLV model).
+    /// Ties go to the smaller client id.
+    #[arg(
+        long,
+        default_value = "churn",
+        value_name = "BY",
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::PossibleValuesParser::new(["churn", "value_at_risk"]),
+            |s| match s.as_str() {
+                "churn" => retain_score::RankBy::Churn,
+                _ => retain_score::RankBy::ValueAtRisk,
+            },
+        )
+    )]
+    pub rank_by: retain_score::RankBy,
 }

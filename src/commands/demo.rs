@@ -3,13 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use retain_core::Artifact;
 use retain_models::save_checked;
+use retain_score::ScoreOptions;
+use retain_score::customer_base::{ClvModel, RfmKind, Valuation};
 use retain_score::pipeline::{Protocol, ProtocolSets};
 
 use super::common::{Ui, last_day, load, resolve_input, source};
 use super::evaluate::{run_protocol, write_evaluation};
 use super::report::evaluation_lines;
-use super::score::{score_at, summarize};
+use super::score::{ValueSettings, score_at, summarize};
 use crate::args::{DemoArgs, GenerateArgs};
 
 /// The built-in sample: data/sample/transactions.csv.gz, made by `retain generate`.
@@ -57,15 +60,32 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     // the card carries the metrics measured out of time in step 1 by the same recipe
     artifact.card.metrics = measured.card.metrics;
     save_checked(&args.model_dir, &artifact)?;
+    let clv = ui.step("fitting BG/NBD + Gamma-Gamma", || {
+        Ok(ClvModel::fit(&recent.eval, RfmKind::Bgnbd)?)
+    })?;
+    let card = clv.card(last, horizon, &source(&tx));
+    save_checked(&args.clv_model_dir, &Artifact { card, model: clv })?;
 
     // 3. tonight's outreach list
-    let mut scores = score_at(ui, &tx, &args.model_dir, last, 3)?;
+    let value = ValueSettings {
+        clv_model: Some(args.clv_model_dir.clone()),
+        valuation: Valuation::default(),
+    };
+    let mut scores = score_at(
+        ui,
+        &tx,
+        &args.model_dir,
+        &value,
+        last,
+        &ScoreOptions::default(),
+    )?;
     let [csv, parquet] = scores.write(&args.out.join("scores"))?;
     ui.say("");
     summarize(ui, &scores, last);
     ui.say("");
     ui.say(format!("evaluation:     {}", eval_path.display()));
     ui.say(format!("model:          {}", args.model_dir.display()));
+    ui.say(format!("CLV model:      {}", args.clv_model_dir.display()));
     ui.say(format!(
         "outreach list:  {} and {}",
         csv.display(),

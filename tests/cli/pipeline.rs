@@ -79,7 +79,9 @@ fn train_then_score_is_deterministic_and_ranked() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "risk_rank,client_id,churn_probability,reason_1,reason_2,reason_3"
+        "risk_rank,client_id,churn_probability,p_alive,expected_purchases,clv,value_at_risk,\
+         key_client,reason_1,reason_2,reason_3",
+        "train wrote models/clv-bgnbd, which score reads by default"
     );
     let p: Vec<f64> = lines
         .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
@@ -87,6 +89,132 @@ fn train_then_score_is_deterministic_and_ranked() {
     assert_eq!(p.len(), 600);
     assert!(p.windows(2).all(|w| w[0] >= w[1]), "ranked by probability");
     assert!(p.iter().all(|v| (0.0..=1.0).contains(v)));
+}
+
+/// Column `name` of a CSV written by `retain score`, as text.
+fn csv_column(csv: &str, name: &str) -> Vec<String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let j = header
+        .iter()
+        .position(|h| *h == name)
+        .unwrap_or_else(|| panic!("no {name}"));
+    lines
+        .map(|l| l.split(',').nth(j).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn train_writes_the_clv_model_and_score_adds_value_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    sample(d, "600");
+    let input = "data/transactions.csv.gz";
+    let out = ok(
+        d,
+        &[
+            "train",
+            "-i",
+            input,
+            "-m",
+            "churn",
+            "--clv-model-dir",
+            "clv",
+        ],
+    );
+    assert!(out.contains("CLV model bgnbd_gamma_gamma"), "{out}");
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("clv/card.json")).unwrap()).unwrap();
+    assert_eq!(card["kind"], "bgnbd_gamma_gamma");
+    assert_eq!(card["time_unit"], "weeks");
+    let features: Vec<&str> = card["features"]["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(features, ["frequency", "recency_lt", "T", "monetary"]);
+    assert!(card["metrics"]["rfm_log_likelihood"].as_f64().unwrap() < 0.0);
+    assert!(
+        card["hyperparameters"]["rfm_standard_errors"]["r"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(d.join("churn/model.json").exists() && d.join("clv/model.json").exists());
+
+    // without a CLV model the value columns are omitted, and a line says so
+    let out = ok(d, &["score", "-i", input, "-m", "churn", "-o", "plain"]);
+    assert!(out.contains("no CLV model"), "{out}");
+    let plain = std::fs::read_to_string(d.join("plain.csv")).unwrap();
+    assert!(
+        plain.starts_with("risk_rank,client_id,churn_probability,reason_1,"),
+        "{plain}"
+    );
+
+    let args = ["score", "-i", input, "-m", "churn", "--clv-model", "clv"];
+    ok(d, &[&args[..], &["-o", "v"]].concat());
+    let csv = std::fs::read_to_string(d.join("v.csv")).unwrap();
+    let num = |c: &str| -> Vec<f64> {
+        csv_column(&csv, c)
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    let (p, clv, var, alive) = (
+        num("churn_probability"),
+        num("clv"),
+        num("value_at_risk"),
+        num("p_alive"),
+    );
+    assert_eq!(p.len(), 600);
+    for i in 0..p.len() {
+        assert_eq!(
+            var[i],
+            p[i] * clv[i],
+            "row {i}: value_at_risk = churn_probability * clv"
+        );
+        assert!((0.0..=1.0).contains(&alive[i]), "p_alive {}", alive[i]);
+        assert!(clv[i] >= 0.0);
+    }
+    assert!(
+        p.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by churn probability"
+    );
+    let key = csv_column(&csv, "key_client");
+    assert_eq!(
+        key.iter().filter(|k| *k == "true").count(),
+        120,
+        "top 20% by clv"
+    );
+    // ranked by value at risk instead
+    ok(
+        d,
+        &[&args[..], &["-o", "w", "--rank-by", "value_at_risk"]].concat(),
+    );
+    let csv = std::fs::read_to_string(d.join("w.csv")).unwrap();
+    let var: Vec<f64> = csv_column(&csv, "value_at_risk")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(
+        var.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by value at risk"
+    );
+
+    // a CLV card of another kind, or with other features, is refused with exit code 1
+    let card = std::fs::read_to_string(d.join("clv/card.json")).unwrap();
+    for bad in [
+        card.replacen("\"bgnbd_gamma_gamma\"", "\"logistic_regression\"", 1),
+        card.replacen("\"recency_lt\"", "\"recency\"", 1),
+    ] {
+        std::fs::write(d.join("clv/card.json"), &bad).unwrap();
+        let o = retain(d, &[&args[..], &["-o", "bad"]].concat());
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("clv"), "{err}");
+        assert!(!d.join("bad.csv").exists());
+    }
 }
 
 #[test]

@@ -8,11 +8,13 @@
 mod error;
 mod layout;
 mod read;
+mod replicate;
 mod source;
 mod write;
 
 pub use error::DataError;
 pub use layout::{Layout, PRESETS, ReturnRule};
 pub use read::{LoadStats, Transactions, cols, read_transactions};
+pub use replicate::{replicate, splitmix64};
 pub use source::{DataFile, FileFormat, resolve};
 pub use write::{TableFormat, write_table};
