@@ -196,6 +196,38 @@ pub struct EvaluateArgs {
         value_name = "FILE"
     )]
     pub out: PathBuf,
+    /// Backtest at this many successive cutoffs, the last one being --cutoff; each is trained
+    /// strictly on data before it. Metrics are reported per cutoff and as mean and std.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub cutoffs: usize,
+    /// Days between successive cutoffs. Default: the horizon.
+    #[arg(long, value_name = "DAYS")]
+    pub cutoff_spacing: Option<u32>,
+    /// Stack this many training windows (rolling origins) per cutoff, each labelled strictly
+    /// before the evaluation cutoff. 1 = the protocol's single out-of-time window.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub train_windows: usize,
+    /// Days between stacked training windows. Default: the training horizon.
+    #[arg(long, value_name = "DAYS")]
+    pub train_spacing: Option<u32>,
+    /// Also fit every model with the customer-base outputs as features (BG/NBD P(no
+    /// purchase), expected purchases, CLV, each fitted on its window's own data); these
+    /// models are named `<model>+cb`.
+    #[arg(long)]
+    pub hybrid: bool,
+    /// Also report each model calibrated on a held-out 20% of the clients of the most recent
+    /// training window: `none`, `platt` or `isotonic`.
+    #[arg(long, default_value = "none", value_name = "METHOD",
+          value_parser = ["none", "platt", "isotonic"])]
+    pub calibration: String,
+    /// The metric that selects the churn model (on the most recent training window, never on
+    /// the evaluation window): roc_auc, pr_auc, lift, brier, log_loss, empc, empc_individual.
+    #[arg(long, default_value = "roc_auc", value_name = "METRIC",
+          value_parser = ["roc_auc", "pr_auc", "lift", "brier", "log_loss", "empc", "empc_individual"])]
+    pub select_metric: String,
+    /// Bootstrap resamples for the 95% intervals at the last cutoff (seeded; 0 = none).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub bootstrap: usize,
 }
 
 /// `retain score`.

@@ -297,3 +297,8 @@ pub fn evaluate(
     };
     Ok((evaluation, artifact))
 }
+
+/// The backtest over several cutoffs and training windows (declared here so the crate root
+/// stays untouched; reach it as `retain_score::pipeline::backtest`).
+#[path = "backtest.rs"]
+pub mod backtest;
