@@ -35,7 +35,13 @@ fn stages(c: &mut Criterion) {
     let cutoff = day_number(protocol.cutoff);
     g.bench_function("features_one_cutoff", |b| {
         let countries = country_table(tx.lazy(), cutoff).unwrap();
-        b.iter(|| black_box(features_at(tx.lazy(), cutoff, &countries).collect().unwrap()))
+        b.iter(|| {
+            black_box(
+                features_at(tx.lazy(), cutoff, &countries)
+                    .collect()
+                    .unwrap(),
+            )
+        })
     });
     g.bench_function("features_and_labels_both_cutoffs", |b| {
         b.iter(|| black_box(ProtocolSets::build(&tx, protocol).unwrap()))

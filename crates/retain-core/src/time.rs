@@ -50,6 +50,9 @@ mod tests {
         assert_eq!(day_number(d), 15226);
         assert_eq!(from_day_number(15226), d);
         assert_eq!(day_number(EPOCH), 0);
-        assert_eq!(from_day_number(-1), NaiveDate::from_ymd_opt(1969, 12, 31).unwrap());
+        assert_eq!(
+            from_day_number(-1),
+            NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()
+        );
     }
 }
