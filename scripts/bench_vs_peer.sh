@@ -38,24 +38,30 @@ run_pair() {
   local aw am bw bm
   aw=$(cut -d' ' -f1 "$OUT/a" | median); am=$(cut -d' ' -f2 "$OUT/a" | median)
   bw=$(cut -d' ' -f1 "$OUT/b" | median); bm=$(cut -d' ' -f2 "$OUT/b" | median)
-  printf '%-10s retain %7.2f s %6.0f MiB | peer %7.2f s %6.0f MiB | peer/retain wall %5.1fx, memory %4.1fx\n' \
+  printf '%-12s retain %7.2f s %6.0f MiB | peer %7.2f s %6.0f MiB | peer/retain wall %5.1fx, memory %4.1fx\n' \
     "$name" "$aw" "$(echo "$am/1024" | bc -l)" "$bw" "$(echo "$bm/1024" | bc -l)" \
     "$(echo "$bw/$aw" | bc -l)" "$(echo "$bm/$am" | bc -l)"
 }
 
-echo "median of $RUNS runs each, alternating; whole processes (read, clean, features at both cutoffs,"
-echo "labels, models, scores, metrics). The peer also fits a random forest and LightGBM, which"
-echo "retain's evaluate does not yet: its stage times for what retain does are printed below."
-run_pair orii \
-  "$RETAIN" evaluate -q -i "$DATA/online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz" \
-    --cutoff 2011-09-09 --horizon 91 -o "$OUT/retain-orii.json" -- \
-  "$PY" ../shared/bench/peer_pipeline.py --data "$DATA/online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz" \
-    --cutoff 2011-09-09 --horizon-days 91 --out "$OUT/peer-orii.json"
-run_pair cdnow \
-  "$RETAIN" evaluate -q -i "$DATA/cdnow_sample/CDNOW_sample.txt" -l cdnow \
-    --cutoff 1997-09-30 --horizon 273 --train-horizon 90 -o "$OUT/retain-cdnow.json" -- \
-  "$PY" ../shared/bench/peer_pipeline.py --data "$DATA/cdnow_sample/CDNOW_sample.txt" \
-    --cutoff 1997-09-30 --horizon-days 273 --train-horizon-days 90 --out "$OUT/peer-cdnow.json"
+ORII=$DATA/online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz
+CDNOW=$DATA/cdnow_sample/CDNOW_sample.txt
+echo "median of $RUNS runs each, alternating, whole processes. The peer always runs its whole"
+echo "pipeline (read, clean, features at both cutoffs, labels, BG/NBD, Gamma-Gamma, logistic"
+echo "regression, random forest, LightGBM classifier and regressor, scores, metrics)."
+echo "- train: retain train = read, clean, features and labels at both cutoffs, logistic regression,"
+echo "  BG/NBD + Gamma-Gamma, baselines, metrics, both artifacts saved"
+echo "- evaluate: retain evaluate --bootstrap 0 = every model of the backtest (logistic, tree, forest,"
+echo "  boosting, BG/NBD, baselines, GBDT regressor, two-part, CLV), each also refitted on the most"
+echo "  recent training window to select the model"
+run_pair "orii train" \
+  "$RETAIN" train -q -i "$ORII" --cutoff 2011-09-09 --horizon 91 -m "$OUT/m" --clv-model-dir "$OUT/c" -- \
+  "$PY" ../shared/bench/peer_pipeline.py --data "$ORII" --cutoff 2011-09-09 --horizon-days 91 --out "$OUT/peer-orii.json"
+run_pair "orii eval" \
+  "$RETAIN" evaluate -q -i "$ORII" --cutoff 2011-09-09 --horizon 91 --bootstrap 0 -o "$OUT/retain-orii.json" -- \
+  "$PY" ../shared/bench/peer_pipeline.py --data "$ORII" --cutoff 2011-09-09 --horizon-days 91 --out "$OUT/peer-orii.json"
+run_pair "cdnow eval" \
+  "$RETAIN" evaluate -q -i "$CDNOW" -l cdnow --cutoff 1997-09-30 --horizon 273 --train-horizon 90 --bootstrap 0 -o "$OUT/retain-cdnow.json" -- \
+  "$PY" ../shared/bench/peer_pipeline.py --data "$CDNOW" --cutoff 1997-09-30 --horizon-days 273 --train-horizon-days 90 --out "$OUT/peer-cdnow.json"
 
 "$PY" - "$OUT/peer-orii.json" <<'PY'
 import json, sys
