@@ -7,6 +7,7 @@
 //! `clv`, `value_at_risk = churn_probability * clv` and the `key_client` flag
 //! ([`score_with_value`]).
 
+pub mod backtest;
 pub mod customer_base;
 pub mod pipeline;
 

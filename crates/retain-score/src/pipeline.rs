@@ -298,7 +298,5 @@ pub fn evaluate(
     Ok((evaluation, artifact))
 }
 
-/// The backtest over several cutoffs and training windows (declared here so the crate root
-/// stays untouched; reach it as `retain_score::pipeline::backtest`).
-#[path = "backtest.rs"]
-pub mod backtest;
+/// The backtest lives in its own module; re-exported here for existing paths.
+pub use crate::backtest;
