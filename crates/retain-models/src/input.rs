@@ -53,27 +53,31 @@ pub(crate) fn check_training(
     if y.iter().all(|&c| c == y[0]) {
         return Err(ModelError::SingleClass(y[0]));
     }
-    if let Some(w) = weights {
-        if w.len() != x.nrows() {
-            return Err(ModelError::LengthMismatch {
-                what: "weights",
-                rows: x.nrows(),
-                found: w.len(),
-            });
-        }
-        if let Some((index, &value)) = w
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !v.is_finite() || **v < 0.0)
-        {
-            return Err(ModelError::InvalidWeight { index, value });
-        }
-        if w.iter().all(|&v| v == 0.0) {
-            return Err(ModelError::InvalidWeight {
-                index: 0,
-                value: 0.0,
-            });
-        }
+    check_weights(x.nrows(), weights)
+}
+
+/// Sample weights, when given: one per row, finite, non-negative, not all zero.
+pub(crate) fn check_weights(rows: usize, weights: Option<&[f64]>) -> Result<(), ModelError> {
+    let Some(w) = weights else { return Ok(()) };
+    if w.len() != rows {
+        return Err(ModelError::LengthMismatch {
+            what: "weights",
+            rows,
+            found: w.len(),
+        });
+    }
+    if let Some((index, &value)) = w
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite() || **v < 0.0)
+    {
+        return Err(ModelError::InvalidWeight { index, value });
+    }
+    if w.iter().all(|&v| v == 0.0) {
+        return Err(ModelError::InvalidWeight {
+            index: 0,
+            value: 0.0,
+        });
     }
     Ok(())
 }

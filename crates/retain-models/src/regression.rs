@@ -193,29 +193,7 @@ fn check_value_training(
             reason: format!("target {row} is {v}: values must be finite"),
         });
     }
-    if let Some(w) = weights {
-        if w.len() != x.nrows() {
-            return Err(ModelError::LengthMismatch {
-                what: "weights",
-                rows: x.nrows(),
-                found: w.len(),
-            });
-        }
-        if let Some((index, &value)) = w
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !v.is_finite() || **v < 0.0)
-        {
-            return Err(ModelError::InvalidWeight { index, value });
-        }
-        if w.iter().all(|&v| v == 0.0) {
-            return Err(ModelError::InvalidWeight {
-                index: 0,
-                value: 0.0,
-            });
-        }
-    }
-    Ok(())
+    crate::input::check_weights(x.nrows(), weights)
 }
 
 impl GradientBoostingRegressorValidParams {
