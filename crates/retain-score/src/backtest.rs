@@ -64,7 +64,7 @@ use retain_models::{
 use serde::Serialize;
 
 use crate::customer_base::CustomerBase;
-use crate::pipeline::{Evaluation, PipelineError, Protocol, ProtocolSets, column_f64};
+use crate::pipeline::{Evaluation, PipelineError, Protocol, ProtocolSets, churn_rate, column_f64};
 
 /// Names of the hybrid columns appended with [`BacktestParams::hybrid`].
 pub const HYBRID_FEATURES: [&str; 3] = [
@@ -674,29 +674,16 @@ fn run_cutoff(
     for (name, p) in &value_preds {
         values.insert(name.clone(), value_metrics(&value, p, &ids)?);
     }
-    let rate = |c: &[bool]| c.iter().filter(|&&b| b).count() as f64 / c.len().max(1) as f64;
     let stacked_churned = bools(&stacked, "churned")?;
-    let customer_base = BTreeMap::from([
-        ("bgnbd_r".to_string(), base.bgnbd.r()),
-        ("bgnbd_alpha".to_string(), base.bgnbd.alpha()),
-        ("bgnbd_a".to_string(), base.bgnbd.a()),
-        ("bgnbd_b".to_string(), base.bgnbd.b()),
-        (
-            "bgnbd_log_likelihood".to_string(),
-            base.bgnbd.log_likelihood(),
-        ),
-        ("gg_p".to_string(), base.gamma_gamma.p()),
-        ("gg_q".to_string(), base.gamma_gamma.q()),
-        ("gg_gamma".to_string(), base.gamma_gamma.gamma()),
-    ]);
+    let customer_base = base.parameters();
     Ok(CutoffRun {
         result: CutoffResult {
             cutoff: eval_window.cutoff,
             train_cutoffs: windows.iter().map(|w| w.cutoff).collect(),
             population_eval: y.len(),
             population_train: stacked.height(),
-            churn_rate_eval: rate(&y),
-            churn_rate_train: rate(&stacked_churned),
+            churn_rate_eval: churn_rate(&y),
+            churn_rate_train: churn_rate(&stacked_churned),
             features_used: used,
             churn,
             value: values,

@@ -70,6 +70,24 @@ impl CustomerBase {
         Ok(Self { bgnbd, gamma_gamma })
     }
 
+    /// The fitted parameters by name (BG/NBD in weeks, its log-likelihood, Gamma-Gamma), as
+    /// reported in evaluations.
+    pub fn parameters(&self) -> BTreeMap<String, f64> {
+        BTreeMap::from([
+            ("bgnbd_r".to_string(), self.bgnbd.r()),
+            ("bgnbd_alpha".to_string(), self.bgnbd.alpha()),
+            ("bgnbd_a".to_string(), self.bgnbd.a()),
+            ("bgnbd_b".to_string(), self.bgnbd.b()),
+            (
+                "bgnbd_log_likelihood".to_string(),
+                self.bgnbd.log_likelihood(),
+            ),
+            ("gg_p".to_string(), self.gamma_gamma.p()),
+            ("gg_q".to_string(), self.gamma_gamma.q()),
+            ("gg_gamma".to_string(), self.gamma_gamma.gamma()),
+        ])
+    }
+
     /// Scores every client of `df` over `horizon_days`.
     pub fn score(
         &self,

@@ -135,6 +135,11 @@ pub(crate) fn column_f64(df: &DataFrame, name: &str) -> Result<Vec<f64>, Pipelin
         .collect())
 }
 
+/// Share of `true` in `churned` (0 for no clients).
+pub(crate) fn churn_rate(churned: &[bool]) -> f64 {
+    churned.iter().filter(|&&b| b).count() as f64 / churned.len().max(1) as f64
+}
+
 fn churned(df: &DataFrame) -> Result<Vec<bool>, PipelineError> {
     Ok(column_f64(df, "churned")?
         .iter()
@@ -266,23 +271,8 @@ pub fn evaluate(
         ("brier".to_string(), lr.brier.unwrap_or(f64::NAN)),
         ("log_loss".to_string(), lr.log_loss.unwrap_or(f64::NAN)),
     ]);
-    let rate_of = |df: &DataFrame| -> Result<f64, PipelineError> {
-        let c = churned(df)?;
-        Ok(c.iter().filter(|&&b| b).count() as f64 / c.len().max(1) as f64)
-    };
-    let customer_base = BTreeMap::from([
-        ("bgnbd_r".to_string(), base.bgnbd.r()),
-        ("bgnbd_alpha".to_string(), base.bgnbd.alpha()),
-        ("bgnbd_a".to_string(), base.bgnbd.a()),
-        ("bgnbd_b".to_string(), base.bgnbd.b()),
-        (
-            "bgnbd_log_likelihood".to_string(),
-            base.bgnbd.log_likelihood(),
-        ),
-        ("gg_p".to_string(), base.gamma_gamma.p()),
-        ("gg_q".to_string(), base.gamma_gamma.q()),
-        ("gg_gamma".to_string(), base.gamma_gamma.gamma()),
-    ]);
+    let rate_of = |df: &DataFrame| -> Result<f64, PipelineError> { Ok(churn_rate(&churned(df)?)) };
+    let customer_base = base.parameters();
     let evaluation = Evaluation {
         protocol: sets.protocol,
         train_cutoff: sets.protocol.train_cutoff(),
