@@ -2,10 +2,12 @@
 //! 29 used features), as the peer's `fit_orii_peer.py` does for scikit-learn and LightGBM.
 //!
 //! ```text
-//! cargo run --release -p retain-models --example fit_orii [repeats]
+//! cargo run --release -p retain-models --example fit_orii [repeats] [name filter]
 //! /tmp/peer-venv/bin/python crates/retain-models/examples/fit_orii_peer.py [repeats]
 //! ```
-//! Prints the median wall time of each fit over `repeats` runs (default 3).
+//! Prints the median wall time of each fit over `repeats` runs (default 3), the size of the
+//! model's JSON and, for classifiers, the ROC AUC on the evaluation features. With a filter,
+//! only the models whose name contains it are fitted (for profiling).
 
 #[allow(dead_code)] // the tests' helpers, not all used here
 #[path = "../tests/common/mod.rs"]
@@ -13,10 +15,10 @@ mod common;
 
 use std::time::Instant;
 
-use common::{read_peer, select, used_columns};
+use common::{read_peer, roc_auc, select, used_columns};
 use retain_models::{
-    DecisionTreeParams, GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams,
-    RandomForestParams, Solver,
+    ChurnClassifier, DecisionTreeParams, GradientBoostingParams, GradientBoostingRegressorParams,
+    LogisticParams, RandomForestParams, Solver,
 };
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -24,8 +26,18 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Times `fit` (the fit only), then measures the JSON size of the last model.
-fn time<M: serde::Serialize>(name: &str, repeats: usize, mut fit: impl FnMut() -> M) {
+/// Times `fit` (the fit only), then measures the JSON size of the last model and, when
+/// `auc` is given, its eval ROC AUC.
+fn time<M: serde::Serialize>(
+    name: &str,
+    repeats: usize,
+    mut fit: impl FnMut() -> M,
+    auc: impl Fn(&M) -> Option<f64>,
+) {
+    let filter = std::env::args().nth(2).unwrap_or_default();
+    if !name.contains(&filter) {
+        return;
+    }
     let mut times = Vec::new();
     let mut model = None;
     for _ in 0..repeats {
@@ -34,10 +46,12 @@ fn time<M: serde::Serialize>(name: &str, repeats: usize, mut fit: impl FnMut() -
         times.push(t.elapsed().as_secs_f64());
         model = Some(m);
     }
-    let size = model.map_or(0, |m| serde_json::to_string(&m).map_or(0, |s| s.len()));
+    let model = model.expect("at least one repeat");
+    let size = serde_json::to_string(&model).map_or(0, |s| s.len());
+    let auc = auc(&model).map_or(String::new(), |a| format!("  eval AUC {a:.4}"));
     let min = times.iter().copied().fold(f64::INFINITY, f64::min);
     println!(
-        "{name:<26} median {:8.4} s  (min {min:.4})  model.json {:>6} KiB",
+        "{name:<27} median {:8.4} s  (min {min:.4})  model.json {:>5} KiB{auc}",
         median(times),
         size / 1024
     );
@@ -47,40 +61,92 @@ fn main() {
     let repeats: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
-        .unwrap_or(3);
-    let train = read_peer("online_retail_ii/peer_features/orii_2011-09-09_h91_train.csv.gz");
+        .unwrap_or(3)
+        .max(1);
+    let stem = "online_retail_ii/peer_features/orii_2011-09-09_h91";
+    let train = read_peer(&format!("{stem}_train.csv.gz"));
+    let eval = read_peer(&format!("{stem}_eval.csv.gz"));
     let cols = used_columns(&train);
     let x = select(&train.x, &cols);
+    let xe = select(&eval.x, &cols);
     let (y, v) = (&train.churned, &train.value);
+    let auc = |m: &dyn ChurnClassifier| {
+        let p = m.predict_proba(xe.view()).ok()?;
+        Some(roc_auc(p.as_slice()?, &eval.churned))
+    };
+    let none = |_: &_| None;
     println!("ORII train: {} rows x {} features", x.nrows(), x.ncols());
-    time("logistic_regression", repeats, || {
-        LogisticParams::new().fit(x.view(), y, None).unwrap()
-    });
-    time("logistic_regression(lbfgs)", repeats, || {
-        let p = LogisticParams::new().solver(Solver::Lbfgs);
-        p.fit(x.view(), y, None).unwrap()
-    });
-    time("decision_tree(depth 6)", repeats, || {
-        DecisionTreeParams::new().fit(x.view(), y, None).unwrap()
-    });
-    time("random_forest(300)", repeats, || {
-        RandomForestParams::new().fit(x.view(), y, None).unwrap()
-    });
-    time("random_forest(300, 2 thr)", repeats, || {
-        let p = RandomForestParams::new().threads(2);
-        p.fit(x.view(), y, None).unwrap()
-    });
-    time("gbdt_classifier(300)", repeats, || {
-        GradientBoostingParams::new()
-            .fit(x.view(), y, None)
-            .unwrap()
-    });
-    time("gbdt_classifier(300, 2 thr)", repeats, || {
-        let p = GradientBoostingParams::new().threads(2);
-        p.fit(x.view(), y, None).unwrap()
-    });
-    time("gbdt_regressor(300)", repeats, || {
-        let p = GradientBoostingRegressorParams::new();
-        p.fit(x.view(), v, None).unwrap()
-    });
+    time(
+        "logistic_regression",
+        repeats,
+        || LogisticParams::new().fit(x.view(), y, None).unwrap(),
+        |m| auc(m),
+    );
+    time(
+        "logistic_regression(lbfgs)",
+        repeats,
+        || {
+            let p = LogisticParams::new().solver(Solver::Lbfgs);
+            p.fit(x.view(), y, None).unwrap()
+        },
+        |m| auc(m),
+    );
+    time(
+        "decision_tree(depth 6)",
+        repeats,
+        || DecisionTreeParams::new().fit(x.view(), y, None).unwrap(),
+        |m| auc(m),
+    );
+    time(
+        "random_forest(300)",
+        repeats,
+        || RandomForestParams::new().fit(x.view(), y, None).unwrap(),
+        |m| auc(m),
+    );
+    time(
+        "random_forest(300, 2 thr)",
+        repeats,
+        || {
+            let p = RandomForestParams::new().threads(2);
+            p.fit(x.view(), y, None).unwrap()
+        },
+        |m| auc(m),
+    );
+    time(
+        "gbdt_classifier(300)",
+        repeats,
+        || {
+            GradientBoostingParams::new()
+                .fit(x.view(), y, None)
+                .unwrap()
+        },
+        |m| auc(m),
+    );
+    time(
+        "gbdt_classifier(300, 2 thr)",
+        repeats,
+        || {
+            let p = GradientBoostingParams::new().threads(2);
+            p.fit(x.view(), y, None).unwrap()
+        },
+        |m| auc(m),
+    );
+    time(
+        "gbdt_regressor(300)",
+        repeats,
+        || {
+            let p = GradientBoostingRegressorParams::new();
+            p.fit(x.view(), v, None).unwrap()
+        },
+        none,
+    );
+    time(
+        "gbdt_regressor(300, 2 thr)",
+        repeats,
+        || {
+            let p = GradientBoostingRegressorParams::new().threads(2);
+            p.fit(x.view(), v, None).unwrap()
+        },
+        none,
+    );
 }

@@ -4,8 +4,8 @@
 //! The tree was first grown by linfa-trees; on the Online Retail II training features
 //! (4,976 x 29, depth 6) that took 70-100 ms in release against scikit-learn's 40 ms, since
 //! it sorts every feature at every node. retain now grows it on histograms: each feature
-//! is cut into at most 256 bins at midpoints between distinct training values (quantiles
-//! of them when there are more, see [`crate::RandomForestModel`]), every node
+//! is cut into at most 256 bins at midpoints between distinct training values (at quantiles
+//! of the training rows when there are more; the binning of every retain tree), every node
 //! histograms (weight, churned weight) per bin for every feature, and the best Gini split
 //! is chosen among the bin boundaries (with fewer than 256 distinct values, exactly the
 //! midpoints scikit-learn and linfa consider). The rules follow linfa-trees'
@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::forest::{bin_of, feature_edges};
+use crate::hist::Binned;
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
 use crate::{ChurnClassifier, ClassWeight, ModelError};
@@ -185,17 +185,10 @@ impl DecisionTreeValidParams {
         check_training(x, y, weights)?;
         let weights = self.class_weight.sample_weights(y, weights);
         let weights = weights.as_deref();
-        let edges: Vec<Vec<f64>> = x
-            .columns()
-            .into_iter()
-            .map(|c| feature_edges(c.iter().copied(), 256))
-            .collect();
+        let Binned {
+            edges, rows: bins, ..
+        } = Binned::new(x, 256);
         let p = x.ncols();
-        // Row-major bins, and per row (weight, churned weight).
-        let mut bins = Vec::with_capacity(x.len());
-        for row in x.rows() {
-            bins.extend(row.iter().zip(&edges).map(|(&v, e)| bin_of(e, v)));
-        }
         let wy: Vec<[f64; 2]> = (0..y.len())
             .map(|i| {
                 let w = weights.map_or(1.0, |w| w[i]);

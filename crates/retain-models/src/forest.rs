@@ -9,11 +9,12 @@
 //! node as a verbose serde struct). This forest fits the same model on binned features:
 //!
 //! - **Binning.** Each feature is cut into at most `nbins` (default 256) bins at midpoints
-//!   between distinct training values (quantiles of the distinct values when there are more
-//!   than `nbins`), so a split is "bin <= b", i.e. `x <= edge[b]` on the raw value. Splits
-//!   are therefore chosen among at most 255 thresholds per feature instead of every
-//!   midpoint (scikit-learn); with fewer distinct values than bins the candidate splits are
-//!   exactly scikit-learn's.
+//!   between distinct training values (at quantiles of the training rows when there are
+//!   more than `nbins` distinct values; the binning of every retain tree, `hist.rs`), so
+//!   a split is "bin <= b", i.e. `x <= edge[b]` on the raw value. Splits are therefore
+//!   chosen among at most 255 thresholds per feature instead of every midpoint
+//!   (scikit-learn); with fewer distinct values than bins the candidate splits are exactly
+//!   scikit-learn's.
 //! - **Determinism.** Tree `k` draws its bootstrap and its features from a ChaCha8 stream
 //!   seeded with `seed + k`, so a forest is identical whatever the number of threads
 //!   (`threads` only spreads trees over `std::thread::scope` workers).
@@ -34,6 +35,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::hist::{Binned, bin_rows};
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
 use crate::{ChurnClassifier, ClassWeight, ModelError};
@@ -58,7 +60,7 @@ use crate::{ChurnClassifier, ClassWeight, ModelError};
 /// retain's own histogram forest (it replaced smartcore's, which took 24.7 s in release for
 /// 300 trees on Online Retail II, had no sample weights and wrote 60 MB artifacts): splits
 /// are chosen among at most `nbins - 1` bin edges per feature (midpoints between distinct
-/// training values, or quantiles of them), tree `k` is seeded with `seed + k` so the forest
+/// training values, or row quantiles), tree `k` is seeded with `seed + k` so the forest
 /// does not depend on `threads`, and each tree is stored as flat arrays with f32 node
 /// shares (about 7 significant digits) and exact f64 thresholds kept once per forest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,27 +218,6 @@ impl RandomForestParams {
     }
 }
 
-/// Bin edges of one feature: `bin(x)` = number of edges `< x`, so `bin(x) <= b` iff
-/// `x <= edges[b]`.
-pub(crate) fn feature_edges(column: impl Iterator<Item = f64>, nbins: usize) -> Vec<f64> {
-    let mut v: Vec<f64> = column.collect();
-    v.sort_by(f64::total_cmp);
-    v.dedup();
-    let mid = |i: usize| v[i] + (v[i + 1] - v[i]) / 2.0;
-    if v.len() <= nbins {
-        return (0..v.len().saturating_sub(1)).map(mid).collect();
-    }
-    // Quantiles of the distinct values: edge k after distinct value k * len / nbins.
-    let mut edges: Vec<f64> = (1..nbins).map(|k| mid(k * v.len() / nbins - 1)).collect();
-    edges.dedup();
-    edges
-}
-
-pub(crate) fn bin_of(edges: &[f64], x: f64) -> u8 {
-    // At most 255 edges, so the count fits in a u8.
-    edges.partition_point(|&e| e < x) as u8
-}
-
 /// One tree as flat arrays; node 0 is the root, `left[i] == 0` marks a leaf.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Tree {
@@ -273,17 +254,8 @@ impl Tree {
     }
 }
 
-/// The training set as the trees see it: binned columns (for partitioning) and rows (for
-/// histograms), base weights.
-struct Binned<'a> {
-    cols: Vec<Vec<u8>>,
-    rows: Vec<u8>,
-    nbins: Vec<usize>,
-    w: Option<&'a [f64]>,
-}
-
 struct Grower<'a> {
-    data: &'a Binned<'a>,
+    data: &'a Binned,
     params: &'a RandomForestValidParams,
     mtry: usize,
     rng: ChaCha8Rng,
@@ -601,26 +573,8 @@ impl RandomForestValidParams {
             });
         }
         let weights = self.class_weight.sample_weights(y, weights);
-        let edges: Vec<Vec<f64>> = x
-            .columns()
-            .into_iter()
-            .map(|c| feature_edges(c.iter().copied(), usize::from(self.nbins)))
-            .collect();
-        let cols: Vec<Vec<u8>> = x
-            .columns()
-            .into_iter()
-            .zip(&edges)
-            .map(|(c, e)| c.iter().map(|&v| bin_of(e, v)).collect())
-            .collect();
-        let rows = (0..x.nrows())
-            .flat_map(|i| cols.iter().map(move |c| c[i]))
-            .collect();
-        let data = Binned {
-            nbins: edges.iter().map(|e| e.len() + 1).collect(),
-            cols,
-            rows,
-            w: weights.as_deref(),
-        };
+        let data = Binned::new(x, usize::from(self.nbins));
+        let base_w = weights.as_deref();
         let mtry = self
             .max_features
             .unwrap_or_else(|| ((p as f64).sqrt().floor() as usize).max(1));
@@ -636,7 +590,7 @@ impl RandomForestValidParams {
                 .iter()
                 .enumerate()
                 .map(|(i, &k)| {
-                    let wi = f64::from(k) * data.w.map_or(1.0, |w| w[i]);
+                    let wi = f64::from(k) * base_w.map_or(1.0, |w| w[i]);
                     [wi, if y[i] { wi } else { 0.0 }]
                 })
                 .collect();
@@ -694,7 +648,7 @@ impl RandomForestValidParams {
             trees.push(tree);
         }
         Ok(RandomForestModel {
-            edges,
+            edges: data.edges,
             trees: Arc::new(trees),
             n_features: p,
             importances: normalized(importances),
@@ -728,11 +682,7 @@ impl RandomForestModel {
 
     /// Rows binned as the trees read them, row-major.
     fn binned(&self, x: ArrayView2<f64>) -> Vec<u8> {
-        let mut out = Vec::with_capacity(x.len());
-        for row in x.rows() {
-            out.extend(row.iter().zip(&self.edges).map(|(&v, e)| bin_of(e, v)));
-        }
-        out
+        bin_rows(x, &self.edges)
     }
 }
 
@@ -807,20 +757,6 @@ mod tests {
         });
         let y: Vec<bool> = (0..n).map(|i| x[[i, 2]] > 0.5).collect();
         (x, y)
-    }
-
-    #[test]
-    fn edges_split_distinct_values_and_quantiles() {
-        assert_eq!(
-            feature_edges([3.0, 1.0, 2.0, 2.0].into_iter(), 256),
-            vec![1.5, 2.5]
-        );
-        assert!(feature_edges([5.0, 5.0].into_iter(), 256).is_empty());
-        let e = feature_edges((0..1000).map(f64::from), 4);
-        assert_eq!(e, vec![249.5, 499.5, 749.5]);
-        assert_eq!(bin_of(&e, 249.5), 0);
-        assert_eq!(bin_of(&e, 250.0), 1);
-        assert_eq!(bin_of(&e, 1e9), 3);
     }
 
     #[test]

@@ -33,6 +33,8 @@ mod classifier;
 mod decision_tree;
 mod error;
 mod forest;
+mod gbdt;
+mod hist;
 mod input;
 pub mod logistic;
 mod regression;

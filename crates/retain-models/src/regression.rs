@@ -1,6 +1,7 @@
 //! Value regressors: what a client will spend over the horizon (`holdout_value`).
 //!
-//! - [`GradientBoostingRegressor`]: forust-ml squared-error boosting, configured after the
+//! - [`GradientBoostingRegressor`]: retain's histogram boosting with squared error (the
+//!   engine of [`crate::GradientBoostingModel`]), configured after the
 //!   peer's `LGBMRegressor(n_estimators=300, learning_rate=0.05)`, on the raw value or on
 //!   `log1p(value)` with Duan's smearing correction ([`ValueTarget`]).
 //! - [`TwoPartModel`]: `E[value] = P(buy) * E[spend | buy]`, with `P(buy) = 1 - P(churned)`
@@ -12,12 +13,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use forust_ml::objective::ObjectiveType;
-use forust_ml::{GradientBooster, Matrix};
 use ndarray::{Array1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::boosting::column_major;
+use crate::gbdt::{self, Booster, Loss};
 use crate::input::{check_features, check_finite};
 use crate::logistic::normalized;
 use crate::{
@@ -227,37 +226,24 @@ impl GradientBoostingRegressorValidParams {
     ) -> Result<GradientBoostingRegressor, ModelError> {
         check_value_training(x, value, weights)?;
         let kind = GradientBoostingRegressor::KIND;
-        let fail = |e: forust_ml::errors::ForustError| ModelError::Fit {
-            kind,
-            message: e.to_string(),
-        };
         let trees = self.trees.check_ref()?;
-        let mut b = trees
-            .booster()
-            .set_objective_type(ObjectiveType::SquaredLoss);
-        let data = column_major(x);
-        let m = Matrix::new(&data, x.nrows(), x.ncols());
         let target: Vec<f64> = match self.target {
             ValueTarget::Raw => value.to_vec(),
             ValueTarget::Log1p => value.iter().map(|v| v.max(0.0).ln_1p()).collect(),
         };
-        let ones;
-        let w = match weights {
-            Some(w) => w,
-            None => {
-                ones = vec![1.0; value.len()];
-                &ones
-            }
-        };
-        b.fit(&m, &target, w, None).map_err(fail)?;
+        let fitted = gbdt::fit(&trees.settings(), Loss::SquaredError, x, &target, weights);
+        let b = fitted.booster;
         let smearing = match self.target {
             ValueTarget::Raw => 1.0,
             ValueTarget::Log1p => {
-                let fitted = b.predict(&m, false);
+                let fitted = b.predict(x);
                 let (mut num, mut den) = (0.0, 0.0);
-                for ((t, f), wi) in target.iter().zip(&fitted).zip(w) {
-                    num += wi * (t - f).exp();
-                    den += wi;
+                for (i, (t, f)) in target.iter().zip(&fitted).enumerate() {
+                    let wi = weights.map_or(1.0, |w| w[i]);
+                    if wi > 0.0 {
+                        num += wi * (t - f).exp();
+                        den += wi;
+                    }
                 }
                 num / den
             }
@@ -268,15 +254,7 @@ impl GradientBoostingRegressorValidParams {
                 message: format!("the smearing factor is {smearing}"),
             });
         }
-        let imp = b.calculate_feature_importance(
-            forust_ml::gradientbooster::ImportanceMethod::TotalGain,
-            false,
-        );
-        let importances = normalized(
-            (0..x.ncols())
-                .map(|j| imp.get(&j).map_or(0.0, |&v| f64::from(v)))
-                .collect(),
-        );
+        let importances = normalized(fitted.gains);
         Ok(GradientBoostingRegressor {
             booster: Arc::new(b),
             n_features: x.ncols(),
@@ -290,7 +268,7 @@ impl GradientBoostingRegressorValidParams {
 /// A fitted gradient-boosted value regression.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct GradientBoostingRegressor {
-    booster: Arc<GradientBooster>,
+    booster: Arc<Booster>,
     n_features: usize,
     target: ValueTarget,
     /// Duan's smearing factor (1 for a raw target).
@@ -301,7 +279,7 @@ pub struct GradientBoostingRegressor {
 impl std::fmt::Debug for GradientBoostingRegressor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GradientBoostingRegressor")
-            .field("trees", &self.booster.trees.len())
+            .field("trees", &self.booster.n_trees())
             .field("target", &self.target)
             .field("smearing", &self.smearing)
             .field("n_features", &self.n_features)
@@ -315,7 +293,7 @@ impl GradientBoostingRegressor {
 
     /// Number of trees.
     pub fn n_trees(&self) -> usize {
-        self.booster.trees.len()
+        self.booster.n_trees()
     }
 
     /// The target scale it was fitted on.
@@ -336,9 +314,7 @@ impl GradientBoostingRegressor {
     /// The boosted sum per row, on the fitted scale (`log1p` for [`ValueTarget::Log1p`]).
     pub fn decision_function(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
         check_features(x, self.n_features)?;
-        let data = column_major(x);
-        let m = Matrix::new(&data, x.nrows(), x.ncols());
-        Ok(Array1::from(self.booster.predict(&m, false)))
+        Ok(self.booster.predict(x))
     }
 }
 

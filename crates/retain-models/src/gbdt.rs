@@ -1,0 +1,792 @@
+//! retain's histogram gradient boosting, the engine of [`crate::GradientBoostingModel`]
+//! (log loss) and [`crate::GradientBoostingRegressor`] (squared error).
+//!
+//! The algorithm is LightGBM's (Ke et al. 2017, "LightGBM: A Highly Efficient Gradient
+//! Boosting Decision Tree", NeurIPS) without its sampling tricks:
+//!
+//! - **Second-order boosting.** Round `k` fits a tree to the gradients `g_i` and hessians
+//!   `h_i` of the loss at the current scores `F_i` (times the sample weight): log loss
+//!   `g = p - y`, `h = p (1 - p)` with `p = sigmoid(F)`; squared error `g = F - y`, `h = 1`.
+//!   A leaf holding rows `I` outputs `-learning_rate * G / (H + l2)` (`G`, `H` the sums over
+//!   `I`), and a split's gain is `G_L^2 / (H_L + l2) + G_R^2 / (H_R + l2) - G^2 / (H + l2)`
+//!   (Chen and Guestrin 2016, XGBoost, eq. 7, without the factor 1/2 and `gamma`).
+//!   Scores start at the weighted mean target on the link scale (log-odds, or the mean).
+//! - **Histograms.** Features are binned once ([`crate::hist`], at most 256 bins), a leaf's
+//!   histogram holds (G, H, rows) per bin, and a split is chosen among bin boundaries.
+//!   When a leaf splits, only the child with fewer rows is histogrammed; the other child's
+//!   histogram is the parent's minus it (the subtraction trick).
+//! - **Leaf-wise growth.** The tree grows best-first: the leaf whose best split gains the
+//!   most splits next, until `max_leaves` leaves (LightGBM `num_leaves`), subject to
+//!   `max_depth`, a least hessian sum per child (`min_leaf_weight`) and a positive gain.
+//!   Ties go to the first feature, the lowest bin and the oldest leaf, so a fit is
+//!   deterministic; with several threads each thread histograms its own features over the
+//!   same rows in the same order, so the result does not depend on the thread count.
+//!
+//! A tree is stored as flat arrays (split feature, split bin, left child with the right
+//! child next to it, value, cover = hessian sum); bin edges are stored once per booster as
+//! f64, so the split rule `x <= edge` is exact. Contributions are exact Tree SHAP values
+//! (Lundberg, Erion and Lee 2018, "Consistent Individualized Feature Attribution for Tree
+//! Ensembles", Algorithm 2) with hessian covers, as XGBoost and LightGBM compute them.
+
+use ndarray::{Array1, Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::hist::{Binned, bin_rows};
+
+/// The loss a booster minimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Loss {
+    /// Binary cross-entropy on log-odds; targets are 0 or 1.
+    LogLoss,
+    /// Squared error on the raw scale.
+    SquaredError,
+}
+
+/// Checked settings of one boosting run.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub n_trees: usize,
+    pub learning_rate: f64,
+    pub max_leaves: usize,
+    pub max_depth: usize,
+    pub min_leaf_weight: f64,
+    pub l2: f64,
+    pub nbins: usize,
+    pub threads: usize,
+}
+
+/// One tree as flat arrays; node 0 is the root, `left[i] == 0` marks a leaf, the right
+/// child of `i` is `left[i] + 1`, and a row goes left when its bin is `<= bin[i]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Tree {
+    feature: Vec<u16>,
+    bin: Vec<u8>,
+    left: Vec<u32>,
+    /// Leaf output (learning rate applied); for a split node, the cover-weighted mean of
+    /// its leaves (the expected output of the subtree).
+    value: Vec<f64>,
+    /// Hessian sum of the training rows in the node.
+    cover: Vec<f64>,
+}
+
+impl Tree {
+    fn push(&mut self) -> usize {
+        self.feature.push(0);
+        self.bin.push(0);
+        self.left.push(0);
+        self.value.push(0.0);
+        self.cover.push(0.0);
+        self.value.len() - 1
+    }
+
+    #[inline]
+    fn leaf(&self, bins: &[u8]) -> usize {
+        let mut id = 0;
+        while self.left[id] != 0 {
+            let l = self.left[id] as usize;
+            id = if bins[usize::from(self.feature[id])] <= self.bin[id] {
+                l
+            } else {
+                l + 1
+            };
+        }
+        id
+    }
+
+    /// Covers and values of split nodes from their children (children come after parents).
+    fn fill_internal(&mut self) {
+        for i in (0..self.left.len()).rev() {
+            let l = self.left[i] as usize;
+            if l != 0 {
+                let (cl, cr) = (self.cover[l], self.cover[l + 1]);
+                self.cover[i] = cl + cr;
+                self.value[i] = if cl + cr > 0.0 {
+                    (cl * self.value[l] + cr * self.value[l + 1]) / (cl + cr)
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+
+    /// Adds the Tree SHAP values of the row `bins` to `phi`.
+    fn shap(&self, bins: &[u8], phi: &mut [f64]) {
+        self.shap_recurse(0, bins, phi, &[], 1.0, 1.0, usize::MAX);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn shap_recurse(
+        &self,
+        node: usize,
+        bins: &[u8],
+        phi: &mut [f64],
+        parent_path: &[PathElem],
+        zero: f64,
+        one: f64,
+        feature: usize,
+    ) {
+        let mut path = parent_path.to_vec();
+        extend_path(&mut path, zero, one, feature);
+        let l = self.left[node] as usize;
+        if l == 0 {
+            for i in 1..path.len() {
+                let w = unwound_sum(&path, i);
+                let e = path[i];
+                phi[e.feature] += w * (e.one - e.zero) * self.value[node];
+            }
+            return;
+        }
+        let f = usize::from(self.feature[node]);
+        let (hot, cold) = if bins[f] <= self.bin[node] {
+            (l, l + 1)
+        } else {
+            (l + 1, l)
+        };
+        let (mut iz, mut io) = (1.0, 1.0);
+        if let Some(k) = (1..path.len()).find(|&k| path[k].feature == f) {
+            iz = path[k].zero;
+            io = path[k].one;
+            unwind_path(&mut path, k);
+        }
+        let c = self.cover[node];
+        let frac = |child: usize| if c > 0.0 { self.cover[child] / c } else { 0.0 };
+        self.shap_recurse(hot, bins, phi, &path, iz * frac(hot), io, f);
+        self.shap_recurse(cold, bins, phi, &path, iz * frac(cold), 0.0, f);
+    }
+}
+
+/// An element of the Tree SHAP path: a feature, the fractions of "zero" (feature absent)
+/// and "one" (present) paths flowing through it, and the permutation weight.
+#[derive(Debug, Clone, Copy)]
+struct PathElem {
+    feature: usize,
+    zero: f64,
+    one: f64,
+    weight: f64,
+}
+
+fn extend_path(path: &mut Vec<PathElem>, zero: f64, one: f64, feature: usize) {
+    let d = path.len();
+    path.push(PathElem {
+        feature,
+        zero,
+        one,
+        weight: if d == 0 { 1.0 } else { 0.0 },
+    });
+    let df = d as f64;
+    for i in (0..d).rev() {
+        path[i + 1].weight += one * path[i].weight * (i as f64 + 1.0) / (df + 1.0);
+        path[i].weight = zero * path[i].weight * (df - i as f64) / (df + 1.0);
+    }
+}
+
+fn unwind_path(path: &mut Vec<PathElem>, k: usize) {
+    let d = path.len() - 1;
+    let df = d as f64;
+    let (one, zero) = (path[k].one, path[k].zero);
+    let mut next = path[d].weight;
+    for i in (0..d).rev() {
+        if one != 0.0 {
+            let t = path[i].weight;
+            path[i].weight = next * (df + 1.0) / ((i as f64 + 1.0) * one);
+            next = t - path[i].weight * zero * (df - i as f64) / (df + 1.0);
+        } else {
+            path[i].weight = path[i].weight * (df + 1.0) / (zero * (df - i as f64));
+        }
+    }
+    for i in k..d {
+        path[i].feature = path[i + 1].feature;
+        path[i].zero = path[i + 1].zero;
+        path[i].one = path[i + 1].one;
+    }
+    path.pop();
+}
+
+fn unwound_sum(path: &[PathElem], k: usize) -> f64 {
+    let d = path.len() - 1;
+    let df = d as f64;
+    let (one, zero) = (path[k].one, path[k].zero);
+    let mut next = path[d].weight;
+    let mut total = 0.0;
+    for i in (0..d).rev() {
+        if one != 0.0 {
+            let t = next * (df + 1.0) / ((i as f64 + 1.0) * one);
+            total += t;
+            next = path[i].weight - t * zero * ((df - i as f64) / (df + 1.0));
+        } else if zero != 0.0 {
+            total += (path[i].weight / zero) / ((df - i as f64) / (df + 1.0));
+        }
+    }
+    total
+}
+
+/// A fitted ensemble: `score = base_score + sum of tree outputs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Booster {
+    base_score: f64,
+    /// Bin edges per feature ([`crate::hist`]).
+    edges: Vec<Vec<f64>>,
+    trees: Vec<Tree>,
+}
+
+impl Booster {
+    /// Number of trees.
+    pub fn n_trees(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// The starting score.
+    pub fn base_score(&self) -> f64 {
+        self.base_score
+    }
+
+    /// The raw score per row (the caller has checked the columns).
+    pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
+        let p = self.edges.len().max(1);
+        let bins = bin_rows(x, &self.edges);
+        bins.chunks(p)
+            .take(x.nrows())
+            .map(|row| {
+                let mut z = self.base_score;
+                for t in &self.trees {
+                    z += t.value[t.leaf(row)];
+                }
+                z
+            })
+            .collect()
+    }
+
+    /// Tree SHAP values per row and feature; their row sum plus [`Self::expected_value`] is
+    /// the row's score.
+    pub fn contributions(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        let p = self.edges.len();
+        let bins = bin_rows(x, &self.edges);
+        let mut out = Array2::zeros((x.nrows(), p));
+        for (i, mut phi) in out.rows_mut().into_iter().enumerate() {
+            let row = &bins[i * p..(i + 1) * p];
+            let phi = phi.as_slice_mut().expect("a fresh array is contiguous");
+            for t in &self.trees {
+                t.shap(row, phi);
+            }
+        }
+        out
+    }
+
+    /// The score of an average training row: the base score plus each tree's
+    /// cover-weighted mean output.
+    pub fn expected_value(&self) -> f64 {
+        self.trees
+            .iter()
+            .fold(self.base_score, |z, t| z + t.value[0])
+    }
+}
+
+/// A booster and the total split gain per feature.
+pub(crate) struct Fitted {
+    pub booster: Booster,
+    pub gains: Vec<f64>,
+}
+
+/// A split candidate of a leaf.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    gain: f64,
+    feature: usize,
+    bin: u8,
+    /// Gradient sum, hessian sum and rows of the left child.
+    g: f64,
+    h: f64,
+    n: usize,
+}
+
+/// A leaf of the tree being grown: its rows are `rows[start..end]`.
+struct Leaf {
+    node: usize,
+    start: usize,
+    end: usize,
+    depth: usize,
+    g: f64,
+    h: f64,
+    /// Index of its histogram in the pool, while it may still split.
+    hist: Option<usize>,
+    split: Option<Split>,
+}
+
+/// One histogram bin: gradient sum, hessian sum, rows.
+type Bin = [f64; 3];
+
+/// Below this many (row, feature) updates a histogram is built on one thread.
+const PARALLEL_WORK: usize = 1 << 16;
+
+struct Grower<'a> {
+    s: &'a Settings,
+    data: &'a Binned,
+    /// Row-major bins with each feature's offset into the histogram added.
+    gbins: Vec<u32>,
+    offsets: Vec<usize>,
+    total_bins: usize,
+    /// Histograms: `pool[k]` has `total_bins` bins; `free` lists the unused ones.
+    pool: Vec<Vec<Bin>>,
+    free: Vec<usize>,
+    scratch: Vec<u32>,
+}
+
+impl<'a> Grower<'a> {
+    fn new(s: &'a Settings, data: &'a Binned) -> Self {
+        let p = data.n_features();
+        let mut offsets = Vec::with_capacity(p + 1);
+        let mut total = 0;
+        for &k in &data.nbins {
+            offsets.push(total);
+            total += k;
+        }
+        offsets.push(total);
+        let gbins = data
+            .rows
+            .chunks(p.max(1))
+            .flat_map(|row| {
+                row.iter()
+                    .zip(&offsets)
+                    .map(|(&b, &o)| (o + usize::from(b)) as u32)
+            })
+            .collect();
+        Self {
+            s,
+            data,
+            gbins,
+            offsets,
+            total_bins: total,
+            pool: Vec::new(),
+            free: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    fn take_hist(&mut self) -> usize {
+        self.free.pop().unwrap_or_else(|| {
+            self.pool.push(vec![[0.0; 3]; self.total_bins]);
+            self.pool.len() - 1
+        })
+    }
+
+    /// Histograms `rows` into `pool[k]`.
+    fn build(&mut self, k: usize, rows: &[u32], gh: &[[f64; 2]]) {
+        let p = self.data.n_features();
+        let hist = &mut self.pool[k];
+        let threads = self.s.threads.min(p);
+        if threads <= 1 || rows.len() * p < PARALLEL_WORK {
+            hist.fill([0.0; 3]);
+            fill(hist, 0, &self.gbins, p, 0..p, rows, gh);
+            return;
+        }
+        // Contiguous feature ranges per thread, each writing its own bins.
+        let gbins = &self.gbins;
+        let offsets = &self.offsets;
+        std::thread::scope(|sc| {
+            let mut rest: &mut [Bin] = hist;
+            let mut start_bin = 0;
+            for t in 0..threads {
+                let (f0, f1) = (t * p / threads, (t + 1) * p / threads);
+                let (mine, tail) = rest.split_at_mut(offsets[f1] - start_bin);
+                rest = tail;
+                let base = start_bin;
+                start_bin = offsets[f1];
+                let mut work = move || {
+                    mine.fill([0.0; 3]);
+                    fill(mine, base, gbins, p, f0..f1, rows, gh);
+                };
+                if t + 1 == threads {
+                    work();
+                } else {
+                    sc.spawn(work);
+                }
+            }
+        });
+    }
+
+    /// The best split of a leaf with sums `(g, h, n)` from its histogram `pool[k]`.
+    fn best_split(&self, k: usize, g: f64, h: f64, n: usize) -> Option<Split> {
+        let (l2, min_h) = (self.s.l2, self.s.min_leaf_weight);
+        let hist = &self.pool[k];
+        let parent = g * g / (h + l2);
+        let nf = n as f64;
+        let mut best: Option<Split> = None;
+        let mut best_gain = 0.0;
+        for f in 0..self.data.n_features() {
+            let bins = &hist[self.offsets[f]..self.offsets[f + 1]];
+            let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0.0);
+            for (b, e) in bins[..bins.len().saturating_sub(1)].iter().enumerate() {
+                if e[2] == 0.0 {
+                    continue;
+                }
+                gl += e[0];
+                hl += e[1];
+                nl += e[2];
+                if nl >= nf {
+                    break;
+                }
+                if hl < min_h || hl <= 0.0 {
+                    continue;
+                }
+                let hr = h - hl;
+                if hr < min_h || hr <= 0.0 {
+                    break;
+                }
+                let gr = g - gl;
+                let gain = gl * gl / (hl + l2) + gr * gr / (hr + l2) - parent;
+                if gain > best_gain {
+                    best_gain = gain;
+                    best = Some(Split {
+                        gain,
+                        feature: f,
+                        bin: b as u8,
+                        g: gl,
+                        h: hl,
+                        n: nl as usize,
+                    });
+                }
+            }
+        }
+        best
+    }
+
+    fn can_split(&self, n: usize, h: f64, depth: usize) -> bool {
+        depth < self.s.max_depth && n >= 2 && h >= 2.0 * self.s.min_leaf_weight
+    }
+
+    /// Grows one tree on `rows` (reordered in place), adding its outputs to `score` and
+    /// its split gains to `gains`.
+    fn grow(
+        &mut self,
+        rows: &mut [u32],
+        gh: &[[f64; 2]],
+        score: &mut [f64],
+        gains: &mut [f64],
+    ) -> Tree {
+        let mut tree = Tree::default();
+        let root = tree.push();
+        let (g, h) = rows.iter().fold((0.0, 0.0), |(g, h), &r| {
+            let [gi, hi] = gh[r as usize];
+            (g + gi, h + hi)
+        });
+        let mut leaves = vec![Leaf {
+            node: root,
+            start: 0,
+            end: rows.len(),
+            depth: 0,
+            g,
+            h,
+            hist: None,
+            split: None,
+        }];
+        if self.s.max_leaves > 1 && self.can_split(rows.len(), h, 0) {
+            let k = self.take_hist();
+            self.build(k, rows, gh);
+            leaves[0].split = self.best_split(k, g, h, rows.len());
+            if leaves[0].split.is_some() {
+                leaves[0].hist = Some(k);
+            } else {
+                self.free.push(k);
+            }
+        }
+        while leaves.len() < self.s.max_leaves {
+            // The leaf whose split gains most; the oldest of equal gains.
+            let mut pick: Option<(usize, f64)> = None;
+            for (i, l) in leaves.iter().enumerate() {
+                if let Some(s) = &l.split
+                    && pick.is_none_or(|(_, g)| s.gain > g)
+                {
+                    pick = Some((i, s.gain));
+                }
+            }
+            let Some((i, _)) = pick else { break };
+            let leaf = &mut leaves[i];
+            let split = leaf.split.take().expect("picked leaves have a split");
+            let parent_hist = leaf.hist.take();
+            let (start, end, depth, node) = (leaf.start, leaf.end, leaf.depth, leaf.node);
+            let (pg, ph) = (leaf.g, leaf.h);
+            // Stable partition: left rows first, both sides keep their order.
+            let col = &self.data.cols[split.feature];
+            let slice = &mut rows[start..end];
+            self.scratch.clear();
+            let mut k = 0;
+            for j in 0..slice.len() {
+                let r = slice[j];
+                if col[r as usize] <= split.bin {
+                    slice[k] = r;
+                    k += 1;
+                } else {
+                    self.scratch.push(r);
+                }
+            }
+            slice[k..].copy_from_slice(&self.scratch);
+            debug_assert_eq!(k, split.n);
+            let mid = start + k;
+            gains[split.feature] += split.gain;
+            let l = tree.push();
+            tree.push();
+            tree.feature[node] = split.feature as u16;
+            tree.bin[node] = split.bin;
+            tree.left[node] = l as u32;
+            let mut left = Leaf {
+                node: l,
+                start,
+                end: mid,
+                depth: depth + 1,
+                g: split.g,
+                h: split.h,
+                hist: None,
+                split: None,
+            };
+            let mut right = Leaf {
+                node: l + 1,
+                start: mid,
+                end,
+                depth: depth + 1,
+                g: pg - split.g,
+                h: ph - split.h,
+                hist: None,
+                split: None,
+            };
+            let more = leaves.len() + 1 < self.s.max_leaves;
+            let (lc, rc) = (
+                self.can_split(mid - start, left.h, depth + 1),
+                self.can_split(end - mid, right.h, depth + 1),
+            );
+            match parent_hist {
+                Some(ph_k) if more && (lc || rc) => {
+                    let left_small = mid - start <= end - mid;
+                    let (small, large) = if left_small {
+                        (&mut left, &mut right)
+                    } else {
+                        (&mut right, &mut left)
+                    };
+                    let sk = self.take_hist();
+                    self.build(sk, &rows[small.start..small.end], gh);
+                    let (a, b) = if sk < ph_k {
+                        let (x, y) = self.pool.split_at_mut(ph_k);
+                        (&mut y[0], &x[sk])
+                    } else {
+                        let (x, y) = self.pool.split_at_mut(sk);
+                        (&mut x[ph_k], &y[0])
+                    };
+                    for (p, s) in a.iter_mut().zip(b.iter()) {
+                        p[0] -= s[0];
+                        p[1] -= s[1];
+                        p[2] -= s[2];
+                    }
+                    small.hist = Some(sk);
+                    large.hist = Some(ph_k);
+                    for c in [small, large] {
+                        let k = c.hist.expect("set above");
+                        if self.can_split(c.end - c.start, c.h, c.depth) {
+                            c.split = self.best_split(k, c.g, c.h, c.end - c.start);
+                        }
+                        if c.split.is_none() {
+                            self.free.push(k);
+                            c.hist = None;
+                        }
+                    }
+                }
+                Some(ph_k) => self.free.push(ph_k),
+                None => {}
+            }
+            leaves[i] = left;
+            leaves.push(right);
+        }
+        let (lr, l2) = (self.s.learning_rate, self.s.l2);
+        for leaf in &leaves {
+            if let Some(k) = leaf.hist {
+                self.free.push(k);
+            }
+            let v = if leaf.h + l2 > 0.0 {
+                -lr * leaf.g / (leaf.h + l2)
+            } else {
+                0.0
+            };
+            tree.value[leaf.node] = v;
+            tree.cover[leaf.node] = leaf.h;
+            for &r in &rows[leaf.start..leaf.end] {
+                score[r as usize] += v;
+            }
+        }
+        tree.fill_internal();
+        tree
+    }
+}
+
+/// Adds `(g, h, 1)` of each row in `rows` to the bins of features `features`;
+/// `hist[0]` is global bin `base`.
+#[inline]
+fn fill(
+    hist: &mut [Bin],
+    base: usize,
+    gbins: &[u32],
+    p: usize,
+    features: std::ops::Range<usize>,
+    rows: &[u32],
+    gh: &[[f64; 2]],
+) {
+    for &r in rows {
+        let r = r as usize;
+        let [g, h] = gh[r];
+        for &b in &gbins[r * p + features.start..r * p + features.end] {
+            let e = &mut hist[b as usize - base];
+            e[0] += g;
+            e[1] += h;
+            e[2] += 1.0;
+        }
+    }
+}
+
+/// Boosts `s.n_trees` trees of `loss` towards `target` (0/1 for log loss) with optional
+/// sample weights. The caller has checked the inputs and the settings.
+pub(crate) fn fit(
+    s: &Settings,
+    loss: Loss,
+    x: ArrayView2<f64>,
+    target: &[f64],
+    weights: Option<&[f64]>,
+) -> Fitted {
+    let n = x.nrows();
+    let data = Binned::new(x, s.nbins);
+    let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let total: f64 = (0..n).map(w).sum();
+    let mean = (0..n).map(|i| w(i) * target[i]).sum::<f64>() / total;
+    let base_score = match loss {
+        Loss::LogLoss => {
+            let m = mean.clamp(1e-12, 1.0 - 1e-12);
+            (m / (1.0 - m)).ln()
+        }
+        Loss::SquaredError => mean,
+    };
+    // Rows with weight 0 take no part in the fit.
+    let active: Vec<u32> = (0..n as u32).filter(|&i| w(i as usize) > 0.0).collect();
+    let mut rows = active.clone();
+    let mut score = vec![base_score; n];
+    let mut gh = vec![[0.0; 2]; n];
+    let mut gains = vec![0.0; x.ncols()];
+    let mut trees = Vec::with_capacity(s.n_trees);
+    let mut grower = Grower::new(s, &data);
+    for _ in 0..s.n_trees {
+        for &r in &active {
+            let i = r as usize;
+            let wi = w(i);
+            gh[i] = match loss {
+                Loss::LogLoss => {
+                    let p = 1.0 / (1.0 + (-score[i]).exp());
+                    [(p - target[i]) * wi, (p * (1.0 - p)).max(1e-16) * wi]
+                }
+                Loss::SquaredError => [(score[i] - target[i]) * wi, wi],
+            };
+        }
+        rows.copy_from_slice(&active);
+        trees.push(grower.grow(&mut rows, &gh, &mut score, &mut gains));
+    }
+    Fitted {
+        booster: Booster {
+            base_score,
+            edges: data.edges,
+            trees,
+        },
+        gains,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            n_trees: 20,
+            learning_rate: 0.3,
+            max_leaves: 8,
+            max_depth: 64,
+            min_leaf_weight: 1.0,
+            l2: 1.0,
+            nbins: 256,
+            threads: 1,
+        }
+    }
+
+    /// Brute-force Shapley values of a single tree with "interventional on the path"
+    /// expectation (Tree SHAP's cover-weighted conditional expectation).
+    fn brute_shap(t: &Tree, row: &[u8], p: usize) -> Vec<f64> {
+        // E[f | features in S fixed to row]: follow the row on S, average by cover elsewhere.
+        fn cond(t: &Tree, node: usize, row: &[u8], set: u32) -> f64 {
+            let l = t.left[node] as usize;
+            if l == 0 {
+                return t.value[node];
+            }
+            let f = usize::from(t.feature[node]);
+            if set & (1 << f) != 0 {
+                let c = if row[f] <= t.bin[node] { l } else { l + 1 };
+                cond(t, c, row, set)
+            } else {
+                (t.cover[l] * cond(t, l, row, set) + t.cover[l + 1] * cond(t, l + 1, row, set))
+                    / t.cover[node]
+            }
+        }
+        let fact = |k: usize| (1..=k).map(|v| v as f64).product::<f64>();
+        let mut phi = vec![0.0; p];
+        for (i, phi_i) in phi.iter_mut().enumerate() {
+            for set in 0u32..(1 << p) {
+                if set & (1 << i) != 0 {
+                    continue;
+                }
+                let k = set.count_ones() as usize;
+                let wgt = fact(k) * fact(p - k - 1) / fact(p);
+                *phi_i += wgt * (cond(t, 0, row, set | (1 << i)) - cond(t, 0, row, set));
+            }
+        }
+        phi
+    }
+
+    #[test]
+    fn tree_shap_matches_brute_force_shapley_values() {
+        let n = 300;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * (7 + 13 * j)) % 29) as f64);
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                f64::from(u8::from(
+                    x[[i, 0]] + 0.5 * x[[i, 1]] > 20.0 || x[[i, 2]] < 3.0,
+                ))
+            })
+            .collect();
+        let f = fit(&settings(), Loss::LogLoss, x.view(), &y, None);
+        let b = &f.booster;
+        let bins = bin_rows(x.view(), &b.edges);
+        for i in (0..n).step_by(37) {
+            let row = &bins[i * 3..(i + 1) * 3];
+            for t in &b.trees {
+                let mut phi = vec![0.0; 3];
+                t.shap(row, &mut phi);
+                let brute = brute_shap(t, row, 3);
+                for j in 0..3 {
+                    assert!((phi[j] - brute[j]).abs() < 1e-9, "{phi:?} vs {brute:?}");
+                }
+            }
+        }
+        let z = b.predict(x.view());
+        let c = b.contributions(x.view());
+        for i in 0..n {
+            assert!((b.expected_value() + c.row(i).sum() - z[i]).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn threads_do_not_change_the_fit() {
+        let n = 3000;
+        let x = Array2::from_shape_fn((n, 24), |(i, j)| ((i * (7 + 13 * j)) % 101) as f64);
+        let y: Vec<f64> = (0..n)
+            .map(|i| x[[i, 0]] * 0.1 + (x[[i, 5]] - 50.0).abs() * 0.05)
+            .collect();
+        let mut s = settings();
+        let one = fit(&s, Loss::SquaredError, x.view(), &y, None);
+        s.threads = 3;
+        let three = fit(&s, Loss::SquaredError, x.view(), &y, None);
+        assert_eq!(one.booster, three.booster);
+        assert_eq!(one.gains, three.gains);
+    }
+}
