@@ -9,6 +9,11 @@ mod commands;
 
 use std::process::ExitCode;
 
+/// mimalloc: polars allocates and frees many short-lived buffers, which glibc's allocator
+/// serves with more page faults and lock traffic (about a tenth of `retain train`'s time).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 use args::{Cli, Command};
