@@ -89,7 +89,16 @@ fn cdnow_defaults_reproduce_the_protocol_run() {
         let ci = &b.churn_intervals[k]["roc_auc"];
         assert!(ci.lower <= ci.estimate && ci.estimate <= ci.upper);
     }
-    for k in ["gradient_boosting_regressor", "two_part"] {
+    // the rank ensemble is a score, not a probability: gains but no calibration table
+    let ens = &b.cutoffs[0].churn["rank_ensemble"];
+    assert_eq!(ens.gains.len(), 10);
+    assert!(ens.calibration.is_empty());
+    assert!(ens.metrics.roc_auc > 0.75, "{}", ens.metrics.roc_auc);
+    for k in [
+        "gradient_boosting_regressor",
+        "two_part",
+        "rank_ensemble_value",
+    ] {
         assert!(b.cutoffs[0].value[k].spearman > 0.2, "{k}");
     }
     // selection is made one training horizon earlier, on training data only
@@ -98,7 +107,13 @@ fn cdnow_defaults_reproduce_the_protocol_run() {
         .as_ref()
         .expect("a validation window");
     assert_eq!(s.validation_cutoff, date(1997, 7, 2));
-    assert_eq!(s.churn_model, "logistic_regression");
+    let top = s
+        .churn_validation
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(k, _)| k.clone());
+    assert_eq!(Some(s.churn_model.clone()), top, "the best on validation");
+    assert!(s.churn_validation.contains_key("rank_ensemble"));
     // 0.785 at the evaluation cutoff (the peer: 0.785)
     assert!(last.churn["logistic_regression"].roc_auc > 0.78);
 }
