@@ -7,7 +7,8 @@
 //! ```
 //! Prints the median wall time of each fit over `repeats` runs (default 3), the size of the
 //! model's JSON and, for classifiers, the ROC AUC on the evaluation features. With a filter,
-//! only the models whose name contains it are fitted (for profiling).
+//! only the models whose name contains it are fitted (for profiling); a filter ending in `$`
+//! selects the model of exactly that name.
 
 #[allow(dead_code)] // the tests' helpers, not all used here
 #[path = "../tests/common/mod.rs"]
@@ -35,7 +36,11 @@ fn time<M: serde::Serialize>(
     auc: impl Fn(&M) -> Option<f64>,
 ) {
     let filter = std::env::args().nth(2).unwrap_or_default();
-    if !name.contains(&filter) {
+    let selected = match filter.strip_suffix('$') {
+        Some(exact) => name == exact,
+        None => name.contains(&filter),
+    };
+    if !selected {
         return;
     }
     let mut times = Vec::new();
@@ -47,13 +52,19 @@ fn time<M: serde::Serialize>(
         model = Some(m);
     }
     let model = model.expect("at least one repeat");
-    let size = serde_json::to_string(&model).map_or(0, |s| s.len());
+    let json = serde_json::to_string(&model).unwrap_or_default();
+    let size = json.len();
+    // FNV-1a of the JSON: equal hashes = the same model, bit for bit.
+    let hash = json.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     let auc = auc(&model).map_or(String::new(), |a| format!("  eval AUC {a:.4}"));
     let min = times.iter().copied().fold(f64::INFINITY, f64::min);
     println!(
-        "{name:<27} median {:8.4} s  (min {min:.4})  model.json {:>5} KiB{auc}",
+        "{name:<27} median {:8.4} s  (min {min:.4})  model.json {:>5} KiB {:08x}{auc}",
         median(times),
-        size / 1024
+        size / 1024,
+        hash >> 32
     );
 }
 

@@ -198,67 +198,94 @@ impl DecisionTreeValidParams {
         let mut flat = FlatTree::default();
         let mut rows: Vec<usize> = (0..y.len()).filter(|&i| wy[i][0] > 0.0).collect();
         flat.nodes.push(FlatNode::leaf());
-        let mut hist = vec![[0.0f64; 2]; p * 256];
-        // (node, start, end, depth)
-        let mut stack = vec![(0usize, 0usize, rows.len(), 0usize)];
-        while let Some((node, start, end, depth)) = stack.pop() {
-            let slice = &mut rows[start..end];
-            let (w, c) = slice
-                .iter()
-                .fold((0.0, 0.0), |(w, c), &r| (w + wy[r][0], c + wy[r][1]));
-            if w < f64::from(self.min_weight_split)
-                || self.max_depth.is_some_and(|d| depth >= d)
-                || c <= 0.0
-                || c >= w
-            {
-                continue;
+        let nb: Vec<usize> = edges.iter().map(|e| e.len() + 1).collect();
+        let stats = |rows: &[usize]| {
+            rows.iter()
+                .fold((0.0, 0.0), |(w, c), &r| (w + wy[r][0], c + wy[r][1]))
+        };
+        let splittable = |w: f64, c: f64, depth: usize| {
+            w >= f64::from(self.min_weight_split)
+                && self.max_depth.is_none_or(|d| depth < d)
+                && c > 0.0
+                && c < w
+        };
+        // Histograms (weight, churned weight, rows) of the nodes waiting on the stack:
+        // only the smaller child of a split is histogrammed, the larger one gets its
+        // parent's histogram minus the smaller's.
+        let mut pool: Vec<Vec<[f64; 3]>> = Vec::new();
+        let mut free: Vec<usize> = Vec::new();
+        let take = |pool: &mut Vec<Vec<[f64; 3]>>, free: &mut Vec<usize>| {
+            free.pop().unwrap_or_else(|| {
+                pool.push(vec![[0.0; 3]; p * 256]);
+                pool.len() - 1
+            })
+        };
+        let build = |hist: &mut [[f64; 3]], rows: &[usize]| {
+            for (f, &k) in nb.iter().enumerate() {
+                hist[f * 256..f * 256 + k].fill([0.0; 3]);
             }
-            hist.fill([0.0; 2]);
-            for &r in slice.iter() {
+            for &r in rows {
                 let [wi, ci] = wy[r];
                 for (f, &b) in bins[r * p..(r + 1) * p].iter().enumerate() {
                     let h = &mut hist[f * 256 + usize::from(b)];
                     h[0] += wi;
                     h[1] += ci;
+                    h[2] += 1.0;
                 }
             }
+        };
+        let (w, c) = stats(&rows);
+        // (node, start, end, depth, weight, churned weight, histogram)
+        let mut stack = Vec::new();
+        if splittable(w, c, 0) {
+            let k = take(&mut pool, &mut free);
+            build(&mut pool[k], &rows);
+            stack.push((0usize, 0usize, rows.len(), 0usize, w, c, k));
+        }
+        while let Some((node, start, end, depth, w, c, k)) = stack.pop() {
+            let hist = &pool[k];
             let gini = |w: f64, c: f64| 2.0 * (c / w) * (1.0 - c / w);
             let parent = gini(w, c);
             let min_leaf = f64::from(self.min_weight_leaf);
-            // (decrease, feature, bin); the first of equal decreases wins.
-            let mut best: Option<(f64, usize, usize)> = None;
+            // The children's weighted impurity is 2 (A / lw + B / rw) / w with A = lc (lw -
+            // lc) and B = rc (rw - rc): candidates are compared as the fraction
+            // (A rw + B lw) / (lw rw), cross-multiplied, so the scan divides nothing. Empty
+            // bins are skipped; the first of equal candidates wins.
+            let (mut num, mut den) = (f64::INFINITY, 1.0);
+            let mut best: Option<(usize, usize)> = None;
             for (f, e) in edges.iter().enumerate() {
                 let (mut lw, mut lc) = (0.0, 0.0);
-                for b in 0..e.len() {
-                    let [bw, bc] = hist[f * 256 + b];
-                    if bw == 0.0 {
+                for (b, &[bw, bc, bn]) in hist[f * 256..f * 256 + e.len()].iter().enumerate() {
+                    if bn == 0.0 {
                         continue;
                     }
                     lw += bw;
                     lc += bc;
                     let (rw, rc) = (w - lw, c - lc);
-                    if lw < min_leaf || rw < min_leaf || rw <= 0.0 {
-                        continue;
-                    }
-                    let decrease = parent - (lw * gini(lw, lc) + rw * gini(rw, rc)) / w;
-                    if best.is_none_or(|(d, _, _)| decrease > d) {
-                        best = Some((decrease, f, b));
+                    let ok = (lw >= min_leaf) & (rw >= min_leaf) & (lw > 0.0) & (rw > 0.0);
+                    let (cn, cd) = (lc * (lw - lc) * rw + rc * (rw - rc) * lw, lw * rw);
+                    if ok & (cn * den < num * cd) {
+                        (num, den) = (cn, cd);
+                        best = Some((f, b));
                     }
                 }
             }
-            let Some((decrease, f, b)) = best else {
+            let best = best.map(|(f, b)| (parent - 2.0 * (num / den) / w, f, b));
+            let Some((_, f, b)) =
+                best.filter(|&(d, _, _)| d >= self.min_impurity_decrease && d > 0.0)
+            else {
+                free.push(k);
                 continue;
             };
-            if decrease < self.min_impurity_decrease || decrease <= 0.0 {
-                continue;
-            }
-            let mut k = 0;
+            let slice = &mut rows[start..end];
+            let mut m = 0;
             for i in 0..slice.len() {
                 if bins[slice[i] * p + f] <= b as u8 {
-                    slice.swap(i, k);
-                    k += 1;
+                    slice.swap(i, m);
+                    m += 1;
                 }
             }
+            let mid = start + m;
             let l = flat.nodes.len();
             flat.nodes.push(FlatNode::leaf());
             flat.nodes.push(FlatNode::leaf());
@@ -266,8 +293,59 @@ impl DecisionTreeValidParams {
             n.feature = f;
             n.threshold = edges[f][b];
             n.children = Some((l, l + 1));
-            stack.push((l + 1, start + k, end, depth + 1));
-            stack.push((l, start, start + k, depth + 1));
+            let (lw, lc) = stats(&rows[start..mid]);
+            let (rw, rc) = stats(&rows[mid..end]);
+            let (ls, rs) = (splittable(lw, lc, depth + 1), splittable(rw, rc, depth + 1));
+            let left_small = mid - start <= end - mid;
+            let (small, large) = if left_small {
+                ((start, mid, ls), (mid, end, rs))
+            } else {
+                ((mid, end, rs), (start, mid, ls))
+            };
+            let sk = small.2.then(|| {
+                let sk = take(&mut pool, &mut free);
+                build(&mut pool[sk], &rows[small.0..small.1]);
+                sk
+            });
+            let lk = if large.2 {
+                if let Some(sk) = sk {
+                    let (a, s) = if sk < k {
+                        let (lo, hi) = pool.split_at_mut(k);
+                        (&mut hi[0], &lo[sk])
+                    } else {
+                        let (lo, hi) = pool.split_at_mut(sk);
+                        (&mut lo[k], &hi[0])
+                    };
+                    for (f, &nbf) in nb.iter().enumerate() {
+                        let r = f * 256..f * 256 + nbf;
+                        for (x, y) in a[r.clone()].iter_mut().zip(&s[r]) {
+                            *x = [x[0] - y[0], x[1] - y[1], x[2] - y[2]];
+                        }
+                    }
+                } else {
+                    let hist = &mut pool[k];
+                    for &r in &rows[small.0..small.1] {
+                        let [wi, ci] = wy[r];
+                        for (f, &b) in bins[r * p..(r + 1) * p].iter().enumerate() {
+                            let h = &mut hist[f * 256 + usize::from(b)];
+                            h[0] -= wi;
+                            h[1] -= ci;
+                            h[2] -= 1.0;
+                        }
+                    }
+                }
+                Some(k)
+            } else {
+                free.push(k);
+                None
+            };
+            let (lk, rk) = if left_small { (sk, lk) } else { (lk, sk) };
+            if let Some(rk) = rk {
+                stack.push((l + 1, mid, end, depth + 1, rw, rc, rk));
+            }
+            if let Some(lk) = lk {
+                stack.push((l, start, mid, depth + 1, lw, lc, lk));
+            }
         }
         flat.fill_values(x, y, weights);
         let importances = flat.gini_importances(x.ncols());

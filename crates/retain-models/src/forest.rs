@@ -268,16 +268,15 @@ struct Grower<'a> {
     scratch: Scratch,
 }
 
-/// Nodes with fewer rows than this are split by sorting their rows (see `scan_small`).
-const SMALL_NODE: usize = 48;
-
 /// Buffers of the split search, allocated once per tree.
 struct Scratch {
     features: Vec<usize>,
     batch: Vec<usize>,
-    small: Vec<(u8, [f64; 2])>,
-    /// 256 bins per feature of the batch: (weight, churned weight, distinct rows).
+    /// 256 bins per feature of the batch: (weight, churned weight, distinct rows); all
+    /// zero between two searches (a scan clears the bins it reads).
     hist: Vec<[f64; 3]>,
+    /// Per feature of the batch, a bit per occupied bin.
+    occupied: Vec<[u64; 4]>,
 }
 
 impl Scratch {
@@ -285,8 +284,8 @@ impl Scratch {
         Self {
             features: Vec::new(),
             batch: Vec::new(),
-            small: Vec::new(),
             hist: Vec::new(),
+            occupied: Vec::new(),
         }
     }
 }
@@ -309,13 +308,14 @@ impl Grower<'_> {
     }
 
     /// Fills `hist` (one 256-bin block per feature of `batch`) from `rows` in one pass over
-    /// the rows (the binned matrix is row-major, so a row's bins share a cache line).
+    /// the rows (the binned matrix is row-major, so a row's bins share a cache line), and
+    /// marks the occupied bins.
     fn fill_histograms(&mut self, rows: &[u32], batch: &[usize]) {
         let p = self.data.nbins.len();
-        let hist = &mut self.scratch.hist;
-        hist.resize(batch.len() * 256, [0.0; 3]);
-        for (k, &f) in batch.iter().enumerate() {
-            hist[k * 256..k * 256 + self.data.nbins[f]].fill([0.0; 3]);
+        let (hist, occupied) = (&mut self.scratch.hist, &mut self.scratch.occupied);
+        if hist.len() < batch.len() * 256 {
+            hist.resize(batch.len() * 256, [0.0; 3]);
+            occupied.resize(batch.len(), [0; 4]);
         }
         let (bins, wy) = (&self.data.rows[..], &self.wy[..]);
         for &r in rows {
@@ -323,111 +323,61 @@ impl Grower<'_> {
             let [wi, ci] = wy[r];
             let row = &bins[r * p..(r + 1) * p];
             for (k, &f) in batch.iter().enumerate() {
-                let h = &mut hist[k * 256 + usize::from(row[f])];
+                let b = usize::from(row[f]);
+                let h = &mut hist[k * 256 + b];
                 h[0] += wi;
                 h[1] += ci;
                 h[2] += 1.0;
+                occupied[k][b >> 6] |= 1 << (b & 63);
             }
         }
     }
 
-    /// Scans the histogram block `k` of feature `f` for the best split of a node of weight
-    /// `w`, churned weight `c` and `n` rows, improving `best` if it can.
-    fn scan(&self, k: usize, f: usize, node: (f64, f64, usize), best: &mut Option<Split>) {
-        let hist = &self.scratch.hist[k * 256..k * 256 + self.data.nbins[f]];
-        Self::scan_bins(hist, self.params.min_samples_leaf, f, node, best);
-    }
-
-    /// [`Self::scan`] over the first `len` bins of block 0.
-    fn scan_prefix(&self, len: usize, f: usize, node: (f64, f64, usize), best: &mut Option<Split>) {
-        let hist = &self.scratch.hist[..len];
-        Self::scan_bins(hist, self.params.min_samples_leaf, f, node, best);
-    }
-
-    fn scan_bins(
-        hist: &[[f64; 3]],
-        msl: usize,
-        f: usize,
-        (w, c, n): (f64, f64, usize),
-        best: &mut Option<Split>,
-    ) {
+    /// Scans the occupied bins of histogram block `k` (feature `f`) in order for the best
+    /// split of a node of weight `w`, churned weight `c` and `n` rows, improving `best` if
+    /// it can, and clears the block. Only occupied bins are visited, so a small node costs
+    /// its rows, not 256 bins. Candidates are compared by cross-multiplying their scores
+    /// (no division in the loop); the first of equal scores wins.
+    fn scan(&mut self, k: usize, f: usize, (w, c, n): (f64, f64, usize), best: &mut Option<Split>) {
+        let hist = &mut self.scratch.hist[k * 256..(k + 1) * 256];
+        let occupied = std::mem::take(&mut self.scratch.occupied[k]);
         let parent = (c * c + (w - c) * (w - c)) / w;
-        let (mut lw, mut lc, mut ln) = (0.0, 0.0, 0usize);
-        // Every bin but the last (a split needs rows on its right).
-        for (b, &[bw, bc, bn]) in hist[..hist.len() - 1].iter().enumerate() {
-            lw += bw;
-            lc += bc;
-            ln += bn as usize;
-            if bn == 0.0 || ln < msl {
-                continue;
-            }
-            if n - ln < msl {
-                break;
-            }
-            let (rw, rc) = (w - lw, c - lc);
-            if lw <= 0.0 || rw <= 0.0 {
-                continue;
-            }
-            let score =
-                (lc * lc + (lw - lc) * (lw - lc)) / lw + (rc * rc + (rw - rc) * (rw - rc)) / rw;
-            if score > parent + 1e-12 * w && best.as_ref().is_none_or(|s| score > s.score) {
-                *best = Some(Split {
-                    feature: f,
-                    bin: b as u8,
-                    score,
-                    left: (lw, lc),
-                });
-            }
-        }
-    }
-
-    /// [`Self::scan`] for a node of a few rows: sorts its (bin, weights) instead of clearing
-    /// and scanning 256 bins. Same candidates, same order, same result.
-    fn scan_small(
-        &mut self,
-        rows: &[u32],
-        f: usize,
-        node: (f64, f64, usize),
-        best: &mut Option<Split>,
-    ) {
-        let mut small = std::mem::take(&mut self.scratch.small);
-        small.clear();
-        let col = &self.data.cols[f];
-        small.extend(rows.iter().map(|&r| (col[r as usize], self.wy[r as usize])));
-        small.sort_unstable_by_key(|e| e.0);
-        let hist = &mut self.scratch.hist;
-        if hist.len() < 256 {
-            hist.resize(256, [0.0; 3]);
-        }
-        // Collapse into a dense prefix of "virtual bins" (one per distinct bin), then scan
-        // it with the real bin numbers kept aside.
-        let mut real: Vec<u8> = Vec::with_capacity(small.len());
-        let mut k = 0;
-        for (i, &(b, [wi, ci])) in small.iter().enumerate() {
-            if i > 0 && b != small[i - 1].0 {
-                k += 1;
-            }
-            if real.len() == k {
-                real.push(b);
-                hist[k] = [wi, ci, 1.0];
-            } else {
-                let h = &mut hist[k];
-                h[0] += wi;
-                h[1] += ci;
-                h[2] += 1.0;
+        // A split must beat the parent (and the best so far): its score as num / den.
+        let floor = parent + 1e-12 * w;
+        let (mut num, mut den) = (best.as_ref().map_or(floor, |s| s.score.max(floor)), 1.0);
+        let (nf, mf) = (n as f64, self.params.min_samples_leaf as f64);
+        let (mut lw, mut lc, mut ln) = (0.0, 0.0, 0.0);
+        let mut found = None;
+        for (word, mut bits) in occupied.into_iter().enumerate() {
+            while bits != 0 {
+                let b = word * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let [bw, bc, bn] = std::mem::take(&mut hist[b]);
+                lw += bw;
+                lc += bc;
+                ln += bn;
+                // The last occupied bin leaves no rows on the right: masked by the counts.
+                let (rw, rc) = (w - lw, c - lc);
+                let ok = (ln >= mf) & (nf - ln >= mf) & (lw > 0.0) & (rw > 0.0);
+                let (sl, sr) = (
+                    lc * lc + (lw - lc) * (lw - lc),
+                    rc * rc + (rw - rc) * (rw - rc),
+                );
+                let (cn, cd) = (sl * rw + sr * lw, lw * rw);
+                if ok & (cn * den > num * cd) {
+                    (num, den) = (cn, cd);
+                    found = Some((b, lw, lc));
+                }
             }
         }
-        let before = best.as_ref().map(|s| (s.feature, s.bin));
-        let mut local: Option<Split> = best.take();
-        self.scan_prefix(k + 1, f, node, &mut local);
-        if let Some(s) = local.as_mut()
-            && Some((s.feature, s.bin)) != before
-        {
-            // The split came from this feature: map its virtual bin back to the real one.
-            s.bin = real[usize::from(s.bin)];
+        if let Some((b, lw, lc)) = found {
+            *best = Some(Split {
+                feature: f,
+                bin: b as u8,
+                score: num / den,
+                left: (lw, lc),
+            });
         }
-        *best = local;
-        self.scratch.small = small;
     }
 
     /// The best split over `max_features` random features (more if none of them splits the
@@ -451,15 +401,9 @@ impl Grower<'_> {
             }
             t += 1;
         }
-        if rows.len() < SMALL_NODE {
-            for &f in &batch {
-                self.scan_small(rows, f, node, &mut best);
-            }
-        } else {
-            self.fill_histograms(rows, &batch);
-            for (k, &f) in batch.iter().enumerate() {
-                self.scan(k, f, node, &mut best);
-            }
+        self.fill_histograms(rows, &batch);
+        for (k, &f) in batch.iter().enumerate() {
+            self.scan(k, f, node, &mut best);
         }
         // No split among them: go on one feature at a time, as scikit-learn does.
         while best.is_none() && t < p {
@@ -470,12 +414,8 @@ impl Grower<'_> {
             if self.data.nbins[f] < 2 {
                 continue;
             }
-            if rows.len() < SMALL_NODE {
-                self.scan_small(rows, f, node, &mut best);
-            } else {
-                self.fill_histograms(rows, &[f]);
-                self.scan(0, f, node, &mut best);
-            }
+            self.fill_histograms(rows, &[f]);
+            self.scan(0, f, node, &mut best);
         }
         self.scratch.features = features;
         self.scratch.batch = batch;

@@ -405,39 +405,36 @@ impl<'a> Grower<'a> {
     }
 
     /// The best split of a leaf with sums `(g, h, n)` from its histogram `pool[k]`.
+    ///
+    /// Candidates are compared by their children's score `G_L^2 / D_L + G_R^2 / D_R`
+    /// (`D = H + l2`) as one fraction, cross-multiplied, so the scan divides nothing.
     fn best_split(&self, k: usize, g: f64, h: f64, n: usize) -> Option<Split> {
-        let (l2, min_h) = (self.s.l2, self.s.min_leaf_weight);
+        // Children need a positive hessian even when `min_leaf_weight` is 0.
+        let (l2, min_h) = (self.s.l2, self.s.min_leaf_weight.max(f64::MIN_POSITIVE));
         let hist = &self.pool[k];
-        let parent = g * g / (h + l2);
         let nf = n as f64;
+        // The best score so far as num / den, starting from the parent's (gain 0).
+        let (mut num, mut den) = (g * g, h + l2);
         let mut best: Option<Split> = None;
-        let mut best_gain = 0.0;
         for f in 0..self.data.n_features() {
             let bins = &hist[self.offsets[f]..self.offsets[f + 1]];
             let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0.0);
+            // One pass without unpredictable branches: every bin is a candidate, the
+            // invalid ones masked. An empty bin holds exact zeros (subtractions wipe their
+            // rounding residue), so it repeats the previous candidate, which cannot win
+            // twice.
             for (b, e) in bins[..bins.len().saturating_sub(1)].iter().enumerate() {
-                if e[2] == 0.0 {
-                    continue;
-                }
                 gl += e[0];
                 hl += e[1];
                 nl += e[2];
-                if nl >= nf {
-                    break;
-                }
-                if hl < min_h || hl <= 0.0 {
-                    continue;
-                }
-                let hr = h - hl;
-                if hr < min_h || hr <= 0.0 {
-                    break;
-                }
-                let gr = g - gl;
-                let gain = gl * gl / (hl + l2) + gr * gr / (hr + l2) - parent;
-                if gain > best_gain {
-                    best_gain = gain;
+                let (gr, hr) = (g - gl, h - hl);
+                let ok = (hl >= min_h) & (hr >= min_h) & (nl < nf);
+                let (dl, dr) = (hl + l2, hr + l2);
+                let (cn, cd) = (gl * gl * dr + gr * gr * dl, dl * dr);
+                if ok & (cn * den > num * cd) {
+                    (num, den) = (cn, cd);
                     best = Some(Split {
-                        gain,
+                        gain: 0.0,
                         feature: f,
                         bin: b as u8,
                         g: gl,
@@ -447,7 +444,54 @@ impl<'a> Grower<'a> {
                 }
             }
         }
-        best
+        best.map(|mut s| {
+            s.gain = num / den - g * g / (h + l2);
+            s
+        })
+    }
+
+    /// Takes the rows of a child out of the histogram `pool[k]` of its parent, leaving its
+    /// sibling's.
+    fn remove_rows(&mut self, k: usize, rows: &[u32], gh: &[[f64; 2]]) {
+        let p = self.data.n_features();
+        let hist = &mut self.pool[k];
+        for &r in rows {
+            let r = r as usize;
+            let [g, h] = gh[r];
+            for &b in &self.gbins[r * p..(r + 1) * p] {
+                let e = &mut hist[b as usize];
+                e[0] -= g;
+                e[1] -= h;
+                e[2] -= 1.0;
+            }
+        }
+        // Bins left empty hold exact zeros, not rounding residue.
+        for &r in rows {
+            let r = r as usize;
+            for &b in &self.gbins[r * p..(r + 1) * p] {
+                let e = &mut hist[b as usize];
+                if e[2] == 0.0 {
+                    *e = [0.0; 3];
+                }
+            }
+        }
+    }
+
+    /// `pool[a] -= pool[b]`, bin by bin.
+    fn subtract(&mut self, a: usize, b: usize) {
+        let (x, y) = if b < a {
+            let (lo, hi) = self.pool.split_at_mut(a);
+            (&mut hi[0], &lo[b])
+        } else {
+            let (lo, hi) = self.pool.split_at_mut(b);
+            (&mut lo[a], &hi[0])
+        };
+        for (p, s) in x.iter_mut().zip(y.iter()) {
+            // Bins left empty hold exact zeros, not rounding residue.
+            let n = p[2] - s[2];
+            let full = n.min(1.0);
+            *p = [(p[0] - s[0]) * full, (p[1] - s[1]) * full, n];
+        }
     }
 
     fn can_split(&self, n: usize, h: f64, depth: usize) -> bool {
@@ -463,6 +507,7 @@ impl<'a> Grower<'a> {
         score: &mut [f64],
         gains: &mut [f64],
     ) -> Tree {
+        let p = self.data.n_features();
         let mut tree = Tree::default();
         let root = tree.push();
         let (g, h) = rows.iter().fold((0.0, 0.0), |(g, h), &r| {
@@ -554,41 +599,44 @@ impl<'a> Grower<'a> {
                 self.can_split(end - mid, right.h, depth + 1),
             );
             match parent_hist {
-                Some(ph_k) if more && (lc || rc) => {
+                Some(pk) if more && (lc || rc) => {
                     let left_small = mid - start <= end - mid;
-                    let (small, large) = if left_small {
-                        (&mut left, &mut right)
+                    let (small, large, small_can, large_can) = if left_small {
+                        (&mut left, &mut right, lc, rc)
                     } else {
-                        (&mut right, &mut left)
+                        (&mut right, &mut left, rc, lc)
                     };
-                    let sk = self.take_hist();
-                    self.build(sk, &rows[small.start..small.end], gh);
-                    let (a, b) = if sk < ph_k {
-                        let (x, y) = self.pool.split_at_mut(ph_k);
-                        (&mut y[0], &x[sk])
-                    } else {
-                        let (x, y) = self.pool.split_at_mut(sk);
-                        (&mut x[ph_k], &y[0])
-                    };
-                    for (p, s) in a.iter_mut().zip(b.iter()) {
-                        p[0] -= s[0];
-                        p[1] -= s[1];
-                        p[2] -= s[2];
-                    }
-                    small.hist = Some(sk);
-                    large.hist = Some(ph_k);
-                    for c in [small, large] {
-                        let k = c.hist.expect("set above");
-                        if self.can_split(c.end - c.start, c.h, c.depth) {
-                            c.split = self.best_split(k, c.g, c.h, c.end - c.start);
+                    let small_rows = &rows[small.start..small.end];
+                    // The smaller child is histogrammed only if it may split; the larger
+                    // child's histogram is the parent's minus the smaller's, taken bin by
+                    // bin or, when that is less work, row by row.
+                    let sk = small_can.then(|| {
+                        let sk = self.take_hist();
+                        self.build(sk, small_rows, gh);
+                        sk
+                    });
+                    if large_can {
+                        match sk {
+                            Some(sk) if 2 * small_rows.len() * p >= self.total_bins => {
+                                self.subtract(pk, sk);
+                            }
+                            _ => self.remove_rows(pk, small_rows, gh),
                         }
+                        large.hist = Some(pk);
+                    } else {
+                        self.free.push(pk);
+                    }
+                    small.hist = sk;
+                    for c in [small, large] {
+                        let Some(k) = c.hist else { continue };
+                        c.split = self.best_split(k, c.g, c.h, c.end - c.start);
                         if c.split.is_none() {
                             self.free.push(k);
                             c.hist = None;
                         }
                     }
                 }
-                Some(ph_k) => self.free.push(ph_k),
+                Some(pk) => self.free.push(pk),
                 None => {}
             }
             leaves[i] = left;

@@ -17,15 +17,34 @@ use ndarray::ArrayView2;
 /// midpoint between that row's value and the next larger value, without duplicates. Ties
 /// never straddle an edge, and a heavily repeated value gets one bin of its own instead
 /// of pulling neighbouring edges apart.
+#[cfg(test)]
 pub(crate) fn feature_edges(column: impl Iterator<Item = f64>, nbins: usize) -> Vec<f64> {
     let mut v: Vec<f64> = column.collect();
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
+    edges_of_sorted(&v, nbins)
+}
+
+/// [`feature_edges`] of a column sorted by `f64::total_cmp`.
+fn edges_of_sorted(v: &[f64], nbins: usize) -> Vec<f64> {
     let n = v.len();
-    let mut distinct = v.clone();
-    distinct.dedup();
     let mid = |a: f64, b: f64| a + (b - a) / 2.0;
-    if distinct.len() <= nbins {
-        return distinct.windows(2).map(|w| mid(w[0], w[1])).collect();
+    let mut distinct = 0;
+    let mut i = 0;
+    while i < n && distinct <= nbins {
+        distinct += 1;
+        i += v[i..].partition_point(|&x| x <= v[i]);
+    }
+    if distinct <= nbins {
+        let mut edges = Vec::with_capacity(distinct.saturating_sub(1));
+        let mut i = 0;
+        while i < n {
+            let next = i + v[i..].partition_point(|&x| x <= v[i]);
+            if next < n {
+                edges.push(mid(v[i], v[next]));
+            }
+            i = next;
+        }
+        return edges;
     }
     let mut edges = Vec::with_capacity(nbins - 1);
     for k in 1..nbins {
@@ -72,22 +91,35 @@ impl Binned {
     /// Bins every column of `x` into at most `nbins` (`<= 256`) bins.
     pub fn new(x: ArrayView2<f64>, nbins: usize) -> Self {
         debug_assert!((2..=256).contains(&nbins));
-        let edges: Vec<Vec<f64>> = x
-            .columns()
-            .into_iter()
-            .map(|c| feature_edges(c.iter().copied(), nbins))
-            .collect();
-        let cols: Vec<Vec<u8>> = x
-            .columns()
-            .into_iter()
-            .zip(&edges)
-            .map(|(c, e)| c.iter().map(|&v| bin_of(e, v)).collect())
-            .collect();
-        let n = x.nrows();
-        let mut rows = vec![0u8; n * cols.len()];
+        let (n, p) = x.dim();
+        let mut edges = Vec::with_capacity(p);
+        let mut cols = Vec::with_capacity(p);
+        // Each column is sorted once: its edges come from the sorted values, and its bins
+        // from one walk along them (no search per value).
+        let mut order: Vec<(f64, u32)> = Vec::with_capacity(n);
+        let mut sorted: Vec<f64> = Vec::with_capacity(n);
+        for c in x.columns() {
+            order.clear();
+            order.extend(c.iter().enumerate().map(|(i, &v)| (v, i as u32)));
+            order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            sorted.clear();
+            sorted.extend(order.iter().map(|e| e.0));
+            let e = edges_of_sorted(&sorted, nbins);
+            let mut col = vec![0u8; n];
+            let mut b = 0;
+            for &(v, i) in &order {
+                while b < e.len() && e[b] < v {
+                    b += 1;
+                }
+                col[i as usize] = b as u8;
+            }
+            edges.push(e);
+            cols.push(col);
+        }
+        let mut rows = vec![0u8; n * p];
         for (f, c) in cols.iter().enumerate() {
             for (i, &b) in c.iter().enumerate() {
-                rows[i * cols.len() + f] = b;
+                rows[i * p + f] = b;
             }
         }
         Self {
@@ -128,13 +160,20 @@ mod tests {
 
     #[test]
     fn both_layouts_agree() {
-        let x = ndarray::Array2::from_shape_fn((50, 3), |(i, j)| ((i * (j + 7)) % 13) as f64);
-        let b = Binned::new(x.view(), 4);
+        // Few distinct values, many (quantile edges), and a heavy tie at zero.
+        let x = ndarray::Array2::from_shape_fn((500, 3), |(i, j)| match j {
+            0 => (i % 13) as f64,
+            1 => ((i * 7919) % 1000) as f64 / 3.0,
+            _ => (i % 3 != 0) as u8 as f64 * ((i * 31) % 97) as f64,
+        });
+        let b = Binned::new(x.view(), 16);
         assert_eq!(b.n_features(), 3);
-        assert!(b.nbins.iter().all(|&k| k <= 4));
+        assert!(b.nbins.iter().all(|&k| k <= 16));
+        assert_eq!(b.nbins[0], 13);
         assert_eq!(bin_rows(x.view(), &b.edges), b.rows);
         for f in 0..3 {
-            for i in 0..50 {
+            assert_eq!(b.edges[f], feature_edges(x.column(f).iter().copied(), 16));
+            for i in 0..500 {
                 assert_eq!(b.cols[f][i], b.rows[i * 3 + f]);
                 assert!(
                     x[[i, f]]

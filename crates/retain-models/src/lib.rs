@@ -11,15 +11,15 @@
 //!   `StandardScaler` + `LogisticRegression(C = 1)`, fitted by Newton's method (default)
 //!   or linfa-logistic's L-BFGS ([`Solver`]); see [`logistic`] for `C` vs `alpha` and the
 //!   two solvers.
-//! - [`DecisionTreeModel`], [`RandomForestModel`] (retain's own histogram trees; see their
-//!   modules for why not linfa-trees and smartcore) and [`GradientBoostingModel`]
-//!   (forust-ml): tree models behind the same trait.
+//! - [`DecisionTreeModel`], [`RandomForestModel`] and [`GradientBoostingModel`]: retain's
+//!   own histogram trees on one shared binning (see their modules for why not linfa-trees,
+//!   smartcore and forust-ml), behind the same trait.
 //! - [`RecencyBaseline`], [`RevenueRateBaseline`]: training-free baselines.
 //! - [`Calibrated`]: any classifier with Platt or isotonic calibration ([`Calibrator`]),
 //!   itself a [`ChurnClassifier`] and an [`AnyClassifier`] kind.
 //! - [`ClassWeight`]: none, balanced or explicit class weights, for every classifier kind.
-//! - [`ValueRegressor`]: value over the horizon; [`GradientBoostingRegressor`] (forust,
-//!   squared error, raw or `log1p` target), [`TwoPartModel`] (`P(buy) * E[spend | buy]`),
+//! - [`ValueRegressor`]: value over the horizon; [`GradientBoostingRegressor`] (retain's
+//!   booster, squared error, raw or `log1p` target), [`TwoPartModel`] (`P(buy) * E[spend | buy]`),
 //!   and [`AnyRegressor`], the value artifact type.
 //! - [`AnyClassifier`] + [`save_checked`] / [`load_checked`]: artifacts of any kind, refused
 //!   when their feature schema differs from the data at hand.

@@ -291,15 +291,6 @@ impl LogisticValidParams {
     }
 }
 
-/// `log(1 + exp(t))` without overflow.
-fn softplus(t: f64) -> f64 {
-    if t > 0.0 {
-        t + (-t).exp().ln_1p()
-    } else {
-        t.exp().ln_1p()
-    }
-}
-
 /// Minimises `sum_i s_i * logloss_i + 0.5 * alpha * ||w||^2` over `(b, w)` by Newton's
 /// method with step halving, from `w = 0` and `b` = the weighted log-odds of churn.
 /// Returns `(b, w)`.
@@ -323,16 +314,26 @@ fn newton(
     let mut b = (rate / (1.0 - rate)).ln();
     let mut w = vec![0.0; p];
     let dot = |u: &[f64], v: &[f64]| u.iter().zip(v).map(|(a, b)| a * b).sum::<f64>();
-    let objective = |b: f64, w: &[f64]| -> f64 {
+    // The objective at (b, w); it leaves each row's margin `eta` and `exp(-|eta|)` in
+    // `cache`, so the next Newton step reads its probabilities without another pass of dot
+    // products and exponentials (bit for bit what `sigmoid(eta)` gives).
+    let objective = |b: f64, w: &[f64], cache: &mut Vec<[f64; 2]>| -> f64 {
+        cache.clear();
         let ll: f64 = (0..n)
             .map(|i| {
                 let e = b + dot(row(i), w);
-                sw[i] * (softplus(e) - t[i] * e)
+                let ex = if e > 0.0 { (-e).exp() } else { e.exp() };
+                cache.push([e, ex]);
+                // softplus(e), from the same exponential.
+                let sp = if e > 0.0 { e + ex.ln_1p() } else { ex.ln_1p() };
+                sw[i] * (sp - t[i] * e)
             })
             .sum();
         ll + 0.5 * alpha * dot(w, w)
     };
-    let mut current = objective(b, &w);
+    let mut cache = Vec::with_capacity(n);
+    let mut trial = Vec::with_capacity(n);
+    let mut current = objective(b, &w, &mut cache);
     // sqrt(s_i p_i (1 - p_i)) * z_i, so the Hessian block is one GEMM: ZD' ZD.
     let mut zd = Array2::<f64>::zeros((n, p));
     let m = p + 1;
@@ -341,7 +342,12 @@ fn newton(
         let (mut hbb, mut hbw) = (0.0, vec![0.0; p]);
         for (i, mut out) in zd.rows_mut().into_iter().enumerate() {
             let zi = row(i);
-            let q = sigmoid(b + dot(zi, &w));
+            let [e, ex] = cache[i];
+            let q = if e >= 0.0 {
+                1.0 / (1.0 + ex)
+            } else {
+                ex / (1.0 + ex)
+            };
             let r = sw[i] * (q - t[i]);
             let d = sw[i] * q * (1.0 - q);
             gb += r;
@@ -385,9 +391,10 @@ fn newton(
                 .zip(&step[1..])
                 .map(|(a, d)| a - scale * d)
                 .collect();
-            let o = objective(nb, &nw);
+            let o = objective(nb, &nw, &mut trial);
             if o <= current {
                 (b, w, current) = (nb, nw, o);
+                std::mem::swap(&mut cache, &mut trial);
                 moved = true;
                 break;
             }

@@ -682,4 +682,43 @@ mod tests {
             Err(ModelError::ColumnCount { .. })
         ));
     }
+
+    #[test]
+    fn gbdt_regressor_recovers_a_step_function() {
+        // value = 10 below x0 = 0.4, 30 above, plus small noise; x1 is noise.
+        let n = 1000;
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| match j {
+            0 => ((i * 7919) % 1000) as f64 / 1000.0,
+            _ => ((i * 104_729) % 997) as f64,
+        });
+        let step = |v: f64| if v < 0.4 { 10.0 } else { 30.0 };
+        let value: Vec<f64> = (0..n)
+            .map(|i| step(x[[i, 0]]) + ((i * 31) % 7) as f64 * 0.1 - 0.3)
+            .collect();
+        let m = GradientBoostingRegressorParams::new()
+            .n_trees(200)
+            .learning_rate(0.1)
+            .fit(x.view(), &value, None)
+            .unwrap();
+        let probe = ndarray::array![[0.1, 5.0], [0.39, 500.0], [0.41, 5.0], [0.9, 900.0]];
+        let pred = m.predict(probe.view()).unwrap();
+        for (p, v) in pred.iter().zip([0.1, 0.39, 0.41, 0.9]) {
+            assert!((p - step(v)).abs() < 0.5, "f({v}) = {p}, truth {}", step(v));
+        }
+        assert!(
+            m.feature_importances()[0] > 0.95,
+            "{:?}",
+            m.feature_importances()
+        );
+        // Sample weights: zero weight on every row above the step leaves only the low level.
+        let w: Vec<f64> = (0..n)
+            .map(|i| f64::from(u8::from(x[[i, 0]] < 0.4)))
+            .collect();
+        let low = GradientBoostingRegressorParams::new()
+            .n_trees(50)
+            .fit(x.view(), &value, Some(&w))
+            .unwrap();
+        let pl = low.predict(probe.view()).unwrap();
+        assert!(pl.iter().all(|p| (p - 10.0).abs() < 0.5), "{pl:?}");
+    }
 }

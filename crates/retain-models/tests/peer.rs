@@ -356,9 +356,9 @@ fn tree_models_on_online_retail() {
 
 /// The full-size models of issue 5 (300 trees each):
 /// `cargo test --release -p retain-models --test peer -- --ignored --nocapture`.
-/// Measured (release, 2 shared cores): decision tree 0.7695, random forest 0.7836
+/// Measured (release, 2 shared cores): decision tree 0.7748, random forest 0.7840
 /// (retain's histogram forest; smartcore's gave 0.7854 in 194 s debug / 24.7 s release),
-/// gradient boosting 0.7881.
+/// gradient boosting 0.7900 (retain's booster; forust-ml gave 0.7881).
 /// Peer (BENCHMARK.md section 10): RF 0.783, LightGBM 0.786.
 #[test]
 #[ignore = "full-size ensembles: run in release"]
