@@ -1,5 +1,6 @@
 //! Prints how long each stage of `retain train` takes in-process (release builds):
 //! `cargo run --release --example stage_timing -- FILE [preset] [cutoff] [horizon]`.
+//! With `FEATLOOP=N` it times only the feature stage, N times over.
 
 use std::time::Instant;
 
@@ -22,45 +23,13 @@ fn main() {
         t.elapsed().as_secs_f64(),
         tx.stats().lines
     );
-    if std::env::var("CODES").is_ok() {
-        use polars::prelude::*;
-        let t = Instant::now();
-        let mut lf = tx.lazy();
-        for c in ["invoice", "product"] {
-            let codes = tx
-                .lazy()
-                .select([col(c)])
-                .unique(None, UniqueKeepStrategy::Any)
-                .sort([c], SortMultipleOptions::default())
-                .with_row_index("__code", None);
-            lf = lf
-                .join(codes, [col(c)], [col(c)], JoinArgs::new(JoinType::Left))
-                .with_column(col("__code").alias(c))
-                .drop(cols(["__code"]));
-        }
-        let df = lf.collect().unwrap();
-        let tx2 = retain_data::Transactions::from_frame(df, "x", layout.clone()).unwrap();
-        println!("coded: {:.3}", t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let protocol = Protocol {
-            cutoff,
-            horizon,
-            train_horizon: horizon,
-        };
-        let sets = ProtocolSets::build(&tx2, protocol).unwrap();
-        println!(
-            "coded features + labels, both cutoffs: {:.3} s ({} / {} clients)",
-            t.elapsed().as_secs_f64(),
-            sets.eval.height(),
-            sets.train.height()
-        );
-    }
+    let protocol = Protocol {
+        cutoff,
+        horizon,
+        train_horizon: horizon,
+    };
+    // FEATLOOP=N: only the feature stage, N times (for a profiler)
     if let Ok(n) = std::env::var("FEATLOOP") {
-        let protocol = Protocol {
-            cutoff,
-            horizon,
-            train_horizon: horizon,
-        };
         for _ in 0..n.parse::<usize>().unwrap() {
             let t = Instant::now();
             ProtocolSets::build(&tx, protocol).unwrap();
@@ -69,11 +38,6 @@ fn main() {
         return;
     }
     let t = Instant::now();
-    let protocol = Protocol {
-        cutoff,
-        horizon,
-        train_horizon: horizon,
-    };
     let sets = ProtocolSets::build(&tx, protocol).unwrap();
     println!(
         "features + labels, both cutoffs: {:.3} s ({} / {} clients)",
