@@ -504,15 +504,23 @@ fn expected_of(role: &str, ts_format: Option<&str>) -> String {
 /// column, and the row and value.
 pub fn read_transactions(input: &Path, layout: &Layout) -> Result<Transactions, DataError> {
     layout.check()?;
-    match read(input, layout, true) {
+    let files = resolve(input)?;
+    // Only comma-style CSV files have a typed scan; anything else is read once.
+    let typed =
+        layout.separator != "whitespace" && files.iter().any(|f| f.format == FileFormat::Csv);
+    match read(input, &files, layout, typed) {
         // a value the typed CSV reader could not parse: read again as text to find it
-        Err(DataError::Polars { .. }) => read(input, layout, false),
+        Err(DataError::Polars { .. }) if typed => read(input, &files, layout, false),
         done => done,
     }
 }
 
-fn read(input: &Path, layout: &Layout, typed: bool) -> Result<Transactions, DataError> {
-    let files = resolve(input)?;
+fn read(
+    input: &Path,
+    files: &[DataFile],
+    layout: &Layout,
+    typed: bool,
+) -> Result<Transactions, DataError> {
     let mut frames = Vec::with_capacity(files.len());
     let mut ts_format: Option<String> = None;
     let mut format_known = false;
@@ -771,8 +779,9 @@ mod tests {
                     5,C,\"a, b\",1,2011-01-01 08:00:00,4,13,FR\n";
         let p = write(dir.path(), "t.csv", body);
         let layout = Layout::online_retail_ii();
-        let typed = read(&p, &layout, true).unwrap();
-        let text = read(&p, &layout, false).unwrap();
+        let files = resolve(&p).unwrap();
+        let typed = read(&p, &files, &layout, true).unwrap();
+        let text = read(&p, &files, &layout, false).unwrap();
         assert!(typed.frame().equals_missing(text.frame()));
         assert_eq!(typed.stats(), text.stats());
         assert_eq!(
