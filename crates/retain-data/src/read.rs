@@ -643,8 +643,9 @@ fn read(
 fn canonical_order(mut df: DataFrame) -> PolarsResult<DataFrame> {
     use crate::cols::*;
     // One permutation, then one gather. The keys are sorted as plain tuples, contiguous in
-    // memory, with the input position last (so the order is total and stable): a fraction of
-    // the CPU of polars' multi-column sort, which encodes every row's keys into bytes.
+    // memory, with the input position last (so the order is total and stable): about two
+    // thirds of the CPU of polars' multi-column sort on ORII (0.45 s against 0.64 s), which
+    // encodes every row's keys into bytes and compares those.
     // Floats are ordered by `ordered`: the IEEE total order; a missing quantity sorts last.
     fn ordered(x: f64) -> u64 {
         let b = x.to_bits();
