@@ -3,7 +3,7 @@
 use anyhow::Result;
 use retain_core::day_number;
 use retain_data::write_table;
-use retain_features::{country_table, features_at, labelled_set};
+use retain_features::History;
 
 use super::common::{Ui, last_day, load, resolve_input};
 use crate::args::FeaturesArgs;
@@ -17,10 +17,11 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
     };
     let c = day_number(cutoff);
     let mut df = ui.step("computing features", || {
-        let countries = country_table(tx.lazy(), c)?;
+        let history = History::new(tx.lazy()).collect()?;
+        let countries = history.country_table(c)?;
         let plan = match args.labels {
-            Some(h) => labelled_set(tx.lazy(), c, h as i32, &countries),
-            None => features_at(tx.lazy(), c, &countries),
+            Some(h) => history.labelled_set(c, h as i32, &countries),
+            None => history.features_at(c, &countries),
         };
         Ok(plan.collect()?)
     })?;

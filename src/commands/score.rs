@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use retain_core::{FeatureSchema, ModelCard, day_number};
 use retain_data::Transactions;
-use retain_features::{FeatureMatrix, country_table, features_at};
+use retain_features::{FeatureMatrix, History};
 use retain_models::{AnyClassifier, load_checked};
 use retain_score::customer_base::{CLV_FEATURES, ClvModel, Valuation};
 use retain_score::{ScoreOptions, Scores, score_with_value};
@@ -76,8 +76,9 @@ pub fn score_at(
     let clv_schema = FeatureSchema::new(CLV_FEATURES);
     let (matrix, rfm) = ui.step(&format!("computing features at {date}"), || {
         let c = day_number(date);
-        let countries = country_table(tx.lazy(), c)?;
-        let df = features_at(tx.lazy(), c, &countries).collect()?;
+        let history = History::new(tx.lazy()).collect()?;
+        let countries = history.country_table(c)?;
+        let df = history.features_at(c, &countries).collect()?;
         Ok((
             FeatureMatrix::from_frame(&df, card.features.names())?,
             FeatureMatrix::from_frame(&df, clv_schema.names())?,

@@ -72,157 +72,357 @@ fn desc_then_asc() -> SortMultipleOptions {
         .with_maintain_order(true)
 }
 
-/// Per-client mode of `value` (ties to the smallest value), as `(client_id, alias)`.
-fn mode(lf: LazyFrame, value: &str, alias: &str) -> LazyFrame {
+// Columns of the condensed tables.
+/// Purchase lines (non-returns) of a (client, day).
+const N_PURCHASE: &str = "__n_purchase";
+/// Net amount of a (client, day)'s purchase lines.
+const PURCHASE_VALUE: &str = "__purchase_value";
+/// Net amount of a (client, day)'s return lines.
+const RETURN_VALUE: &str = "__return_value";
+/// Net amount of all of a (client, day)'s lines.
+const ALL_VALUE: &str = "__all_value";
+/// Quantity of a (client, day)'s purchase lines.
+const PURCHASE_QUANTITY: &str = "__purchase_quantity";
+/// The day a client first bought a product (products table).
+const FIRST_DAY: &str = "__first_day";
+/// Lines of a (client, category, day).
+const N_LINES: &str = "__n";
+/// Products first bought by a client on a day.
+const N_PRODUCTS: &str = "__n_products";
+
+/// Per-client mode of `value` weighted by the counts in `n` (ties to the smallest value),
+/// as `(client_id, alias)`.
+fn mode(lf: LazyFrame, value: &str, n: Expr, alias: &str) -> LazyFrame {
     lf.filter(col(value).is_not_null())
         .group_by([col(CLIENT), col(value)])
-        .agg([len().alias("__n")])
+        .agg([n.alias("__count")])
         .group_by([col(CLIENT)])
         .agg([col(value)
-            .sort_by([col("__n"), col(value)], desc_then_asc())
+            .sort_by([col("__count"), col(value)], desc_then_asc())
             .first()
             .alias(alias)])
 }
 
-/// Builds the category table from lines with `day <= cutoff` (see [`CountryTable`]).
-pub fn country_table(lines: LazyFrame, cutoff: i32) -> PolarsResult<CountryTable> {
-    let per_client = mode(
-        lines.filter(col(DAY).lt_eq(lit(cutoff))),
-        CATEGORY,
-        CATEGORY,
-    );
-    let shares = per_client
-        .group_by([col(CATEGORY)])
-        .agg([len().cast(DataType::Float64).alias("__n")])
-        .select([
-            col(CATEGORY),
-            (col("__n") / col("__n").sum()).alias("country_freq"),
-        ])
-        .sort_by_exprs([col("country_freq"), col(CATEGORY)], desc_then_asc())
-        .collect()?;
-    let top = shares
-        .column(CATEGORY)?
-        .str()?
-        .iter()
-        .take(3)
-        .flatten()
-        .map(str::to_string)
-        .collect();
-    Ok(CountryTable { shares, top })
+/// The line table condensed to the four small tables every feature and label is computed
+/// from, so that features at several cutoffs read the (large) line table once:
+///
+/// - **days**, one row per (client, day) with any line: purchase lines, purchase value,
+///   purchase quantity, return value and net value of all lines, sorted by client and day;
+/// - **invoices**, one row per (client, invoice, day, is-return): the earliest hour;
+/// - **products**, one row per (client, day) on which the client first bought some
+///   products: how many;
+/// - **categories**, one row per (client, category, day): the number of lines.
+///
+/// Every table keeps the day of what it condenses, and every feature at a cutoff starts by
+/// keeping the rows with `day <= cutoff` (the products' first purchase day for products), so
+/// no feature reads a line after the cutoff. [`History::new`] only builds the plans;
+/// [`History::collect`] runs them once, for reuse at many cutoffs.
+#[derive(Clone)]
+pub struct History {
+    days: LazyFrame,
+    invoices: LazyFrame,
+    products: LazyFrame,
+    categories: LazyFrame,
 }
 
-/// The 29 features of every client with a purchase day `<= cutoff`, from lines with
-/// `day <= cutoff` only: `client_id` then [`FEATURES`] (all `f64`, NaN filled with 0),
-/// sorted by client id.
-pub fn features_at(lines: LazyFrame, cutoff: i32, countries: &CountryTable) -> LazyFrame {
-    let c = cutoff;
-    let t = lines.filter(col(DAY).lt_eq(lit(c)));
-    let p = t.clone().filter(col(IS_RETURN).not());
-    let r = t.clone().filter(col(IS_RETURN));
-
-    // purchase days (lifetimes' aggregation unit): (client, day) with its value
-    let pdays = p
-        .clone()
-        .group_by([col(CLIENT), col(DAY)])
-        .agg([col(AMOUNT).sum().alias("__value")]);
-    // The optimiser may reorder purchase days (it treats sums as order-free), but float sums
-    // are not associative: sum each client's days in day order, so every value is the same
-    // bit for bit whatever order the input rows or threads came in.
-    let day_sorted = col(DAY).sort(SortOptions::default());
-    let value_by_day = col("__value").sort_by([col(DAY)], SortMultipleOptions::default());
-    let in_window = |lo: i32, hi: i32| {
-        value_by_day
+impl History {
+    /// The plans of the four tables over the canonical line table `lines` (nothing runs).
+    pub fn new(lines: LazyFrame) -> Self {
+        let purchase = col(IS_RETURN).not();
+        // Each (client, day)'s lines are summed in table order, which the reader made
+        // canonical, so the sums are the same bit for bit whatever order the input came in.
+        let days = lines
             .clone()
-            .filter(
-                day_sorted
-                    .clone()
-                    .gt(lit(lo))
-                    .and(day_sorted.clone().lt_eq(lit(hi))),
-            )
-            .sum()
-    };
-    let base = pdays.group_by([col(CLIENT)]).agg([
-        col(DAY).min().alias("__first"),
-        col(DAY).max().alias("__last"),
-        col(DAY).count().cast(DataType::Float64).alias("__n_days"),
-        // (a plain sort_by().sum() would be simplified back to sum(); the filter keeps the order)
-        in_window(i32::MIN, c).alias("total_revenue"),
-        value_by_day.clone().first().alias("__first_amount"),
-        (day_sorted.clone() - day_sorted.clone().shift(lit(1)))
-            .cast(DataType::Float64)
-            .std(0)
-            .alias("__std_gap"),
-        in_window(c - 30, c).alias("rev_last_30"),
-        in_window(c - 90, c).alias("rev_last_90"),
-        in_window(c - 180, c - 90).alias("rev_prev_90"),
-        col(DAY)
-            .filter(col(DAY).gt(lit(c - 90)))
-            .count()
-            .cast(DataType::Float64)
-            .alias("n_purchase_days_last_90"),
-    ]);
-
-    // purchase invoices: day = earliest line's day, hour = smallest hour
-    let inv = p
-        .clone()
-        .group_by([col(CLIENT), col(INVOICE)])
-        .agg([col(DAY).min(), col(HOUR).min()])
-        .with_column((((col(DAY) % lit(7)) + lit(10)) % lit(7)).alias("__weekday"));
-    let n_inv = inv
-        .clone()
-        .group_by([col(CLIENT)])
-        .agg([len().cast(DataType::Float64).alias("n_invoices")]);
-    let weekday = mode(inv.clone(), "__weekday", "preferred_weekday");
-    let hour = mode(inv, HOUR, "preferred_hour");
-
-    let lines_agg = p.group_by([col(CLIENT)]).agg([
-        col(QUANTITY)
-            .sum()
-            .cast(DataType::Float64)
-            .alias("total_quantity"),
-        col(PRODUCT)
-            .drop_nulls()
-            .n_unique()
-            .cast(DataType::Float64)
-            .alias("distinct_products"),
-    ]);
-    let returns = r.group_by([col(CLIENT)]).agg([
-        col(INVOICE)
-            .n_unique()
-            .cast(DataType::Float64)
-            .alias("return_count"),
-        col(AMOUNT).sum().alias("__ret_value"),
-    ]);
-
-    let top = countries.top();
-    let mut country = mode(t, CATEGORY, "__country").join(
-        countries.shares.clone().lazy(),
-        [col("__country")],
-        [col(CATEGORY)],
-        JoinArgs::new(JoinType::Left),
-    );
-    for i in 0..3 {
-        let flag = match top.get(i) {
-            Some(name) => col("__country")
-                .eq(lit(name.clone()))
-                .cast(DataType::Float64),
-            None => lit(0.0),
-        };
-        country = country.with_column(flag.alias(format!("country_top{}", i + 1)));
+            .group_by([col(CLIENT), col(DAY)])
+            .agg([
+                purchase.clone().sum().alias(N_PURCHASE),
+                col(AMOUNT)
+                    .filter(purchase.clone())
+                    .sum()
+                    .alias(PURCHASE_VALUE),
+                col(QUANTITY)
+                    .filter(purchase.clone())
+                    .sum()
+                    .cast(DataType::Float64)
+                    .alias(PURCHASE_QUANTITY),
+                col(AMOUNT).filter(col(IS_RETURN)).sum().alias(RETURN_VALUE),
+                col(AMOUNT).sum().alias(ALL_VALUE),
+            ])
+            .sort([CLIENT, DAY], SortMultipleOptions::default());
+        let invoices = lines
+            .clone()
+            .group_by([col(CLIENT), col(INVOICE), col(DAY), col(IS_RETURN)])
+            .agg([col(HOUR).min()]);
+        // The lines are in day order within each client (the reader's canonical order), so
+        // a (client, product)'s first line is on its first day: `unique` keeping the first
+        // row is `min(day)` without the text group-by's aggregation (a third cheaper on ORII).
+        let products = lines
+            .clone()
+            .filter(purchase.and(col(PRODUCT).is_not_null()))
+            .select([col(CLIENT), col(PRODUCT), col(DAY)])
+            .unique(Some(cols([CLIENT, PRODUCT])), UniqueKeepStrategy::First)
+            .group_by([col(CLIENT), col(DAY)])
+            .agg([len().alias(N_PRODUCTS)])
+            .select([col(CLIENT), col(DAY).alias(FIRST_DAY), col(N_PRODUCTS)]);
+        let categories = lines
+            .group_by([col(CLIENT), col(CATEGORY), col(DAY)])
+            .agg([len().alias(N_LINES)]);
+        Self {
+            days,
+            invoices,
+            products,
+            categories,
+        }
     }
 
-    let left = |a: LazyFrame, b: LazyFrame| {
-        a.join(
-            b,
-            [col(CLIENT)],
-            [col(CLIENT)],
-            JoinArgs::new(JoinType::Left),
+    /// Runs the four plans, so later features and labels read the small tables only.
+    pub fn collect(self) -> PolarsResult<Self> {
+        // Side by side on polars' thread pool: each plan alone leaves a core idle part of
+        // the time.
+        let plans = [self.days, self.invoices, self.products, self.categories]
+            .map(|lf| lf.logical_plan)
+            .to_vec();
+        let [days, invoices, products, categories]: [DataFrame; 4] =
+            LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())?
+                .try_into()
+        .map_err(|_| polars_err!(ComputeError: "collect_all returned the wrong number of tables"))?;
+        Ok(Self {
+            days: days.lazy(),
+            invoices: invoices.lazy(),
+            products: products.lazy(),
+            categories: categories.lazy(),
+        })
+    }
+
+    /// Each client's category (the mode over its lines up to `cutoff`), as
+    /// `(client_id, alias)`.
+    fn category_mode(&self, cutoff: i32, alias: &str) -> LazyFrame {
+        mode(
+            self.categories.clone().filter(col(DAY).lt_eq(lit(cutoff))),
+            CATEGORY,
+            col(N_LINES).sum(),
+            alias,
         )
-    };
-    let joined = [n_inv, weekday, hour, lines_agg, returns, country]
+    }
+
+    /// Builds the category table from lines with `day <= cutoff` (see [`CountryTable`]).
+    pub fn country_table(&self, cutoff: i32) -> PolarsResult<CountryTable> {
+        let shares = self
+            .category_mode(cutoff, CATEGORY)
+            .group_by([col(CATEGORY)])
+            .agg([len().cast(DataType::Float64).alias("__n")])
+            .select([
+                col(CATEGORY),
+                (col("__n") / col("__n").sum()).alias("country_freq"),
+            ])
+            .sort_by_exprs([col("country_freq"), col(CATEGORY)], desc_then_asc())
+            .collect()?;
+        let top = shares
+            .column(CATEGORY)?
+            .str()?
+            .iter()
+            .take(3)
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        Ok(CountryTable { shares, top })
+    }
+
+    /// The 29 features of every client with a purchase day `<= cutoff`, from lines with
+    /// `day <= cutoff` only: `client_id` then [`FEATURES`] (all `f64`, NaN filled with 0),
+    /// sorted by client id.
+    pub fn features_at(&self, cutoff: i32, countries: &CountryTable) -> LazyFrame {
+        let c = cutoff;
+        let days = self.days.clone().filter(col(DAY).lt_eq(lit(c)));
+
+        // purchase days (lifetimes' aggregation unit): (client, day) with its value
+        let pdays = days.clone().filter(col(N_PURCHASE).gt(lit(0)));
+        // Sum each client's days in day order, so every value is the same bit for bit
+        // whatever order the rows or threads came in (float sums are not associative).
+        let day_sorted = col(DAY).sort(SortOptions::default());
+        let value_by_day = col(PURCHASE_VALUE).sort_by([col(DAY)], SortMultipleOptions::default());
+        let in_window = |lo: i32, hi: i32| {
+            value_by_day
+                .clone()
+                .filter(
+                    day_sorted
+                        .clone()
+                        .gt(lit(lo))
+                        .and(day_sorted.clone().lt_eq(lit(hi))),
+                )
+                .sum()
+        };
+        let base = pdays.group_by([col(CLIENT)]).agg([
+            col(DAY).min().alias("__first"),
+            col(DAY).max().alias("__last"),
+            col(DAY).count().cast(DataType::Float64).alias("__n_days"),
+            // (a plain sort_by().sum() would be simplified back to sum(); the filter keeps
+            // the order)
+            in_window(i32::MIN, c).alias("total_revenue"),
+            value_by_day.clone().first().alias("__first_amount"),
+            (day_sorted.clone() - day_sorted.clone().shift(lit(1)))
+                .cast(DataType::Float64)
+                .std(0)
+                .alias("__std_gap"),
+            in_window(c - 30, c).alias("rev_last_30"),
+            in_window(c - 90, c).alias("rev_last_90"),
+            in_window(c - 180, c - 90).alias("rev_prev_90"),
+            col(DAY)
+                .filter(col(DAY).gt(lit(c - 90)))
+                .count()
+                .cast(DataType::Float64)
+                .alias("n_purchase_days_last_90"),
+            // whole numbers: the order of the sum does not matter
+            col(PURCHASE_QUANTITY).sum().alias("total_quantity"),
+        ]);
+        let return_value = days.group_by([col(CLIENT)]).agg([col(RETURN_VALUE)
+            .sort_by([col(DAY)], SortMultipleOptions::default())
+            .filter(day_sorted.clone().lt_eq(lit(c)))
+            .sum()
+            .alias("__ret_value")]);
+
+        // purchase invoices: day = earliest line's day, hour = smallest hour
+        let invoices = self.invoices.clone().filter(col(DAY).lt_eq(lit(c)));
+        let inv = invoices
+            .clone()
+            .filter(col(IS_RETURN).not())
+            .group_by([col(CLIENT), col(INVOICE)])
+            .agg([col(DAY).min(), col(HOUR).min()])
+            .with_column((((col(DAY) % lit(7)) + lit(10)) % lit(7)).alias("__weekday"));
+        let n_inv = inv
+            .clone()
+            .group_by([col(CLIENT)])
+            .agg([len().cast(DataType::Float64).alias("n_invoices")]);
+        let weekday = mode(inv.clone(), "__weekday", len(), "preferred_weekday");
+        let hour = mode(inv, HOUR, len(), "preferred_hour");
+        let returns = invoices
+            .filter(col(IS_RETURN))
+            .group_by([col(CLIENT)])
+            .agg([col(INVOICE)
+                .n_unique()
+                .cast(DataType::Float64)
+                .alias("return_count")]);
+        let products = self
+            .products
+            .clone()
+            .filter(col(FIRST_DAY).lt_eq(lit(c)))
+            .group_by([col(CLIENT)])
+            .agg([col(N_PRODUCTS)
+                .sum()
+                .cast(DataType::Float64)
+                .alias("distinct_products")]);
+
+        let top = countries.top();
+        let mut country = self.category_mode(c, "__country").join(
+            countries.shares.clone().lazy(),
+            [col("__country")],
+            [col(CATEGORY)],
+            JoinArgs::new(JoinType::Left),
+        );
+        for i in 0..3 {
+            let flag = match top.get(i) {
+                Some(name) => col("__country")
+                    .eq(lit(name.clone()))
+                    .cast(DataType::Float64),
+                None => lit(0.0),
+            };
+            country = country.with_column(flag.alias(format!("country_top{}", i + 1)));
+        }
+
+        let left = |a: LazyFrame, b: LazyFrame| {
+            a.join(
+                b,
+                [col(CLIENT)],
+                [col(CLIENT)],
+                JoinArgs::new(JoinType::Left),
+            )
+        };
+        let joined = [
+            n_inv,
+            weekday,
+            hour,
+            products,
+            return_value,
+            returns,
+            country,
+        ]
         .into_iter()
         .fold(base, left);
+        finish(joined, c)
+    }
 
+    /// Labels over the horizon `(cutoff, cutoff + horizon]`, per client with any line
+    /// there: `client_id`, `holdout_purchases`, `holdout_value`.
+    pub fn labels_at(&self, cutoff: i32, horizon: i32) -> LazyFrame {
+        let h = self.days.clone().filter(
+            col(DAY)
+                .gt(lit(cutoff))
+                .and(col(DAY).lt_eq(lit(cutoff + horizon))),
+        );
+        h.group_by([col(CLIENT)]).agg([
+            col(N_PURCHASE)
+                .gt(lit(0))
+                .sum()
+                .cast(DataType::Float64)
+                .alias("holdout_purchases"),
+            col(ALL_VALUE)
+                .sort_by([col(DAY)], SortMultipleOptions::default())
+                .filter(col(DAY).sort(SortOptions::default()).gt(lit(cutoff)))
+                .sum()
+                .alias("holdout_value"),
+        ])
+    }
+
+    /// Features at `cutoff` with labels over `(cutoff, cutoff + horizon]`: `client_id`, the
+    /// 29 [`FEATURES`], then [`LABELS`]. The out-of-time training set of the protocol is
+    /// `labelled_set(cutoff - H_tr, H_tr, countries)`.
+    pub fn labelled_set(&self, cutoff: i32, horizon: i32, countries: &CountryTable) -> LazyFrame {
+        let labels = self.labels_at(cutoff, horizon);
+        self.features_at(cutoff, countries)
+            .join(
+                labels,
+                [col(CLIENT)],
+                [col(CLIENT)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_columns([
+                col("holdout_purchases").fill_null(lit(0.0)),
+                col("holdout_value").fill_null(lit(0.0)),
+            ])
+            .with_column(
+                col("holdout_purchases")
+                    .eq(lit(0.0))
+                    .cast(DataType::Int32)
+                    .alias("churned"),
+            )
+            .select(
+                std::iter::once(col(CLIENT))
+                    .chain(FEATURES.iter().map(|f| col(*f)))
+                    .chain(LABELS.iter().map(|l| col(*l)))
+                    .collect::<Vec<_>>(),
+            )
+            .sort([CLIENT], SortMultipleOptions::default())
+    }
+}
+
+/// Builds the category table from lines with `day <= cutoff` (see [`CountryTable`]).
+/// Reads the line table; with several cutoffs, [`History::country_table`] reads it once.
+pub fn country_table(lines: LazyFrame, cutoff: i32) -> PolarsResult<CountryTable> {
+    History::new(lines).country_table(cutoff)
+}
+
+/// The 29 features at `cutoff` straight from the line table (see [`History::features_at`]).
+pub fn features_at(lines: LazyFrame, cutoff: i32, countries: &CountryTable) -> LazyFrame {
+    History::new(lines).features_at(cutoff, countries)
+}
+
+/// Labels straight from the line table (see [`History::labels_at`]).
+pub fn labels_at(lines: LazyFrame, cutoff: i32, horizon: i32) -> LazyFrame {
+    History::new(lines).labels_at(cutoff, horizon)
+}
+
+/// The 29 features from the per-client aggregates joined in `joined`, sorted by client.
+fn finish(joined: LazyFrame, c: i32) -> LazyFrame {
     let freq = col("__n_days") - lit(1.0);
     let tr = col("total_revenue");
     let tq = col("total_quantity");
@@ -294,24 +494,6 @@ pub fn features_at(lines: LazyFrame, cutoff: i32, countries: &CountryTable) -> L
         .sort([CLIENT], SortMultipleOptions::default())
 }
 
-/// Labels over the horizon `(cutoff, cutoff + horizon]`, per client with any line there:
-/// `client_id`, `holdout_purchases`, `holdout_value`.
-pub fn labels_at(lines: LazyFrame, cutoff: i32, horizon: i32) -> LazyFrame {
-    let h = lines.filter(
-        col(DAY)
-            .gt(lit(cutoff))
-            .and(col(DAY).lt_eq(lit(cutoff + horizon))),
-    );
-    h.group_by([col(CLIENT)]).agg([
-        col(DAY)
-            .filter(col(IS_RETURN).not())
-            .n_unique()
-            .cast(DataType::Float64)
-            .alias("holdout_purchases"),
-        col(AMOUNT).sum().alias("holdout_value"),
-    ])
-}
-
 /// Features at `cutoff` with labels over `(cutoff, cutoff + horizon]`: `client_id`, the 29
 /// [`FEATURES`], then [`LABELS`]. The out-of-time training set of the protocol is
 /// `labelled_set(lines, cutoff - H_tr, H_tr, countries)`.
@@ -321,29 +503,5 @@ pub fn labelled_set(
     horizon: i32,
     countries: &CountryTable,
 ) -> LazyFrame {
-    let labels = labels_at(lines.clone(), cutoff, horizon);
-    features_at(lines, cutoff, countries)
-        .join(
-            labels,
-            [col(CLIENT)],
-            [col(CLIENT)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            col("holdout_purchases").fill_null(lit(0.0)),
-            col("holdout_value").fill_null(lit(0.0)),
-        ])
-        .with_column(
-            col("holdout_purchases")
-                .eq(lit(0.0))
-                .cast(DataType::Int32)
-                .alias("churned"),
-        )
-        .select(
-            std::iter::once(col(CLIENT))
-                .chain(FEATURES.iter().map(|f| col(*f)))
-                .chain(LABELS.iter().map(|l| col(*l)))
-                .collect::<Vec<_>>(),
-        )
-        .sort([CLIENT], SortMultipleOptions::default())
+    History::new(lines).labelled_set(cutoff, horizon, countries)
 }

@@ -14,7 +14,7 @@ mod builder;
 mod matrix;
 
 pub use builder::{
-    CountryTable, FEATURES, LABELS, country_table, features_at, labelled_set, labels_at,
+    CountryTable, FEATURES, History, LABELS, country_table, features_at, labelled_set, labels_at,
 };
 pub use matrix::{FeatureMatrix, non_constant};
 

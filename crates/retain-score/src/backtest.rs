@@ -60,7 +60,7 @@ use retain_eval::{
     empc_individual, gains_table, gini, resample, roc_auc, spearman, summarize_churn,
     summarize_value, top_decile_lift, value_metrics,
 };
-use retain_features::{CountryTable, FEATURES, country_table, labelled_set, non_constant};
+use retain_features::{CountryTable, FEATURES, History, non_constant};
 use retain_models::{
     AnyClassifier, Calibrated, CalibrationMethod, ChurnClassifier, DecisionTreeParams,
     GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams, RandomForestParams,
@@ -344,14 +344,16 @@ fn hybrid_columns(
 }
 
 fn build_window(
-    tx: &Transactions,
+    history: &History,
     cutoff: i32,
     horizon: u32,
     countries: &CountryTable,
     hybrid: bool,
     train_horizon: u32,
 ) -> Result<Window, PipelineError> {
-    let df = labelled_set(tx.lazy(), cutoff, horizon as i32, countries).collect()?;
+    let df = history
+        .labelled_set(cutoff, horizon as i32, countries)
+        .collect()?;
     let hybrid = if hybrid && df.height() > 0 {
         let base = CustomerBase::fit(&df)?;
         Some(hybrid_columns(&df, &base, train_horizon)?)
@@ -561,6 +563,7 @@ fn window_cutoffs(tx: &Transactions, c: i32, params: &BacktestParams) -> Vec<i32
 
 fn run_cutoff(
     tx: &Transactions,
+    history: &History,
     countries: &CountryTable,
     c: i32,
     horizon: u32,
@@ -581,7 +584,7 @@ fn run_cutoff(
     for &w in &cuts {
         // A window whose customer-base fit fails (too little history to identify BG/NBD)
         // cannot give hybrid columns: it is left out, and `train_cutoffs` shows it.
-        match build_window(tx, w, h_tr, countries, params.hybrid, h_tr) {
+        match build_window(history, w, h_tr, countries, params.hybrid, h_tr) {
             Ok(win) if win.df.height() > 0 => windows.push(win),
             Ok(_) | Err(PipelineError::Clv(_)) => {}
             Err(e) => return Err(e),
@@ -593,7 +596,9 @@ fn run_cutoff(
             from_day_number(cuts[0])
         )));
     }
-    let eval = labelled_set(tx.lazy(), c, horizon as i32, countries).collect()?;
+    let eval = history
+        .labelled_set(c, horizon as i32, countries)
+        .collect()?;
     let stacked = {
         let mut s = windows[0].df.clone();
         for w in &windows[1..] {
@@ -777,6 +782,7 @@ fn best(scores: &BTreeMap<String, f64>, higher: bool) -> Option<String> {
 /// short.
 fn select(
     tx: &Transactions,
+    history: &History,
     countries: &CountryTable,
     c: i32,
     params: &BacktestParams,
@@ -786,7 +792,7 @@ fn select(
     if window_cutoffs(tx, v, params).is_empty() {
         return Ok(None);
     }
-    let run = match run_cutoff(tx, countries, v, h_tr, params, false) {
+    let run = match run_cutoff(tx, history, countries, v, h_tr, params, false) {
         Ok(r) => r,
         Err(PipelineError::Window(_)) => return Ok(None),
         Err(e) => return Err(e),
@@ -943,15 +949,17 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
             horizon
         )));
     }
+    // The line table is read once; every window's features come from its condensed tables.
+    let history = History::new(tx.lazy()).collect()?;
     let mut runs = Vec::with_capacity(params.cutoffs);
     let mut last_run = None;
     for k in (0..params.cutoffs).rev() {
         let c = last - (k as u32 * params.cutoff_spacing) as i32;
-        let countries = country_table(tx.lazy(), c)?;
+        let countries = history.country_table(c)?;
         let is_last = k == 0;
-        let mut run = run_cutoff(tx, &countries, c, horizon, params, true)?;
+        let mut run = run_cutoff(tx, &history, &countries, c, horizon, params, true)?;
         if params.validate {
-            run.result.selection = select(tx, &countries, c, params)?;
+            run.result.selection = select(tx, &history, &countries, c, params)?;
         }
         runs.push(run.result.clone());
         if is_last {
