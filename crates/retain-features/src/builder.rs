@@ -127,6 +127,8 @@ pub struct History {
 
 impl History {
     /// The plans of the four tables over the canonical line table `lines` (nothing runs).
+    /// `lines` must be in the reader's canonical order (by client, then day, as
+    /// `Transactions::lazy` gives it): the products' first days and the float sums rely on it.
     pub fn new(lines: LazyFrame) -> Self {
         let purchase = col(IS_RETURN).not();
         // Each (client, day)'s lines are summed in table order, which the reader made
@@ -182,10 +184,11 @@ impl History {
         let plans = [self.days, self.invoices, self.products, self.categories]
             .map(|lf| lf.logical_plan)
             .to_vec();
+        let tables = LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())?;
+        let wrong =
+            |_| polars_err!(ComputeError: "collect_all returned the wrong number of tables");
         let [days, invoices, products, categories]: [DataFrame; 4] =
-            LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())?
-                .try_into()
-        .map_err(|_| polars_err!(ComputeError: "collect_all returned the wrong number of tables"))?;
+            tables.try_into().map_err(wrong)?;
         Ok(Self {
             days: days.lazy(),
             invoices: invoices.lazy(),

@@ -3,10 +3,11 @@
 //! Implements sections 1-4 of the benchmark protocol (../shared/BENCHMARK.md): purchase days
 //! aggregated per (client, day), the calibration/holdout split, the population (clients with at
 //! least one purchase day by the cutoff), the labels `churned`, `holdout_purchases`,
-//! `holdout_value`, and the 29 candidate features. Every builder takes a [`LazyFrame`] of the
-//! canonical line table and returns a new plan; nothing runs until it is collected, and no
-//! feature reads a line after the cutoff (the first operation of every plan is a filter on
-//! `day <= cutoff`).
+//! `holdout_value`, and the 29 candidate features. Every builder takes a polars `LazyFrame` of the
+//! canonical line table and returns a new plan; nothing runs until it is collected.
+//! [`History`] condenses the lines into per-(client, day) tables that keep each row's day, and
+//! every feature at a cutoff starts from those tables filtered on `day <= cutoff`, so no
+//! feature reads a line after the cutoff.
 //!
 //! [`FeatureMatrix::from_frame`] is the one place data leaves polars for the models.
 
