@@ -51,9 +51,11 @@ impl StandardScaler {
     /// Standardises `x`. The caller has checked that it has [`Self::n_features`] columns.
     pub fn transform(&self, x: ArrayView2<f64>) -> Array2<f64> {
         let mut z = x.to_owned();
-        for (j, mut col) in z.axis_iter_mut(Axis(1)).enumerate() {
-            let (m, s) = (self.mean[j], self.scale[j]);
-            col.mapv_inplace(|v| (v - m) / s);
+        // Row by row: the rows are contiguous in the standard layout.
+        for mut row in z.rows_mut() {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.scale) {
+                *v = (*v - m) / s;
+            }
         }
         z
     }
