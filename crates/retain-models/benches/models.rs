@@ -66,6 +66,10 @@ fn models(c: &mut Criterion) {
     c.bench_function("predict_2000/random_forest_50", |b| {
         b.iter(|| forest.predict_proba(black_box(x.view())).unwrap())
     });
+    let booster = gb.fit(x.view(), &y, None).unwrap();
+    c.bench_function("predict_2000/gbdt_classifier_50", |b| {
+        b.iter(|| booster.predict_proba(black_box(x.view())).unwrap())
+    });
 }
 
 criterion_group!(benches, models);

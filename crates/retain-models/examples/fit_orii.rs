@@ -19,7 +19,7 @@ use std::time::Instant;
 use common::{read_peer, roc_auc, select, used_columns};
 use retain_models::{
     ChurnClassifier, DecisionTreeParams, GradientBoostingParams, GradientBoostingRegressorParams,
-    LogisticParams, RandomForestParams, Solver,
+    LogisticParams, RandomForestParams, Solver, ValueRegressor,
 };
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -28,12 +28,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Times `fit` (the fit only), then measures the JSON size of the last model and, when
-/// `auc` is given, its eval ROC AUC.
+/// `auc` is given, its eval ROC AUC, and when `predict` is given, the median time of a
+/// prediction on the evaluation features.
 fn time<M: serde::Serialize>(
     name: &str,
     repeats: usize,
     mut fit: impl FnMut() -> M,
     auc: impl Fn(&M) -> Option<f64>,
+    predict: impl Fn(&M) -> Option<f64>,
 ) {
     let filter = std::env::args().nth(2).unwrap_or_default();
     let selected = match filter.strip_suffix('$') {
@@ -59,9 +61,10 @@ fn time<M: serde::Serialize>(
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
     let auc = auc(&model).map_or(String::new(), |a| format!("  eval AUC {a:.4}"));
+    let predict = predict(&model).map_or(String::new(), |t| format!("  predict {t:.4} s"));
     let min = times.iter().copied().fold(f64::INFINITY, f64::min);
     println!(
-        "{name:<27} median {:8.4} s  (min {min:.4})  model.json {:>5} KiB {:08x}{auc}",
+        "{name:<27} median {:8.4} s  (min {min:.4})  model.json {:>5} KiB {:08x}{auc}{predict}",
         median(times),
         size / 1024,
         hash >> 32
@@ -86,12 +89,24 @@ fn main() {
         Some(roc_auc(p.as_slice()?, &eval.churned))
     };
     let none = |_: &_| None;
+    // The median time of `f` over `repeats` runs.
+    let timed = |repeats: usize, f: &dyn Fn()| {
+        let times = (0..repeats)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        Some(median(times))
+    };
     println!("ORII train: {} rows x {} features", x.nrows(), x.ncols());
     time(
         "logistic_regression",
         repeats,
         || LogisticParams::new().fit(x.view(), y, None).unwrap(),
         |m| auc(m),
+        |m| timed(repeats, &|| drop(m.predict_proba(xe.view()))),
     );
     time(
         "logistic_regression(lbfgs)",
@@ -101,18 +116,21 @@ fn main() {
             p.fit(x.view(), y, None).unwrap()
         },
         |m| auc(m),
+        |m| timed(repeats, &|| drop(m.predict_proba(xe.view()))),
     );
     time(
         "decision_tree(depth 6)",
         repeats,
         || DecisionTreeParams::new().fit(x.view(), y, None).unwrap(),
         |m| auc(m),
+        |m| timed(repeats, &|| drop(m.predict_proba(xe.view()))),
     );
     time(
         "random_forest(300)",
         repeats,
         || RandomForestParams::new().fit(x.view(), y, None).unwrap(),
         |m| auc(m),
+        |m| timed(repeats, &|| drop(m.predict_proba(xe.view()))),
     );
     time(
         "random_forest(300, 2 thr)",
@@ -122,6 +140,7 @@ fn main() {
             p.fit(x.view(), y, None).unwrap()
         },
         |m| auc(m),
+        |m| timed(repeats, &|| drop(m.predict_proba(xe.view()))),
     );
     time(
         "gbdt_classifier(300)",
@@ -132,6 +151,7 @@ fn main() {
                 .unwrap()
         },
         |m| auc(m),
+        |m| timed(repeats, &|| drop(m.predict_proba(xe.view()))),
     );
     time(
         "gbdt_classifier(300, 2 thr)",
@@ -141,6 +161,7 @@ fn main() {
             p.fit(x.view(), y, None).unwrap()
         },
         |m| auc(m),
+        |m| timed(repeats, &|| drop(m.predict_proba(xe.view()))),
     );
     time(
         "gbdt_regressor(300)",
@@ -150,6 +171,7 @@ fn main() {
             p.fit(x.view(), v, None).unwrap()
         },
         none,
+        |m| timed(repeats, &|| drop(m.predict(xe.view()))),
     );
     time(
         "gbdt_regressor(300, 2 thr)",
@@ -159,5 +181,6 @@ fn main() {
             p.fit(x.view(), v, None).unwrap()
         },
         none,
+        |m| timed(repeats, &|| drop(m.predict(xe.view()))),
     );
 }

@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::hist::{Binned, bin_rows};
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
+use crate::traverse::{Nodes, sum_over_trees};
 use crate::{ChurnClassifier, ClassWeight, ModelError};
 
 /// Hyper-parameters of [`RandomForestModel`]; setters never fail, [`Self::check`] validates.
@@ -234,6 +235,14 @@ impl Tree {
         self.left.push(0);
         self.value.push(value as f32);
         self.value.len() - 1
+    }
+
+    fn nodes(&self) -> Nodes<'_> {
+        Nodes {
+            feature: &self.feature,
+            bin: &self.bin,
+            left: &self.left,
+        }
     }
 
     /// Visits the nodes from the root to the row's leaf.
@@ -638,19 +647,17 @@ impl ChurnClassifier for RandomForestModel {
     fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
         check_features(x, self.n_features)?;
         let bins = self.binned(x);
-        let p = self.n_features;
-        Ok(bins
-            .chunks(p.max(1))
-            .take(x.nrows())
-            .map(|row| {
-                let sum: f64 = self
-                    .trees
-                    .iter()
-                    .map(|t| f64::from(t.value[t.path(row, |_| ())]))
-                    .sum();
-                sum / self.trees.len() as f64
-            })
-            .collect())
+        let sums = sum_over_trees(
+            &bins,
+            self.n_features,
+            x.nrows(),
+            &self.trees,
+            Tree::nodes,
+            |t, leaf| f64::from(t.value[leaf]),
+            0.0,
+        );
+        let trees = self.trees.len() as f64;
+        Ok(sums.into_iter().map(|s| s / trees).collect())
     }
 
     /// Saabas contributions on the probability scale, averaged over trees: along a row's

@@ -32,6 +32,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::hist::{Binned, bin_rows};
+use crate::traverse::{Nodes, sum_over_trees};
 
 /// The loss a booster minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,18 +80,12 @@ impl Tree {
         self.value.len() - 1
     }
 
-    #[inline]
-    fn leaf(&self, bins: &[u8]) -> usize {
-        let mut id = 0;
-        while self.left[id] != 0 {
-            let l = self.left[id] as usize;
-            id = if bins[usize::from(self.feature[id])] <= self.bin[id] {
-                l
-            } else {
-                l + 1
-            };
+    fn nodes(&self) -> Nodes<'_> {
+        Nodes {
+            feature: &self.feature,
+            bin: &self.bin,
+            left: &self.left,
         }
-        id
     }
 
     /// Covers and values of split nodes from their children (children come after parents).
@@ -242,18 +237,16 @@ impl Booster {
 
     /// The raw score per row (the caller has checked the columns).
     pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
-        let p = self.edges.len().max(1);
         let bins = bin_rows(x, &self.edges);
-        bins.chunks(p)
-            .take(x.nrows())
-            .map(|row| {
-                let mut z = self.base_score;
-                for t in &self.trees {
-                    z += t.value[t.leaf(row)];
-                }
-                z
-            })
-            .collect()
+        Array1::from(sum_over_trees(
+            &bins,
+            self.edges.len(),
+            x.nrows(),
+            &self.trees,
+            Tree::nodes,
+            |t, leaf| t.value[leaf],
+            self.base_score,
+        ))
     }
 
     /// Tree SHAP values per row and feature; their row sum plus [`Self::expected_value`] is

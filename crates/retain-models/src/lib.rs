@@ -39,6 +39,7 @@ mod input;
 pub mod logistic;
 mod regression;
 mod scaler;
+mod traverse;
 
 pub use artifact::{SavedModel, load_checked, save_checked};
 pub use baseline::{RecencyBaseline, RevenueRateBaseline};
