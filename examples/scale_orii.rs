@@ -1,23 +1,33 @@
 //! The scale test of BENCHMARK.md section 8: Online Retail II replicated x10 and x100 in memory,
-//! features at the cutoff, and the BG/NBD fit on them, each timed; peak RSS from the kernel.
+//! features at the cutoff, the BG/NBD fit on them, and the scoring of every client by the
+//! gradient-boosting classifier (300 trees, as the reference's LightGBM) trained once on the x1
+//! out-of-time training set, each timed; peak RSS from the kernel.
 //!
-//! `cargo run --release --example scale_orii [-- FACTORS [CHUNK [DATA]]]`, FACTORS e.g. `10,100`
-//! (default), DATA the dedup CSV of ../shared/data/online_retail_ii (default).
+//! `cargo run --release --example scale_orii [-- FACTORS [PART_LINES [DATA]]]`, FACTORS e.g.
+//! `10,100` (default), PART_LINES the part size of `History::of_lines` (default
+//! `retain_features::PART_LINES`), DATA the dedup CSV of ../shared/data/online_retail_ii
+//! (default).
 //!
 //! The replicated table is built whole in memory, as the reference does. The features are
-//! computed over it CHUNK replicas at a time (default 10; zero-copy row slices, since the table
-//! comes replica by replica): a client's features depend on its own lines only and the replicas
-//! have disjoint clients, so the result is the same frame as one pass over the whole table (the
-//! example checks it at x10), with a peak memory of the table plus one chunk's working set
-//! instead of about 17 GiB at x100.
+//! computed as `retain features` and `retain score` compute them: the line table condensed part
+//! by part (`History::of_lines`, whole clients per part), then the features at the cutoff from
+//! the condensed tables. At x10 the example checks that this gives the one pass's features bit
+//! for bit.
 
 use std::time::Instant;
+
+/// The binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use polars::prelude::{DataFrame, IntoLazy};
 use retain_clv::{BgNbdParams, RfmData};
 use retain_core::day_number;
 use retain_data::{Layout, read_transactions, replicate};
-use retain_features::{country_table, features_at};
+use retain_features::{
+    FEATURES, FeatureMatrix, History, PART_LINES, country_table, labelled_set, non_constant,
+};
+use retain_models::{ChurnClassifier, GradientBoostingParams};
 
 /// Peak resident set size of this process so far (VmHWM), in GiB.
 fn peak_rss_gib() -> f64 {
@@ -49,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .split(',')
         .map(|s| s.parse())
         .collect::<Result<_, _>>()?;
-    let chunk: usize = args.next().map_or(Ok(10), |s| s.parse())?;
+    let part_lines: usize = args.next().map_or(Ok(PART_LINES), |s| s.parse())?;
     let data = args.next().unwrap_or_else(|| {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -68,8 +78,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cutoff = day_number(chrono::NaiveDate::from_ymd_opt(2011, 9, 9).expect("date"));
     // the country table of the original data, as the reference uses for every factor
     let countries = country_table(tx.lazy(), cutoff)?;
+    // The classifier of step 3: trained once on the x1 out-of-time training set (features at
+    // cutoff - 91 days, labels over the 91 days up to the cutoff), on its non-constant
+    // features, as the reference does.
+    let horizon = 91;
+    let train = labelled_set(tx.lazy(), cutoff - horizon, horizon, &countries).collect()?;
+    let used = non_constant(&train, &FEATURES)?;
+    let xt = FeatureMatrix::from_frame(&train, &used)?;
+    let yt: Vec<bool> = train
+        .column("churned")?
+        .cast(&polars::prelude::DataType::Float64)?
+        .f64()?
+        .iter()
+        .map(|v| v == Some(1.0))
+        .collect();
+    let t0 = Instant::now();
+    let booster = GradientBoostingParams::new().fit(xt.x.view(), &yt, None)?;
     println!(
-        "factor  rows  clients  replicate_s  features_s  bgnbd_fit_s  peak_rss_gib  r alpha a b"
+        "GBDT classifier (300 trees) fitted on {} clients x {} features in {:.2} s",
+        xt.x.nrows(),
+        used.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    println!(
+        "factor  rows  clients  replicate_s  features_s  bgnbd_fit_s  gbdt_score_s  mean_score  \
+         peak_rss_gib  r alpha a b"
     );
     for factor in factors {
         let t0 = Instant::now();
@@ -78,49 +111,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let rows = big.height();
 
         let t0 = Instant::now();
-        let per_replica = tx.frame().height();
-        let mut features: Option<DataFrame> = None;
-        for start in (0..factor as usize).step_by(chunk.max(1)) {
-            let replicas = chunk.min(factor as usize - start);
-            let part = big.slice((start * per_replica) as i64, replicas * per_replica);
-            let f = features_at(part.lazy(), cutoff, &countries).collect()?;
-            match features.as_mut() {
-                None => features = Some(f),
-                Some(all) => {
-                    all.vstack_mut(&f)?;
-                }
-            }
-        }
-        let mut features = features.expect("factor >= 1");
-        features.rechunk_mut_par();
+        let features = History::of_lines(&big, part_lines)?
+            .features_at(cutoff, &countries)
+            .collect()?;
         let t_fe = t0.elapsed().as_secs_f64();
-        if factor == 10 && chunk < 10 {
-            let whole = features_at(big.clone().lazy(), cutoff, &countries).collect()?;
-            let mut worst = 0.0_f64;
+        if factor == 10 {
+            let whole = History::new(big.clone().lazy())
+                .features_at(cutoff, &countries)
+                .collect()?;
+            assert_eq!(whole.get_column_names(), features.get_column_names());
             for c in whole.columns() {
-                let f64s =
-                    |c: &polars::prelude::Column| -> polars::prelude::PolarsResult<Vec<f64>> {
-                        Ok(c.cast(&polars::prelude::DataType::Float64)?
-                            .f64()?
-                            .iter()
-                            .map(|v| v.unwrap_or(f64::NAN))
-                            .collect())
-                    };
-                let (a, b) = (f64s(c)?, f64s(features.column(c.name())?)?);
-                for (u, v) in a.iter().zip(&b) {
-                    // float sums in another order: equal to rounding (absolute 1e-9 near zero)
-                    let d = (u - v).abs();
-                    assert!(
-                        d <= 1e-9_f64.max(1e-12 * u.abs()),
-                        "{}: {u} vs {v}",
-                        c.name()
-                    );
-                    worst = worst.max(d / u.abs().max(1.0));
-                }
+                let bits = |c: &polars::prelude::Column| -> polars::prelude::PolarsResult<Vec<Option<u64>>> {
+                    Ok(c.cast(&polars::prelude::DataType::Float64)?
+                        .f64()?
+                        .iter()
+                        .map(|v| v.map(f64::to_bits))
+                        .collect())
+                };
+                assert!(
+                    bits(c)? == bits(features.column(c.name())?)?,
+                    "x10: {} differs between parts and one pass",
+                    c.name()
+                );
             }
             println!(
-                "x10: features by chunks of {chunk} replicas == features in one pass \
-                 (largest difference {worst:.1e}, relative to max(|value|, 1): summation order)"
+                "x10: features condensed in parts of {part_lines} lines == features in one pass, bit for bit"
             );
         }
         drop(big);
@@ -134,6 +149,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(e) = expected {
             assert_eq!(clients, e, "clients at x{factor} (BENCHMARK.md section 10)");
         }
+
+        let t0 = Instant::now();
+        let x = FeatureMatrix::from_frame(&features, &used)?;
+        let scores = booster.predict_proba(x.x.view())?;
+        let t_score = t0.elapsed().as_secs_f64();
+        let mean_score = scores.mean().unwrap_or(f64::NAN);
+        drop(x);
 
         let w = 7.0;
         let data = RfmData::new(
@@ -149,7 +171,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let m = BgNbdParams::new().fit(&data)?;
         let t_fit = t0.elapsed().as_secs_f64();
         println!(
-            "x{factor}  {rows}  {clients}  {t_rep:.2}  {t_fe:.2}  {t_fit:.3}  {:.2}  {:.4} {:.4} {:.4} {:.4}",
+            "x{factor}  {rows}  {clients}  {t_rep:.2}  {t_fe:.2}  {t_fit:.3}  {t_score:.3}  \
+             {mean_score:.5}  {:.2}  {:.4} {:.4} {:.4} {:.4}",
             peak_rss_gib(),
             m.r(),
             m.alpha(),

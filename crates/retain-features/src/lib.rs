@@ -15,7 +15,8 @@ mod builder;
 mod matrix;
 
 pub use builder::{
-    CountryTable, FEATURES, History, LABELS, country_table, features_at, labelled_set, labels_at,
+    CountryTable, FEATURES, History, LABELS, PART_LINES, country_table, features_at, labelled_set,
+    labels_at,
 };
 pub use matrix::{FeatureMatrix, non_constant};
 
