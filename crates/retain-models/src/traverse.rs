@@ -10,7 +10,11 @@
 //! there until the deepest lane has too.
 //!
 //! Each row's leaf values are added in tree order, as a row-by-row loop would add them, so
-//! predictions are the same bit for bit.
+//! predictions are the same bit for bit. Blocks of rows are independent: from
+//! [`PARALLEL_ROWS`] rows on they are spread over rayon's threads, which changes nothing in
+//! the result.
+
+use rayon::prelude::*;
 
 /// The split arrays of a tree stored flat: node `i` is a leaf when `left[i] == 0`; else a
 /// row goes to `left[i]` when its bin of `feature[i]` is `<= bin[i]`, and to
@@ -26,6 +30,8 @@ pub(crate) struct Nodes<'a> {
 const LANES: usize = 8;
 /// Rows per block: every tree is walked by one block before the next block starts.
 const BLOCK: usize = 256;
+/// From this many rows on, blocks are spread over rayon's threads.
+const PARALLEL_ROWS: usize = 4 * BLOCK;
 
 /// A node packed into one word for the walk: `left` (0 for a leaf), `feature`, `bin`.
 #[derive(Clone, Copy)]
@@ -38,13 +44,13 @@ struct Packed {
 /// For each row of `bins` (row-major, `p` bins per row, `n` rows), `init` plus
 /// `value(t, leaf)` summed over the trees `t` of `trees` in order, where `leaf` is the
 /// row's leaf in tree `t`.
-pub(crate) fn sum_over_trees<'a, T: 'a>(
+pub(crate) fn sum_over_trees<'a, T: Sync + 'a>(
     bins: &[u8],
     p: usize,
     n: usize,
     trees: &'a [T],
     nodes: impl Fn(&'a T) -> Nodes<'a>,
-    value: impl Fn(&'a T, usize) -> f64,
+    value: impl Fn(&'a T, usize) -> f64 + Sync,
     init: f64,
 ) -> Vec<f64> {
     let mut out = vec![init; n];
@@ -65,7 +71,7 @@ pub(crate) fn sum_over_trees<'a, T: 'a>(
                 .collect()
         })
         .collect();
-    for (b, scores) in out.chunks_mut(BLOCK).enumerate() {
+    let block = |(b, scores): (usize, &mut [f64])| {
         let first = b * BLOCK;
         for (t, tree) in trees.iter().zip(&packed) {
             for (c, lane_scores) in scores.chunks_mut(LANES).enumerate() {
@@ -81,6 +87,12 @@ pub(crate) fn sum_over_trees<'a, T: 'a>(
                 }
             }
         }
+    };
+    // Blocks are independent, so spreading them over threads changes no bit of the result.
+    if n >= PARALLEL_ROWS {
+        out.par_chunks_mut(BLOCK).enumerate().for_each(block);
+    } else {
+        out.chunks_mut(BLOCK).enumerate().for_each(block);
     }
     out
 }
@@ -144,8 +156,9 @@ mod tests {
             left: &l,
         };
         let trees = [0usize, 1, 2];
-        // 2 features; row counts that leave partial lanes and partial blocks.
-        for n in [0, 1, 7, 8, 9, 255, 256, 257, 600] {
+        // 2 features; row counts that leave partial lanes and partial blocks, and one large
+        // enough to be spread over threads.
+        for n in [0, 1, 7, 8, 9, 255, 256, 257, 600, 3000] {
             let bins: Vec<u8> = (0..n * 2).map(|i| ((i * 7 + i / 3) % 5) as u8).collect();
             let got = sum_over_trees(
                 &bins,
