@@ -8,7 +8,9 @@
 //! Prints the median wall time of each fit over `repeats` runs (default 3), the size of the
 //! model's JSON and, for classifiers, the ROC AUC on the evaluation features. With a filter,
 //! only the models whose name contains it are fitted (for profiling); a filter ending in `$`
-//! selects the model of exactly that name.
+//! selects the model of exactly that name. With `CONTRIBUTIONS=1` it also times the
+//! per-feature contributions (the "reasons" of `retain score`) of the forest and the boosted
+//! classifier on the evaluation features, once each.
 
 #[allow(dead_code)] // the tests' helpers, not all used here
 #[path = "../tests/common/mod.rs"]
@@ -163,6 +165,21 @@ fn main() {
         |m| auc(m),
         |m| timed(repeats, &|| drop(m.predict_proba(xe.view()))),
     );
+    if std::env::var("CONTRIBUTIONS").as_deref() == Ok("1") {
+        let forest = RandomForestParams::new().threads(2).fit(x.view(), y, None);
+        let booster = GradientBoostingParams::new().fit(x.view(), y, None);
+        let models: [(&str, &dyn ChurnClassifier); 2] = [
+            ("random_forest(300)", &forest.unwrap()),
+            ("gbdt_classifier(300)", &booster.unwrap()),
+        ];
+        for (name, m) in models {
+            let t = Instant::now();
+            let c = m.contributions(xe.view()).unwrap();
+            let rows = c.map_or(0, |c| c.nrows());
+            let secs = t.elapsed().as_secs_f64();
+            println!("{name:<27} contributions of {rows} rows {secs:.3} s");
+        }
+    }
     time(
         "gbdt_regressor(300)",
         repeats,

@@ -4,7 +4,9 @@ Run with the peer venv (scikit-learn, LightGBM):
     /tmp/peer-venv/bin/python crates/retain-models/examples/fit_orii_peer.py [repeats]
 Same data, same used-feature rule and same hyper-parameters as BENCHMARK.md section 5;
 compare with `cargo run --release -p retain-models --example fit_orii`.
-Prints the median wall time of each fit over `repeats` runs (default 3).
+Prints the median wall time of each fit over `repeats` runs (default 3). With
+CONTRIBUTIONS=1 it also times LightGBM's per-feature contributions (`pred_contrib`, Tree
+SHAP) on the evaluation features, once.
 """
 
 import os
@@ -56,6 +58,12 @@ def main() -> None:
             fit()
             times.append(time.perf_counter() - t)
         print(f"{name:<26} median {statistics.median(times):8.4f} s  (min {min(times):.4f})")
+    if os.environ.get("CONTRIBUTIONS") == "1":
+        ev = pd.read_csv(BASE + "_eval.csv.gz")[feats].values
+        m = models["lgbm_classifier(300)"]()
+        t = time.perf_counter()
+        m.predict_proba(ev, pred_contrib=True)
+        print(f"lgbm_classifier(300) contributions of {ev.shape[0]} rows {time.perf_counter() - t:.3f} s")
 
 
 if __name__ == "__main__":

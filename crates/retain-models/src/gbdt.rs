@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hist::{Binned, bin_rows};
 use crate::traverse::{Nodes, sum_over_trees};
+use rayon::prelude::*;
 
 /// The loss a booster minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,31 +105,41 @@ impl Tree {
         }
     }
 
-    /// Adds the Tree SHAP values of the row `bins` to `phi`.
-    fn shap(&self, bins: &[u8], phi: &mut [f64]) {
-        self.shap_recurse(0, bins, phi, &[], 1.0, 1.0, usize::MAX);
+    /// Adds the Tree SHAP values of the row `bins` to `phi`. `stack` is scratch space: the
+    /// paths of the recursion's levels, back to back (no allocation per node once it has
+    /// grown to the tree's depth).
+    fn shap(&self, bins: &[u8], phi: &mut [f64], stack: &mut Vec<PathElem>) {
+        stack.clear();
+        self.shap_recurse(0, bins, phi, stack, (0, 0), 1.0, 1.0, usize::MAX);
     }
 
+    /// One node of Tree SHAP's recursion (Lundberg et al., Algorithm 2): the node's path is
+    /// its parent's (`stack[parent.0..parent.0 + parent.1]`) copied to the end of `stack`
+    /// and extended; it is dropped again on return.
     #[allow(clippy::too_many_arguments)]
     fn shap_recurse(
         &self,
         node: usize,
         bins: &[u8],
         phi: &mut [f64],
-        parent_path: &[PathElem],
+        stack: &mut Vec<PathElem>,
+        parent: (usize, usize),
         zero: f64,
         one: f64,
         feature: usize,
     ) {
-        let mut path = parent_path.to_vec();
-        extend_path(&mut path, zero, one, feature);
+        let start = stack.len();
+        stack.extend_from_within(parent.0..parent.0 + parent.1);
+        extend_path(stack, start, zero, one, feature);
         let l = self.left[node] as usize;
         if l == 0 {
+            let path = &stack[start..];
             for i in 1..path.len() {
-                let w = unwound_sum(&path, i);
+                let w = unwound_sum(path, i);
                 let e = path[i];
                 phi[e.feature] += w * (e.one - e.zero) * self.value[node];
             }
+            stack.truncate(start);
             return;
         }
         let f = usize::from(self.feature[node]);
@@ -138,15 +149,17 @@ impl Tree {
             (l + 1, l)
         };
         let (mut iz, mut io) = (1.0, 1.0);
-        if let Some(k) = (1..path.len()).find(|&k| path[k].feature == f) {
-            iz = path[k].zero;
-            io = path[k].one;
-            unwind_path(&mut path, k);
+        if let Some(k) = (1..stack.len() - start).find(|&k| stack[start + k].feature == f) {
+            iz = stack[start + k].zero;
+            io = stack[start + k].one;
+            unwind_path(stack, start, k);
         }
+        let here = (start, stack.len() - start);
         let c = self.cover[node];
         let frac = |child: usize| if c > 0.0 { self.cover[child] / c } else { 0.0 };
-        self.shap_recurse(hot, bins, phi, &path, iz * frac(hot), io, f);
-        self.shap_recurse(cold, bins, phi, &path, iz * frac(cold), 0.0, f);
+        self.shap_recurse(hot, bins, phi, stack, here, iz * frac(hot), io, f);
+        self.shap_recurse(cold, bins, phi, stack, here, iz * frac(cold), 0.0, f);
+        stack.truncate(start);
     }
 }
 
@@ -160,14 +173,16 @@ struct PathElem {
     weight: f64,
 }
 
-fn extend_path(path: &mut Vec<PathElem>, zero: f64, one: f64, feature: usize) {
-    let d = path.len();
-    path.push(PathElem {
+/// Extends the path `stack[start..]` by one element (`path.push` and the weights' update).
+fn extend_path(stack: &mut Vec<PathElem>, start: usize, zero: f64, one: f64, feature: usize) {
+    let d = stack.len() - start;
+    stack.push(PathElem {
         feature,
         zero,
         one,
         weight: if d == 0 { 1.0 } else { 0.0 },
     });
+    let path = &mut stack[start..];
     let df = d as f64;
     for i in (0..d).rev() {
         path[i + 1].weight += one * path[i].weight * (i as f64 + 1.0) / (df + 1.0);
@@ -175,7 +190,9 @@ fn extend_path(path: &mut Vec<PathElem>, zero: f64, one: f64, feature: usize) {
     }
 }
 
-fn unwind_path(path: &mut Vec<PathElem>, k: usize) {
+/// Removes element `k` of the path `stack[start..]`, undoing its weights' update.
+fn unwind_path(stack: &mut Vec<PathElem>, start: usize, k: usize) {
+    let path = &mut stack[start..];
     let d = path.len() - 1;
     let df = d as f64;
     let (one, zero) = (path[k].one, path[k].zero);
@@ -194,7 +211,7 @@ fn unwind_path(path: &mut Vec<PathElem>, k: usize) {
         path[i].zero = path[i + 1].zero;
         path[i].one = path[i + 1].one;
     }
-    path.pop();
+    stack.pop();
 }
 
 fn unwound_sum(path: &[PathElem], k: usize) -> f64 {
@@ -252,17 +269,24 @@ impl Booster {
     /// Tree SHAP values per row and feature; their row sum plus [`Self::expected_value`] is
     /// the row's score.
     pub fn contributions(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        let p = self.edges.len();
+        let (n, p) = (x.nrows(), self.edges.len());
         let bins = bin_rows(x, &self.edges);
-        let mut out = Array2::zeros((x.nrows(), p));
-        for (i, mut phi) in out.rows_mut().into_iter().enumerate() {
-            let row = &bins[i * p..(i + 1) * p];
-            let phi = phi.as_slice_mut().expect("a fresh array is contiguous");
-            for t in &self.trees {
-                t.shap(row, phi);
-            }
-        }
-        out
+        let mut out = vec![0.0; n * p];
+        // Rows are independent: blocks of them go to rayon's threads, each with its own
+        // scratch stack, and every row's sums are the one-thread ones bit for bit.
+        const ROWS: usize = 16;
+        out.par_chunks_mut((ROWS * p).max(1))
+            .enumerate()
+            .for_each_init(Vec::new, |stack, (b, block)| {
+                for (j, phi) in block.chunks_mut(p.max(1)).enumerate() {
+                    let i = b * ROWS + j;
+                    let row = &bins[i * p..(i + 1) * p];
+                    for t in &self.trees {
+                        t.shap(row, phi, stack);
+                    }
+                }
+            });
+        Array2::from_shape_vec((n, p), out).expect("n x p values")
     }
 
     /// The score of an average training row: the base score plus each tree's
@@ -802,7 +826,7 @@ mod tests {
             let row = &bins[i * 3..(i + 1) * 3];
             for t in &b.trees {
                 let mut phi = vec![0.0; 3];
-                t.shap(row, &mut phi);
+                t.shap(row, &mut phi, &mut Vec::new());
                 let brute = brute_shap(t, row, 3);
                 for j in 0..3 {
                     assert!((phi[j] - brute[j]).abs() < 1e-9, "{phi:?} vs {brute:?}");
