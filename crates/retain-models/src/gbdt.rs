@@ -107,10 +107,11 @@ impl Tree {
 
     /// Adds the Tree SHAP values of the row `bins` to `phi`. `stack` is scratch space: the
     /// paths of the recursion's levels, back to back (no allocation per node once it has
-    /// grown to the tree's depth).
-    fn shap(&self, bins: &[u8], phi: &mut [f64], stack: &mut Vec<PathElem>) {
+    /// grown to the tree's depth). `recip[k]` is `1 / k` for every `k` up to the tree's node
+    /// count plus one ([`reciprocals`]): the path updates multiply by it instead of dividing.
+    fn shap(&self, bins: &[u8], phi: &mut [f64], stack: &mut Vec<PathElem>, recip: &[f64]) {
         stack.clear();
-        self.shap_recurse(0, bins, phi, stack, (0, 0), 1.0, 1.0, usize::MAX);
+        self.shap_recurse(0, bins, phi, (stack, recip), (0, 0), 1.0, 1.0, usize::MAX);
     }
 
     /// One node of Tree SHAP's recursion (Lundberg et al., Algorithm 2): the node's path is
@@ -122,7 +123,7 @@ impl Tree {
         node: usize,
         bins: &[u8],
         phi: &mut [f64],
-        stack: &mut Vec<PathElem>,
+        (stack, recip): (&mut Vec<PathElem>, &[f64]),
         parent: (usize, usize),
         zero: f64,
         one: f64,
@@ -130,12 +131,12 @@ impl Tree {
     ) {
         let start = stack.len();
         stack.extend_from_within(parent.0..parent.0 + parent.1);
-        extend_path(stack, start, zero, one, feature);
+        extend_path(stack, start, zero, one, feature, recip);
         let l = self.left[node] as usize;
         if l == 0 {
             let path = &stack[start..];
             for i in 1..path.len() {
-                let w = unwound_sum(path, i);
+                let w = unwound_sum(path, i, recip);
                 let e = path[i];
                 phi[e.feature] += w * (e.one - e.zero) * self.value[node];
             }
@@ -152,13 +153,22 @@ impl Tree {
         if let Some(k) = (1..stack.len() - start).find(|&k| stack[start + k].feature == f) {
             iz = stack[start + k].zero;
             io = stack[start + k].one;
-            unwind_path(stack, start, k);
+            unwind_path(stack, start, k, recip);
         }
         let here = (start, stack.len() - start);
         let c = self.cover[node];
         let frac = |child: usize| if c > 0.0 { self.cover[child] / c } else { 0.0 };
-        self.shap_recurse(hot, bins, phi, stack, here, iz * frac(hot), io, f);
-        self.shap_recurse(cold, bins, phi, stack, here, iz * frac(cold), 0.0, f);
+        self.shap_recurse(hot, bins, phi, (stack, recip), here, iz * frac(hot), io, f);
+        self.shap_recurse(
+            cold,
+            bins,
+            phi,
+            (stack, recip),
+            here,
+            iz * frac(cold),
+            0.0,
+            f,
+        );
         stack.truncate(start);
     }
 }
@@ -173,8 +183,20 @@ struct PathElem {
     weight: f64,
 }
 
+/// `1 / k` for `k` in `0..n` (`recip[0]` unused).
+fn reciprocals(n: usize) -> Vec<f64> {
+    (0..n).map(|k| 1.0 / k as f64).collect()
+}
+
 /// Extends the path `stack[start..]` by one element (`path.push` and the weights' update).
-fn extend_path(stack: &mut Vec<PathElem>, start: usize, zero: f64, one: f64, feature: usize) {
+fn extend_path(
+    stack: &mut Vec<PathElem>,
+    start: usize,
+    zero: f64,
+    one: f64,
+    feature: usize,
+    recip: &[f64],
+) {
     let d = stack.len() - start;
     stack.push(PathElem {
         feature,
@@ -183,15 +205,15 @@ fn extend_path(stack: &mut Vec<PathElem>, start: usize, zero: f64, one: f64, fea
         weight: if d == 0 { 1.0 } else { 0.0 },
     });
     let path = &mut stack[start..];
-    let df = d as f64;
+    let (df, inv) = (d as f64, recip[d + 1]);
     for i in (0..d).rev() {
-        path[i + 1].weight += one * path[i].weight * (i as f64 + 1.0) / (df + 1.0);
-        path[i].weight = zero * path[i].weight * (df - i as f64) / (df + 1.0);
+        path[i + 1].weight += one * path[i].weight * (i as f64 + 1.0) * inv;
+        path[i].weight = zero * path[i].weight * (df - i as f64) * inv;
     }
 }
 
 /// Removes element `k` of the path `stack[start..]`, undoing its weights' update.
-fn unwind_path(stack: &mut Vec<PathElem>, start: usize, k: usize) {
+fn unwind_path(stack: &mut Vec<PathElem>, start: usize, k: usize, recip: &[f64]) {
     let path = &mut stack[start..];
     let d = path.len() - 1;
     let df = d as f64;
@@ -200,10 +222,10 @@ fn unwind_path(stack: &mut Vec<PathElem>, start: usize, k: usize) {
     for i in (0..d).rev() {
         if one != 0.0 {
             let t = path[i].weight;
-            path[i].weight = next * (df + 1.0) / ((i as f64 + 1.0) * one);
-            next = t - path[i].weight * zero * (df - i as f64) / (df + 1.0);
+            path[i].weight = next * (df + 1.0) * recip[i + 1] / one;
+            next = t - path[i].weight * zero * (df - i as f64) * recip[d + 1];
         } else {
-            path[i].weight = path[i].weight * (df + 1.0) / (zero * (df - i as f64));
+            path[i].weight = path[i].weight * (df + 1.0) * recip[d - i] / zero;
         }
     }
     for i in k..d {
@@ -214,19 +236,25 @@ fn unwind_path(stack: &mut Vec<PathElem>, start: usize, k: usize) {
     stack.pop();
 }
 
-fn unwound_sum(path: &[PathElem], k: usize) -> f64 {
+/// The weight of the path `path` with element `k` unwound, summed (Algorithm 2's
+/// `UnwoundPath` followed by the sum of its weights, without writing the path).
+fn unwound_sum(path: &[PathElem], k: usize, recip: &[f64]) -> f64 {
     let d = path.len() - 1;
     let df = d as f64;
     let (one, zero) = (path[k].one, path[k].zero);
     let mut next = path[d].weight;
     let mut total = 0.0;
-    for i in (0..d).rev() {
-        if one != 0.0 {
-            let t = next * (df + 1.0) / ((i as f64 + 1.0) * one);
+    if one != 0.0 {
+        let (scale, shrink) = ((df + 1.0) / one, zero * recip[d + 1]);
+        for i in (0..d).rev() {
+            let t = next * scale * recip[i + 1];
             total += t;
-            next = path[i].weight - t * zero * ((df - i as f64) / (df + 1.0));
-        } else if zero != 0.0 {
-            total += (path[i].weight / zero) / ((df - i as f64) / (df + 1.0));
+            next = path[i].weight - t * shrink * (df - i as f64);
+        }
+    } else if zero != 0.0 {
+        let scale = (df + 1.0) / zero;
+        for i in (0..d).rev() {
+            total += path[i].weight * scale * recip[d - i];
         }
     }
     total
@@ -275,6 +303,8 @@ impl Booster {
         // Rows are independent: blocks of them go to rayon's threads, each with its own
         // scratch stack, and every row's sums are the one-thread ones bit for bit.
         const ROWS: usize = 16;
+        let nodes = self.trees.iter().map(|t| t.left.len()).max().unwrap_or(0);
+        let recip = reciprocals(nodes + 2);
         out.par_chunks_mut((ROWS * p).max(1))
             .enumerate()
             .for_each_init(Vec::new, |stack, (b, block)| {
@@ -282,7 +312,7 @@ impl Booster {
                     let i = b * ROWS + j;
                     let row = &bins[i * p..(i + 1) * p];
                     for t in &self.trees {
-                        t.shap(row, phi, stack);
+                        t.shap(row, phi, stack, &recip);
                     }
                 }
             });
@@ -826,7 +856,12 @@ mod tests {
             let row = &bins[i * 3..(i + 1) * 3];
             for t in &b.trees {
                 let mut phi = vec![0.0; 3];
-                t.shap(row, &mut phi, &mut Vec::new());
+                t.shap(
+                    row,
+                    &mut phi,
+                    &mut Vec::new(),
+                    &reciprocals(t.left.len() + 2),
+                );
                 let brute = brute_shap(t, row, 3);
                 for j in 0..3 {
                     assert!((phi[j] - brute[j]).abs() < 1e-9, "{phi:?} vs {brute:?}");

@@ -376,3 +376,33 @@ fn full_size_tree_models_on_online_retail() {
     assert!(rf > 0.77, "random forest {rf}");
     assert!(gb > 0.77, "gradient boosting {gb}");
 }
+
+/// The reasons of the full-size booster on real data (300 trees of 31 leaves, up to about
+/// 20 levels deep): for every evaluation client, the Tree SHAP values plus the expected
+/// log-odds add up to the client's log-odds (local accuracy), to 1e-9.
+#[test]
+fn booster_reasons_add_up_on_online_retail() {
+    use retain_models::{ChurnClassifier, GradientBoostingParams};
+    let stem = "online_retail_ii/peer_features/orii_2011-09-09_h91";
+    let train = read_peer(&format!("{stem}_train.csv.gz"));
+    let eval = read_peer(&format!("{stem}_eval.csv.gz"));
+    let cols = used_columns(&train);
+    let (xt, xe) = (select(&train.x, &cols), select(&eval.x, &cols));
+    let m = GradientBoostingParams::new()
+        .fit(xt.view(), &train.churned, None)
+        .unwrap();
+    // Every 10th client: a debug build stays within seconds.
+    let rows: Vec<usize> = (0..xe.nrows()).step_by(10).collect();
+    let x = xe.select(ndarray::Axis(0), &rows);
+    let phi = m.contributions(x.view()).unwrap().unwrap();
+    let z = m.decision_function(x.view()).unwrap();
+    let base = m.expected_log_odds();
+    for (i, (row, zi)) in phi.rows().into_iter().zip(&z).enumerate() {
+        let sum = base + row.sum();
+        assert!(
+            (sum - zi).abs() <= 1e-9 * zi.abs().max(1.0),
+            "client {}: reasons add up to {sum}, log-odds {zi}",
+            rows[i]
+        );
+    }
+}
