@@ -24,9 +24,7 @@ use polars::prelude::{DataFrame, IntoLazy};
 use retain_clv::{BgNbdParams, RfmData};
 use retain_core::day_number;
 use retain_data::{Layout, read_transactions, replicate};
-use retain_features::{
-    FEATURES, FeatureMatrix, History, PART_LINES, country_table, labelled_set, non_constant,
-};
+use retain_features::{FEATURES, FeatureMatrix, History, PART_LINES, non_constant};
 use retain_models::{ChurnClassifier, GradientBoostingParams};
 
 /// Peak resident set size of this process so far (VmHWM), in GiB.
@@ -77,12 +75,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let cutoff = day_number(chrono::NaiveDate::from_ymd_opt(2011, 9, 9).expect("date"));
     // the country table of the original data, as the reference uses for every factor
-    let countries = country_table(tx.lazy(), cutoff)?;
+    let history = History::of(&tx)?;
+    let countries = history.country_table(cutoff)?;
     // The classifier of step 3: trained once on the x1 out-of-time training set (features at
     // cutoff - 91 days, labels over the 91 days up to the cutoff), on its non-constant
     // features, as the reference does.
     let horizon = 91;
-    let train = labelled_set(tx.lazy(), cutoff - horizon, horizon, &countries).collect()?;
+    let train = history
+        .labelled_set(cutoff - horizon, horizon, &countries)
+        .collect()?;
     let used = non_constant(&train, &FEATURES)?;
     let xt = FeatureMatrix::from_frame(&train, &used)?;
     let yt: Vec<bool> = train

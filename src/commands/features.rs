@@ -3,7 +3,7 @@
 use anyhow::Result;
 use retain_core::day_number;
 use retain_data::write_table;
-use retain_features::{History, PART_LINES};
+use retain_features::History;
 
 use super::common::{Ui, last_day, load, resolve_input};
 use crate::args::FeaturesArgs;
@@ -17,7 +17,7 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
     };
     let c = day_number(cutoff);
     let mut df = ui.step("computing features", || {
-        let history = History::of_lines(tx.frame(), PART_LINES)?;
+        let history = History::of(&tx)?;
         let countries = history.country_table(c)?;
         let plan = match args.labels {
             Some(h) => history.labelled_set(c, h as i32, &countries),

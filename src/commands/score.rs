@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use retain_core::{FeatureSchema, ModelCard, day_number};
 use retain_data::Transactions;
-use retain_features::{FeatureMatrix, History, PART_LINES};
+use retain_features::{FeatureMatrix, History};
 use retain_models::{AnyClassifier, load_checked};
 use retain_score::customer_base::{CLV_FEATURES, ClvModel, Valuation};
 use retain_score::{ScoreOptions, Scores, score_with_value};
@@ -76,7 +76,7 @@ pub fn score_at(
     let clv_schema = FeatureSchema::new(CLV_FEATURES);
     let (matrix, rfm) = ui.step(&format!("computing features at {date}"), || {
         let c = day_number(date);
-        let history = History::of_lines(tx.frame(), PART_LINES)?;
+        let history = History::of(tx)?;
         let countries = history.country_table(c)?;
         let df = history.features_at(c, &countries).collect()?;
         Ok((

@@ -1,6 +1,7 @@
 //! The feature and label plans (BENCHMARK.md sections 1-4).
 
 use polars::prelude::*;
+use retain_data::Transactions;
 use retain_data::cols::{
     AMOUNT, CATEGORY, CLIENT, DAY, HOUR, INVOICE, IS_RETURN, PRODUCT, QUANTITY,
 };
@@ -183,22 +184,31 @@ impl History {
 
     /// Runs the four plans, so later features and labels read the small tables only.
     pub fn collect(self) -> PolarsResult<Self> {
-        // Side by side on polars' thread pool: each plan alone leaves a core idle part of
-        // the time.
-        let plans = [self.days, self.invoices, self.products, self.categories]
-            .map(|lf| lf.logical_plan)
-            .to_vec();
-        let tables = LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())?;
-        let wrong =
-            |_| polars_err!(ComputeError: "collect_all returned the wrong number of tables");
-        let [days, invoices, products, categories]: [DataFrame; 4] =
-            tables.try_into().map_err(wrong)?;
+        let [days, invoices, products, categories] = self.tables()?;
         Ok(Self {
             days: days.lazy(),
             invoices: invoices.lazy(),
             products: products.lazy(),
             categories: categories.lazy(),
         })
+    }
+
+    /// The four tables, collected side by side on polars' thread pool (each plan alone
+    /// leaves a core idle part of the time).
+    fn tables(self) -> PolarsResult<[DataFrame; 4]> {
+        let plans = [self.days, self.invoices, self.products, self.categories]
+            .map(|lf| lf.logical_plan)
+            .to_vec();
+        let tables = LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())?;
+        let wrong =
+            |_| polars_err!(ComputeError: "collect_all returned the wrong number of tables");
+        tables.try_into().map_err(wrong)
+    }
+
+    /// The history of the reader's line table, condensed in parts of [`PART_LINES`] lines
+    /// ([`History::of_lines`]): what every command computes its features and labels from.
+    pub fn of(tx: &Transactions) -> PolarsResult<Self> {
+        Self::of_lines(tx.frame(), PART_LINES)
     }
 
     /// Condenses the reader's line table `lines` (a collected, canonical table, as
@@ -225,8 +235,7 @@ impl History {
             while end < n && client.get(end) == client.get(end - 1) {
                 end += 1;
             }
-            let part = Self::new(lines.slice(start as i64, end - start).lazy()).collect()?;
-            parts.push(part.frames()?);
+            parts.push(Self::new(lines.slice(start as i64, end - start).lazy()).tables()?);
             start = end;
         }
         let stack = |k: usize| -> PolarsResult<LazyFrame> {
@@ -244,16 +253,6 @@ impl History {
             products: stack(2)?,
             categories: stack(3)?,
         })
-    }
-
-    /// The four tables of a collected history (cheap: they are in memory).
-    fn frames(self) -> PolarsResult<[DataFrame; 4]> {
-        Ok([
-            self.days.collect()?,
-            self.invoices.collect()?,
-            self.products.collect()?,
-            self.categories.collect()?,
-        ])
     }
 
     /// Each client's category (the mode over its lines up to `cutoff`), as

@@ -38,9 +38,8 @@ use serde::{Deserialize, Serialize};
 use crate::hist::{Binned, bin_rows};
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
-use crate::traverse::{Nodes, sum_over_trees};
+use crate::traverse::{Nodes, per_row, sum_over_trees};
 use crate::{ChurnClassifier, ClassWeight, ModelError};
-use rayon::prelude::*;
 
 /// Hyper-parameters of [`RandomForestModel`]; setters never fail, [`Self::check`] validates.
 ///
@@ -668,33 +667,26 @@ impl ChurnClassifier for RandomForestModel {
     fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError> {
         check_features(x, self.n_features)?;
         let bins = self.binned(x);
-        let (n, p) = (x.nrows(), self.n_features);
-        let mut out = vec![0.0; n * p];
         let scale = 1.0 / self.trees.len() as f64;
-        // Rows are independent: blocks of them go to rayon's threads, and every row's sums
-        // are the one-thread ones bit for bit.
-        const ROWS: usize = 64;
-        out.par_chunks_mut((ROWS * p).max(1))
-            .enumerate()
-            .for_each(|(b, block)| {
-                for (j, phi) in block.chunks_mut(p.max(1)).enumerate() {
-                    let i = b * ROWS + j;
-                    let row = &bins[i * p..(i + 1) * p];
-                    for t in self.trees.iter() {
-                        let mut prev: Option<usize> = None;
-                        t.path(row, |id| {
-                            if let Some(par) = prev {
-                                let d = f64::from(t.value[id]) - f64::from(t.value[par]);
-                                phi[t.feature[par] as usize] += d * scale;
-                            }
-                            prev = Some(id);
-                        });
-                    }
+        let out = per_row(
+            &bins,
+            (x.nrows(), self.n_features),
+            64,
+            || (),
+            |_, row, phi| {
+                for t in self.trees.iter() {
+                    let mut prev: Option<usize> = None;
+                    t.path(row, |id| {
+                        if let Some(par) = prev {
+                            let d = f64::from(t.value[id]) - f64::from(t.value[par]);
+                            phi[t.feature[par] as usize] += d * scale;
+                        }
+                        prev = Some(id);
+                    });
                 }
-            });
-        Ok(Some(
-            Array2::from_shape_vec((n, p), out).expect("n x p values"),
-        ))
+            },
+        );
+        Ok(Some(out))
     }
 
     /// Mean decrease in Gini impurity (normalised per tree, averaged, normalised).

@@ -32,8 +32,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::hist::{Binned, bin_rows};
-use crate::traverse::{Nodes, sum_over_trees};
-use rayon::prelude::*;
+use crate::traverse::{Nodes, per_row, sum_over_trees};
 
 /// The loss a booster minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +110,7 @@ impl Tree {
     /// count plus one ([`reciprocals`]): the path updates multiply by it instead of dividing.
     fn shap(&self, bins: &[u8], phi: &mut [f64], stack: &mut Vec<PathElem>, recip: &[f64]) {
         stack.clear();
-        self.shap_recurse(0, bins, phi, (stack, recip), (0, 0), 1.0, 1.0, usize::MAX);
+        self.shap_recurse(0, bins, phi, stack, recip, (0, 0), 1.0, 1.0, usize::MAX);
     }
 
     /// One node of Tree SHAP's recursion (Lundberg et al., Algorithm 2): the node's path is
@@ -123,7 +122,8 @@ impl Tree {
         node: usize,
         bins: &[u8],
         phi: &mut [f64],
-        (stack, recip): (&mut Vec<PathElem>, &[f64]),
+        stack: &mut Vec<PathElem>,
+        recip: &[f64],
         parent: (usize, usize),
         zero: f64,
         one: f64,
@@ -158,17 +158,8 @@ impl Tree {
         let here = (start, stack.len() - start);
         let c = self.cover[node];
         let frac = |child: usize| if c > 0.0 { self.cover[child] / c } else { 0.0 };
-        self.shap_recurse(hot, bins, phi, (stack, recip), here, iz * frac(hot), io, f);
-        self.shap_recurse(
-            cold,
-            bins,
-            phi,
-            (stack, recip),
-            here,
-            iz * frac(cold),
-            0.0,
-            f,
-        );
+        self.shap_recurse(hot, bins, phi, stack, recip, here, iz * frac(hot), io, f);
+        self.shap_recurse(cold, bins, phi, stack, recip, here, iz * frac(cold), 0.0, f);
         stack.truncate(start);
     }
 }
@@ -297,26 +288,20 @@ impl Booster {
     /// Tree SHAP values per row and feature; their row sum plus [`Self::expected_value`] is
     /// the row's score.
     pub fn contributions(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        let (n, p) = (x.nrows(), self.edges.len());
         let bins = bin_rows(x, &self.edges);
-        let mut out = vec![0.0; n * p];
-        // Rows are independent: blocks of them go to rayon's threads, each with its own
-        // scratch stack, and every row's sums are the one-thread ones bit for bit.
-        const ROWS: usize = 16;
         let nodes = self.trees.iter().map(|t| t.left.len()).max().unwrap_or(0);
         let recip = reciprocals(nodes + 2);
-        out.par_chunks_mut((ROWS * p).max(1))
-            .enumerate()
-            .for_each_init(Vec::new, |stack, (b, block)| {
-                for (j, phi) in block.chunks_mut(p.max(1)).enumerate() {
-                    let i = b * ROWS + j;
-                    let row = &bins[i * p..(i + 1) * p];
-                    for t in &self.trees {
-                        t.shap(row, phi, stack, &recip);
-                    }
+        per_row(
+            &bins,
+            (x.nrows(), self.edges.len()),
+            16,
+            Vec::new,
+            |stack, row, phi| {
+                for t in &self.trees {
+                    t.shap(row, phi, stack, &recip);
                 }
-            });
-        Array2::from_shape_vec((n, p), out).expect("n x p values")
+            },
+        )
     }
 
     /// The score of an average training row: the base score plus each tree's

@@ -1,5 +1,6 @@
 //! Batch prediction for the histogram trees of the forest and the booster: many rows walk
-//! one tree side by side.
+//! one tree side by side ([`sum_over_trees`]); and per-row work spread over threads
+//! ([`per_row`], for the contributions).
 //!
 //! Walking one row down one tree is a chain of dependent loads with a branch per level
 //! that the processor cannot predict (left or right is the data's choice), so a row at a
@@ -14,6 +15,7 @@
 //! [`PARALLEL_ROWS`] rows on they are spread over rayon's threads, which changes nothing in
 //! the result.
 
+use ndarray::Array2;
 use rayon::prelude::*;
 
 /// The split arrays of a tree stored flat: node `i` is a leaf when `left[i] == 0`; else a
@@ -97,6 +99,29 @@ pub(crate) fn sum_over_trees<'a, T: Sync + 'a>(
     out
 }
 
+/// An `n x p` matrix whose row `i` is filled by `fill(scratch, bins_i, row_i)` (`bins_i` =
+/// the `p` bins of row `i` of `bins`, `row_i` starting at zero), rows in blocks of `block`
+/// on rayon's threads, each thread with its own `scratch` from `init`. Rows are independent,
+/// so the result is the one-thread one bit for bit.
+pub(crate) fn per_row<S>(
+    bins: &[u8],
+    (n, p): (usize, usize),
+    block: usize,
+    init: impl Fn() -> S + Sync + Send,
+    fill: impl Fn(&mut S, &[u8], &mut [f64]) + Sync + Send,
+) -> Array2<f64> {
+    let mut out = vec![0.0; n * p];
+    out.par_chunks_mut((block * p).max(1))
+        .enumerate()
+        .for_each_init(init, |scratch, (b, rows)| {
+            for (j, row) in rows.chunks_mut(p.max(1)).enumerate() {
+                let i = b * block + j;
+                fill(scratch, &bins[i * p..(i + 1) * p], row);
+            }
+        });
+    Array2::from_shape_vec((n, p), out).expect("n x p values")
+}
+
 /// The leaf of each of [`LANES`] rows (starting at `base[j]` in `bins`) in one tree, the
 /// rows stepping down together.
 #[inline]
@@ -123,7 +148,7 @@ mod tests {
     use super::*;
 
     /// Node arrays of a small tree: root splits feature 1 at bin 2; its left child splits
-    /// feature 0 at bin 0; three leaves (ids 2, 3, 4) with values 10, 20, 30 (root and
+    /// feature 0 at bin 0; three leaves, ids 2, 3 and 4 with values 30, 10 and 20 (root and
     /// node 1 carry none).
     fn tree() -> (Vec<u16>, Vec<u8>, Vec<u32>, Vec<f64>) {
         (

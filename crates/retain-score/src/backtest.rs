@@ -60,7 +60,7 @@ use retain_eval::{
     empc_individual, gains_table, gini, resample, roc_auc, spearman, summarize_churn,
     summarize_value, top_decile_lift, value_metrics,
 };
-use retain_features::{CountryTable, FEATURES, History, PART_LINES, non_constant};
+use retain_features::{CountryTable, FEATURES, History, non_constant};
 use retain_models::{
     AnyClassifier, Calibrated, CalibrationMethod, ChurnClassifier, DecisionTreeParams,
     GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams, RandomForestParams,
@@ -950,7 +950,7 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
         )));
     }
     // The line table is read once; every window's features come from its condensed tables.
-    let history = History::of_lines(tx.frame(), PART_LINES)?;
+    let history = History::of(tx)?;
     let mut runs = Vec::with_capacity(params.cutoffs);
     let mut last_run = None;
     for k in (0..params.cutoffs).rev() {

@@ -14,7 +14,7 @@ use retain_core::{
 pub use crate::customer_base::{CustomerBase, CustomerBaseScores};
 use retain_data::Transactions;
 use retain_eval::{ChurnMetrics, ValueMetrics, churn_metrics, value_metrics};
-use retain_features::{FEATURES, FeatureMatrix, History, PART_LINES, non_constant};
+use retain_features::{FEATURES, FeatureMatrix, History, non_constant};
 use retain_models::{
     AnyClassifier, ChurnClassifier, LogisticParams, RecencyBaseline, RevenueRateBaseline,
 };
@@ -96,7 +96,7 @@ impl ProtocolSets {
             )));
         }
         // The line table is read once, into the tables both sets are computed from.
-        let history = History::of_lines(tx.frame(), PART_LINES)?;
+        let history = History::of(tx)?;
         let countries = history.country_table(c)?;
         let eval = history.labelled_set(c, protocol.horizon as i32, &countries);
         let train = history.labelled_set(c_tr, protocol.train_horizon as i32, &countries);
