@@ -68,3 +68,13 @@ pub enum ClvError {
 
 /// Result alias of this crate.
 pub type Result<T, E = ClvError> = std::result::Result<T, E>;
+
+impl retain_core::Categorized for ClvError {
+    /// Bad or unfittable data; a bad hyper-parameter is a configuration error.
+    fn category(&self) -> retain_core::ErrorCategory {
+        match self {
+            Self::InvalidParams(_) => retain_core::ErrorCategory::Config,
+            _ => retain_core::ErrorCategory::Data,
+        }
+    }
+}

@@ -30,6 +30,7 @@ mod model;
 mod optim;
 mod params;
 mod pareto;
+mod saved;
 pub mod special;
 
 pub use bgbb::{BgBb, BgBbParams, BgBbValidParams};
@@ -41,3 +42,4 @@ pub use gamma_gamma::{GammaGamma, GammaGammaParams, GammaGammaValidParams};
 pub use model::RfmModel;
 pub use optim::FitSettings;
 pub use pareto::{ParetoNbd, ParetoNbdParams, ParetoNbdValidParams};
+pub use saved::{AnyRfmModel, CLV_FEATURES, ClientValues, ClvModel, RfmKind, RfmRows, Valuation};

@@ -10,11 +10,30 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{CoreError, FeatureSchema, Result, TimeUnit};
 
-/// Version of the on-disk artifact layout; bumped when it changes incompatibly.
-pub const ARTIFACT_FORMAT: u32 = 1;
 
-/// Where the training data came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// Version of the on-disk artifact layout; bumped when it changes incompatibly.
+///
+/// Format 2 (retain 0.2): cards carry the build id, the training data's fingerprint and the
+/// drift profile; model kinds are the evaluation's names ([`crate::kinds`]); churn and value
+/// models are saved as deployable (possibly composite) models.
+pub const ARTIFACT_FORMAT: u32 = 2;
+
+static BUILD_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records the id of the exact source this program was built from (the retain binary passes
+/// the first 16 hex digits of the SHA-256 of every source file and manifest of the workspace,
+/// computed by its build.rs without git). Cards written afterwards carry it; the first call wins.
+pub fn set_build_id(id: &str) {
+    let _ = BUILD_ID.set(id.to_string());
+}
+
+/// The build id recorded by [`set_build_id`], or `"library"` when none was set.
+pub fn build_id() -> &'static str {
+    BUILD_ID.get().map(String::as_str).unwrap_or("library")
+}
+
+/// Where the training data came from, and its fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct DataSource {
     /// The input path (file, glob or folder) as given.
     pub path: String,
@@ -24,6 +43,37 @@ pub struct DataSource {
     pub rows: u64,
     /// Clients in the training population.
     pub clients: u64,
+    /// First day of the clean lines.
+    #[serde(default)]
+    pub first_day: Option<NaiveDate>,
+    /// Last day of the clean lines.
+    #[serde(default)]
+    pub last_day: Option<NaiveDate>,
+    /// Hex SHA-256 of the clean lines in canonical order (client, day, amount, and the invoice,
+    /// product and category codes where present): equal for the same data however it was
+    /// stored.
+    #[serde(default)]
+    pub lines_sha256: String,
+}
+
+impl DataSource {
+    /// True when `other` describes the same training data (same fingerprint and date range).
+    pub fn same_data(&self, other: &DataSource) -> bool {
+        self.lines_sha256 == other.lines_sha256
+            && self.rows == other.rows
+            && self.first_day == other.first_day
+            && self.last_day == other.last_day
+    }
+}
+
+/// A feature's (or a score's) distribution on the training data, for drift checks: the inner
+/// cut points of up to ten quantile bins and the share of rows in each bin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinnedDistribution {
+    /// Increasing inner cut points; bin `k` holds values in `(edges[k-1], edges[k]]`.
+    pub edges: Vec<f64>,
+    /// Share of the training rows in each of the `edges.len() + 1` bins (summing to 1).
+    pub shares: Vec<f64>,
 }
 
 /// What is known about a saved model: enough to reproduce, audit and safely reuse it.
@@ -49,6 +99,13 @@ pub struct ModelCard {
     pub hyperparameters: BTreeMap<String, serde_json::Value>,
     /// Evaluation metrics (out of time), by name.
     pub metrics: BTreeMap<String, f64>,
+    /// The source id of the retain that trained it ([`build_id`]).
+    #[serde(default)]
+    pub build_id: String,
+    /// Distribution of each feature and of the score (`"score"`) on the training rows, the
+    /// reference of the nightly drift check.
+    #[serde(default)]
+    pub profile: BTreeMap<String, BinnedDistribution>,
 }
 
 /// A model with its card, saved to and loaded from a directory.
@@ -74,14 +131,7 @@ impl<M: Serialize + DeserializeOwned> Artifact<M> {
 
     /// Reads an artifact of kind `kind` from `dir`, refusing another kind or format.
     pub fn load(dir: &Path, kind: &str) -> Result<Self> {
-        let card: ModelCard = read_json(&dir.join("card.json"))?;
-        if card.format != ARTIFACT_FORMAT {
-            return Err(CoreError::FormatVersion {
-                path: dir.to_path_buf(),
-                expected: ARTIFACT_FORMAT,
-                found: card.format,
-            });
-        }
+        let card = ModelCard::load(dir)?;
         if card.kind != kind {
             return Err(CoreError::WrongKind {
                 path: dir.to_path_buf(),
@@ -95,9 +145,56 @@ impl<M: Serialize + DeserializeOwned> Artifact<M> {
 }
 
 impl ModelCard {
-    /// Reads only the card of the artifact in `dir` (to learn its kind).
+    /// Reads only the card of the artifact in `dir` (to learn its kind), refusing a card of
+    /// another artifact format (newer or older), naming both versions and what to do.
     pub fn load(dir: &Path) -> Result<Self> {
-        read_json(&dir.join("card.json"))
+        let path = dir.join("card.json");
+        let value: serde_json::Value = read_json(&path)?;
+        let found = value.get("format").and_then(|f| f.as_u64());
+        match found {
+            Some(f) if f == ARTIFACT_FORMAT as u64 => {}
+            _ => {
+                let written_by = value
+                    .get("retain_version")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("an unknown version")
+                    .to_string();
+                return Err(CoreError::FormatVersion {
+                    path: dir.to_path_buf(),
+                    expected: ARTIFACT_FORMAT,
+                    found: found.map(|f| f.min(u32::MAX as u64) as u32).unwrap_or(0),
+                    written_by,
+                });
+            }
+        }
+        serde_json::from_value(value).map_err(|source| CoreError::Json { path, source })
+    }
+
+    /// A card of this build's format, version and build id, with empty metrics and profile.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        kind: impl Into<String>,
+        training_cutoff: NaiveDate,
+        horizon_days: u32,
+        time_unit: Option<TimeUnit>,
+        features: FeatureSchema,
+        data_source: DataSource,
+        hyperparameters: BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        Self {
+            format: ARTIFACT_FORMAT,
+            kind: kind.into(),
+            retain_version: crate::RETAIN_VERSION.to_string(),
+            training_cutoff,
+            horizon_days,
+            time_unit,
+            features,
+            data_source,
+            hyperparameters,
+            metrics: BTreeMap::new(),
+            build_id: build_id().to_string(),
+            profile: BTreeMap::new(),
+        }
     }
 }
 
@@ -173,6 +270,37 @@ mod tests {
             data_source: DataSource::default(),
             hyperparameters: BTreeMap::new(),
             metrics: BTreeMap::from([("roc_auc".to_string(), 0.8)]),
+            build_id: build_id().into(),
+            profile: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn refuses_newer_and_older_formats_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Artifact {
+            card: card(),
+            model: vec![1.0_f64],
+        };
+        a.save(dir.path()).unwrap();
+        let path = dir.path().join("card.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (format, hint) in [(ARTIFACT_FORMAT + 1, "upgrade"), (1, "retrain")] {
+            let edited = text
+                .replace(
+                    &format!("\"format\": {ARTIFACT_FORMAT}"),
+                    &format!("\"format\": {format}"),
+                )
+                .replace(crate::RETAIN_VERSION, "9.9.9");
+            std::fs::write(&path, edited).unwrap();
+            let e = ModelCard::load(dir.path()).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("format {format}"))
+                    && e.contains(&format!("format {ARTIFACT_FORMAT}"))
+                    && e.contains("9.9.9")
+                    && e.contains(hint),
+                "{e}"
+            );
         }
     }
 

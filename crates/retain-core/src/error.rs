@@ -38,15 +38,62 @@ pub enum CoreError {
         found: String,
     },
     /// An artifact was written by an incompatible format version.
-    #[error("{path} has artifact format {found}, this retain reads format {expected}")]
+    #[error(
+        "{path} was written by retain {written_by} in artifact format {found}; this retain ({}) \
+         reads format {expected}: {}",
+        crate::RETAIN_VERSION,
+        if *found > *expected {
+            "upgrade retain to read it, or retrain the model with this retain"
+        } else {
+            "retrain the model with this retain (`retain train`)"
+        }
+    )]
     FormatVersion {
         /// The artifact directory.
         path: PathBuf,
         /// The format this build reads.
         expected: u32,
-        /// The format in the card.
+        /// The format in the card (0 when the card has none).
         found: u32,
+        /// The retain version written in the card.
+        written_by: String,
     },
+    /// A saved model holds values outside its domain (an edited or corrupt artifact).
+    #[error("{path}: {what}")]
+    InvalidArtifact {
+        /// The artifact directory.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// What kind of failure an error is, which decides the exit code: bad data and bad
+/// configuration are the user's to fix (exit 1), an internal fault is retain's (exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCategory {
+    /// The input data violate what retain needs (a missing column, a bad value, windows the
+    /// data do not cover).
+    Data,
+    /// A setting, flag, config file or saved artifact is wrong or does not fit the data.
+    Config,
+    /// A fault inside retain or a library it uses.
+    Internal,
+}
+
+/// An error that knows its [`ErrorCategory`].
+pub trait Categorized {
+    /// The category of this error.
+    fn category(&self) -> ErrorCategory;
+}
+
+impl Categorized for CoreError {
+    fn category(&self) -> ErrorCategory {
+        match self {
+            Self::InvalidProbability(_) | Self::SchemaMismatch(_) => ErrorCategory::Data,
+            _ => ErrorCategory::Config,
+        }
+    }
 }
 
 /// Result with [`CoreError`].

@@ -6,13 +6,17 @@
 
 mod artifact;
 mod error;
+pub mod kinds;
 mod schema;
 mod time;
 
-pub use artifact::{ARTIFACT_FORMAT, Artifact, DataSource, ModelCard, write_atomic};
-pub use error::{CoreError, Result};
+pub use artifact::{
+    ARTIFACT_FORMAT, Artifact, BinnedDistribution, DataSource, ModelCard, build_id, set_build_id,
+    write_atomic,
+};
+pub use error::{Categorized, CoreError, ErrorCategory, Result};
 pub use schema::FeatureSchema;
-pub use time::{Cutoff, TimeUnit, day_number, from_day_number};
+pub use time::{Cutoff, Horizon, MAX_HORIZON_DAYS, TimeUnit, day_number, from_day_number};
 
 /// A client identifier, as read from the transaction file's client-id column.
 pub type ClientId = i64;

@@ -70,3 +70,13 @@ pub enum DataError {
     #[error(transparent)]
     Core(#[from] retain_core::CoreError),
 }
+
+impl retain_core::Categorized for DataError {
+    fn category(&self) -> retain_core::ErrorCategory {
+        match self {
+            Self::Config(_) => retain_core::ErrorCategory::Config,
+            // Reading a user's file (polars' reader and I/O included) is about their data.
+            _ => retain_core::ErrorCategory::Data,
+        }
+    }
+}

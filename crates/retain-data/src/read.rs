@@ -84,6 +84,33 @@ impl Transactions {
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
+
+    /// The hex SHA-256 of the lines' sort keys (client, day, amount, quantity) in canonical
+    /// order: the same for the same lines however they were stored or ordered in the input,
+    /// different when any line's client, day or value changes, or a line is added or dropped.
+    pub fn lines_sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let col = |name| self.frame.column(name).ok();
+        if let (Some(c), Some(d), Some(a), Some(q)) =
+            (col(cols::CLIENT), col(cols::DAY), col(cols::AMOUNT), col(cols::QUANTITY))
+            && let (Ok(c), Ok(d), Ok(a), Ok(q)) = (c.i64(), d.i32(), a.f64(), q.f64())
+        {
+            let mut buf = Vec::with_capacity(1 << 16);
+            for (((c, d), a), q) in c.iter().zip(d.iter()).zip(a.iter()).zip(q.iter()) {
+                buf.extend_from_slice(&c.unwrap_or(i64::MIN).to_le_bytes());
+                buf.extend_from_slice(&d.unwrap_or(i32::MIN).to_le_bytes());
+                buf.extend_from_slice(&a.unwrap_or(f64::NAN).to_bits().to_le_bytes());
+                buf.extend_from_slice(&q.unwrap_or(f64::NAN).to_bits().to_le_bytes());
+                if buf.len() >= (1 << 16) - 32 {
+                    h.update(&buf);
+                    buf.clear();
+                }
+            }
+            h.update(&buf);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
     /// Builds a table from a frame already in the canonical columns (tests, simulated data).
     pub fn from_frame(frame: DataFrame, source: &str, layout: Layout) -> Result<Self, DataError> {
         let frame = canonical_order(frame).map_err(|e| DataError::Polars {

@@ -20,6 +20,7 @@
 
 pub mod bootstrap;
 pub mod churn;
+pub mod drift;
 pub mod empc;
 pub mod error;
 pub mod rank;

@@ -40,3 +40,12 @@ pub enum FeatureError {
         value: f64,
     },
 }
+
+impl retain_core::Categorized for FeatureError {
+    fn category(&self) -> retain_core::ErrorCategory {
+        match self {
+            Self::Polars(_) => retain_core::ErrorCategory::Internal,
+            _ => retain_core::ErrorCategory::Data,
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use retain_core::{ARTIFACT_FORMAT, Artifact, CoreError, FeatureSchema, ModelCard};
+use retain_core::{Artifact, CoreError, FeatureSchema, ModelCard};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
@@ -13,20 +13,38 @@ use crate::{
 
 /// A model type that can be saved as an artifact: it knows its kind(s) and its width.
 pub trait SavedModel: Serialize + DeserializeOwned {
-    /// The card kinds this type loads (one for a concrete model, several for an enum).
+    /// The card kinds this type loads (one for a concrete model, several for an enum); types
+    /// whose kinds are composed (`rank_ensemble+cb`) override [`SavedModel::accepts_kind`].
     const KINDS: &'static [&'static str];
 
+    /// Whether a card of `kind` holds this type.
+    fn accepts_kind(kind: &str) -> bool {
+        Self::KINDS.contains(&kind)
+    }
+
     /// The kind of this value, written in its card.
-    fn model_kind(&self) -> &'static str;
+    fn model_kind(&self) -> String;
 
     /// Number of feature columns it consumes.
     fn width(&self) -> usize;
+
+    /// True when the model reads every column of its card (a composite may read fewer: its
+    /// parts share one feature list).
+    fn reads_every_column() -> bool {
+        true
+    }
+
+    /// Checks the saved numbers are usable (finite, inside their domains), naming the first
+    /// that is not. The default accepts everything.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 impl SavedModel for AnyClassifier {
     const KINDS: &'static [&'static str] = AnyClassifier::KINDS;
-    fn model_kind(&self) -> &'static str {
-        self.kind()
+    fn model_kind(&self) -> String {
+        self.kind().to_string()
     }
     fn width(&self) -> usize {
         self.n_features()
@@ -35,8 +53,8 @@ impl SavedModel for AnyClassifier {
 
 impl SavedModel for AnyRegressor {
     const KINDS: &'static [&'static str] = AnyRegressor::KINDS;
-    fn model_kind(&self) -> &'static str {
-        self.kind()
+    fn model_kind(&self) -> String {
+        self.kind().to_string()
     }
     fn width(&self) -> usize {
         self.n_features()
@@ -45,8 +63,8 @@ impl SavedModel for AnyRegressor {
 
 impl SavedModel for RecencyBaseline {
     const KINDS: &'static [&'static str] = &[RecencyBaseline::KIND];
-    fn model_kind(&self) -> &'static str {
-        Self::KIND
+    fn model_kind(&self) -> String {
+        Self::KIND.to_string()
     }
     fn width(&self) -> usize {
         self.n_features()
@@ -55,11 +73,24 @@ impl SavedModel for RecencyBaseline {
 
 impl SavedModel for RevenueRateBaseline {
     const KINDS: &'static [&'static str] = &[RevenueRateBaseline::KIND];
-    fn model_kind(&self) -> &'static str {
-        Self::KIND
+    fn model_kind(&self) -> String {
+        Self::KIND.to_string()
     }
     fn width(&self) -> usize {
         self.n_features()
+    }
+}
+
+impl SavedModel for retain_clv::ClvModel {
+    const KINDS: &'static [&'static str] = &retain_clv::ClvModel::KINDS;
+    fn model_kind(&self) -> String {
+        self.kind().to_string()
+    }
+    fn width(&self) -> usize {
+        retain_clv::CLV_FEATURES.len()
+    }
+    fn validate(&self) -> Result<(), String> {
+        retain_clv::ClvModel::validate(self)
     }
 }
 
@@ -71,7 +102,8 @@ fn consistency<M: SavedModel>(card: &ModelCard, model: &M) -> Result<(), ModelEr
             model.model_kind()
         )));
     }
-    if card.features.len() != model.width() {
+    let width = model.width();
+    if width > card.features.len() || (M::reads_every_column() && width != card.features.len()) {
         return Err(ModelError::InconsistentArtifact(format!(
             "the card lists {} features but the model takes {}",
             card.features.len(),
@@ -97,18 +129,14 @@ pub fn load_checked<M: SavedModel>(
     features: &FeatureSchema,
 ) -> Result<Artifact<M>, ModelError> {
     let card = ModelCard::load(dir)?;
-    if card.format != ARTIFACT_FORMAT {
-        return Err(CoreError::FormatVersion {
-            path: dir.to_path_buf(),
-            expected: ARTIFACT_FORMAT,
-            found: card.format,
-        }
-        .into());
-    }
-    if !M::KINDS.contains(&card.kind.as_str()) {
+    if !M::accepts_kind(&card.kind) {
         return Err(CoreError::WrongKind {
             path: dir.to_path_buf(),
-            expected: M::KINDS.join("` or `"),
+            expected: if M::KINDS.is_empty() {
+                "a churn or value model".to_string()
+            } else {
+                M::KINDS.join("` or `")
+            },
             found: card.kind,
         }
         .into());
@@ -116,6 +144,10 @@ pub fn load_checked<M: SavedModel>(
     card.features.check(features)?;
     let artifact = Artifact::<M>::load(dir, &card.kind)?;
     consistency(&artifact.card, &artifact.model)?;
+    artifact.model.validate().map_err(|what| CoreError::InvalidArtifact {
+        path: dir.join("model.json"),
+        what,
+    })?;
     Ok(artifact)
 }
 
@@ -124,13 +156,15 @@ pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use ndarray::{Array2, array};
-    use retain_core::{DataSource, RETAIN_VERSION};
+    use retain_core::{ARTIFACT_FORMAT, DataSource, RETAIN_VERSION};
 
     use super::*;
     use crate::{ChurnScorer, LogisticParams};
 
     pub(crate) fn card(kind: &str, features: &FeatureSchema) -> ModelCard {
         ModelCard {
+            build_id: String::new(),
+            profile: BTreeMap::new(),
             format: ARTIFACT_FORMAT,
             kind: kind.into(),
             retain_version: RETAIN_VERSION.into(),
@@ -262,6 +296,6 @@ pub(crate) mod tests {
         };
         save_checked(dir.path(), &a).unwrap();
         let e = load_checked::<AnyClassifier>(dir.path(), &schema).unwrap_err();
-        assert!(e.to_string().contains("days_since_last_baseline"), "{e}");
+        assert!(e.to_string().contains("baseline_days_since_last"), "{e}");
     }
 }

@@ -26,7 +26,7 @@ pub struct RecencyBaseline {
 
 impl RecencyBaseline {
     /// The kind written in model cards.
-    pub const KIND: &'static str = "days_since_last_baseline";
+    pub const KIND: &'static str = retain_core::kinds::BASELINE_DAYS_SINCE_LAST;
 
     /// Finds `days_since_last` in `schema`.
     pub fn new(schema: &FeatureSchema) -> Result<Self, ModelError> {
@@ -74,7 +74,7 @@ pub struct RevenueRateBaseline {
 
 impl RevenueRateBaseline {
     /// The kind written in model cards.
-    pub const KIND: &'static str = "revenue_rate_baseline";
+    pub const KIND: &'static str = retain_core::kinds::BASELINE_REVENUE_RATE;
 
     /// Finds `net_revenue` and `T` in `schema`; `horizon_days` is `H`.
     pub fn new(schema: &FeatureSchema, horizon_days: u32) -> Result<Self, ModelError> {

@@ -31,6 +31,7 @@ mod calibration;
 mod class_weight;
 mod classifier;
 mod decision_tree;
+pub mod deploy;
 mod error;
 mod forest;
 mod gbdt;
@@ -47,6 +48,7 @@ pub use boosting::{GradientBoostingModel, GradientBoostingParams, GradientBoosti
 pub use calibration::{Calibrated, CalibrationMethod, Calibrator, holdout_split};
 pub use class_weight::ClassWeight;
 pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
+pub use deploy::{ChurnModel, ChurnPrediction, CustomerBasePart, DeployedValue, ValueModel, ValuePrediction};
 pub use decision_tree::{DecisionTreeModel, DecisionTreeParams, DecisionTreeValidParams};
 pub use error::ModelError;
 pub use forest::{RandomForestModel, RandomForestParams, RandomForestValidParams};

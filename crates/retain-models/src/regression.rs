@@ -443,7 +443,7 @@ pub struct TwoPartModel {
 
 impl TwoPartModel {
     /// The kind written in model cards.
-    pub const KIND: &'static str = "two_part_value";
+    pub const KIND: &'static str = retain_core::kinds::TWO_PART;
 
     /// The churn classifier giving `P(buy) = 1 - P(churned)`.
     pub fn churn_model(&self) -> &AnyClassifier {
@@ -504,10 +504,10 @@ pub enum AnyRegressor {
     #[serde(rename = "gradient_boosting_regressor")]
     GradientBoosting(GradientBoostingRegressor),
     /// [`TwoPartModel`].
-    #[serde(rename = "two_part_value")]
+    #[serde(rename = "two_part")]
     TwoPart(TwoPartModel),
     /// [`RevenueRateBaseline`].
-    #[serde(rename = "revenue_rate_baseline")]
+    #[serde(rename = "baseline_revenue_rate")]
     RevenueRate(RevenueRateBaseline),
 }
 

@@ -48,35 +48,32 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use ndarray::{Array2, Axis, concatenate};
 use polars::prelude::*;
-use retain_core::{day_number, from_day_number};
+use retain_clv::{CLV_FEATURES, ClvModel, RfmKind, RfmRows, Valuation};
+use retain_core::{Cutoff, FeatureSchema, Horizon, kinds};
 use retain_data::Transactions;
 use retain_eval::{
     BootstrapParams, CalibrationBins, CalibrationRow, ChurnMetrics, ChurnMetricsSummary, Empc,
     EmpcParams, GainsRow, IndividualProfit, Interval, MeanStd, ValueMetrics, ValueMetricsSummary,
-    average_precision, average_ranks, bootstrap, brier, calibration_table, churn_metrics, empc,
-    empc_individual, gains_table, gini, resample, roc_auc, spearman, summarize_churn,
-    summarize_value, top_decile_lift, value_metrics,
+    average_precision, bootstrap, brier, calibration_table, churn_metrics, empc, empc_individual,
+    gains_table, gini, resample, roc_auc, spearman, summarize_churn, summarize_value,
+    top_decile_lift, value_metrics,
 };
-use retain_features::{CountryTable, FEATURES, History, non_constant};
+use retain_features::{CountryTable, FeatureMatrix, History, non_constant, FEATURES};
 use retain_models::{
-    AnyClassifier, Calibrated, CalibrationMethod, ChurnClassifier, DecisionTreeParams,
-    GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams, RandomForestParams,
-    RecencyBaseline, RevenueRateBaseline, TwoPartParams, ValueRegressor, holdout_split,
+    AnyClassifier, AnyRegressor, Calibrated, CalibrationMethod, ChurnModel, CustomerBasePart,
+    DecisionTreeParams, GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams,
+    RandomForestParams, RecencyBaseline, RevenueRateBaseline, TwoPartParams, ValueModel,
+    holdout_split,
 };
 use serde::Serialize;
 
-use crate::customer_base::CustomerBase;
-use crate::pipeline::{Evaluation, PipelineError, Protocol, ProtocolSets, churn_rate, column_f64};
+use crate::TrainError;
+use crate::protocol::{Evaluation, Protocol, churn_rate, column_f64};
 
 /// Names of the hybrid columns appended with [`BacktestParams::hybrid`].
-pub const HYBRID_FEATURES: [&str; 3] = [
-    "bgnbd_p_no_purchase",
-    "bgnbd_expected_purchases",
-    "bgnbd_gg_clv",
-];
+pub use retain_models::deploy::HYBRID_FEATURES;
 
 /// The metric a churn model is selected by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -197,9 +194,9 @@ impl BacktestParams {
         Self {
             protocol,
             cutoffs: 1,
-            cutoff_spacing: protocol.horizon,
+            cutoff_spacing: protocol.horizon.days(),
             train_windows: 1,
-            train_spacing: protocol.train_horizon,
+            train_spacing: protocol.train_horizon.days(),
             hybrid: false,
             calibration: None,
             select_metric: SelectMetric::RocAuc,
@@ -235,9 +232,9 @@ pub struct ChurnResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct CutoffResult {
     /// The evaluation cutoff.
-    pub cutoff: NaiveDate,
+    pub cutoff: Cutoff,
     /// Feature cutoffs of the training windows used, most recent first.
-    pub train_cutoffs: Vec<NaiveDate>,
+    pub train_cutoffs: Vec<Cutoff>,
     /// Clients evaluated.
     pub population_eval: usize,
     /// Training rows (clients x windows).
@@ -262,7 +259,7 @@ pub struct CutoffResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct Selection {
     /// Validation cutoff (the most recent training window's feature cutoff).
-    pub validation_cutoff: NaiveDate,
+    pub validation_cutoff: Cutoff,
     /// The selection metric.
     pub metric: SelectMetric,
     /// The chosen churn model.
@@ -308,11 +305,14 @@ pub struct Backtest {
     pub churn_intervals: BTreeMap<String, Intervals>,
     /// Bootstrap intervals at the last cutoff, value models.
     pub value_intervals: BTreeMap<String, Intervals>,
+    /// Every model's per-client scores at the last cutoff.
+    #[serde(skip)]
+    pub last_scores: LastScores,
 }
 
 /// A labelled window with optional customer-base columns.
 struct Window {
-    cutoff: NaiveDate,
+    cutoff: Cutoff,
     df: DataFrame,
     hybrid: Option<Array2<f64>>,
 }
@@ -327,12 +327,38 @@ struct Design {
     spans: Vec<std::ops::Range<usize>>,
 }
 
+/// Every client's frequency, recency, age and monetary value of a feature frame (days).
+fn rfm_columns(df: &DataFrame) -> Result<[Vec<f64>; 4], TrainError> {
+    Ok([
+        column_f64(df, "frequency")?,
+        column_f64(df, "recency_lt")?,
+        column_f64(df, "T")?,
+        column_f64(df, "monetary")?,
+    ])
+}
+
+/// BG/NBD + Gamma-Gamma fitted on every client of `df` (BENCHMARK.md section 5).
+pub(crate) fn fit_customer_base(df: &DataFrame, kind: RfmKind) -> Result<ClvModel, TrainError> {
+    let [f, r, t, m] = rfm_columns(df)?;
+    Ok(ClvModel::fit(kind, &RfmRows::new(&f, &r, &t, &m)?)?)
+}
+
+/// The customer-base outputs of every client of `df` over `horizon`.
+pub(crate) fn customer_base_values(
+    base: &ClvModel,
+    df: &DataFrame,
+    horizon: Horizon,
+) -> Result<retain_clv::ClientValues, TrainError> {
+    let [f, r, t, m] = rfm_columns(df)?;
+    Ok(base.values(&RfmRows::new(&f, &r, &t, &m)?, horizon, &Valuation::default())?)
+}
+
 fn hybrid_columns(
     df: &DataFrame,
-    base: &CustomerBase,
-    horizon: u32,
-) -> Result<Array2<f64>, PipelineError> {
-    let s = base.score(df, horizon)?;
+    base: &ClvModel,
+    horizon: Horizon,
+) -> Result<Array2<f64>, TrainError> {
+    let s = customer_base_values(base, df, horizon)?;
     let n = s.p_no_purchase.len();
     let mut x = Array2::zeros((n, 3));
     for i in 0..n {
@@ -346,28 +372,27 @@ fn hybrid_columns(
 fn build_window(
     history: &History,
     cutoff: i32,
-    horizon: u32,
+    horizon: Horizon,
     countries: &CountryTable,
     hybrid: bool,
-    train_horizon: u32,
-) -> Result<Window, PipelineError> {
+) -> Result<Window, TrainError> {
     let df = history
-        .labelled_set(cutoff, horizon as i32, countries)
+        .labelled_set(cutoff, horizon.days() as i32, countries)
         .collect()?;
     let hybrid = if hybrid && df.height() > 0 {
-        let base = CustomerBase::fit(&df)?;
-        Some(hybrid_columns(&df, &base, train_horizon)?)
+        let base = fit_customer_base(&df, RfmKind::Bgnbd)?;
+        Some(hybrid_columns(&df, &base, horizon)?)
     } else {
         None
     };
     Ok(Window {
-        cutoff: from_day_number(cutoff),
+        cutoff: Cutoff::from_day(cutoff),
         df,
         hybrid,
     })
 }
 
-fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>, PipelineError> {
+fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>, TrainError> {
     Ok(column_f64(df, name)?.iter().map(|&v| v == 1.0).collect())
 }
 
@@ -376,15 +401,15 @@ fn design(
     used: &[String],
     with_hybrid: bool,
     value_scale: f64,
-) -> Result<Design, PipelineError> {
+) -> Result<Design, TrainError> {
     let mut xs = Vec::new();
     let (mut churned, mut value, mut ids, mut spans) = (vec![], vec![], vec![], vec![]);
     let mut start = 0;
     for w in windows {
-        let m = ProtocolSets::matrix(&w.df, used)?;
+        let m = FeatureMatrix::from_frame(&w.df, used)?;
         let x = match (&w.hybrid, with_hybrid) {
             (Some(h), true) => concatenate(Axis(1), &[m.x.view(), h.view()])
-                .map_err(|e| PipelineError::Window(format!("stacking hybrid columns: {e}")))?,
+                .map_err(|e| TrainError::Window(format!("stacking hybrid columns: {e}")))?,
             _ => m.x,
         };
         spans.push(start..start + x.nrows());
@@ -400,7 +425,7 @@ fn design(
     }
     let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
     let x = concatenate(Axis(0), &views)
-        .map_err(|e| PipelineError::Window(format!("stacking windows: {e}")))?;
+        .map_err(|e| TrainError::Window(format!("stacking windows: {e}")))?;
     Ok(Design {
         x,
         churned,
@@ -410,12 +435,21 @@ fn design(
     })
 }
 
-/// The ML churn models of one feature set, fitted on `d`.
+/// The four ML classifier kinds, in the order they are fitted.
+const CLASSIFIERS: [&str; 4] = [
+    kinds::LOGISTIC,
+    kinds::DECISION_TREE,
+    kinds::RANDOM_FOREST,
+    kinds::GRADIENT_BOOSTING,
+];
+
+/// The ML churn models of one feature set that `want` asks for, fitted on `d` (or its `rows`).
 fn fit_classifiers(
     d: &Design,
     params: &BacktestParams,
     rows: Option<&[usize]>,
-) -> Result<Vec<(&'static str, AnyClassifier)>, PipelineError> {
+    want: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(&'static str, AnyClassifier)>, TrainError> {
     let (x, y) = match rows {
         Some(r) => (
             d.x.select(Axis(0), r),
@@ -424,31 +458,27 @@ fn fit_classifiers(
         None => (d.x.clone(), d.churned.clone()),
     };
     let x = x.view();
-    Ok(vec![
-        (
-            "logistic_regression",
-            LogisticParams::new().fit(x, &y, None)?.into(),
-        ),
-        (
-            "decision_tree",
-            DecisionTreeParams::new().fit(x, &y, None)?.into(),
-        ),
-        (
-            "random_forest",
-            RandomForestParams::new()
+    let mut out = Vec::new();
+    for name in CLASSIFIERS {
+        if !want(name) {
+            continue;
+        }
+        let m: AnyClassifier = match name {
+            kinds::LOGISTIC => LogisticParams::new().fit(x, &y, None)?.into(),
+            kinds::DECISION_TREE => DecisionTreeParams::new().fit(x, &y, None)?.into(),
+            kinds::RANDOM_FOREST => RandomForestParams::new()
                 .n_trees(params.forest_trees)
                 .threads(2)
                 .fit(x, &y, None)?
                 .into(),
-        ),
-        (
-            "gradient_boosting",
-            GradientBoostingParams::new()
+            _ => GradientBoostingParams::new()
                 .n_trees(params.boosting_trees)
                 .fit(x, &y, None)?
                 .into(),
-        ),
-    ])
+        };
+        out.push((name, m));
+    }
+    Ok(out)
 }
 
 /// The boosted member of the rank ensemble: 400 trees of at most 7 leaves, learning rate
@@ -463,27 +493,14 @@ fn ensemble_boosting(params: &BacktestParams) -> GradientBoostingParams {
         .seed(params.seed)
 }
 
-/// The mean over `scores` of each client's normalised average rank, `(rank - 1) / (n - 1)`
-/// in `[0, 1]`, higher score = higher rank.
-fn rank_mean(scores: &[&[f64]]) -> Vec<f64> {
-    let n = scores.first().map_or(0, |s| s.len());
-    let mut out = vec![0.0; n];
-    let den = (n.max(2) - 1) as f64 * scores.len() as f64;
-    for s in scores {
-        for (o, r) in out.iter_mut().zip(average_ranks(s)) {
-            *o += (r - 1.0) / den;
-        }
-    }
-    out
-}
-
 /// Calibrated variants: refit on the clients outside a seeded 20% of the most recent window,
 /// calibrate on that 20% (module docs).
 fn fit_calibrated(
     d: &Design,
     params: &BacktestParams,
     method: CalibrationMethod,
-) -> Result<Vec<(&'static str, AnyClassifier)>, PipelineError> {
+    want: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(&'static str, AnyClassifier)>, TrainError> {
     let recent = d.spans[0].clone();
     let (_, held_local) = holdout_split(recent.len(), 0.2, params.seed)?;
     let held_rows: Vec<usize> = held_local.iter().map(|&i| recent.start + i).collect();
@@ -493,7 +510,7 @@ fn fit_calibrated(
         .collect();
     let x_cal = d.x.select(Axis(0), &held_rows);
     let y_cal: Vec<bool> = held_rows.iter().map(|&i| d.churned[i]).collect();
-    fit_classifiers(d, params, Some(&fit_rows))?
+    fit_classifiers(d, params, Some(&fit_rows), want)?
         .into_iter()
         .map(|(name, m)| {
             Ok((
@@ -504,10 +521,268 @@ fn fit_calibrated(
         .collect()
 }
 
+/// The suffix of a calibration method.
+pub fn calibration_suffix(method: CalibrationMethod) -> &'static str {
+    match method {
+        CalibrationMethod::Platt => kinds::PLATT_SUFFIX,
+        CalibrationMethod::Isotonic => kinds::ISOTONIC_SUFFIX,
+    }
+}
+
+/// The models fitted at one cutoff, as deployable models on one feature list, and what was
+/// learned on the way.
+pub struct Candidates {
+    /// The feature list every candidate reads: the used features, then any of the
+    /// customer-base inputs and baseline columns they lack.
+    pub features: Vec<String>,
+    /// The features that vary on the stacked training set (the ML models' own inputs).
+    pub used: Vec<String>,
+    /// Churn models by name.
+    pub churn: BTreeMap<String, ChurnModel>,
+    /// Value models by name.
+    pub value: BTreeMap<String, ValueModel>,
+    /// BG/NBD + Gamma-Gamma fitted on the clients at the cutoff.
+    pub base: ClvModel,
+    /// Feature cutoffs of the training windows used, most recent first.
+    pub train_cutoffs: Vec<Cutoff>,
+    /// Training rows (clients x windows).
+    pub population_train: usize,
+    /// Churn rate of the stacked training set.
+    pub churn_rate_train: f64,
+    /// The most recent training window's rows over `features` (the drift reference).
+    pub recent_window: Array2<f64>,
+}
+
+/// The feature list of the candidates: `used`, then the customer-base inputs and the
+/// baselines' columns it lacks.
+fn candidate_features(used: &[String]) -> Vec<String> {
+    let mut f = used.to_vec();
+    for extra in CLV_FEATURES
+        .iter()
+        .chain(&["days_since_last", "net_revenue"])
+    {
+        if !f.iter().any(|u| u == extra) {
+            f.push(extra.to_string());
+        }
+    }
+    f
+}
+
+/// Fits, at evaluation cutoff `c` (day number), every candidate `want` asks for (by name),
+/// on the training windows before `c`; `eval` is the feature frame of the clients at `c`
+/// (labels not needed), on which the customer-base model is fitted.
+pub(crate) fn fit_candidates(
+    tx: &Transactions,
+    history: &History,
+    countries: &CountryTable,
+    c: i32,
+    eval: &DataFrame,
+    params: &BacktestParams,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<Candidates, TrainError> {
+    let h_tr = params.protocol.train_horizon;
+    let horizon = params.protocol.horizon;
+    let cuts = window_cutoffs(tx, c, params);
+    if cuts.is_empty() {
+        return Err(TrainError::Window(format!(
+            "no training window fits before {}: the features would be taken at {}, before the \
+             data start; choose a later cutoff or fewer cutoffs",
+            Cutoff::from_day(c),
+            Cutoff::from_day(c).minus(h_tr)
+        )));
+    }
+    let mut windows = Vec::with_capacity(cuts.len());
+    for &w in &cuts {
+        // A window whose customer-base fit fails (too little history to identify BG/NBD)
+        // cannot give hybrid columns: it is left out, and `train_cutoffs` shows it.
+        match build_window(history, w, h_tr, countries, params.hybrid) {
+            Ok(win) if win.df.height() > 0 => windows.push(win),
+            Ok(_) | Err(TrainError::Clv(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if windows.is_empty() {
+        return Err(TrainError::Window(format!(
+            "no client has a purchase on or before the training cutoff {}",
+            Cutoff::from_day(cuts[0])
+        )));
+    }
+    let stacked = {
+        let mut s = windows[0].df.clone();
+        for w in &windows[1..] {
+            s.vstack_mut(&w.df)?;
+        }
+        s
+    };
+    let used = non_constant(&stacked, &FEATURES)?;
+    let features = candidate_features(&used);
+    let own: Vec<usize> = (0..used.len()).collect();
+    let base = fit_customer_base(eval, RfmKind::Bgnbd)?;
+    let part = CustomerBasePart::new(base.clone(), &features)?;
+    let scale = params.protocol.value_scale();
+    let mut churn: BTreeMap<String, ChurnModel> = BTreeMap::new();
+    let mut value: BTreeMap<String, ValueModel> = BTreeMap::new();
+    let deploy = |c: AnyClassifier, hybrid: bool| -> ChurnModel {
+        if hybrid {
+            ChurnModel::Hybrid {
+                classifier: c,
+                columns: own.clone(),
+                base: part.clone(),
+                cb_horizon_days: h_tr.days(),
+            }
+        } else {
+            ChurnModel::Classifier {
+                classifier: c,
+                columns: own.clone(),
+            }
+        }
+    };
+    let deploy_value = |r: AnyRegressor, hybrid: bool| -> ValueModel {
+        if hybrid {
+            ValueModel::Hybrid {
+                regressor: r,
+                columns: own.clone(),
+                base: part.clone(),
+                cb_horizon_days: h_tr.days(),
+            }
+        } else {
+            ValueModel::Regressor {
+                regressor: r,
+                columns: own.clone(),
+            }
+        }
+    };
+    let p_no_purchase = ChurnModel::PNoPurchase {
+        base: part.clone(),
+        horizon_days: horizon.days(),
+    };
+    let feature_sets: &[(bool, &str)] = if params.hybrid {
+        &[(false, ""), (true, kinds::HYBRID_SUFFIX)]
+    } else {
+        &[(false, "")]
+    };
+    for &(with_hybrid, suffix) in feature_sets {
+        let named = |k: &str| format!("{k}{suffix}");
+        let want_ensemble = want(&named(kinds::RANK_ENSEMBLE));
+        let want_two = want(&named(kinds::TWO_PART)) || want(&named(kinds::RANK_ENSEMBLE_VALUE));
+        let want_gbr = want(&named(kinds::GRADIENT_BOOSTING_REGRESSOR));
+        let need = |k: &str| {
+            want(&named(k))
+                || (k == kinds::LOGISTIC && want_ensemble)
+                || (k == kinds::GRADIENT_BOOSTING && want_two)
+        };
+        let tag = params.calibration.map(calibration_suffix);
+        let need_cal = |k: &str| tag.is_some_and(|t| want(&format!("{k}{suffix}{t}")));
+        let any = CLASSIFIERS.iter().any(|k| need(k) || need_cal(k)) || want_ensemble || want_gbr;
+        if !any {
+            continue;
+        }
+        let train = design(&windows, &used, with_hybrid, scale)?;
+        let models = fit_classifiers(&train, params, None, &need)?;
+        if let (Some(method), Some(tag)) = (params.calibration, tag) {
+            for (name, m) in fit_calibrated(&train, params, method, &need_cal)? {
+                churn.insert(format!("{name}{suffix}{tag}"), deploy(m, with_hybrid));
+            }
+        }
+        // The rank ensemble: the mean of the normalised ranks of the logistic regression, a
+        // small, slow-learning boosted model and BG/NBD P(no purchase in H): the three see
+        // the clients differently (linear in the features, interactions, the purchase
+        // process), and rank averaging needs no weights, so nothing is tuned.
+        if want_ensemble {
+            let small = ensemble_boosting(params).fit(train.x.view(), &train.churned, None)?;
+            let logistic = models
+                .iter()
+                .find(|(n, _)| *n == kinds::LOGISTIC)
+                .map(|(_, m)| m.clone())
+                .ok_or_else(|| TrainError::Window("no logistic regression".into()))?;
+            churn.insert(
+                named(kinds::RANK_ENSEMBLE),
+                ChurnModel::RankEnsemble {
+                    parts: vec![
+                        deploy(logistic, with_hybrid),
+                        deploy(small.into(), with_hybrid),
+                        p_no_purchase.clone(),
+                    ],
+                },
+            );
+        }
+        if want_gbr {
+            let gbr = GradientBoostingRegressorParams::new()
+                .n_trees(params.boosting_trees)
+                .fit(train.x.view(), &train.value, None)?;
+            value.insert(
+                named(kinds::GRADIENT_BOOSTING_REGRESSOR),
+                deploy_value(gbr.into(), with_hybrid),
+            );
+        }
+        if want_two {
+            let gbc = models
+                .iter()
+                .find(|(n, _)| *n == kinds::GRADIENT_BOOSTING)
+                .map(|(_, m)| m.clone())
+                .ok_or_else(|| TrainError::Window("no gradient boosting model".into()))?;
+            let two = TwoPartParams::new()
+                .spend(
+                    GradientBoostingRegressorParams::new()
+                        .n_trees(params.boosting_trees)
+                        .target(retain_models::ValueTarget::Log1p),
+                )
+                .fit(train.x.view(), &train.churned, &train.value, gbc)?;
+            let two = deploy_value(two.into(), with_hybrid);
+            value.insert(
+                named(kinds::RANK_ENSEMBLE_VALUE),
+                ValueModel::RankEnsemble {
+                    parts: vec![
+                        two.clone(),
+                        ValueModel::Clv {
+                            base: part.clone(),
+                        },
+                    ],
+                },
+            );
+            value.insert(named(kinds::TWO_PART), two);
+        }
+        for (name, m) in models {
+            if want(&named(name)) {
+                churn.insert(named(name), deploy(m, with_hybrid));
+            }
+        }
+    }
+    let schema = FeatureSchema::new(features.iter().cloned());
+    churn.insert(
+        kinds::BASELINE_DAYS_SINCE_LAST.into(),
+        ChurnModel::Recency {
+            baseline: RecencyBaseline::new(&schema)?,
+        },
+    );
+    churn.insert(kinds::BGNBD_P_NO_PURCHASE.into(), p_no_purchase);
+    value.insert(kinds::BGNBD_GG_CLV.into(), ValueModel::Clv { base: part });
+    value.insert(
+        kinds::BASELINE_REVENUE_RATE.into(),
+        ValueModel::Regressor {
+            regressor: RevenueRateBaseline::new(&schema, horizon.days())?.into(),
+            columns: (0..features.len()).collect(),
+        },
+    );
+    let stacked_churned = bools(&stacked, "churned")?;
+    let recent_window = FeatureMatrix::from_frame(&windows[0].df, &features)?.x;
+    Ok(Candidates {
+        features,
+        used,
+        churn,
+        value,
+        base,
+        train_cutoffs: windows.iter().map(|w| w.cutoff).collect(),
+        population_train: stacked.height(),
+        churn_rate_train: churn_rate(&stacked_churned),
+        recent_window,
+    })
+}
+
 /// One evaluation (or validation) cutoff: windows, fits, scores, metrics.
 struct CutoffRun {
     result: CutoffResult,
-    /// Scores by churn model (for the bootstrap).
+    /// Scores by churn model (for the bootstrap), and whether each is a probability.
     churn_scores: BTreeMap<String, (Vec<f64>, bool)>,
     /// Predictions by value model.
     value_preds: BTreeMap<String, Vec<f64>>,
@@ -525,7 +800,7 @@ fn churn_result(
     is_probability: bool,
     params: &BacktestParams,
     tables: bool,
-) -> Result<ChurnResult, PipelineError> {
+) -> Result<ChurnResult, TrainError> {
     let metrics = churn_metrics(y, score, ids, is_probability)?;
     let e = empc(y, score, &params.empc)?;
     let ind = empc_individual(y, score, ids, clv, &params.empc)?;
@@ -553,8 +828,12 @@ fn churn_result(
 /// Windows for an evaluation at `c` (day number): feature cutoffs `c - H_tr - j * spacing`,
 /// those on or after the first data day.
 fn window_cutoffs(tx: &Transactions, c: i32, params: &BacktestParams) -> Vec<i32> {
-    let first = tx.stats().first_day.map(day_number).unwrap_or(i32::MIN);
-    let h_tr = params.protocol.train_horizon as i32;
+    let first = tx
+        .stats()
+        .first_day
+        .map(|d| Cutoff::new(d).day())
+        .unwrap_or(i32::MIN);
+    let h_tr = params.protocol.train_horizon.days() as i32;
     (0..params.train_windows as i32)
         .map(|j| c - h_tr - j * params.train_spacing as i32)
         .filter(|&d| d >= first)
@@ -566,158 +845,31 @@ fn run_cutoff(
     history: &History,
     countries: &CountryTable,
     c: i32,
-    horizon: u32,
+    horizon: Horizon,
     params: &BacktestParams,
     full: bool,
-) -> Result<CutoffRun, PipelineError> {
-    let h_tr = params.protocol.train_horizon;
-    let cuts = window_cutoffs(tx, c, params);
-    if cuts.is_empty() {
-        return Err(PipelineError::Window(format!(
-            "no training window fits before {}: the features would be taken at {}, before the \
-             data start; choose a later cutoff or fewer cutoffs",
-            from_day_number(c),
-            from_day_number(c - h_tr as i32)
-        )));
-    }
-    let mut windows = Vec::with_capacity(cuts.len());
-    for &w in &cuts {
-        // A window whose customer-base fit fails (too little history to identify BG/NBD)
-        // cannot give hybrid columns: it is left out, and `train_cutoffs` shows it.
-        match build_window(history, w, h_tr, countries, params.hybrid, h_tr) {
-            Ok(win) if win.df.height() > 0 => windows.push(win),
-            Ok(_) | Err(PipelineError::Clv(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    if windows.is_empty() {
-        return Err(PipelineError::Window(format!(
-            "no client has a purchase on or before the training cutoff {}",
-            from_day_number(cuts[0])
-        )));
-    }
+) -> Result<CutoffRun, TrainError> {
     let eval = history
-        .labelled_set(c, horizon as i32, countries)
+        .labelled_set(c, horizon.days() as i32, countries)
         .collect()?;
-    let stacked = {
-        let mut s = windows[0].df.clone();
-        for w in &windows[1..] {
-            s.vstack_mut(&w.df)?;
-        }
-        s
-    };
-    let used = non_constant(&stacked, &FEATURES)?;
-    let base = CustomerBase::fit(&eval)?;
-    let cb = base.score(&eval, horizon)?;
-    let eval_window = Window {
-        cutoff: from_day_number(c),
-        hybrid: if params.hybrid {
-            Some(hybrid_columns(&eval, &base, h_tr)?)
-        } else {
-            None
-        },
-        df: eval,
-    };
-    let scale = horizon as f64 / h_tr as f64;
-    let y = bools(&eval_window.df, "churned")?;
-    let value = column_f64(&eval_window.df, "holdout_value")?;
-    let ids: Vec<i64> = column_f64(&eval_window.df, "client_id")?
-        .iter()
-        .map(|&v| v as i64)
-        .collect();
-    let clv = cb.clv.clone();
+    let mut p = params.clone();
+    p.protocol.horizon = horizon;
+    let cands = fit_candidates(tx, history, countries, c, &eval, &p, &|_| true)?;
+    let m = FeatureMatrix::from_frame(&eval, &cands.features)?;
+    let y = bools(&eval, "churned")?;
+    let value = column_f64(&eval, "holdout_value")?;
+    let ids: Vec<i64> = m.clients.clone();
+    let clv = customer_base_values(&cands.base, &eval, horizon)?.clv;
     let mut churn_scores: BTreeMap<String, (Vec<f64>, bool)> = BTreeMap::new();
-    let mut value_preds: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-
-    let feature_sets: &[(bool, &str)] = if params.hybrid {
-        &[(false, ""), (true, "+cb")]
-    } else {
-        &[(false, "")]
-    };
-    for &(with_hybrid, suffix) in feature_sets {
-        let train = design(&windows, &used, with_hybrid, scale)?;
-        let test = design(std::slice::from_ref(&eval_window), &used, with_hybrid, 1.0)?;
-        let models = fit_classifiers(&train, params, None)?;
-        for (name, m) in &models {
-            let p = m.predict_proba(test.x.view())?.to_vec();
-            churn_scores.insert(format!("{name}{suffix}"), (p, true));
-        }
-        if let Some(method) = params.calibration {
-            let tag = match method {
-                CalibrationMethod::Platt => "+platt",
-                CalibrationMethod::Isotonic => "+isotonic",
-            };
-            for (name, m) in fit_calibrated(&train, params, method)? {
-                let p = m.predict_proba(test.x.view())?.to_vec();
-                churn_scores.insert(format!("{name}{suffix}{tag}"), (p, true));
-            }
-        }
-        // The rank ensemble: the mean of the normalised ranks of the logistic regression, a
-        // small, slow-learning boosted model and BG/NBD P(no purchase in H): the three see
-        // the clients differently (linear in the features, interactions, the purchase
-        // process), and rank averaging needs no weights, so nothing is tuned.
-        let small = ensemble_boosting(params).fit(train.x.view(), &train.churned, None)?;
-        let logistic = &churn_scores[&format!("logistic_regression{suffix}")].0;
-        churn_scores.insert(
-            format!("rank_ensemble{suffix}"),
-            (
-                rank_mean(&[
-                    logistic,
-                    &small.predict_proba(test.x.view())?.to_vec(),
-                    &cb.p_no_purchase,
-                ]),
-                false,
-            ),
-        );
-        let gbr = GradientBoostingRegressorParams::new()
-            .n_trees(params.boosting_trees)
-            .fit(train.x.view(), &train.value, None)?;
-        value_preds.insert(
-            format!("gradient_boosting_regressor{suffix}"),
-            gbr.predict(test.x.view())?.to_vec(),
-        );
-        let gbc = models
-            .iter()
-            .find(|(n, _)| *n == "gradient_boosting")
-            .map(|(_, m)| m.clone())
-            .ok_or_else(|| PipelineError::Window("no gradient boosting model".into()))?;
-        let two = TwoPartParams::new()
-            .spend(
-                GradientBoostingRegressorParams::new()
-                    .n_trees(params.boosting_trees)
-                    .target(retain_models::ValueTarget::Log1p),
-            )
-            .fit(train.x.view(), &train.churned, &train.value, gbc)?;
-        let two_part = two.predict(test.x.view())?.to_vec();
-        value_preds.insert(
-            format!("rank_ensemble_value{suffix}"),
-            rank_mean(&[&two_part, &cb.clv]),
-        );
-        value_preds.insert(format!("two_part{suffix}"), two_part);
+    for (name, model) in &cands.churn {
+        let pred = model.predict(m.x.view())?;
+        churn_scores.insert(name.clone(), (pred.score, pred.score_is_probability));
     }
-    let all: Vec<String> = FEATURES.iter().map(|s| s.to_string()).collect();
-    let full_m = ProtocolSets::matrix(&eval_window.df, &all)?;
-    churn_scores.insert(
-        "baseline_days_since_last".into(),
-        (
-            RecencyBaseline::new(&full_m.schema)?
-                .score(full_m.x.view())?
-                .to_vec(),
-            false,
-        ),
-    );
-    churn_scores.insert(
-        "bgnbd_p_no_purchase".into(),
-        (cb.p_no_purchase.clone(), true),
-    );
-    value_preds.insert("bgnbd_gg_clv".into(), cb.clv.clone());
-    value_preds.insert(
-        "baseline_revenue_rate".into(),
-        RevenueRateBaseline::new(&full_m.schema, horizon)?
-            .predict(full_m.x.view())?
-            .to_vec(),
-    );
-
+    let mut value_preds: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (name, model) in &cands.value {
+        let pred = model.predict(m.x.view(), horizon, &Valuation::default())?;
+        value_preds.insert(name.clone(), pred.score);
+    }
     let mut churn = BTreeMap::new();
     for (name, (s, prob)) in &churn_scores {
         churn.insert(
@@ -729,20 +881,18 @@ fn run_cutoff(
     for (name, p) in &value_preds {
         values.insert(name.clone(), value_metrics(&value, p, &ids)?);
     }
-    let stacked_churned = bools(&stacked, "churned")?;
-    let customer_base = base.parameters();
     Ok(CutoffRun {
         result: CutoffResult {
-            cutoff: eval_window.cutoff,
-            train_cutoffs: windows.iter().map(|w| w.cutoff).collect(),
+            cutoff: Cutoff::from_day(c),
+            train_cutoffs: cands.train_cutoffs.clone(),
             population_eval: y.len(),
-            population_train: stacked.height(),
+            population_train: cands.population_train,
             churn_rate_eval: churn_rate(&y),
-            churn_rate_train: churn_rate(&stacked_churned),
-            features_used: used,
+            churn_rate_train: cands.churn_rate_train,
+            features_used: cands.used.clone(),
             churn,
             value: values,
-            customer_base,
+            customer_base: cands.base.parameters(),
             selection: None,
         },
         churn_scores,
@@ -780,21 +930,21 @@ fn best(scores: &BTreeMap<String, f64>, higher: bool) -> Option<String> {
 
 /// The inner validation at evaluation cutoff `c` (module docs); `None` if the data are too
 /// short.
-fn select(
+pub(crate) fn select(
     tx: &Transactions,
     history: &History,
     countries: &CountryTable,
     c: i32,
     params: &BacktestParams,
-) -> Result<Option<Selection>, PipelineError> {
+) -> Result<Option<Selection>, TrainError> {
     let h_tr = params.protocol.train_horizon;
-    let v = c - h_tr as i32;
+    let v = c - h_tr.days() as i32;
     if window_cutoffs(tx, v, params).is_empty() {
         return Ok(None);
     }
     let run = match run_cutoff(tx, history, countries, v, h_tr, params, false) {
         Ok(r) => r,
-        Err(PipelineError::Window(_)) => return Ok(None),
+        Err(TrainError::Window(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
     let churn_validation: BTreeMap<String, f64> = run
@@ -816,7 +966,7 @@ fn select(
         return Ok(None);
     };
     Ok(Some(Selection {
-        validation_cutoff: from_day_number(v),
+        validation_cutoff: Cutoff::from_day(v),
         metric: params.select_metric,
         churn_model,
         value_model,
@@ -841,7 +991,7 @@ fn summarize_results(results: &[&ChurnResult]) -> ChurnSummary {
 fn intervals(
     run: &CutoffRun,
     params: &BacktestParams,
-) -> Result<[BTreeMap<String, Intervals>; 2], PipelineError> {
+) -> Result<[BTreeMap<String, Intervals>; 2], TrainError> {
     let mut churn = BTreeMap::new();
     let mut value = BTreeMap::new();
     if params.bootstrap_resamples == 0 {
@@ -926,25 +1076,29 @@ fn intervals(
 
 /// Runs the backtest (module docs): `params.cutoffs` evaluation cutoffs ending at
 /// `params.protocol.cutoff`, `params.cutoff_spacing` days apart.
-pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, PipelineError> {
+pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, TrainError> {
     if params.cutoffs == 0 || params.train_windows == 0 {
-        return Err(PipelineError::Window(
+        return Err(TrainError::Window(
             "--cutoffs and --train-windows must be at least 1".into(),
         ));
     }
     if params.train_spacing == 0 || params.cutoff_spacing == 0 {
-        return Err(PipelineError::Window(
+        return Err(TrainError::Window(
             "--train-spacing and --cutoff-spacing must be at least 1 day".into(),
         ));
     }
-    let last = day_number(params.protocol.cutoff);
+    let last = params.protocol.cutoff.day();
     let horizon = params.protocol.horizon;
-    let data_end = tx.stats().last_day.map(day_number).unwrap_or(i32::MIN);
-    if data_end < last + horizon as i32 {
-        return Err(PipelineError::Window(format!(
+    let data_end = tx
+        .stats()
+        .last_day
+        .map(|d| Cutoff::new(d).day())
+        .unwrap_or(i32::MIN);
+    if data_end < last + horizon.days() as i32 {
+        return Err(TrainError::Window(format!(
             "the data end before {} (cutoff {} + {} days): there is no complete holdout to \
              evaluate on; choose an earlier --cutoff",
-            from_day_number(last + horizon as i32),
+            params.protocol.cutoff.plus(horizon),
             params.protocol.cutoff,
             horizon
         )));
@@ -990,6 +1144,15 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
         .collect();
     let selected_churn_summary = selected.map(|s| summarize_results(&s));
     let [churn_intervals, value_intervals] = intervals(&last_run, params)?;
+    let last_scores = LastScores {
+        ids: last_run.ids.clone(),
+        churn: last_run
+            .churn_scores
+            .iter()
+            .map(|(k, (s, _))| (k.clone(), s.clone()))
+            .collect(),
+        value: last_run.value_preds.clone(),
+    };
     Ok(Backtest {
         settings: params.clone(),
         cutoffs: runs,
@@ -998,7 +1161,20 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
         selected_churn_summary,
         churn_intervals,
         value_intervals,
+        last_scores,
     })
+}
+
+/// Every model's score of every client at the last cutoff (not written to the JSON): what a
+/// saved model must reproduce when it scores the same clients.
+#[derive(Debug, Clone, Default)]
+pub struct LastScores {
+    /// Client ids, in the order of the scores.
+    pub ids: Vec<i64>,
+    /// Churn scores by model.
+    pub churn: BTreeMap<String, Vec<f64>>,
+    /// Value predictions (rank scores for the rank ensembles) by model.
+    pub value: BTreeMap<String, Vec<f64>>,
 }
 
 impl Backtest {
@@ -1026,26 +1202,3 @@ impl Backtest {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::rank_mean;
-
-    #[test]
-    fn rank_mean_averages_normalised_ranks_with_ties_shared() {
-        let a = [0.1, 0.9, 0.5, 0.5];
-        let b = [3.0, 1.0, 2.0, 4.0];
-        // ranks a: 1, 4, 2.5, 2.5; b: 3, 1, 2, 4 -> (r - 1) / 3, averaged
-        let m = rank_mean(&[&a, &b]);
-        let want = [
-            (0.0 + 2.0) / 6.0,
-            (3.0 + 0.0) / 6.0,
-            (1.5 + 1.0) / 6.0,
-            (1.5 + 3.0) / 6.0,
-        ];
-        for (x, y) in m.iter().zip(want) {
-            assert!((x - y).abs() < 1e-15, "{m:?}");
-        }
-        // one score: its own order, spread over [0, 1]
-        assert_eq!(rank_mean(&[&b]), vec![2.0 / 3.0, 0.0, 1.0 / 3.0, 1.0]);
-    }
-}

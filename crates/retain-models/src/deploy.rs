@@ -1,0 +1,616 @@
+//! Deployable models: every model the backtest can select, as one saved artifact that
+//! `retain score` applies. A deployable model reads the columns of its card's feature list by
+//! index, so composites (hybrids and rank ensembles) carry their parts inside one artifact.
+//!
+//! - [`ChurnModel`]: a classifier; a hybrid (a classifier that also sees three customer-base
+//!   columns computed by its own BG/NBD + Gamma-Gamma part); BG/NBD P(no purchase); the
+//!   days-since-last baseline; or a rank ensemble of any of these (the mean normalised rank).
+//! - [`ValueModel`]: the customer-base CLV; a regressor (gradient boosting or the two-part
+//!   model, possibly hybrid); the revenue-rate baseline; or a rank ensemble.
+//! - [`DeployedValue`]: a [`ValueModel`] with the customer-base model that gives every client's
+//!   P(alive), expected purchases and next expected purchase.
+//!
+//! The customer-base parts are fitted at the training cutoff on every client's history and
+//! saved with the model: at a scoring date equal to the training cutoff the scores are exactly
+//! those of the backtest at that cutoff (which fits the same models on the same data).
+
+use ndarray::{Array2, ArrayView2, Axis};
+use retain_clv::{CLV_FEATURES, ClvModel, RfmRows, Valuation};
+use retain_core::{Horizon, kinds};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AnyClassifier, AnyRegressor, ChurnClassifier, ModelError, RecencyBaseline, SavedModel,
+    ValueRegressor,
+};
+
+/// Names of the customer-base columns a hybrid model sees after its own features.
+pub const HYBRID_FEATURES: [&str; 3] = [
+    "bgnbd_p_no_purchase",
+    "bgnbd_expected_purchases",
+    "bgnbd_gg_clv",
+];
+
+/// A customer-base model and where its four inputs ([`CLV_FEATURES`]) sit in the artifact's
+/// feature list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerBasePart {
+    /// The fitted model (time unit weeks).
+    pub model: ClvModel,
+    /// Columns of frequency, recency_lt, T and monetary.
+    pub columns: [usize; 4],
+}
+
+impl CustomerBasePart {
+    /// Wraps `model`, finding its inputs in `features` by name.
+    pub fn new(model: ClvModel, features: &[String]) -> Result<Self, ModelError> {
+        let mut columns = [0; 4];
+        for (c, name) in columns.iter_mut().zip(CLV_FEATURES) {
+            *c = features
+                .iter()
+                .position(|f| f == name)
+                .ok_or_else(|| ModelError::MissingFeature(name.to_string()))?;
+        }
+        Ok(Self { model, columns })
+    }
+
+    /// The four input columns of `x`, in days.
+    pub fn inputs(&self, x: ArrayView2<f64>) -> [Vec<f64>; 4] {
+        self.columns.map(|c| x.column(c).to_vec())
+    }
+
+    /// The customer-base outputs for every row of `x` over `horizon`.
+    pub fn values(
+        &self,
+        x: ArrayView2<f64>,
+        horizon: Horizon,
+        valuation: &Valuation,
+    ) -> Result<retain_clv::ClientValues, ModelError> {
+        let [f, r, t, m] = self.inputs(x);
+        let rows = RfmRows::new(&f, &r, &t, &m).map_err(clv_error)?;
+        self.model
+            .values(&rows, horizon, valuation)
+            .map_err(clv_error)
+    }
+
+    /// The hybrid columns ([`HYBRID_FEATURES`]) over `horizon`: BG/NBD P(no purchase),
+    /// expected purchase days and CLV.
+    pub fn hybrid_columns(
+        &self,
+        x: ArrayView2<f64>,
+        horizon: Horizon,
+    ) -> Result<Array2<f64>, ModelError> {
+        let v = self.values(x, horizon, &Valuation::default())?;
+        let n = x.nrows();
+        let mut out = Array2::zeros((n, 3));
+        for i in 0..n {
+            out[[i, 0]] = v.p_no_purchase[i];
+            out[[i, 1]] = v.expected_purchases[i];
+            out[[i, 2]] = v.clv[i];
+        }
+        Ok(out)
+    }
+}
+
+fn clv_error(e: retain_clv::ClvError) -> ModelError {
+    ModelError::Fit {
+        kind: "customer_base",
+        message: e.to_string(),
+    }
+}
+
+fn select(x: ArrayView2<f64>, columns: &[usize]) -> Array2<f64> {
+    x.select(Axis(1), columns)
+}
+
+fn with_hybrid(
+    x: ArrayView2<f64>,
+    columns: &[usize],
+    base: &CustomerBasePart,
+    horizon: Horizon,
+) -> Result<Array2<f64>, ModelError> {
+    let own = select(x, columns);
+    let cb = base.hybrid_columns(x, horizon)?;
+    ndarray::concatenate(Axis(1), &[own.view(), cb.view()])
+        .map_err(|e| ModelError::InconsistentArtifact(format!("hybrid columns: {e}")))
+}
+
+/// A deployable churn model (module docs). Its inputs are the columns of the artifact's
+/// feature list; each variant records which it reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum ChurnModel {
+    /// A classifier on some of the columns.
+    Classifier {
+        /// The fitted classifier (possibly calibrated).
+        classifier: AnyClassifier,
+        /// The columns it reads, in its training order.
+        columns: Vec<usize>,
+    },
+    /// A classifier on some columns plus the three [`HYBRID_FEATURES`] of its own
+    /// customer-base part over `cb_horizon_days` (the training label window).
+    Hybrid {
+        /// The fitted classifier.
+        classifier: AnyClassifier,
+        /// Its own columns, before the hybrid ones.
+        columns: Vec<usize>,
+        /// The BG/NBD + Gamma-Gamma part.
+        base: CustomerBasePart,
+        /// The horizon of the hybrid columns.
+        cb_horizon_days: u32,
+    },
+    /// BG/NBD P(no purchase in the horizon).
+    PNoPurchase {
+        /// The BG/NBD + Gamma-Gamma part.
+        base: CustomerBasePart,
+        /// The horizon.
+        horizon_days: u32,
+    },
+    /// Days since the last purchase (a score, not a probability).
+    Recency {
+        /// The baseline, reading the whole feature list.
+        baseline: RecencyBaseline,
+    },
+    /// The mean normalised rank of the parts, `(rank - 1) / (n - 1)` over the scored clients;
+    /// its probability is the mean of the parts' probabilities.
+    RankEnsemble {
+        /// The parts (each a probability model).
+        parts: Vec<ChurnModel>,
+    },
+}
+
+/// What a churn model says about each row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChurnPrediction {
+    /// The ranking score: higher = more likely to churn.
+    pub score: Vec<f64>,
+    /// P(churn) per row, when the model gives one.
+    pub probability: Option<Vec<f64>>,
+    /// True when `score` is itself the probability (Brier and log loss apply).
+    pub score_is_probability: bool,
+}
+
+impl ChurnModel {
+    /// The card kind of a plain model of `kind` (used for composites' parts too).
+    pub fn kind_name(&self) -> String {
+        match self {
+            Self::Classifier { classifier, .. } => classifier_name(classifier),
+            Self::Hybrid { classifier, .. } => {
+                let name = classifier_name(classifier);
+                // the calibration suffix goes after the hybrid one, as the backtest names it
+                match name.split_once('+') {
+                    Some((base, cal)) => format!("{base}{}+{cal}", kinds::HYBRID_SUFFIX),
+                    None => format!("{name}{}", kinds::HYBRID_SUFFIX),
+                }
+            }
+            Self::PNoPurchase { .. } => kinds::BGNBD_P_NO_PURCHASE.into(),
+            Self::Recency { .. } => kinds::BASELINE_DAYS_SINCE_LAST.into(),
+            Self::RankEnsemble { parts } => {
+                if parts.iter().any(|p| matches!(p, Self::Hybrid { .. })) {
+                    format!("{}{}", kinds::RANK_ENSEMBLE, kinds::HYBRID_SUFFIX)
+                } else {
+                    kinds::RANK_ENSEMBLE.into()
+                }
+            }
+        }
+    }
+
+    /// The largest column index read plus one (the narrowest feature list it accepts).
+    pub fn width(&self) -> usize {
+        match self {
+            Self::Classifier { columns, .. } => columns.iter().max().map_or(0, |m| m + 1),
+            Self::Hybrid { columns, base, .. } => columns
+                .iter()
+                .chain(base.columns.iter())
+                .max()
+                .map_or(0, |m| m + 1),
+            Self::PNoPurchase { base, .. } => base.columns.iter().max().map_or(0, |m| m + 1),
+            Self::Recency { baseline } => baseline.n_features(),
+            Self::RankEnsemble { parts } => parts.iter().map(Self::width).max().unwrap_or(0),
+        }
+    }
+
+    /// Scores every row of `x` (the artifact's features, in card order).
+    pub fn predict(&self, x: ArrayView2<f64>) -> Result<ChurnPrediction, ModelError> {
+        if x.ncols() < self.width() {
+            return Err(ModelError::ColumnCount {
+                expected: self.width(),
+                found: x.ncols(),
+            });
+        }
+        Ok(match self {
+            Self::Classifier {
+                classifier,
+                columns,
+            } => prob(classifier.predict_proba(select(x, columns).view())?.to_vec()),
+            Self::Hybrid {
+                classifier,
+                columns,
+                base,
+                cb_horizon_days,
+            } => {
+                let h = horizon(*cb_horizon_days)?;
+                let z = with_hybrid(x, columns, base, h)?;
+                prob(classifier.predict_proba(z.view())?.to_vec())
+            }
+            Self::PNoPurchase { base, horizon_days } => {
+                let v = base.values(x, horizon(*horizon_days)?, &Valuation::default())?;
+                prob(v.p_no_purchase)
+            }
+            Self::Recency { baseline } => ChurnPrediction {
+                score: baseline.score(x)?.to_vec(),
+                probability: None,
+                score_is_probability: false,
+            },
+            Self::RankEnsemble { parts } => {
+                let preds = parts
+                    .iter()
+                    .map(|p| p.predict(x))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let scores: Vec<&[f64]> = preds.iter().map(|p| p.score.as_slice()).collect();
+                let probability = preds
+                    .iter()
+                    .map(|p| p.probability.as_deref())
+                    .collect::<Option<Vec<&[f64]>>>()
+                    .map(|ps| mean_of(&ps));
+                ChurnPrediction {
+                    score: rank_mean(&scores),
+                    probability,
+                    score_is_probability: false,
+                }
+            }
+        })
+    }
+
+    /// The customer-base part, if the model has one (the first found).
+    pub fn customer_base(&self) -> Option<&CustomerBasePart> {
+        match self {
+            Self::Hybrid { base, .. } | Self::PNoPurchase { base, .. } => Some(base),
+            Self::RankEnsemble { parts } => parts.iter().find_map(Self::customer_base),
+            _ => None,
+        }
+    }
+
+    /// Checks every saved number is usable (finite parameters inside their domains) and the
+    /// horizons are at least one day, naming the first that is not.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Self::Hybrid {
+                base,
+                cb_horizon_days,
+                ..
+            } => {
+                base.model.validate()?;
+                horizon(*cb_horizon_days).map(|_| ()).map_err(|e| e.to_string())
+            }
+            Self::PNoPurchase { base, horizon_days } => {
+                base.model.validate()?;
+                horizon(*horizon_days).map(|_| ()).map_err(|e| e.to_string())
+            }
+            Self::RankEnsemble { parts } => {
+                if parts.is_empty() {
+                    return Err("a rank ensemble without parts".into());
+                }
+                parts.iter().try_for_each(Self::validate)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn classifier_name(c: &AnyClassifier) -> String {
+    match c {
+        AnyClassifier::Calibrated(m) => {
+            let tag = match m.calibrator() {
+                crate::Calibrator::Platt { .. } => kinds::PLATT_SUFFIX,
+                _ => kinds::ISOTONIC_SUFFIX,
+            };
+            format!("{}{tag}", m.base().kind())
+        }
+        other => other.kind().to_string(),
+    }
+}
+
+fn prob(p: Vec<f64>) -> ChurnPrediction {
+    ChurnPrediction {
+        probability: Some(p.clone()),
+        score: p,
+        score_is_probability: true,
+    }
+}
+
+fn horizon(days: u32) -> Result<Horizon, ModelError> {
+    Horizon::new(days).map_err(|reason| ModelError::InvalidParam {
+        name: "horizon_days",
+        reason,
+    })
+}
+
+fn mean_of(parts: &[&[f64]]) -> Vec<f64> {
+    let n = parts.first().map_or(0, |p| p.len());
+    let k = parts.len() as f64;
+    (0..n)
+        .map(|i| parts.iter().map(|p| p[i]).sum::<f64>() / k)
+        .collect()
+}
+
+/// The mean over `scores` of each row's normalised average rank, `(rank - 1) / (n - 1)` in
+/// `[0, 1]` (higher score = higher rank; ties share their average rank).
+pub fn rank_mean(scores: &[&[f64]]) -> Vec<f64> {
+    let n = scores.first().map_or(0, |s| s.len());
+    let mut out = vec![0.0; n];
+    let den = (n.max(2) - 1) as f64 * scores.len() as f64;
+    for s in scores {
+        for (o, r) in out.iter_mut().zip(retain_eval::average_ranks(s)) {
+            *o += (r - 1.0) / den;
+        }
+    }
+    out
+}
+
+/// A deployable value model (module docs): the value of each client over the card's horizon.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum ValueModel {
+    /// Expected purchases x expected spend of a customer-base model.
+    Clv {
+        /// The customer-base part.
+        base: CustomerBasePart,
+    },
+    /// A regressor on some columns (its predictions already on the card's horizon).
+    Regressor {
+        /// The fitted regressor (gradient boosting, two-part, revenue rate).
+        regressor: AnyRegressor,
+        /// The columns it reads.
+        columns: Vec<usize>,
+    },
+    /// A regressor that also sees the [`HYBRID_FEATURES`] over `cb_horizon_days`.
+    Hybrid {
+        /// The fitted regressor.
+        regressor: AnyRegressor,
+        /// Its own columns.
+        columns: Vec<usize>,
+        /// The BG/NBD + Gamma-Gamma part.
+        base: CustomerBasePart,
+        /// The horizon of the hybrid columns.
+        cb_horizon_days: u32,
+    },
+    /// The mean normalised rank of the parts (a ranking); its amount is the parts' mean.
+    RankEnsemble {
+        /// The parts.
+        parts: Vec<ValueModel>,
+    },
+}
+
+/// What a value model says about each row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValuePrediction {
+    /// The ranking score (the amount, or a rank mean for ensembles).
+    pub score: Vec<f64>,
+    /// The value over the horizon.
+    pub amount: Vec<f64>,
+}
+
+impl ValueModel {
+    /// The card kind (the backtest's name of the model).
+    pub fn kind_name(&self) -> String {
+        match self {
+            Self::Clv { base } => base.model.kind().to_string(),
+            Self::Regressor { regressor, .. } => regressor_name(regressor).into(),
+            Self::Hybrid { regressor, .. } => {
+                format!("{}{}", regressor_name(regressor), kinds::HYBRID_SUFFIX)
+            }
+            Self::RankEnsemble { parts } => {
+                if parts.iter().any(|p| matches!(p, Self::Hybrid { .. })) {
+                    format!("{}{}", kinds::RANK_ENSEMBLE_VALUE, kinds::HYBRID_SUFFIX)
+                } else {
+                    kinds::RANK_ENSEMBLE_VALUE.into()
+                }
+            }
+        }
+    }
+
+    /// The narrowest feature list it accepts.
+    pub fn width(&self) -> usize {
+        let max = |c: &mut dyn Iterator<Item = &usize>| c.max().map_or(0, |m| m + 1);
+        match self {
+            Self::Clv { base } => max(&mut base.columns.iter()),
+            Self::Regressor { columns, .. } => max(&mut columns.iter()),
+            Self::Hybrid { columns, base, .. } => max(&mut columns.iter().chain(&base.columns)),
+            Self::RankEnsemble { parts } => parts.iter().map(Self::width).max().unwrap_or(0),
+        }
+    }
+
+    /// Values every row of `x` over `horizon` (the CLV honours `valuation`; the regressors'
+    /// amounts are multiplied by its margin).
+    pub fn predict(
+        &self,
+        x: ArrayView2<f64>,
+        horizon: Horizon,
+        valuation: &Valuation,
+    ) -> Result<ValuePrediction, ModelError> {
+        if x.ncols() < self.width() {
+            return Err(ModelError::ColumnCount {
+                expected: self.width(),
+                found: x.ncols(),
+            });
+        }
+        let amount = |v: Vec<f64>| {
+            let v: Vec<f64> = if valuation.margin == 1.0 {
+                v
+            } else {
+                v.into_iter().map(|a| a * valuation.margin).collect()
+            };
+            ValuePrediction {
+                score: v.clone(),
+                amount: v,
+            }
+        };
+        Ok(match self {
+            Self::Clv { base } => {
+                let v = base.values(x, horizon, valuation)?;
+                ValuePrediction {
+                    score: v.clv.clone(),
+                    amount: v.clv,
+                }
+            }
+            Self::Regressor { regressor, columns } => {
+                amount(regressor.predict(select(x, columns).view())?.to_vec())
+            }
+            Self::Hybrid {
+                regressor,
+                columns,
+                base,
+                cb_horizon_days,
+            } => {
+                let z = with_hybrid(x, columns, base, self::horizon(*cb_horizon_days)?)?;
+                amount(regressor.predict(z.view())?.to_vec())
+            }
+            Self::RankEnsemble { parts } => {
+                let preds = parts
+                    .iter()
+                    .map(|p| p.predict(x, horizon, valuation))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let scores: Vec<&[f64]> = preds.iter().map(|p| p.score.as_slice()).collect();
+                let amounts: Vec<&[f64]> = preds.iter().map(|p| p.amount.as_slice()).collect();
+                ValuePrediction {
+                    score: rank_mean(&scores),
+                    amount: mean_of(&amounts),
+                }
+            }
+        })
+    }
+
+    /// Checks the saved numbers (module docs of [`ChurnModel::validate`]).
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Self::Clv { base } => base.model.validate(),
+            Self::Hybrid {
+                base,
+                cb_horizon_days,
+                ..
+            } => {
+                base.model.validate()?;
+                horizon(*cb_horizon_days).map(|_| ()).map_err(|e| e.to_string())
+            }
+            Self::RankEnsemble { parts } => {
+                if parts.is_empty() {
+                    return Err("a rank ensemble without parts".into());
+                }
+                parts.iter().try_for_each(Self::validate)
+            }
+            Self::Regressor { .. } => Ok(()),
+        }
+    }
+}
+
+fn regressor_name(r: &AnyRegressor) -> &'static str {
+    match r {
+        AnyRegressor::GradientBoosting(_) => kinds::GRADIENT_BOOSTING_REGRESSOR,
+        AnyRegressor::TwoPart(_) => kinds::TWO_PART,
+        AnyRegressor::RevenueRate(_) => kinds::BASELINE_REVENUE_RATE,
+        #[allow(unreachable_patterns)]
+        _ => "value_regressor",
+    }
+}
+
+/// A [`ValueModel`] with the customer-base model that gives every client's P(alive), expected
+/// purchases and next expected purchase in the outreach list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeployedValue {
+    /// The value model.
+    pub value: ValueModel,
+    /// The customer-base model (the value model's own for the CLV kind).
+    pub customer_base: CustomerBasePart,
+}
+
+/// The churn kinds a [`ChurnModel`] card may name: a base kind, then optionally `+cb`, then
+/// optionally `+platt` or `+isotonic`.
+pub const CHURN_BASE_KINDS: [&str; 7] = [
+    kinds::LOGISTIC,
+    kinds::DECISION_TREE,
+    kinds::RANDOM_FOREST,
+    kinds::GRADIENT_BOOSTING,
+    kinds::RANK_ENSEMBLE,
+    kinds::BGNBD_P_NO_PURCHASE,
+    kinds::BASELINE_DAYS_SINCE_LAST,
+];
+
+/// The value kinds a [`ValueModel`] card may name (optionally with `+cb`).
+pub const VALUE_BASE_KINDS: [&str; 7] = [
+    kinds::GRADIENT_BOOSTING_REGRESSOR,
+    kinds::TWO_PART,
+    kinds::RANK_ENSEMBLE_VALUE,
+    kinds::BASELINE_REVENUE_RATE,
+    kinds::BGNBD_GG_CLV,
+    kinds::PARETO_NBD_GG_CLV,
+    kinds::MBGNBD_GG_CLV,
+];
+
+fn strip_suffixes<'a>(kind: &'a str, suffixes: &[&str]) -> &'a str {
+    let mut k = kind;
+    for s in suffixes.iter().rev() {
+        k = k.strip_suffix(s).unwrap_or(k);
+    }
+    k
+}
+
+/// A deployable churn model as an artifact: its kind is the backtest's name.
+impl SavedModel for ChurnModel {
+    const KINDS: &'static [&'static str] = &CHURN_BASE_KINDS;
+    fn accepts_kind(kind: &str) -> bool {
+        let base = strip_suffixes(
+            strip_suffixes(kind, &[kinds::PLATT_SUFFIX]),
+            &[kinds::ISOTONIC_SUFFIX],
+        );
+        CHURN_BASE_KINDS.contains(&strip_suffixes(base, &[kinds::HYBRID_SUFFIX]))
+    }
+    fn model_kind(&self) -> String {
+        self.kind_name()
+    }
+    fn reads_every_column() -> bool {
+        false
+    }
+    fn width(&self) -> usize {
+        ChurnModel::width(self)
+    }
+    fn validate(&self) -> Result<(), String> {
+        ChurnModel::validate(self)
+    }
+}
+
+/// A deployable value model as an artifact.
+impl SavedModel for DeployedValue {
+    const KINDS: &'static [&'static str] = &VALUE_BASE_KINDS;
+    fn accepts_kind(kind: &str) -> bool {
+        VALUE_BASE_KINDS.contains(&strip_suffixes(kind, &[kinds::HYBRID_SUFFIX]))
+    }
+    fn model_kind(&self) -> String {
+        self.value.kind_name()
+    }
+    fn reads_every_column() -> bool {
+        false
+    }
+    fn width(&self) -> usize {
+        self.value
+            .width()
+            .max(self.customer_base.columns.iter().max().map_or(0, |m| m + 1))
+    }
+    fn validate(&self) -> Result<(), String> {
+        self.value.validate()?;
+        self.customer_base.model.validate()
+    }
+}
+
+impl retain_core::Categorized for ModelError {
+    fn category(&self) -> retain_core::ErrorCategory {
+        use retain_core::ErrorCategory::{Config, Data};
+        match self {
+            Self::InvalidParam { .. }
+            | Self::InconsistentArtifact(_)
+            | Self::WeightsUnsupported { .. } => Config,
+            Self::Core(e) => e.category(),
+            _ => Data,
+        }
+    }
+}

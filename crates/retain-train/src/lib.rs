@@ -1,0 +1,58 @@
+//! Training: the protocol run, the honest backtest and its model selection, and the training
+//! of whichever model is chosen as a deployable artifact.
+//!
+//! - [`protocol`]: the windows of a run (BENCHMARK.md section 2) and the labelled sets.
+//! - [`backtest`]: every churn and value model at one or more cutoffs, each trained strictly
+//!   before its cutoff, with metrics, intervals and the selection on the training windows. The
+//!   single-cutoff protocol run is the backtest with one cutoff.
+//! - [`train`]: fits the model a user names, or the one the selection picks (`auto`), on the
+//!   most recent windows, as the same deployable model the backtest measured
+//!   ([`retain_models::ChurnModel`], [`retain_models::DeployedValue`]), with its card.
+
+pub mod backtest;
+pub mod protocol;
+pub mod train;
+
+pub use backtest::{Backtest, BacktestParams, SelectMetric, Selection, backtest};
+pub use protocol::{Evaluation, Protocol, ProtocolSets};
+pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, train};
+
+use retain_core::{Categorized, ErrorCategory};
+
+/// Errors of training and evaluation.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The data do not cover the windows asked for.
+    #[error("{0}")]
+    Window(String),
+    /// A setting is out of range or names nothing.
+    #[error("{0}")]
+    Config(String),
+    /// A query failed.
+    #[error("computing features: {0}")]
+    Polars(#[from] polars::prelude::PolarsError),
+    /// Building the feature matrix failed.
+    #[error(transparent)]
+    Features(#[from] retain_features::FeatureError),
+    /// A churn model failed.
+    #[error(transparent)]
+    Model(#[from] retain_models::ModelError),
+    /// A customer-base model failed.
+    #[error("customer-base model: {0}")]
+    Clv(#[from] retain_clv::ClvError),
+    /// A metric could not be computed.
+    #[error("metrics: {0}")]
+    Eval(#[from] retain_eval::EvalError),
+}
+
+impl Categorized for TrainError {
+    fn category(&self) -> ErrorCategory {
+        match self {
+            Self::Window(_) | Self::Clv(_) => ErrorCategory::Data,
+            Self::Config(_) => ErrorCategory::Config,
+            Self::Features(e) => e.category(),
+            Self::Model(e) => e.category(),
+            Self::Polars(_) | Self::Eval(_) => ErrorCategory::Internal,
+        }
+    }
+}
