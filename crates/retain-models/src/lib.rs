@@ -5,7 +5,8 @@
 //! order. Labels are `bool`, true = churned (no purchase in the horizon after the cutoff).
 //!
 //! - [`ChurnClassifier`]: `predict_proba` (`P(churned)`), per-feature `contributions`
-//!   (the "reasons"), `feature_importances`. Each kind is fitted through its `XParams`
+//!   (the "reasons"), `explain` (an [`Explanation`]: the contributions with their baseline,
+//!   adding up to the score on a named [`ExplanationScale`]), `feature_importances`. Each kind is fitted through its `XParams`
 //!   (setters never fail, `check()` validates, `fit(x, y, weights)` returns the fitted type).
 //! - [`LogisticModel`]: standardised L2 logistic regression matching scikit-learn's
 //!   `StandardScaler` + `LogisticRegression(C = 1)`, fitted by Newton's method (default)
@@ -32,6 +33,7 @@ mod class_weight;
 mod classifier;
 mod decision_tree;
 mod error;
+mod explain;
 mod forest;
 mod gbdt;
 mod hist;
@@ -49,6 +51,7 @@ pub use class_weight::ClassWeight;
 pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
 pub use decision_tree::{DecisionTreeModel, DecisionTreeParams, DecisionTreeValidParams};
 pub use error::ModelError;
+pub use explain::{Explanation, ExplanationScale, combine, rescale_monotone};
 pub use forest::{RandomForestModel, RandomForestParams, RandomForestValidParams};
 pub use logistic::{LogisticModel, LogisticParams, LogisticValidParams, Solver};
 pub use regression::{
