@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::gbdt::{self, Booster, Loss};
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
-use crate::{ChurnClassifier, ClassWeight, ModelError};
+use crate::{ChurnClassifier, ClassWeight, Explanation, ExplanationScale, ModelError};
 
 /// Hyper-parameters of [`GradientBoostingModel`]; setters never fail, [`Self::check`]
 /// validates.
@@ -321,6 +321,17 @@ impl ChurnClassifier for GradientBoostingModel {
     fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError> {
         check_features(x, self.n_features)?;
         Ok(Some(self.booster.contributions(x)))
+    }
+
+    /// Log-odds: the expected log-odds plus the Tree SHAP values.
+    fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
+        let values = self.contributions(x)?.expect("booster contributions");
+        Explanation::new(
+            ExplanationScale::LogOdds,
+            self.booster.expected_value(),
+            values,
+            self.booster.predict(x),
+        )
     }
 
     /// Total split gain per feature, normalised.

@@ -22,7 +22,9 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::{AnyClassifier, ChurnClassifier, ModelError};
+use crate::{
+    AnyClassifier, ChurnClassifier, Explanation, ExplanationScale, ModelError, rescale_monotone,
+};
 
 /// Platt's input clip: `logit(p)` of `p` in `[EPS, 1 - EPS]`. A forest's exact 0 and 1 votes
 /// would otherwise sit at +-34.5 and flatten the fitted slope; at 1e-3 they sit at +-6.9, just
@@ -358,6 +360,31 @@ impl ChurnClassifier for Calibrated {
     /// The base model's contributions, unchanged.
     fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError> {
         self.model.contributions(x)
+    }
+
+    /// Probability: the base model's explanation put through [`rescale_monotone`] with
+    /// `g(s)` = the calibrated probability of base score `s` (`s` on the base model's
+    /// scale: log-odds or probability). The baseline is `g` of the base model's baseline;
+    /// each row's values are the base values times `(p_cal - g(base)) / (s - base)`, so
+    /// they keep their signs (both calibrators are non-decreasing when fitted on data
+    /// where churn rises with the score) and add up to the calibrated probability.
+    fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
+        let e = self.model.explain(x)?;
+        let to_probability: fn(f64) -> f64 = match e.scale {
+            ExplanationScale::LogOdds => crate::logistic::sigmoid,
+            ExplanationScale::Probability => |p: f64| p,
+            ExplanationScale::Score => {
+                return Err(ModelError::NoExplanation { kind: Self::KIND });
+            }
+        };
+        let base = self.calibrator.apply(to_probability(e.base));
+        let p = self.predict_proba(x)?;
+        rescale_monotone(
+            &e,
+            p.as_slice().expect("a contiguous vector"),
+            base,
+            ExplanationScale::Probability,
+        )
     }
 
     fn feature_importances(&self) -> Vec<f64> {

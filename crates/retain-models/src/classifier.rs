@@ -2,7 +2,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Calibrated, DecisionTreeModel, GradientBoostingModel, LogisticModel, ModelError,
+    Calibrated, DecisionTreeModel, Explanation, GradientBoostingModel, LogisticModel, ModelError,
     RandomForestModel,
 };
 
@@ -26,6 +26,16 @@ pub trait ChurnClassifier {
     /// pushes towards churn), the raw material of a client's "reasons". `Ok(None)` when the
     /// kind has no such decomposition. Each kind documents its scale.
     fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError>;
+
+    /// Per-row, per-feature contributions with the baseline they start from, adding up to
+    /// the row's score on the explanation's scale (see [`Explanation`] and the table in
+    /// the `explain` module docs for each kind's scale and baseline). The values are those
+    /// of [`Self::contributions`] (rescaled for calibrated models). The default refuses
+    /// with [`ModelError::NoExplanation`]; every kind of this crate overrides it.
+    fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
+        let _ = x;
+        Err(ModelError::NoExplanation { kind: self.kind() })
+    }
 
     /// Global importance per feature, non-negative and summing to 1 (or all 0).
     fn feature_importances(&self) -> Vec<f64>;
@@ -150,6 +160,10 @@ impl ChurnClassifier for AnyClassifier {
 
     fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError> {
         self.inner().contributions(x)
+    }
+
+    fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
+        self.inner().explain(x)
     }
 
     fn feature_importances(&self) -> Vec<f64> {

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::hist::Binned;
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
-use crate::{ChurnClassifier, ClassWeight, ModelError};
+use crate::{ChurnClassifier, ClassWeight, Explanation, ExplanationScale, ModelError};
 
 /// Hyper-parameters of [`DecisionTreeModel`]; setters never fail, [`Self::check`] validates.
 ///
@@ -500,6 +500,17 @@ impl ChurnClassifier for DecisionTreeModel {
             });
         }
         Ok(Some(out))
+    }
+
+    /// Probability: the root's churned share plus the Saabas contributions.
+    fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
+        let values = self.contributions(x)?.expect("tree contributions");
+        Explanation::new(
+            ExplanationScale::Probability,
+            self.tree.nodes[0].value,
+            values,
+            self.predict_proba(x)?,
+        )
     }
 
     /// Weighted Gini decrease per feature (recomputed on the flattened tree), normalised.

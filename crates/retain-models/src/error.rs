@@ -72,6 +72,15 @@ pub enum ModelError {
         /// The library's message.
         message: String,
     },
+    /// The model kind has no additive explanation ([`crate::ChurnClassifier::explain`]).
+    #[error("`{kind}` has no additive explanation")]
+    NoExplanation {
+        /// The model kind.
+        kind: &'static str,
+    },
+    /// Explanations that cannot be rescaled or combined as asked.
+    #[error("invalid explanation: {0}")]
+    InvalidExplanation(String),
     /// An artifact's card and model disagree with each other.
     #[error("inconsistent artifact: {0}")]
     InconsistentArtifact(String),

@@ -39,7 +39,7 @@ use crate::hist::{Binned, bin_rows};
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
 use crate::traverse::{Nodes, per_row, sum_over_trees};
-use crate::{ChurnClassifier, ClassWeight, ModelError};
+use crate::{ChurnClassifier, ClassWeight, Explanation, ExplanationScale, ModelError};
 
 /// Hyper-parameters of [`RandomForestModel`]; setters never fail, [`Self::check`] validates.
 ///
@@ -687,6 +687,18 @@ impl ChurnClassifier for RandomForestModel {
             },
         );
         Ok(Some(out))
+    }
+
+    /// Probability: the mean root share plus the Saabas contributions.
+    fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
+        let values = self.contributions(x)?.expect("forest contributions");
+        let roots: f64 = self.trees.iter().map(|t| f64::from(t.value[0])).sum();
+        Explanation::new(
+            ExplanationScale::Probability,
+            roots / self.trees.len() as f64,
+            values,
+            self.predict_proba(x)?,
+        )
     }
 
     /// Mean decrease in Gini impurity (normalised per tree, averaged, normalised).

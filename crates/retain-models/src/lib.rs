@@ -5,7 +5,8 @@
 //! order. Labels are `bool`, true = churned (no purchase in the horizon after the cutoff).
 //!
 //! - [`ChurnClassifier`]: `predict_proba` (`P(churned)`), per-feature `contributions`
-//!   (the "reasons"), `feature_importances`. Each kind is fitted through its `XParams`
+//!   (the "reasons"), `explain` (an [`Explanation`]: the contributions with their baseline,
+//!   adding up to the score on a named [`ExplanationScale`]), `feature_importances`. Each kind is fitted through its `XParams`
 //!   (setters never fail, `check()` validates, `fit(x, y, weights)` returns the fitted type).
 //! - [`LogisticModel`]: standardised L2 logistic regression matching scikit-learn's
 //!   `StandardScaler` + `LogisticRegression(C = 1)`, fitted by Newton's method (default)
@@ -33,6 +34,7 @@ mod classifier;
 mod decision_tree;
 pub mod deploy;
 mod error;
+mod explain;
 mod forest;
 mod gbdt;
 mod hist;
@@ -51,6 +53,7 @@ pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
 pub use deploy::{ChurnModel, ChurnPrediction, CustomerBasePart, DeployedValue, ValueModel, ValuePrediction};
 pub use decision_tree::{DecisionTreeModel, DecisionTreeParams, DecisionTreeValidParams};
 pub use error::ModelError;
+pub use explain::{Explanation, ExplanationScale, combine, rescale_monotone};
 pub use forest::{RandomForestModel, RandomForestParams, RandomForestValidParams};
 pub use logistic::{LogisticModel, LogisticParams, LogisticValidParams, Solver};
 pub use regression::{

@@ -46,7 +46,9 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::input::{check_features, check_training};
-use crate::{ChurnClassifier, ClassWeight, ModelError, StandardScaler};
+use crate::{
+    ChurnClassifier, ClassWeight, Explanation, ExplanationScale, ModelError, StandardScaler,
+};
 
 /// The optimiser of [`LogisticParams`] (see the module docs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -524,7 +526,7 @@ impl LogisticModel {
     }
 }
 
-fn sigmoid(z: f64) -> f64 {
+pub(crate) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {
@@ -555,6 +557,17 @@ impl ChurnClassifier for LogisticModel {
             col *= self.coef[j];
         }
         Ok(Some(z))
+    }
+
+    /// Log-odds: the intercept plus `coef_j * z_j` per feature (the contributions).
+    fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
+        let values = self.contributions(x)?.expect("logistic contributions");
+        Explanation::new(
+            ExplanationScale::LogOdds,
+            self.intercept,
+            values,
+            self.logits(x),
+        )
     }
 
     /// `|coef_j|` on the standardised scale, normalised to sum to 1 (all 0 if every
