@@ -2,8 +2,141 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use retain_core::{Cutoff, Horizon};
+
+/// Default paths, in one place.
+pub mod defaults {
+    /// Where `retain train` saves the churn model and `retain score` reads it.
+    pub const CHURN_MODEL: &str = "models/churn";
+    /// Where `retain train` saves the value model and `retain score` reads it.
+    pub const VALUE_MODEL: &str = "models/value";
+    /// The outreach list's stem.
+    pub const SCORES: &str = "out/scores";
+    /// The evaluation JSON.
+    pub const EVALUATION: &str = "out/evaluation.json";
+    /// The features file.
+    pub const FEATURES: &str = "out/features.parquet";
+    /// The demo's outputs.
+    pub const DEMO_OUT: &str = "out/demo";
+    /// The demo's churn model.
+    pub const DEMO_CHURN_MODEL: &str = "models/demo-churn";
+    /// The demo's value model.
+    pub const DEMO_VALUE_MODEL: &str = "models/demo-value";
+    /// The built-in sample, made by `retain generate`.
+    pub const SAMPLE: &str = "data/sample/transactions.csv.gz";
+    /// Where `retain generate` writes.
+    pub const SAMPLE_DIR: &str = "data/sample";
+}
+
+/// The churn model `retain train` fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// The one the backtest's selection picks on the training windows.
+    Auto,
+    /// Logistic regression.
+    Logistic,
+    /// A decision tree.
+    Tree,
+    /// A random forest.
+    Forest,
+    /// Gradient-boosted trees.
+    Gbdt,
+    /// The rank ensemble (logistic, a small booster, BG/NBD P(no purchase)).
+    Ensemble,
+}
+
+/// The value model `retain train` fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValueModelArg {
+    /// The one the backtest's selection picks (by Spearman).
+    Auto,
+    /// Purchase model x Gamma-Gamma CLV.
+    Clv,
+    /// P(buy) x E[spend | buy].
+    TwoPart,
+    /// Gradient-boosted regression.
+    Gbdt,
+    /// The rank ensemble of the two-part model and the CLV.
+    Ensemble,
+}
+
+/// The purchase model of the CLV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RfmArg {
+    /// BG/NBD (Fader, Hardie & Lee 2005).
+    Bgnbd,
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
+    Pareto,
+    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+    Mbgnbd,
+}
+
+/// Probability calibration of the classifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CalibrationArg {
+    /// None.
+    None,
+    /// Platt scaling.
+    Platt,
+    /// Isotonic regression.
+    Isotonic,
+}
+
+/// The metric the selection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum SelectMetricArg {
+    /// ROC AUC.
+    RocAuc,
+    /// PR AUC (average precision).
+    PrAuc,
+    /// Top-decile lift.
+    Lift,
+    /// Brier score.
+    Brier,
+    /// Log loss.
+    LogLoss,
+    /// EMPC with the scalar CLV.
+    Empc,
+    /// Campaign profit with each client's CLV.
+    EmpcIndividual,
+}
+
+/// What orders the outreach list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum RankByArg {
+    /// The churn score.
+    Churn,
+    /// Value at risk (needs a value model).
+    ValueAtRisk,
+}
+
+/// The model settings shared by `train` and `evaluate`.
+#[derive(Debug, Args, Clone)]
+pub struct ModelSettings {
+    /// Stack this many training windows (rolling origins) per cutoff, each labelled strictly
+    /// before the evaluation cutoff. 1 = the protocol's single out-of-time window.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub train_windows: u16,
+    /// Days between stacked training windows. Default: the training horizon.
+    #[arg(long, value_name = "DAYS")]
+    pub train_spacing: Option<Horizon>,
+    /// Also fit every model with the customer-base outputs as features (BG/NBD P(no
+    /// purchase), expected purchases, CLV, each fitted on its window's own data); these
+    /// models are named `<model>+cb`.
+    #[arg(long)]
+    pub hybrid: bool,
+    /// Also fit each classifier calibrated on a held-out 20% of the clients of the most
+    /// recent training window.
+    #[arg(long, value_enum, default_value_t = CalibrationArg::None, value_name = "METHOD")]
+    pub calibration: CalibrationArg,
+    /// The metric that selects the churn model (on the most recent training window, never on
+    /// the evaluation window).
+    #[arg(long, value_enum, default_value_t = SelectMetricArg::RocAuc, value_name = "METRIC")]
+    pub select_metric: SelectMetricArg,
+}
 
 /// retain: which clients you are about to lose, what they are worth, and whom to call first.
 ///
@@ -70,14 +203,14 @@ pub struct InputArgs {
 pub struct WindowArgs {
     /// Last calibration day, inclusive (YYYY-MM-DD): features use lines up to this day only.
     #[arg(long, value_name = "DATE")]
-    pub cutoff: Option<NaiveDate>,
+    pub cutoff: Option<Cutoff>,
     /// Horizon in days: a client has churned if it makes no purchase in (cutoff, cutoff + horizon].
-    #[arg(long, default_value_t = 91, value_name = "DAYS")]
-    pub horizon: u32,
+    #[arg(long, default_value = "91", value_name = "DAYS")]
+    pub horizon: Horizon,
     /// Label window of the out-of-time training set: the model learns from features at
     /// cutoff - this and labels up to the cutoff. Default: the horizon.
     #[arg(long, value_name = "DAYS")]
-    pub train_horizon: Option<u32>,
+    pub train_horizon: Option<Horizon>,
 }
 
 /// `retain demo`.
@@ -89,15 +222,15 @@ pub struct DemoArgs {
     /// The windows (default cutoff: the last day of the data minus the horizon).
     #[command(flatten)]
     pub window: WindowArgs,
-    /// Folder for the outputs (features, evaluation, scores).
-    #[arg(short, long, default_value = "out/demo", value_name = "DIR")]
+    /// Folder for the outputs (evaluation, scores, summary).
+    #[arg(short, long, default_value = defaults::DEMO_OUT, value_name = "DIR")]
     pub out: PathBuf,
-    /// Folder for the saved model.
-    #[arg(long, default_value = "models/demo-logistic", value_name = "DIR")]
+    /// Folder for the saved churn model.
+    #[arg(long, default_value = defaults::DEMO_CHURN_MODEL, value_name = "DIR")]
     pub model_dir: PathBuf,
-    /// Folder for the saved CLV model (BG/NBD + Gamma-Gamma).
-    #[arg(long, default_value = "models/demo-clv-bgnbd", value_name = "DIR")]
-    pub clv_model_dir: PathBuf,
+    /// Folder for the saved value model.
+    #[arg(long, default_value = defaults::DEMO_VALUE_MODEL, value_name = "DIR")]
+    pub value_model_dir: PathBuf,
 }
 
 /// `retain generate`.
@@ -111,12 +244,12 @@ pub struct GenerateArgs {
     pub seed: u64,
     /// First day of the simulated history (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
-    pub start: Option<NaiveDate>,
+    pub start: Option<chrono::NaiveDate>,
     /// Length of the history in days.
     #[arg(long, value_name = "DAYS")]
     pub days: Option<u32>,
     /// Output folder: writes transactions.csv.gz and truth.json.
-    #[arg(short, long, default_value = "data/sample", value_name = "DIR")]
+    #[arg(short, long, default_value = defaults::SAMPLE_DIR, value_name = "DIR")]
     pub out: PathBuf,
 }
 
@@ -128,18 +261,13 @@ pub struct FeaturesArgs {
     pub input: InputArgs,
     /// Cutoff date (default: the last day of the data).
     #[arg(long, value_name = "DATE")]
-    pub cutoff: Option<NaiveDate>,
+    pub cutoff: Option<Cutoff>,
     /// Add the labels churned, holdout_purchases and holdout_value over this many days after
     /// the cutoff.
     #[arg(long, value_name = "DAYS")]
-    pub labels: Option<u32>,
+    pub labels: Option<Horizon>,
     /// Output file (.csv or .parquet).
-    #[arg(
-        short,
-        long,
-        default_value = "out/features.parquet",
-        value_name = "FILE"
-    )]
+    #[arg(short, long, default_value = defaults::FEATURES, value_name = "FILE")]
     pub out: PathBuf,
 }
 
@@ -153,30 +281,26 @@ pub struct TrainArgs {
     /// recent complete label window).
     #[command(flatten)]
     pub window: WindowArgs,
-    /// Folder to save the model in (card.json + model.json).
-    #[arg(
-        short,
-        long,
-        default_value = "models/churn-logistic",
-        value_name = "DIR"
-    )]
+    /// The churn model: `auto` runs the backtest's selection on the training windows and
+    /// saves the winner.
+    #[arg(long, value_enum, default_value_t = ModelArg::Auto)]
+    pub model: ModelArg,
+    /// The value model: `auto` picks by validation Spearman.
+    #[arg(long, value_enum, default_value_t = ValueModelArg::Auto)]
+    pub value_model: ValueModelArg,
+    /// The shared model settings.
+    #[command(flatten)]
+    pub settings: ModelSettings,
+    /// Folder to save the churn model in (card.json + model.json).
+    #[arg(short, long, default_value = defaults::CHURN_MODEL, value_name = "DIR")]
     pub model_dir: PathBuf,
-    /// Folder to save the CLV model in: the purchase model (--rfm-model) and Gamma-Gamma, fitted
-    /// on every client's history up to the cutoff. Default: models/clv-<RFM_MODEL>.
-    #[arg(long, value_name = "DIR")]
-    pub clv_model_dir: Option<PathBuf>,
-    /// Purchase model of the CLV model: `bgnbd` (BG/NBD), `pareto` (Pareto/NBD) or `mbgnbd`
-    /// (MBG/NBD); the spend model is always Gamma-Gamma.
-    #[arg(
-        long,
-        default_value = "bgnbd",
-        value_name = "MODEL",
-        value_parser = clap::builder::TypedValueParser::map(
-            clap::builder::PossibleValuesParser::new(retain_score::customer_base::RfmKind::NAMES),
-            |s| s.parse::<retain_score::customer_base::RfmKind>().expect("a listed name"),
-        )
-    )]
-    pub rfm_model: retain_score::customer_base::RfmKind,
+    /// Folder to save the value model in (with its customer-base model: P(alive), expected
+    /// purchases, next purchase).
+    #[arg(long, alias = "clv-model-dir", default_value = defaults::VALUE_MODEL, value_name = "DIR")]
+    pub value_model_dir: PathBuf,
+    /// Purchase model of the CLV: BG/NBD, Pareto/NBD or MBG/NBD; spend is Gamma-Gamma.
+    #[arg(long, value_enum, default_value_t = RfmArg::Bgnbd, value_name = "MODEL")]
+    pub rfm_model: RfmArg,
 }
 
 /// `retain evaluate`.
@@ -189,45 +313,21 @@ pub struct EvaluateArgs {
     #[command(flatten)]
     pub window: WindowArgs,
     /// Write the full evaluation as JSON to this file.
-    #[arg(
-        short,
-        long,
-        default_value = "out/evaluation.json",
-        value_name = "FILE"
-    )]
+    #[arg(short, long, default_value = defaults::EVALUATION, value_name = "FILE")]
     pub out: PathBuf,
     /// Backtest at this many successive cutoffs, the last one being --cutoff; each is trained
     /// strictly on data before it. Metrics are reported per cutoff and as mean and std.
-    #[arg(long, default_value_t = 1, value_name = "K")]
-    pub cutoffs: usize,
+    #[arg(long, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub cutoffs: u16,
     /// Days between successive cutoffs. Default: the horizon.
     #[arg(long, value_name = "DAYS")]
-    pub cutoff_spacing: Option<u32>,
-    /// Stack this many training windows (rolling origins) per cutoff, each labelled strictly
-    /// before the evaluation cutoff. 1 = the protocol's single out-of-time window.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub train_windows: usize,
-    /// Days between stacked training windows. Default: the training horizon.
-    #[arg(long, value_name = "DAYS")]
-    pub train_spacing: Option<u32>,
-    /// Also fit every model with the customer-base outputs as features (BG/NBD P(no
-    /// purchase), expected purchases, CLV, each fitted on its window's own data); these
-    /// models are named `<model>+cb`.
-    #[arg(long)]
-    pub hybrid: bool,
-    /// Also report each model calibrated on a held-out 20% of the clients of the most recent
-    /// training window: `none`, `platt` or `isotonic`.
-    #[arg(long, default_value = "none", value_name = "METHOD",
-          value_parser = ["none", "platt", "isotonic"])]
-    pub calibration: String,
-    /// The metric that selects the churn model (on the most recent training window, never on
-    /// the evaluation window): roc_auc, pr_auc, lift, brier, log_loss, empc, empc_individual.
-    #[arg(long, default_value = "roc_auc", value_name = "METRIC",
-          value_parser = ["roc_auc", "pr_auc", "lift", "brier", "log_loss", "empc", "empc_individual"])]
-    pub select_metric: String,
+    pub cutoff_spacing: Option<Horizon>,
+    /// The shared model settings.
+    #[command(flatten)]
+    pub settings: ModelSettings,
     /// Bootstrap resamples for the 95% intervals at the last cutoff (seeded; 0 = none).
-    #[arg(long, default_value_t = 200, value_name = "N")]
-    pub bootstrap: usize,
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub bootstrap: u32,
 }
 
 /// `retain score`.
@@ -236,51 +336,46 @@ pub struct ScoreArgs {
     /// The transactions.
     #[command(flatten)]
     pub input: InputArgs,
-    /// The saved model's folder (from `retain train`).
-    #[arg(
-        short,
-        long,
-        default_value = "models/churn-logistic",
-        value_name = "DIR"
-    )]
+    /// The saved churn model's folder (from `retain train`).
+    #[arg(short, long, default_value = defaults::CHURN_MODEL, value_name = "DIR")]
     pub model: PathBuf,
+    /// The saved value model's folder (from the same `retain train` run): adds p_alive,
+    /// expected_purchases, expected_next_purchase, clv, value_at_risk (= churn_probability x
+    /// clv) and key_client. Default: models/value if it exists.
+    #[arg(long, alias = "clv-model", value_name = "DIR")]
+    pub value_model: Option<PathBuf>,
     /// Score the clients as of this day (default: the last day of the data).
     #[arg(long, value_name = "DATE")]
-    pub date: Option<NaiveDate>,
-    /// Output path without extension: writes <OUT>.csv and <OUT>.parquet.
-    #[arg(short, long, default_value = "out/scores", value_name = "STEM")]
+    pub date: Option<Cutoff>,
+    /// Output path without extension: writes <OUT>.csv, <OUT>.parquet and summary.json beside
+    /// them.
+    #[arg(short, long, default_value = defaults::SCORES, value_name = "STEM")]
     pub out: PathBuf,
-    /// Number of reason columns (features pushing each client's risk up most).
-    #[arg(long, default_value_t = 3)]
-    pub reasons: usize,
-    /// The CLV model's folder (from `retain train`): adds p_alive, expected_purchases, clv,
-    /// value_at_risk (= churn_probability x clv) and key_client. Default: models/clv-bgnbd if it
-    /// exists; without a CLV model those columns are omitted.
-    #[arg(long, value_name = "DIR")]
-    pub clv_model: Option<PathBuf>,
+    /// Number of reasons per client (features pushing its risk up most).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=20))]
+    pub reasons: u8,
     /// Yearly discount rate of the CLV (0.1 = 10% a year, applied weekly). Default 0: the CLV is
     /// undiscounted, as in the benchmark.
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
     pub discount_rate: f64,
     /// Profit margin applied to the expected spend (default 1: the CLV is revenue).
-    #[arg(long, default_value_t = 1.0, value_name = "SHARE")]
+    #[arg(long, default_value_t = 1.0, value_name = "SHARE", allow_negative_numbers = true)]
     pub margin: f64,
     /// Share of clients flagged key_client: the top share by CLV.
-    #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
+    #[arg(long, default_value_t = 0.2, value_name = "SHARE", allow_negative_numbers = true)]
     pub key_share: f64,
-    /// What orders the list: `churn` (churn_probability) or `value_at_risk` (needs a CLV model).
-    /// Ties go to the smaller client id.
-    #[arg(
-        long,
-        default_value = "churn",
-        value_name = "BY",
-        value_parser = clap::builder::TypedValueParser::map(
-            clap::builder::PossibleValuesParser::new(["churn", "value_at_risk"]),
-            |s| match s.as_str() {
-                "churn" => retain_score::RankBy::Churn,
-                _ => retain_score::RankBy::ValueAtRisk,
-            },
-        )
-    )]
-    pub rank_by: retain_score::RankBy,
+    /// What orders the list; ties go to the smaller client id.
+    #[arg(long, value_enum, default_value_t = RankByArg::Churn, value_name = "BY")]
+    pub rank_by: RankByArg,
+    /// The churn band cut points: `medium` from the first, `high` from the second (on the churn
+    /// probability).
+    #[arg(long, default_value = "0.5,0.75", value_name = "MEDIUM,HIGH", value_delimiter = ',', num_args = 2)]
+    pub bands: Vec<f64>,
+    /// Population stability index above which a feature (or the score) counts as drifted
+    /// from the training data.
+    #[arg(long, default_value_t = 0.25, value_name = "PSI")]
+    pub drift_threshold: f64,
+    /// Exit 1 without replacing the previous list when any feature or the score drifted.
+    #[arg(long)]
+    pub fail_on_drift: bool,
 }

@@ -20,6 +20,7 @@ use args::{Cli, Command};
 use commands::common::Ui;
 
 fn main() -> ExitCode {
+    retain_core::set_build_id(env!("RETAIN_BUILD_ID"));
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet);
     let result = match &cli.command {
@@ -52,16 +53,39 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// 1 for anything the data or the user's inputs caused, 2 for the rest.
+/// 1 for anything the data or the user's inputs caused (bad data, bad configuration), 2 for
+/// an internal fault and anything uncategorised: the first error in the chain that knows its
+/// category decides.
 fn exit_code(e: &anyhow::Error) -> u8 {
-    let data = e.chain().any(|c| {
-        c.is::<retain_data::DataError>()
-            || c.is::<retain_features::FeatureError>()
-            || c.is::<retain_score::pipeline::PipelineError>()
-            || c.is::<retain_models::ModelError>()
-            || c.is::<retain_core::CoreError>()
-            || c.is::<retain_score::ScoreError>()
-            || c.is::<retain_sim::SimError>()
-    });
-    if data { 1 } else { 2 }
+    use retain_core::{Categorized, ErrorCategory};
+    fn category(c: &(dyn std::error::Error + 'static)) -> Option<ErrorCategory> {
+        macro_rules! try_as {
+            ($($t:ty),*) => {
+                $(if let Some(e) = c.downcast_ref::<$t>() {
+                    return Some(e.category());
+                })*
+            };
+        }
+        try_as!(
+            retain_data::DataError,
+            retain_features::FeatureError,
+            retain_train::TrainError,
+            retain_models::ModelError,
+            retain_core::CoreError,
+            retain_score::ScoreError,
+            retain_clv::ClvError
+        );
+        if c.downcast_ref::<retain_sim::SimError>().is_some() {
+            return Some(ErrorCategory::Config);
+        }
+        None
+    }
+    let cat = e.chain().find_map(category);
+    match cat {
+        Some(ErrorCategory::Data | ErrorCategory::Config) => 1,
+        // A plain message from the binary itself (an argument that does not fit the data,
+        // two flags naming one folder) is the user's to fix.
+        None if e.chain().count() == 1 && e.downcast_ref::<std::io::Error>().is_none() => 1,
+        _ => 2,
+    }
 }

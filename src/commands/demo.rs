@@ -1,28 +1,25 @@
-//! `retain demo`: the whole pipeline on the built-in sample data.
+//! `retain demo`: the whole pipeline on the built-in sample data: the backtest, training the
+//! selected models on the latest window, and tonight's outreach list.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use retain_core::Artifact;
-use retain_models::save_checked;
-use retain_score::ScoreOptions;
-use retain_score::customer_base::{ClvModel, RfmKind, Valuation};
-use retain_score::pipeline::{Protocol, ProtocolSets};
+use retain_clv::RfmKind;
+use retain_score::{ScoreOptions, Scorer};
+use retain_train::{BacktestParams, ChurnChoice, TrainParams, ValueChoice, backtest, train};
 
-use super::common::{Ui, last_day, load, resolve_input, source};
-use super::evaluate::{run_protocol, write_evaluation};
-use super::report::evaluation_lines;
-use super::score::{ValueSettings, score_at, summarize};
-use crate::args::{DemoArgs, GenerateArgs};
-
-/// The built-in sample: data/sample/transactions.csv.gz, made by `retain generate`.
-pub const SAMPLE: &str = "data/sample/transactions.csv.gz";
+use super::common::{
+    Ui, generate_sample, last_day, load, print_backtest, protocol, resolve_input, save_pair,
+    score_all, source, write_backtest,
+};
+use super::report::{report_drift, summarize};
+use crate::args::{DemoArgs, GenerateArgs, defaults};
 
 pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
-    let sample = PathBuf::from(SAMPLE);
+    let sample = PathBuf::from(defaults::SAMPLE);
     if args.input.input.is_none() && !sample.exists() {
-        ui.say(format!("{SAMPLE} is missing: generating it"));
-        super::generate::run(
+        ui.say(format!("{} is missing: generating it", defaults::SAMPLE));
+        generate_sample(
             &GenerateArgs {
                 clients: 3000,
                 seed: 42,
@@ -35,61 +32,59 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     }
     let (input, layout) = resolve_input(&args.input, Some(&sample))?;
     let tx = load(ui, &input, &layout)?;
-
-    // 1. honest evaluation: train on an earlier window, measure on the last horizon
-    let (e, measured) = run_protocol(ui, &tx, &args.window)?;
-    let eval_path = args.out.join("evaluation.json");
-    write_evaluation(&e, &eval_path)?;
-    ui.say("");
-    for line in evaluation_lines(&e) {
-        ui.say(line);
-    }
-
-    // 2. the production model: learn from the most recent complete label window
     let last = last_day(&tx)?;
-    let horizon = args.window.horizon;
-    let protocol = Protocol {
-        cutoff: last,
-        horizon,
-        train_horizon: args.window.train_horizon.unwrap_or(horizon),
-    };
-    let recent = ui.step("training on the latest window", || {
-        Ok(ProtocolSets::build(&tx, protocol)?)
+
+    // 1. honest evaluation: every model trained on earlier windows, measured on the last
+    //    horizon, and the selection made on the training windows only
+    let p = protocol(&args.window, last.minus(args.window.horizon));
+    let mut params = BacktestParams::new(p);
+    params.bootstrap_resamples = 0;
+    let b = ui.step("training and evaluating every model", || {
+        Ok(backtest(&tx, &params)?)
     })?;
-    let mut artifact = retain_score::pipeline::train_logistic(&recent, &source(&tx))?;
-    // the card carries the metrics measured out of time in step 1 by the same recipe
-    artifact.card.metrics = measured.card.metrics;
-    save_checked(&args.model_dir, &artifact)?;
-    let clv = ui.step("fitting BG/NBD + Gamma-Gamma", || {
-        Ok(ClvModel::fit(&recent.eval, RfmKind::Bgnbd)?)
+    let eval_path = args.out.join("evaluation.json");
+    write_backtest(&b, &eval_path)?;
+    ui.say("");
+    print_backtest(ui, &b);
+
+    // 2. the production models: selected and trained on the most recent windows
+    let mut latest = params.clone();
+    latest.protocol = protocol(&args.window, last);
+    let trained = ui.step("selecting and training on the latest window", || {
+        Ok(train(
+            &tx,
+            &TrainParams {
+                backtest: latest,
+                churn: ChurnChoice::Auto,
+                value: ValueChoice::Auto,
+                rfm: RfmKind::Bgnbd,
+            },
+            &source(&tx),
+        )?)
     })?;
-    let card = clv.card(last, horizon, &source(&tx));
-    save_checked(&args.clv_model_dir, &Artifact { card, model: clv })?;
+    save_pair(&trained, &args.model_dir, &args.value_model_dir)?;
 
     // 3. tonight's outreach list
-    let value = ValueSettings {
-        clv_model: Some(args.clv_model_dir.clone()),
-        valuation: Valuation::default(),
-    };
-    let mut scores = score_at(
-        ui,
-        &tx,
-        &args.model_dir,
-        &value,
-        last,
-        &ScoreOptions::default(),
-    )?;
-    let [csv, parquet] = scores.write(&args.out.join("scores"))?;
+    let scorer = Scorer::load(&args.model_dir, Some(&args.value_model_dir))?;
+    let mut scores = score_all(ui, &scorer, &tx, last, &ScoreOptions::default())?;
+    let [csv, parquet, summary] = scores.write(&args.out.join("scores"))?;
     ui.say("");
+    report_drift(ui, &scores);
     summarize(ui, &scores, last);
     ui.say("");
     ui.say(format!("evaluation:     {}", eval_path.display()));
-    ui.say(format!("model:          {}", args.model_dir.display()));
-    ui.say(format!("CLV model:      {}", args.clv_model_dir.display()));
     ui.say(format!(
-        "outreach list:  {} and {}",
+        "models:         {} ({}) and {} ({})",
+        args.model_dir.display(),
+        trained.churn.card.kind,
+        args.value_model_dir.display(),
+        trained.value.card.kind
+    ));
+    ui.say(format!(
+        "outreach list:  {} and {}; run summary {}",
         csv.display(),
-        parquet.display()
+        parquet.display(),
+        summary.display()
     ));
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! `retain features`: per-client features (and labels) at a cutoff.
 
 use anyhow::Result;
-use retain_core::day_number;
 use retain_data::write_table;
 use retain_features::History;
 
@@ -15,12 +14,12 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
         Some(c) => c,
         None => last_day(&tx)?,
     };
-    let c = day_number(cutoff);
+    let c = cutoff.day();
     let mut df = ui.step("computing features", || {
         let history = History::of(&tx)?;
         let countries = history.country_table(c)?;
         let plan = match args.labels {
-            Some(h) => history.labelled_set(c, h as i32, &countries),
+            Some(h) => history.labelled_set(c, h.days() as i32, &countries),
             None => history.features_at(c, &countries),
         };
         Ok(plan.collect()?)

@@ -1,15 +1,14 @@
 //! Plain-text tables of an evaluation and of a backtest.
 
 use retain_eval::{Interval, MeanStd};
-use retain_score::pipeline::Evaluation;
-use retain_score::pipeline::backtest::Backtest;
+use retain_core::Cutoff;
+use retain_score::Scores;
+use retain_train::backtest::Backtest;
+use retain_train::Evaluation;
+
+use super::common::Ui;
 
 use super::common::opt;
-
-/// The evaluation as readable lines.
-pub fn evaluation_lines(e: &Evaluation) -> Vec<String> {
-    evaluation_lines_marked(e, None, None)
-}
 
 fn marked(name: &str, selected: Option<&str>) -> String {
     if selected == Some(name) {
@@ -164,7 +163,7 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
             "{:<28} {:>12} {:>12} {:>12} {:>12} {:>12}",
             "churn model", "ROC AUC", "PR AUC", "lift@10%", "Brier", "EMPC"
         ));
-        let mut rows: Vec<(String, &retain_score::pipeline::backtest::ChurnSummary)> = b
+        let mut rows: Vec<(String, &retain_train::backtest::ChurnSummary)> = b
             .churn_summary
             .iter()
             .map(|(k, v)| (k.clone(), v))
@@ -228,3 +227,82 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
     }
     out
 }
+
+/// Prints the features and score whose distribution moved past the threshold.
+pub fn report_drift(ui: &Ui, scores: &Scores) {
+    let s = &scores.summary;
+    let drifted = s.drifted();
+    if drifted.is_empty() {
+        let top = s.drift.first();
+        ui.say(format!(
+            "drift: none above PSI {}{}",
+            s.drift_threshold,
+            top.map(|d| format!(" (largest: {} {:.3})", d.feature, d.psi))
+                .unwrap_or_default()
+        ));
+    } else {
+        eprintln!(
+            "warning: {} distribution(s) drifted from the training data (PSI > {}): {}",
+            drifted.len(),
+            s.drift_threshold,
+            drifted
+                .iter()
+                .map(|d| format!("{} {:.3}", d.feature, d.psi))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+}
+
+/// Prints the head of the list as a table with headers.
+pub fn summarize(ui: &Ui, scores: &Scores, date: Cutoff) {
+    let t = &scores.table;
+    let n = t.height();
+    let s = &scores.summary;
+    ui.say(format!(
+        "{n} clients scored as of {date}: {} high, {} medium, {} low risk{}",
+        s.bands[2],
+        s.bands[1],
+        s.bands[0],
+        s.total_value_at_risk
+            .map(|v| format!("; value at risk {v:.0}"))
+            .unwrap_or_default()
+    ));
+    let cols: Vec<&str> = [
+        "risk_rank",
+        "client_id",
+        "churn_probability",
+        "churn_band",
+        "clv",
+        "value_at_risk",
+        "reason_1_text",
+    ]
+    .into_iter()
+    .filter(|c| t.column(c).is_ok())
+    .collect();
+    let mut rows: Vec<Vec<String>> = vec![cols.iter().map(|c| c.to_string()).collect()];
+    for i in 0..n.min(5) {
+        rows.push(
+            cols.iter()
+                .map(|c| match t.column(c).ok().and_then(|s| s.get(i).ok()) {
+                    Some(polars::prelude::AnyValue::Float64(v)) => format!("{v:.3}"),
+                    Some(v) => v.to_string().trim_matches('"').to_string(),
+                    None => String::new(),
+                })
+                .collect(),
+        );
+    }
+    let widths: Vec<usize> = (0..cols.len())
+        .map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
+        .collect();
+    ui.say("the five most at risk:");
+    for r in rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        ui.say(format!("  {}", cells.join("  ").trim_end()));
+    }
+}
+

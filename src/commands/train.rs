@@ -1,88 +1,103 @@
-//! `retain train`: fit the churn model out of time and the CLV model at the cutoff; save both.
+//! `retain train`: fit the churn and value models (named, or chosen by the backtest's
+//! selection) at the cutoff and save both.
 
-use std::path::PathBuf;
+use anyhow::{Result, bail};
+use retain_clv::RfmKind;
+use retain_train::{ChurnChoice, TrainParams, ValueChoice, train};
 
-use anyhow::Result;
-use retain_core::{Artifact, day_number, from_day_number};
-use retain_models::save_checked;
-use retain_score::customer_base::ClvModel;
-use retain_score::pipeline::{Protocol, ProtocolSets, evaluate, train_logistic};
-
-use super::common::{Ui, last_day, load, resolve_input, source};
-use crate::args::TrainArgs;
+use super::common::{
+    Ui, backtest_params, last_day, load, protocol, resolve_input, save_pair, source,
+};
+use crate::args::{ModelArg, RfmArg, TrainArgs, ValueModelArg};
 
 pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
+    if args.model_dir == args.value_model_dir {
+        bail!(
+            "--model-dir and --value-model-dir are both {}: the two models need two folders",
+            args.model_dir.display()
+        );
+    }
     let (input, layout) = resolve_input(&args.input, None)?;
     let tx = load(ui, &input, &layout)?;
-    let last = last_day(&tx)?;
-    let horizon = args.window.horizon;
-    let protocol = Protocol {
-        cutoff: args.window.cutoff.unwrap_or(last),
-        horizon,
-        train_horizon: args.window.train_horizon.unwrap_or(horizon),
-    };
-    let sets = ui.step("computing features", || {
-        Ok(ProtocolSets::build(&tx, protocol)?)
-    })?;
-    let artifact = ui.step("training the logistic regression", || {
-        if sets.eval_labels_complete {
-            Ok(evaluate(&sets, &source(&tx))?.1)
-        } else {
-            Ok(train_logistic(&sets, &source(&tx))?)
-        }
-    })?;
-    save_checked(&args.model_dir, &artifact)?;
-    let clv_dir = args
-        .clv_model_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("models/clv-{}", args.rfm_model)));
-    let clv = ui.step(&format!("fitting {} + Gamma-Gamma", args.rfm_model), || {
-        Ok(ClvModel::fit(&sets.eval, args.rfm_model)?)
-    })?;
-    let clv_card = clv.card(protocol.cutoff, horizon, &source(&tx));
-    save_checked(
-        &clv_dir,
-        &Artifact {
-            card: clv_card,
-            model: clv.clone(),
+    let p = protocol(&args.window, last_day(&tx)?);
+    let params = TrainParams {
+        backtest: backtest_params(p, &args.settings),
+        churn: match args.model {
+            ModelArg::Auto => ChurnChoice::Auto,
+            ModelArg::Logistic => ChurnChoice::Logistic,
+            ModelArg::Tree => ChurnChoice::Tree,
+            ModelArg::Forest => ChurnChoice::Forest,
+            ModelArg::Gbdt => ChurnChoice::Gbdt,
+            ModelArg::Ensemble => ChurnChoice::Ensemble,
         },
-    )?;
+        value: match args.value_model {
+            ValueModelArg::Auto => ValueChoice::Auto,
+            ValueModelArg::Clv => ValueChoice::Clv,
+            ValueModelArg::TwoPart => ValueChoice::TwoPart,
+            ValueModelArg::Gbdt => ValueChoice::Gbdt,
+            ValueModelArg::Ensemble => ValueChoice::Ensemble,
+        },
+        rfm: match args.rfm_model {
+            RfmArg::Bgnbd => RfmKind::Bgnbd,
+            RfmArg::Pareto => RfmKind::ParetoNbd,
+            RfmArg::Mbgnbd => RfmKind::Mbgnbd,
+        },
+    };
+    let what = if params.churn == ChurnChoice::Auto || params.value == ValueChoice::Auto {
+        "selecting on the validation window and training"
+    } else {
+        "training"
+    };
+    let trained = ui.step(what, || Ok(train(&tx, &params, &source(&tx))?))?;
+    // Both models are written before either folder is replaced: a failed save leaves the
+    // previous pair as it was.
+    save_pair(&trained, &args.model_dir, &args.value_model_dir)?;
+    let c = &trained.churn.card;
     ui.say(format!(
-        "trained {} on {} clients: features at {}, labels {} .. {}; {} features",
-        artifact.card.kind,
-        artifact.card.data_source.clients,
-        artifact.card.training_cutoff,
-        from_day_number(day_number(artifact.card.training_cutoff) + 1),
-        protocol.cutoff,
-        artifact.card.features.len()
+        "trained {} on {} rows: features at {}, labels {} .. {}; {} features",
+        c.kind,
+        c.data_source.clients,
+        c.training_cutoff,
+        c.training_cutoff + chrono::Days::new(1),
+        p.cutoff,
+        c.features.len()
     ));
-    match artifact.card.metrics.get("roc_auc") {
+    if let Some(s) = &trained.selection {
+        ui.say(format!(
+            "selected on the validation window {} .. {} by {}: churn {} ({:.4}), value {} (Spearman {:.4})",
+            s.validation_cutoff,
+            p.cutoff,
+            s.metric.name(),
+            s.churn_model,
+            s.churn_validation.get(&s.churn_model).copied().unwrap_or(f64::NAN),
+            s.value_model,
+            s.value_validation.get(&s.value_model).copied().unwrap_or(f64::NAN),
+        ));
+    }
+    match c.metrics.get("roc_auc") {
         Some(auc) => ui.say(format!(
             "out-of-time ROC AUC {auc:.3} on the {} days after {}",
-            horizon, protocol.cutoff
+            p.horizon, p.cutoff
         )),
-        None => ui.say("no holdout after the cutoff: the card records no metrics (use an earlier --cutoff to measure)"),
+        None => ui.say(
+            "no holdout after the cutoff: the card records no metrics (use an earlier --cutoff \
+             to measure)",
+        ),
     }
-    ui.say(format!("saved to {}", args.model_dir.display()));
-    let params: Vec<String> = clv
-        .purchases
-        .parameters()
-        .iter()
-        .map(|(k, v)| format!("{k}={v:.4}"))
-        .collect();
+    let v = &trained.value.card;
     ui.say(format!(
-        "CLV model {} on {} clients up to {} (weeks): {}, LL {:.2}; Gamma-Gamma p={:.4} q={:.4} \
-         gamma={:.4} on {} repeat buyers; saved to {}",
-        clv.kind(),
-        clv.purchases.n_clients(),
-        protocol.cutoff,
-        params.join(" "),
-        clv.purchases.log_likelihood(),
-        clv.spend.p(),
-        clv.spend.q(),
-        clv.spend.gamma(),
-        clv.spend.n_clients(),
-        clv_dir.display()
+        "value model {} over {} days; customer-base model {} fitted on {} clients up to {}",
+        v.kind,
+        v.horizon_days,
+        trained.value.model.customer_base.model.kind(),
+        trained.value.model.customer_base.model.purchases.n_clients(),
+        v.training_cutoff
+    ));
+    ui.say(format!(
+        "saved to {} and {}",
+        args.model_dir.display(),
+        args.value_model_dir.display()
     ));
     Ok(())
 }
+

@@ -41,6 +41,11 @@ impl RecencyBaseline {
         self.n_features
     }
 
+    /// The column of `days_since_last`.
+    pub fn column(&self) -> usize {
+        self.days_since_last
+    }
+
     /// The churn score per row: its `days_since_last`.
     pub fn score(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
         check_features(x, self.n_features)?;

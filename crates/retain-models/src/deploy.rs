@@ -19,6 +19,7 @@ use retain_clv::{CLV_FEATURES, ClvModel, RfmRows, Valuation};
 use retain_core::{Horizon, kinds};
 use serde::{Deserialize, Serialize};
 
+use crate::explain::{Explanation, ExplanationScale, combine, rescale_monotone};
 use crate::{
     AnyClassifier, AnyRegressor, ChurnClassifier, ModelError, RecencyBaseline, SavedModel,
     ValueRegressor,
@@ -612,5 +613,165 @@ impl retain_core::Categorized for ModelError {
             Self::Core(e) => e.category(),
             _ => Data,
         }
+    }
+}
+
+/// The normalised rank `(rank - 1) / (n - 1)` a value `v` would have among `sorted` (sorted
+/// ascending), with ties sharing their average rank: for a member of the set this is its own
+/// normalised average rank, and the function is non-decreasing in `v`.
+fn normalised_rank_of(sorted: &[f64], v: f64) -> f64 {
+    let n = sorted.len();
+    let below = sorted.partition_point(|&s| s < v);
+    let equal = sorted[below..].partition_point(|&s| s <= v);
+    // average 1-based rank of the equal block, or the half-way point when v is not a member
+    let rank = if equal > 0 {
+        below as f64 + (equal as f64 + 1.0) / 2.0
+    } else {
+        below as f64 + 0.5
+    };
+    (rank - 1.0) / (n.max(2) - 1) as f64
+}
+
+/// The P(no purchase) score of one client with `(frequency, recency, age)` in days.
+fn p_no_purchase_of(base: &CustomerBasePart, h: Horizon, xs: [f64; 3], monetary: f64) -> f64 {
+    let rows = RfmRows {
+        frequency: &[xs[0]],
+        recency_days: &[xs[1]],
+        age_days: &[xs[2]],
+        monetary: &[monetary],
+    };
+    base.model
+        .values(&rows, h, &Valuation::default())
+        .map(|v| v.p_no_purchase[0])
+        .unwrap_or(f64::NAN)
+}
+
+impl ChurnModel {
+    /// Per-client contributions over the artifact's features followed by the three
+    /// [`HYBRID_FEATURES`] (zero unless a part is hybrid) that add up to the score
+    /// ([`Explanation`]):
+    ///
+    /// - classifiers and hybrids: the classifier's own explanation (logistic: coefficient x
+    ///   standardised value on log-odds; trees: Tree SHAP or path contributions; calibrated:
+    ///   rescaled onto the calibrated probability), mapped onto the columns it reads;
+    /// - BG/NBD P(no purchase): exact Shapley values of its three inputs (frequency,
+    ///   recency, age) against the scored clients' mean client, on the probability scale;
+    /// - days since last: the whole score is that feature's (baseline 0);
+    /// - rank ensembles: each part's explanation rescaled onto its normalised rank (the
+    ///   rescale rule: each contribution keeps its sign and share), then averaged with the
+    ///   ensemble's equal weights, so they add up to the ensemble's mean normalised rank.
+    pub fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
+        let n = x.ncols() + HYBRID_FEATURES.len();
+        let hybrid_map = |columns: &[usize]| -> Vec<usize> {
+            columns
+                .iter()
+                .copied()
+                .chain(x.ncols()..n)
+                .collect::<Vec<_>>()
+        };
+        match self {
+            Self::Classifier {
+                classifier,
+                columns,
+            } => {
+                let e = classifier.explain(select(x, columns).view())?;
+                combine(&[(1.0, &e, columns)], n)
+            }
+            Self::Hybrid {
+                classifier,
+                columns,
+                base,
+                cb_horizon_days,
+            } => {
+                let z = with_hybrid(x, columns, base, horizon(*cb_horizon_days)?)?;
+                let e = classifier.explain(z.view())?;
+                combine(&[(1.0, &e, &hybrid_map(columns))], n)
+            }
+            Self::PNoPurchase { base, horizon_days } => {
+                let h = horizon(*horizon_days)?;
+                let rows = x.nrows();
+                let cols = [base.columns[0], base.columns[1], base.columns[2]];
+                let mean: Vec<f64> = cols
+                    .iter()
+                    .map(|&c| x.column(c).mean().unwrap_or(0.0))
+                    .collect();
+                let reference = [mean[0], mean[1], mean[2]];
+                let base_value = p_no_purchase_of(base, h, reference, 0.0);
+                let mut values = Array2::zeros((rows, 3));
+                let mut scores = ndarray::Array1::zeros(rows);
+                for i in 0..rows {
+                    let own = cols.map(|c| x[[i, c]]);
+                    // f(S) for every subset S of the three inputs (bit k set = input k own)
+                    let f: Vec<f64> = (0..8u8)
+                        .map(|s| {
+                            let xs = [0, 1, 2].map(|k| {
+                                if s >> k & 1 == 1 { own[k] } else { reference[k] }
+                            });
+                            p_no_purchase_of(base, h, xs, 0.0)
+                        })
+                        .collect();
+                    for k in 0..3 {
+                        let mut phi = 0.0;
+                        for s in 0..8u8 {
+                            if s >> k & 1 == 1 {
+                                continue;
+                            }
+                            // Shapley weight |S|! (2 - |S|)! / 3!
+                            let w = match s.count_ones() {
+                                0 | 2 => 1.0 / 3.0,
+                                _ => 1.0 / 6.0,
+                            };
+                            phi += w * (f[(s | 1 << k) as usize] - f[s as usize]);
+                        }
+                        values[[i, k]] = phi;
+                    }
+                    scores[i] = f[7];
+                }
+                let e = Explanation::new(ExplanationScale::Probability, base_value, values, scores)?;
+                combine(&[(1.0, &e, &cols)], n)
+            }
+            Self::Recency { baseline } => {
+                let s = baseline.score(x)?;
+                let col = baseline.column();
+                let e = Explanation::new(
+                    ExplanationScale::Score,
+                    0.0,
+                    s.clone().insert_axis(Axis(1)),
+                    s,
+                )?;
+                combine(&[(1.0, &e, &[col])], n)
+            }
+            Self::RankEnsemble { parts } => {
+                let k = parts.len() as f64;
+                let mut rescaled = Vec::with_capacity(parts.len());
+                for p in parts {
+                    let e = p.explain(x)?;
+                    let scores = e.scores.to_vec();
+                    let mut sorted = scores.clone();
+                    sorted.sort_by(f64::total_cmp);
+                    let u: Vec<f64> = retain_eval::average_ranks(&scores)
+                        .into_iter()
+                        .map(|r| (r - 1.0) / (scores.len().max(2) - 1) as f64)
+                        .collect();
+                    let u0 = normalised_rank_of(&sorted, e.base);
+                    rescaled.push(rescale_monotone(&e, &u, u0, ExplanationScale::Score)?);
+                }
+                let identity: Vec<usize> = (0..n).collect();
+                let weighted: Vec<(f64, &Explanation, &[usize])> = rescaled
+                    .iter()
+                    .map(|e| (1.0 / k, e, identity.as_slice()))
+                    .collect();
+                combine(&weighted, n)
+            }
+        }
+    }
+
+    /// The names of [`ChurnModel::explain`]'s columns: `features`, then [`HYBRID_FEATURES`].
+    pub fn explanation_names(features: &[String]) -> Vec<String> {
+        features
+            .iter()
+            .cloned()
+            .chain(HYBRID_FEATURES.iter().map(|s| s.to_string()))
+            .collect()
     }
 }

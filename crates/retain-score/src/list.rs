@@ -1,0 +1,395 @@
+//! Building the outreach list and writing it.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Axis;
+use polars::prelude::*;
+use retain_clv::Valuation;
+use retain_core::{Cutoff, Horizon};
+use retain_data::write_table;
+use retain_eval::drift::psi;
+use retain_features::{FeatureMatrix, History};
+use retain_models::ChurnModel;
+
+use crate::reasons::top_reasons;
+use crate::summary::{DriftRow, ModelUsed, RunSummary};
+use crate::{ScoreError, Scorer};
+
+/// What orders the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RankBy {
+    /// The churn score descending (the default).
+    #[default]
+    Churn,
+    /// `value_at_risk` descending (needs a value model).
+    ValueAtRisk,
+}
+
+/// The cut points of the churn bands: `low` below `medium`, `medium` from `medium` to below
+/// `high`, `high` from `high` (on the churn probability; on the risk percentile for a model
+/// without probabilities).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bands {
+    /// Lower bound of `medium`.
+    pub medium: f64,
+    /// Lower bound of `high`.
+    pub high: f64,
+}
+
+impl Default for Bands {
+    fn default() -> Self {
+        Self {
+            medium: 0.5,
+            high: 0.75,
+        }
+    }
+}
+
+/// How the list is built.
+///
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `n_reasons` | 3 | reasons per client | any |
+/// | `rank_by` | [`RankBy::Churn`] | what orders the list; ties go to the smaller client id | |
+/// | `key_share` | 0.2 | share of clients flagged `key_client`: the top `ceil(share x n)` by CLV (ties to the smaller id) | `(0, 1]` |
+/// | `valuation` | undiscounted, margin 1 | how the CLV is valued | |
+/// | `bands` | 0.5, 0.75 | churn band cut points | `0 <= medium <= high <= 1` |
+/// | `drift_threshold` | 0.25 | PSI above which a feature or the score counts as drifted | `> 0` |
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreOptions {
+    /// Number of reasons per client.
+    pub n_reasons: usize,
+    /// What orders the list.
+    pub rank_by: RankBy,
+    /// Share of clients flagged as key clients.
+    pub key_share: f64,
+    /// Discounting and margin of the CLV.
+    pub valuation: Valuation,
+    /// Churn band cut points.
+    pub bands: Bands,
+    /// PSI threshold of the drift check.
+    pub drift_threshold: f64,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        Self {
+            n_reasons: 3,
+            rank_by: RankBy::Churn,
+            key_share: 0.2,
+            valuation: Valuation::default(),
+            bands: Bands::default(),
+            drift_threshold: 0.25,
+        }
+    }
+}
+
+/// A ranked outreach list and its run summary.
+#[derive(Debug, Clone)]
+pub struct Scores {
+    /// The list, sorted by rank (module docs of the crate for the columns).
+    pub table: DataFrame,
+    /// The run summary.
+    pub summary: RunSummary,
+}
+
+/// Flags the top `ceil(share x n)` clients by `clv` (descending, ties to the smaller id).
+fn key_clients(clv: &[f64], clients: &[i64], share: f64) -> Vec<bool> {
+    let n = clv.len();
+    let k = ((share * n as f64).ceil() as usize).min(n);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| clv[b].total_cmp(&clv[a]).then(clients[a].cmp(&clients[b])));
+    let mut key = vec![false; n];
+    for &i in &order[..k] {
+        key[i] = true;
+    }
+    key
+}
+
+fn check(options: &ScoreOptions) -> Result<(), ScoreError> {
+    if !(options.key_share > 0.0 && options.key_share <= 1.0) {
+        return Err(ScoreError::Invalid(format!(
+            "key share {} is not in (0, 1]",
+            options.key_share
+        )));
+    }
+    let b = options.bands;
+    if !(0.0 <= b.medium && b.medium <= b.high && b.high <= 1.0) {
+        return Err(ScoreError::Invalid(format!(
+            "churn bands {}, {} must satisfy 0 <= medium <= high <= 1",
+            b.medium, b.high
+        )));
+    }
+    if !(options.drift_threshold > 0.0 && options.drift_threshold.is_finite()) {
+        return Err(ScoreError::Invalid(format!(
+            "drift threshold {} must be a positive number",
+            options.drift_threshold
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn score(
+    scorer: &Scorer,
+    history: &History,
+    date: Cutoff,
+    options: &ScoreOptions,
+) -> Result<Scores, ScoreError> {
+    check(options)?;
+    let countries = history.country_table(date.day())?;
+    let df = history.features_at(date.day(), &countries).collect()?;
+    let n = df.height();
+    if n == 0 {
+        return Err(ScoreError::NoClients(format!(
+            "no client has a purchase on or before {date}: nothing to score (is the date \
+             before the data start?)"
+        )));
+    }
+    let card = &scorer.churn.card;
+    let names = card.features.names().to_vec();
+    let m = FeatureMatrix::from_frame(&df, &names)?;
+    let model = &scorer.churn.model;
+    let pred = model.predict(m.x.view())?;
+    let explanation = if options.n_reasons > 0 {
+        Some(model.explain(m.x.view())?)
+    } else {
+        None
+    };
+    let clients = &m.clients;
+
+    // The value side.
+    let value = match &scorer.value {
+        Some((a, _)) => {
+            let h = Horizon::new(a.card.horizon_days).map_err(ScoreError::Invalid)?;
+            let vm = FeatureMatrix::from_frame(&df, a.card.features.names())?;
+            let amount = a.model.value.predict(vm.x.view(), h, &options.valuation)?;
+            let cb = a.model.customer_base.values(vm.x.view(), h, &options.valuation)?;
+            Some((amount.amount, cb))
+        }
+        None => None,
+    };
+    let var: Option<Vec<f64>> = match (&value, &pred.probability) {
+        (Some((clv, _)), Some(p)) => Some((0..n).map(|i| p[i] * clv[i]).collect()),
+        _ => None,
+    };
+    let rank_score: Vec<f64> = match (options.rank_by, &var) {
+        (RankBy::Churn, _) => pred.score.clone(),
+        (RankBy::ValueAtRisk, Some(v)) => v.clone(),
+        (RankBy::ValueAtRisk, None) => {
+            return Err(ScoreError::Invalid(
+                "ranking by value at risk needs a value model and a churn model that gives \
+                 probabilities"
+                    .into(),
+            ));
+        }
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        rank_score[b]
+            .total_cmp(&rank_score[a])
+            .then(clients[a].cmp(&clients[b]))
+    });
+
+    // Bands: on the probability, else on the risk percentile.
+    let band_of = |v: f64| -> &'static str {
+        if v >= options.bands.high {
+            "high"
+        } else if v >= options.bands.medium {
+            "medium"
+        } else {
+            "low"
+        }
+    };
+    let mut bands: Vec<&'static str> = vec!["low"; n];
+    match &pred.probability {
+        Some(p) => {
+            for i in 0..n {
+                bands[i] = band_of(p[i]);
+            }
+        }
+        None => {
+            for (r, &i) in order.iter().enumerate() {
+                bands[i] = band_of(1.0 - r as f64 / n as f64);
+            }
+        }
+    }
+
+    let pick = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let mut cols: Vec<Column> = vec![
+        Column::new("risk_rank".into(), (1..=n as u32).collect::<Vec<_>>()),
+        Column::new(
+            "client_id".into(),
+            order.iter().map(|&i| clients[i]).collect::<Vec<_>>(),
+        ),
+    ];
+    match &pred.probability {
+        Some(p) => cols.push(Column::new("churn_probability".into(), pick(p))),
+        None => {}
+    }
+    if !pred.score_is_probability {
+        cols.push(Column::new("churn_score".into(), pick(&pred.score)));
+    }
+    cols.push(Column::new(
+        "churn_band".into(),
+        order.iter().map(|&i| bands[i]).collect::<Vec<_>>(),
+    ));
+    let mut key_count = None;
+    if let Some((clv, cb)) = &value {
+        let key = key_clients(clv, clients, options.key_share);
+        key_count = Some(key.iter().filter(|&&k| k).count());
+        cols.push(Column::new("p_alive".into(), pick(&cb.p_alive)));
+        cols.push(Column::new(
+            "expected_purchases".into(),
+            pick(&cb.expected_purchases),
+        ));
+        let next: Vec<Option<i32>> = order
+            .iter()
+            .map(|&i| {
+                let d = cb.days_to_next_purchase[i];
+                (d.is_finite() && d < 36_525.0).then(|| date.day() + d.round() as i32)
+            })
+            .collect();
+        cols.push(
+            Column::new("expected_next_purchase".into(), next).cast(&DataType::Date)?,
+        );
+        cols.push(Column::new("clv".into(), pick(clv)));
+        if let Some(var) = &var {
+            cols.push(Column::new("value_at_risk".into(), pick(var)));
+        }
+        cols.push(Column::new(
+            "key_client".into(),
+            order.iter().map(|&i| key[i]).collect::<Vec<bool>>(),
+        ));
+    }
+    if let Some(e) = &explanation {
+        let expl_names = ChurnModel::explanation_names(&names);
+        let hybrid = scorer
+            .churn
+            .model
+            .customer_base()
+            .map(|b| b.hybrid_columns(m.x.view(), Horizon::new(card.horizon_days.max(1)).unwrap_or(Horizon::new(1).expect("1 day"))))
+            .transpose()?;
+        let lookup = |i: usize, f: &str| -> Option<f64> {
+            if let Some(j) = names.iter().position(|x| x == f) {
+                return Some(m.x[[i, j]]);
+            }
+            if let Some(k) = retain_models::deploy::HYBRID_FEATURES.iter().position(|x| *x == f) {
+                return hybrid.as_ref().map(|h| h[[i, k]]);
+            }
+            df.column(f)
+                .ok()
+                .and_then(|c| c.cast(&DataType::Float64).ok())
+                .and_then(|c| c.f64().ok().and_then(|c| c.get(i)))
+        };
+        let reasons = top_reasons(&e.values, &expl_names, options.n_reasons, &lookup);
+        for k in 0..options.n_reasons {
+            let (codes, texts): (Vec<String>, Vec<String>) = order
+                .iter()
+                .map(|&i| reasons[i].get(k).cloned().unwrap_or_default())
+                .unzip();
+            cols.push(Column::new(format!("reason_{}", k + 1).into(), codes));
+            cols.push(Column::new(format!("reason_{}_text", k + 1).into(), texts));
+        }
+    }
+    let table = DataFrame::new_infer_height(cols)?;
+
+    // Drift of today's features and score against the training rows.
+    let mut drift: Vec<DriftRow> = Vec::new();
+    for (j, name) in names.iter().enumerate() {
+        if let Some(r) = card.profile.get(name) {
+            let v = m.x.index_axis(Axis(1), j).to_vec();
+            drift.push(drift_row(name, psi(&r.edges, &r.shares, &v), options));
+        }
+    }
+    if let Some(r) = card.profile.get("score") {
+        drift.push(drift_row("score", psi(&r.edges, &r.shares, &pred.score), options));
+    }
+    drift.sort_by(|a, b| b.psi.total_cmp(&a.psi).then(a.feature.cmp(&b.feature)));
+    let band_counts = ["low", "medium", "high"].map(|b| bands.iter().filter(|&&x| x == b).count());
+    let summary = RunSummary {
+        date,
+        clients: n,
+        churn_model: ModelUsed::of(&scorer.churn_dir, card),
+        value_model: scorer.value.as_ref().map(|(a, p)| ModelUsed::of(p, &a.card)),
+        drift_threshold: options.drift_threshold,
+        drift,
+        bands: band_counts,
+        mean_churn_probability: pred
+            .probability
+            .as_ref()
+            .map(|p| p.iter().sum::<f64>() / n as f64),
+        total_value_at_risk: var.as_ref().map(|v| v.iter().sum()),
+        total_clv: value.as_ref().map(|(c, _)| c.iter().sum()),
+        key_clients: key_count,
+    };
+    Ok(Scores { table, summary })
+}
+
+fn drift_row(feature: &str, psi: f64, options: &ScoreOptions) -> DriftRow {
+    DriftRow {
+        feature: feature.to_string(),
+        psi,
+        drifted: psi > options.drift_threshold,
+    }
+}
+
+impl Scores {
+    /// Writes `<stem>.csv`, `<stem>.parquet` and `summary.json` beside them. Each is written
+    /// to a temporary file first; the three are renamed into place only when all three are
+    /// written, so a failed run leaves the previous outputs as they were. Returns the paths.
+    pub fn write(&mut self, stem: &Path) -> Result<[PathBuf; 3], ScoreError> {
+        // `-o out/` (or an existing folder) means `out/scores.*`; `-o out/scores.2024.01` keeps
+        // its dots: the extensions are appended, never substituted.
+        let is_dir = stem.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR)
+            || stem.is_dir();
+        let (dir, name) = if is_dir {
+            (stem, "scores".to_string())
+        } else {
+            (
+                stem.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new(".")),
+                stem.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "scores".into()),
+            )
+        };
+        let csv = dir.join(format!("{name}.csv"));
+        let parquet = dir.join(format!("{name}.parquet"));
+        let summary = dir.join("summary.json");
+        let tmp = |p: &Path| {
+            let ext = p.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+            p.with_file_name(format!(".{name}.{}.part.{ext}", std::process::id()))
+        };
+        let (tc, tp, ts) = (tmp(&csv), tmp(&parquet), tmp(&summary));
+        let result = (|| -> Result<(), ScoreError> {
+            write_table(&mut self.table, &tc)?;
+            write_table(&mut self.table, &tp)?;
+            let json = serde_json::to_vec_pretty(&self.summary)
+                .map_err(|e| ScoreError::Invalid(format!("summary: {e}")))?;
+            retain_core::write_atomic(&ts, |w| {
+                use std::io::Write;
+                w.write_all(&json)?;
+                w.write_all(b"\n")
+            })
+            .map_err(retain_models::ModelError::from)?;
+            for (t, p) in [(&tc, &csv), (&tp, &parquet), (&ts, &summary)] {
+                std::fs::rename(t, p).map_err(|source| {
+                    retain_models::ModelError::from(retain_core::CoreError::Io {
+                        action: "writing",
+                        path: p.clone(),
+                        source,
+                    })
+                })?;
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            for t in [&tc, &tp, &ts] {
+                let _ = std::fs::remove_file(t);
+            }
+        }
+        result?;
+        Ok([csv, parquet, summary])
+    }
+}
