@@ -6,12 +6,15 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
-use retain_core::{DataSource, day_number};
+use retain_clv::RfmKind;
+use retain_core::{DataSource, Horizon};
 use retain_data::{Layout, read_transactions};
-use retain_features::{country_table, features_at};
-use retain_score::pipeline::{Protocol, ProtocolSets, evaluate};
+use retain_features::{History, country_table, features_at};
+use retain_score::{ScoreOptions, Scorer};
+use retain_train::{
+    BacktestParams, ChurnChoice, Protocol, ProtocolSets, TrainParams, ValueChoice, backtest, train,
+};
 
 fn orii() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,12 +30,13 @@ fn stages(c: &mut Criterion) {
         b.iter(|| black_box(read_transactions(&path, &layout).unwrap()))
     });
     let tx = read_transactions(&path, &layout).unwrap();
+    let h = Horizon::new(91).unwrap();
     let protocol = Protocol {
-        cutoff: NaiveDate::from_ymd_opt(2011, 9, 9).unwrap(),
-        horizon: 91,
-        train_horizon: 91,
+        cutoff: "2011-09-09".parse().unwrap(),
+        horizon: h,
+        train_horizon: h,
     };
-    let cutoff = day_number(protocol.cutoff);
+    let cutoff = protocol.cutoff.day();
     g.bench_function("features_one_cutoff", |b| {
         let countries = country_table(tx.lazy(), cutoff).unwrap();
         b.iter(|| {
@@ -46,9 +50,36 @@ fn stages(c: &mut Criterion) {
     g.bench_function("features_and_labels_both_cutoffs", |b| {
         b.iter(|| black_box(ProtocolSets::build(&tx, protocol).unwrap()))
     });
-    let sets = ProtocolSets::build(&tx, protocol).unwrap();
-    g.bench_function("train_and_evaluate", |b| {
-        b.iter(|| black_box(evaluate(&sets, &DataSource::default()).unwrap()))
+    let mut params = BacktestParams::new(protocol);
+    params.bootstrap_resamples = 0;
+    params.validate = false;
+    g.bench_function("backtest_one_cutoff_no_selection", |b| {
+        b.iter(|| black_box(backtest(&tx, &params).unwrap()))
+    });
+    let tp = TrainParams {
+        backtest: params.clone(),
+        churn: ChurnChoice::Gbdt,
+        value: ValueChoice::Clv,
+        rfm: RfmKind::Bgnbd,
+    };
+    let trained = train(&tx, &tp, &DataSource::default()).unwrap();
+    g.bench_function("train_gbdt_and_clv", |b| {
+        b.iter(|| black_box(train(&tx, &tp, &DataSource::default()).unwrap()))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (cd, vd) = (dir.path().join("churn"), dir.path().join("value"));
+    retain_models::save_checked(&cd, &trained.churn).unwrap();
+    retain_models::save_checked(&vd, &trained.value).unwrap();
+    let scorer = Scorer::load(&cd, Some(&vd)).unwrap();
+    let history = History::of(&tx).unwrap();
+    g.bench_function("score_gbdt_with_reasons", |b| {
+        b.iter(|| {
+            black_box(
+                scorer
+                    .score(&history, protocol.cutoff, &ScoreOptions::default())
+                    .unwrap(),
+            )
+        })
     });
     g.finish();
 }

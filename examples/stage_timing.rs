@@ -1,20 +1,29 @@
-//! Prints how long each stage of `retain train` takes in-process (release builds):
-//! `cargo run --release --example stage_timing -- FILE [preset] [cutoff] [horizon]`.
-//! With `FEATLOOP=N` it times only the feature stage, N times over.
+//! Where the time of `retain train` and `retain score` goes, stage by stage, on one file:
+//! `cargo run --release --example stage_timing -- FILE [LAYOUT] [CUTOFF] [HORIZON] [MODEL]`
+//! (MODEL: logistic, gbdt, forest, tree, ensemble; default logistic).
 
 use std::time::Instant;
 
-use chrono::NaiveDate;
+use retain_clv::RfmKind;
+use retain_core::{Cutoff, DataSource, Horizon};
 use retain_data::{Layout, read_transactions};
-use retain_score::customer_base::ClvModel;
-use retain_score::pipeline::{Protocol, ProtocolSets, evaluate};
+use retain_features::History;
+use retain_score::{ScoreOptions, Scorer};
+use retain_train::{BacktestParams, ChurnChoice, Protocol, TrainParams, ValueChoice, train};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("a file");
     let layout = Layout::preset(&args.next().unwrap_or("online-retail-ii".into())).unwrap();
-    let cutoff: NaiveDate = args.next().unwrap_or("2011-09-09".into()).parse().unwrap();
-    let horizon: u32 = args.next().unwrap_or("91".into()).parse().unwrap();
+    let cutoff: Cutoff = args.next().unwrap_or("2011-09-09".into()).parse().unwrap();
+    let horizon: Horizon = args.next().unwrap_or("91".into()).parse().unwrap();
+    let churn = match args.next().as_deref().unwrap_or("logistic") {
+        "gbdt" => ChurnChoice::Gbdt,
+        "forest" => ChurnChoice::Forest,
+        "tree" => ChurnChoice::Tree,
+        "ensemble" => ChurnChoice::Ensemble,
+        _ => ChurnChoice::Logistic,
+    };
     let t0 = Instant::now();
     let t = Instant::now();
     let tx = read_transactions(std::path::Path::new(&path), &layout).unwrap();
@@ -28,45 +37,44 @@ fn main() {
         horizon,
         train_horizon: horizon,
     };
-    // FEATLOOP=N: only the feature stage, N times (for a profiler)
-    if let Ok(n) = std::env::var("FEATLOOP") {
-        for _ in 0..n.parse::<usize>().unwrap() {
-            let t = Instant::now();
-            ProtocolSets::build(&tx, protocol).unwrap();
-            println!("features: {:.3}", t.elapsed().as_secs_f64());
-        }
-        return;
-    }
     let t = Instant::now();
-    let sets = ProtocolSets::build(&tx, protocol).unwrap();
-    println!(
-        "features + labels, both cutoffs: {:.3} s ({} / {} clients)",
-        t.elapsed().as_secs_f64(),
-        sets.eval.height(),
-        sets.train.height()
-    );
-    let t = Instant::now();
-    let (_, artifact) = evaluate(
-        &sets,
-        &retain_core::DataSource {
-            path: path.clone(),
-            layout: "bench".into(),
-            rows: 0,
-            clients: 0,
+    let trained = train(
+        &tx,
+        &TrainParams {
+            backtest: BacktestParams::new(protocol),
+            churn,
+            value: ValueChoice::Clv,
+            rfm: RfmKind::Bgnbd,
         },
+        &DataSource::default(),
     )
     .unwrap();
     println!(
-        "logistic + baselines + metrics: {:.3} s (ROC AUC {:?})",
+        "train {} + CLV (features, fits, holdout metrics): {:.3} s (ROC AUC {:?})",
+        trained.churn.card.kind,
         t.elapsed().as_secs_f64(),
-        artifact.card.metrics.get("roc_auc")
+        trained.churn.card.metrics.get("roc_auc")
     );
+    let dir = tempfile::tempdir().unwrap();
+    let (cd, vd) = (dir.path().join("churn"), dir.path().join("value"));
+    retain_models::save_checked(&cd, &trained.churn).unwrap();
+    retain_models::save_checked(&vd, &trained.value).unwrap();
+    let scorer = Scorer::load(&cd, Some(&vd)).unwrap();
     let t = Instant::now();
-    let clv = ClvModel::fit(&sets.eval, retain_score::customer_base::RfmKind::Bgnbd);
-    println!(
-        "BG/NBD + Gamma-Gamma: {:.3} s ({})",
-        t.elapsed().as_secs_f64(),
-        clv.is_ok()
-    );
+    let history = History::of(&tx).unwrap();
+    println!("condense the history: {:.3} s", t.elapsed().as_secs_f64());
+    for reasons in [0, 3] {
+        let t = Instant::now();
+        let options = ScoreOptions {
+            n_reasons: reasons,
+            ..ScoreOptions::default()
+        };
+        let s = scorer.score(&history, cutoff, &options).unwrap();
+        println!(
+            "score {} clients with {reasons} reasons: {:.3} s",
+            s.table.height(),
+            t.elapsed().as_secs_f64()
+        );
+    }
     println!("total: {:.3} s", t0.elapsed().as_secs_f64());
 }

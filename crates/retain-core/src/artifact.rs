@@ -102,8 +102,9 @@ pub struct ModelCard {
     /// The source id of the retain that trained it ([`build_id`]).
     #[serde(default)]
     pub build_id: String,
-    /// Distribution of each feature and of the score (`"score"`) on the training rows, the
-    /// reference of the nightly drift check.
+    /// Distribution of each feature and of the score (`"score"`) over the clients at the
+    /// training data's cutoff (the population the model was built to score): the reference of
+    /// the nightly drift check.
     #[serde(default)]
     pub profile: BTreeMap<String, BinnedDistribution>,
 }

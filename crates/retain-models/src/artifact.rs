@@ -203,7 +203,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let kind = model.model_kind();
         let a = Artifact {
-            card: card(kind, schema),
+            card: card(&kind, schema),
             model,
         };
         save_checked(dir.path(), &a).unwrap();

@@ -290,18 +290,16 @@ fn online_retail_logistic_artifact_round_trips_bit_for_bit() {
         .fit(train.x.view(), &train.churned, None)
         .unwrap()
         .into();
-    let card = ModelCard {
-        format: ARTIFACT_FORMAT,
-        kind: model.kind().into(),
-        retain_version: retain_core::RETAIN_VERSION.into(),
-        training_cutoff: chrono::NaiveDate::from_ymd_opt(2011, 6, 10).unwrap(),
-        horizon_days: 91,
-        time_unit: None,
-        features: schema.clone(),
-        data_source: DataSource::default(),
-        hyperparameters: params.to_record(),
-        metrics: Default::default(),
-    };
+    let card = ModelCard::new(
+        model.kind(),
+        chrono::NaiveDate::from_ymd_opt(2011, 6, 10).unwrap(),
+        91,
+        None,
+        schema.clone(),
+        DataSource::default(),
+        params.to_record(),
+    );
+    assert_eq!(card.format, ARTIFACT_FORMAT);
     let dir = tempfile::tempdir().unwrap();
     let a = Artifact { card, model };
     save_checked(dir.path(), &a).unwrap();

@@ -75,18 +75,17 @@ fn churn_scores(o: &Orii, name: &str, m: &dyn ChurnClassifier) -> (f64, f64, f64
 }
 
 fn card(kind: &str, schema: &FeatureSchema) -> ModelCard {
-    ModelCard {
-        format: ARTIFACT_FORMAT,
-        kind: kind.into(),
-        retain_version: retain_core::RETAIN_VERSION.into(),
-        training_cutoff: chrono::NaiveDate::from_ymd_opt(2011, 6, 10).unwrap(),
-        horizon_days: 91,
-        time_unit: None,
-        features: schema.clone(),
-        data_source: DataSource::default(),
-        hyperparameters: Default::default(),
-        metrics: Default::default(),
-    }
+    let card = ModelCard::new(
+        kind,
+        chrono::NaiveDate::from_ymd_opt(2011, 6, 10).unwrap(),
+        91,
+        None,
+        schema.clone(),
+        DataSource::default(),
+        Default::default(),
+    );
+    assert_eq!(card.format, ARTIFACT_FORMAT);
+    card
 }
 
 /// Debug-sized value models: a short GBDT regression and a two-part model, saved and

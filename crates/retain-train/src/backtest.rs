@@ -549,8 +549,6 @@ pub struct Candidates {
     pub population_train: usize,
     /// Churn rate of the stacked training set.
     pub churn_rate_train: f64,
-    /// The most recent training window's rows over `features` (the drift reference).
-    pub recent_window: Array2<f64>,
 }
 
 /// The feature list of the candidates: `used`, then the customer-base inputs and the
@@ -765,7 +763,6 @@ pub(crate) fn fit_candidates(
         },
     );
     let stacked_churned = bools(&stacked, "churned")?;
-    let recent_window = FeatureMatrix::from_frame(&windows[0].df, &features)?.x;
     Ok(Candidates {
         features,
         used,
@@ -775,7 +772,6 @@ pub(crate) fn fit_candidates(
         train_cutoffs: windows.iter().map(|w| w.cutoff).collect(),
         population_train: stacked.height(),
         churn_rate_train: churn_rate(&stacked_churned),
-        recent_window,
     })
 }
 

@@ -202,7 +202,11 @@ pub fn train(
     }
     let value_name = value_model.kind_name();
     let schema = FeatureSchema::new(cands.features.iter().cloned());
-    let recent_scores = churn_model.predict(cands.recent_window.view())?.score;
+    // The drift reference: the clients at the cutoff, the population the model was built to
+    // score (the training rows are one horizon older, and their ages (T) would differ from
+    // any later night's by construction).
+    let at_cutoff = FeatureMatrix::from_frame(&eval, &cands.features)?;
+    let reference_scores = churn_model.predict(at_cutoff.x.view())?.score;
     let source = DataSource {
         clients: cands.population_train as u64,
         ..source.clone()
@@ -258,7 +262,7 @@ pub fn train(
         source.clone(),
         hyper.clone(),
     );
-    card.profile = profile(cands.recent_window.view(), &cands.features, &recent_scores);
+    card.profile = profile(at_cutoff.x.view(), &cands.features, &reference_scores);
     let mut value_card = clv.card(c.date(), p.horizon.days(), &source);
     value_card.kind = value_name.clone();
     value_card.features = schema;
