@@ -11,20 +11,28 @@
 //! S} z_j`, whose Shapley values are
 //!
 //! ```text
-//! phi_i = v * (o_i - z_i) * sum_{k} k! (d-1-k)! / d! * e_k({o_j, z_j : j != i})
+//! phi_i = v * (o_i - z_i) * sum over S of the other features of
+//!             |S|! (d-1-|S|)! / d! * prod_{j in S} o_j * prod_{j not in S, j != i} z_j
 //!       = v * (o_i - z_i) * integral_0^1 prod_{j != i} (z_j (1 - t) + o_j t) dt,
 //! ```
 //!
 //! because `k! (d-1-k)! / d!` is the Beta integral of `t^k (1-t)^(d-1-k)` (the identity
 //! behind Linear TreeSHAP: Yu, Bao, Hu and Wang 2022, "Linear TreeShap", NeurIPS). The
 //! integrand is a polynomial of degree `d - 1`, so Gauss-Legendre quadrature with
-//! `ceil(d / 2)` points is exact. Per row and leaf the work is the `d` interval tests and
-//! `4 d ceil(d / 2)` multiply-adds (the products without each `j` come from prefix and
-//! suffix products, so a zero fraction needs no special case), against Algorithm 2's path
-//! extensions and unwinds at every node; the merged paths (features, intervals, fractions,
-//! values) are built once per tree for all rows. The results are those of Algorithm 2 up
-//! to the last bits (the additions come in another order); the tests hold them to 1e-12 of
-//! it and to brute-force Shapley values.
+//! `ceil(d / 2)` points is exact. A leaf's values for one pattern cost `4 d ceil(d / 2)`
+//! multiply-adds (the products without each `j` come from prefix and suffix products, so a
+//! zero fraction needs no special case), against Algorithm 2's path extensions and unwinds
+//! at every node for every row; the merged paths (features, intervals, fractions, split
+//! bits, values) are built once per tree for all rows.
+//!
+//! The values depend on the row only through its pattern, so rows share work
+//! ([`LeafPaths::add_rows`]): per tree, rows with the same side of every split (a cell)
+//! are computed once, and per leaf each distinct pattern once. On the Online Retail II
+//! eval clients in blocks of 1,024, about two thirds of the rows are distinct cells of a
+//! tree, but a leaf sees about 45 distinct patterns: the 300 trees' reasons for 5,281
+//! clients take 0.8 s of one core against 12.8 s for Algorithm 2 (measured on a loaded
+//! machine). The results are Algorithm 2's up to the last bits (the additions come in
+//! another order); the tests hold them to 1e-12 of it and to brute-force Shapley values.
 
 /// The split arrays of a tree with its leaf values and covers: node 0 is the root,
 /// `left[i] == 0` marks a leaf, the right child of `i` is `left[i] + 1`, a row goes left
@@ -290,9 +298,8 @@ impl LeafPaths {
     /// side of every split it falls (its split bits): rows with the same bits (a cell)
     /// get the same values, computed once per cell. And a leaf's values depend only on
     /// the row's pattern (the bits `o_j`), itself a function of the split bits on the
-    /// leaf's path: each distinct pattern is computed once per leaf. On Online Retail II a
-    /// block of a thousand clients falls into a few hundred cells per tree and a few dozen
-    /// patterns per leaf. A cell's values are summed leaf by leaf from zero and then added
+    /// leaf's path: each distinct pattern is computed once per leaf (module docs for how
+    /// much that saves). A cell's values are summed leaf by leaf from zero and then added
     /// to each of its rows, so a row's result does not depend on the rows beside it (nor
     /// on how rows are grouped into calls). Trees of more than 64 splits go leaf by leaf
     /// and row by row.
