@@ -10,14 +10,18 @@
 //! feature reads a line after the cutoff.
 //!
 //! [`FeatureMatrix::from_frame`] is the one place data leaves polars for the models.
+//! [`describe`] words a feature as a client's reason ([`Reason`]: a code from
+//! [`REASON_CODES`] and a sentence from the client's values).
 
 mod builder;
+mod describe;
 mod matrix;
 
 pub use builder::{
     CountryTable, FEATURES, History, LABELS, PART_LINES, country_table, features_at, labelled_set,
     labels_at,
 };
+pub use describe::{REASON_CODES, Reason, describe};
 pub use matrix::{FeatureMatrix, non_constant};
 
 /// Errors building features.

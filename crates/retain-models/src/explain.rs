@@ -391,7 +391,7 @@ pub(crate) mod tests {
         // a's columns are features 0, 1, 2; b's one column is feature 1.
         let c = combine(&[(0.5, &a, &[0, 1, 2]), (2.0, &b, &[1])], 3).unwrap();
         assert_eq!(c.scale, ExplanationScale::Score);
-        assert_eq!(c.base, 0.5 * -1.0 + 2.0 * 0.25);
+        assert_eq!(c.base, -0.5 + 2.0 * 0.25);
         assert_eq!(c.values.row(0).to_vec(), vec![0.25, 0.75 + 1.0, -0.5]);
         assert_eq!(c.scores.to_vec(), vec![1.5, -0.5, 0.0]);
         assert_adds_up(&c);

@@ -42,6 +42,7 @@ mod input;
 pub mod logistic;
 mod regression;
 mod scaler;
+mod shap;
 mod traverse;
 
 pub use artifact::{SavedModel, load_checked, save_checked};

@@ -122,6 +122,25 @@ pub(crate) fn per_row<S>(
     Array2::from_shape_vec((n, p), out).expect("n x p values")
 }
 
+/// An `n x p` matrix filled block by block: `fill(scratch, bins_b, out_b)` gets the bins of
+/// up to `block` consecutive rows (row-major, `p` per row) and their rows of the output
+/// (zeros), blocks on rayon's threads, each thread with its own `scratch` from `init`. The
+/// result does not depend on the threads when `fill` treats each row on its own.
+pub(crate) fn per_block<S>(
+    bins: &[u8],
+    (n, p): (usize, usize),
+    block: usize,
+    init: impl Fn() -> S + Sync + Send,
+    fill: impl Fn(&mut S, &[u8], &mut [f64]) + Sync + Send,
+) -> Array2<f64> {
+    let mut out = vec![0.0; n * p];
+    let step = (block * p).max(1);
+    out.par_chunks_mut(step)
+        .zip(bins.par_chunks(step))
+        .for_each_init(init, |scratch, (rows, bins)| fill(scratch, bins, rows));
+    Array2::from_shape_vec((n, p), out).expect("n x p values")
+}
+
 /// The leaf of each of [`LANES`] rows (starting at `base[j]` in `bins`) in one tree, the
 /// rows stepping down together.
 #[inline]
