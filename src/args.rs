@@ -26,6 +26,9 @@ pub struct Cli {
     /// Print nothing but errors (no progress, no summary).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Print more detail: how each step went, and the libraries' debug log on stderr.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 /// The subcommands.
@@ -46,6 +49,14 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Apply a saved model to every client at a date and write the ranked outreach list.
     Score(ScoreArgs),
+    /// Retention KPIs by month, quarter or year (retention, churn, repeat purchases, order value,
+    /// returns, revenue retention, revenue concentration, the cohort matrix; NPS and CSAT from
+    /// --clients): a table on the terminal, <OUT>.csv, <OUT>.parquet and <OUT>.json.
+    Kpis(KpisArgs),
+    /// Write the one-file HTML report (KPIs, model comparison, curves, value at risk, cohorts,
+    /// BG/NBD diagnostics, the top of the outreach list) from the outputs of evaluate, score and
+    /// kpis. It opens from a file:// path with no network.
+    Report(ReportArgs),
 }
 
 /// Where the transactions come from and how to read their columns.
@@ -283,4 +294,77 @@ pub struct ScoreArgs {
         )
     )]
     pub rank_by: retain_score::RankBy,
+}
+
+/// How a command prints its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables with headers.
+    #[default]
+    Table,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// `retain kpis`.
+#[derive(Debug, Args)]
+pub struct KpisArgs {
+    /// The transactions.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Length of a period: month, quarter or year.
+    #[arg(long, default_value = "month", value_name = "PERIOD",
+          value_parser = clap::builder::TypedValueParser::map(
+              clap::builder::PossibleValuesParser::new(retain_report::Period::NAMES),
+              |s| s.parse::<retain_report::Period>().expect("a listed name"),
+          ))]
+    pub period: retain_report::Period,
+    /// A client is active at a day if it bought in this many days up to it.
+    #[arg(long, default_value_t = 91, value_name = "DAYS")]
+    pub horizon: u32,
+    /// Key clients: the fewest clients bringing this share of a period's revenue.
+    #[arg(long, default_value_t = 0.8, value_name = "SHARE")]
+    pub key_share: f64,
+    /// A clients table (.csv or .parquet) with an `nps` (0-10) and/or `csat` (1-5) column:
+    /// adds NPS and CSAT.
+    #[arg(long, value_name = "FILE")]
+    pub clients: Option<PathBuf>,
+    /// Output path without extension: writes <OUT>.csv, <OUT>.parquet (one row per period) and
+    /// <OUT>.json (everything, with the cohort matrix).
+    #[arg(short, long, default_value = "out/kpis", value_name = "STEM")]
+    pub out: PathBuf,
+    /// Print a table (default) or the JSON on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// `retain report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The transactions (default: the demo's sample data).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The evaluation JSON (from `retain evaluate` or the demo).
+    #[arg(long, default_value = "out/demo/evaluation.json", value_name = "FILE")]
+    pub evaluation: PathBuf,
+    /// The outreach list (.parquet or .csv, from `retain score` or the demo).
+    #[arg(long, default_value = "out/demo/scores.parquet", value_name = "FILE")]
+    pub scores: PathBuf,
+    /// The KPIs JSON (from `retain kpis`).
+    #[arg(long, default_value = "out/demo/kpis.json", value_name = "FILE")]
+    pub kpis: PathBuf,
+    /// Rows of the outreach list shown.
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    pub top: usize,
+    /// The HTML file to write.
+    #[arg(
+        short,
+        long,
+        default_value = "out/demo/report.html",
+        value_name = "FILE"
+    )]
+    pub out: PathBuf,
+    /// Print a summary table (default) or JSON on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }

@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+mod table;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,9 @@ use commands::common::Ui;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet);
+    if cli.verbose {
+        init_debug_log();
+    }
     let result = match &cli.command {
         Command::Demo(a) => commands::demo::run(a, &ui),
         Command::Generate(a) => commands::generate::run(a, &ui),
@@ -29,6 +33,8 @@ fn main() -> ExitCode {
         Command::Train(a) => commands::train::run(a, &ui),
         Command::Evaluate(a) => commands::evaluate::run(a, &ui),
         Command::Score(a) => commands::score::run(a, &ui),
+        Command::Kpis(a) => commands::kpis::run(a, &ui, cli.verbose),
+        Command::Report(a) => commands::html_report::run(a, &ui, cli.verbose),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -43,6 +49,14 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// `--verbose`: the libraries' tracing events at debug level, on stderr.
+fn init_debug_log() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("debug,polars=info"))
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -62,6 +76,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<retain_core::CoreError>()
             || c.is::<retain_score::ScoreError>()
             || c.is::<retain_sim::SimError>()
+            || c.is::<retain_report::ReportError>()
     });
     if data { 1 } else { 2 }
 }
