@@ -519,7 +519,7 @@ pub fn compute(lines: &Lines, params: &KpiParams) -> Result<KpiReport, ReportErr
             gross_revenue: gross,
             net_revenue: gross + returns,
             average_order_value: ratio(gross, orders as f64),
-            return_rate: ratio(-returns, gross),
+            return_rate: ratio((-returns).max(0.0), gross),
             net_revenue_retention: nrr,
             gross_revenue_retention: grr,
             key_clients,
