@@ -65,11 +65,6 @@ impl Table {
         self.rows.push(cells);
     }
 
-    /// The number of rows.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
     /// The table as lines: the header, then the rows, columns two spaces apart, no trailing
     /// spaces.
     pub fn lines(&self) -> Vec<String> {

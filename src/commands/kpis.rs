@@ -9,7 +9,7 @@ use retain_report::kpis::{self, KpiParams, KpiReport, Lines};
 
 use super::common::{Ui, load, resolve_input};
 use crate::args::{KpisArgs, OutputFormat};
-use crate::table::{Table, duration, fixed, money, percent, thousands};
+use crate::table::{Align, Table, duration, fixed, money, percent, thousands};
 
 pub fn run(args: &KpisArgs, ui: &Ui, verbose: bool) -> Result<()> {
     let start = std::time::Instant::now();
@@ -142,7 +142,8 @@ fn table(r: &KpiReport) -> Table {
         "GRR",
         "key clients",
         "top 20%",
-    ]);
+    ])
+    .align(0, Align::Left);
     for p in &r.periods {
         t.row(vec![
             format!("{}{}", p.period, if p.complete { "" } else { "*" }),
