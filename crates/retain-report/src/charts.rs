@@ -128,9 +128,7 @@ fn with_svg(
 fn number(v: f64) -> String {
     if v.abs() >= 10_000.0 {
         crate::format::thousands(v.round() as i64)
-    } else if v.fract().abs() < 1e-9 {
-        format!("{v:.0}")
-    } else if v.abs() >= 10.0 {
+    } else if v.fract().abs() < 1e-9 || v.abs() >= 10.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")

@@ -10,7 +10,7 @@ pub fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -25,7 +25,7 @@ pub fn money(v: f64) -> String {
     }
     let cents = (v * 100.0).round() as i64;
     let sign = if cents < 0 { "-" } else { "" };
-    let whole = thousands((cents.abs() / 100) as i64);
+    let whole = thousands(cents.abs() / 100);
     format!("{sign}{whole}.{:02}", cents.abs() % 100)
 }
 

@@ -724,10 +724,10 @@ fn churn_winner(ev: &Value) -> Option<(String, String)> {
         .and_then(|c| c.last())
         .and_then(|c| c.pointer("/selection/churn_model"))
         .and_then(Value::as_str);
-    if let Some(s) = selected {
-        if ev.pointer(&format!("/churn/{s}/roc_auc")).is_some() {
-            return Some((s.to_string(), "chosen on the latest training window".into()));
-        }
+    if let Some(s) = selected
+        && ev.pointer(&format!("/churn/{s}/roc_auc")).is_some()
+    {
+        return Some((s.to_string(), "chosen on the latest training window".into()));
     }
     let churn = ev.get("churn")?.as_object()?;
     let best = churn
@@ -940,9 +940,12 @@ fn column_f64(df: &DataFrame, name: &str) -> Option<Vec<f64>> {
     Some(c.f64().ok()?.iter().map(|v| v.unwrap_or(0.0)).collect())
 }
 
+/// (grouping column, group names, value at risk, clients) of each group.
+type GroupedRisk = (String, Vec<String>, Vec<f64>, Vec<u64>);
+
 /// Value at risk summed by the first grouping column present (`segment`, `churn_band`,
 /// `key_client`); groups in order of their name.
-fn value_at_risk_by_group(df: &DataFrame) -> Option<(String, Vec<String>, Vec<f64>, Vec<u64>)> {
+fn value_at_risk_by_group(df: &DataFrame) -> Option<GroupedRisk> {
     let var = column_f64(df, "value_at_risk")?;
     let group = ["segment", "churn_band", "key_client"]
         .into_iter()

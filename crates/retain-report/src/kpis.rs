@@ -143,16 +143,20 @@ impl Lines {
         let invoice = f.column(cols::INVOICE)?.cast(&DataType::String)?;
         let invoice = invoice.str()?;
         let is_return = f.column(cols::IS_RETURN)?.bool()?;
-        let mut lines = Vec::with_capacity(f.height());
-        for i in 0..f.height() {
-            lines.push(Line {
-                client: client.get(i).unwrap_or_default(),
-                day: day.get(i).unwrap_or_default(),
-                amount: amount.get(i).unwrap_or_default(),
-                invoice: invoice.get(i).map(str::to_string),
-                is_return: is_return.get(i).unwrap_or(false),
-            });
-        }
+        let lines = client
+            .iter()
+            .zip(day.iter())
+            .zip(amount.iter())
+            .zip(invoice.iter())
+            .zip(is_return.iter())
+            .map(|((((c, d), a), inv), r)| Line {
+                client: c.unwrap_or_default(),
+                day: d.unwrap_or_default(),
+                amount: a.unwrap_or_default(),
+                invoice: inv.map(str::to_string),
+                is_return: r.unwrap_or(false),
+            })
+            .collect();
         Ok(Self { lines })
     }
 
