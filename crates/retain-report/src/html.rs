@@ -294,10 +294,7 @@ pub fn render(inp: &ReportInputs) -> Result<String, ReportError> {
         "chart-trend",
         &line_chart(&LineChart {
             title: "Retention, churn and repeat purchases by period".into(),
-            x_label: format!(
-                "{} (first-purchase data start to end)",
-                inp.kpis.params.period.name()
-            ),
+            x_label: inp.kpis.params.period.name().to_string(),
             y_label: "share of clients".into(),
             series: vec![
                 Series::new("customer retention rate", pick(|p| p.retention_rate)),
