@@ -57,6 +57,9 @@ fn main() {
         }
         h.update([0]);
     }
-    let id: String = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let id: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     println!("cargo:rustc-env=RETAIN_BUILD_ID={id}");
 }

@@ -159,6 +159,9 @@ pub struct Cli {
     /// Print nothing but errors (no progress, no summary).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Print more detail: how each step went, and the libraries' debug log on stderr.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 /// The subcommands.
@@ -179,6 +182,14 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Apply a saved model to every client at a date and write the ranked outreach list.
     Score(ScoreArgs),
+    /// Retention KPIs by month, quarter or year (retention, churn, repeat purchases, order value,
+    /// returns, revenue retention, revenue concentration, the cohort matrix; NPS and CSAT from
+    /// --clients): a table on the terminal, <OUT>.csv, <OUT>.parquet and <OUT>.json.
+    Kpis(KpisArgs),
+    /// Write the one-file HTML report (KPIs, model comparison, curves, value at risk, cohorts,
+    /// BG/NBD diagnostics, the top of the outreach list) from the outputs of evaluate, score and
+    /// kpis. It opens from a file:// path with no network.
+    Report(ReportArgs),
 }
 
 /// Where the transactions come from and how to read their columns.
@@ -356,20 +367,41 @@ pub struct ScoreArgs {
     pub reasons: u8,
     /// Yearly discount rate of the CLV (0.1 = 10% a year, applied weekly). Default 0: the CLV is
     /// undiscounted, as in the benchmark.
-    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "RATE",
+        allow_negative_numbers = true
+    )]
     pub discount_rate: f64,
     /// Profit margin applied to the expected spend (default 1: the CLV is revenue).
-    #[arg(long, default_value_t = 1.0, value_name = "SHARE", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "SHARE",
+        allow_negative_numbers = true
+    )]
     pub margin: f64,
     /// Share of clients flagged key_client: the top share by CLV.
-    #[arg(long, default_value_t = 0.2, value_name = "SHARE", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 0.2,
+        value_name = "SHARE",
+        allow_negative_numbers = true
+    )]
     pub key_share: f64,
     /// What orders the list; ties go to the smaller client id.
     #[arg(long, value_enum, default_value_t = RankByArg::Churn, value_name = "BY")]
     pub rank_by: RankByArg,
     /// The churn band cut points: `medium` from the first, `high` from the second (on the churn
     /// probability).
-    #[arg(long, default_value = "0.5,0.75", value_name = "MEDIUM,HIGH", value_delimiter = ',', num_args = 2)]
+    #[arg(
+        long,
+        default_value = "0.5,0.75",
+        value_name = "MEDIUM,HIGH",
+        value_delimiter = ',',
+        num_args = 2
+    )]
     pub bands: Vec<f64>,
     /// Population stability index above which a feature (or the score) counts as drifted
     /// from the training data.
@@ -378,4 +410,77 @@ pub struct ScoreArgs {
     /// Exit 1 without replacing the previous list when any feature or the score drifted.
     #[arg(long)]
     pub fail_on_drift: bool,
+}
+
+/// How a command prints its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables with headers.
+    #[default]
+    Table,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// `retain kpis`.
+#[derive(Debug, Args)]
+pub struct KpisArgs {
+    /// The transactions.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Length of a period: month, quarter or year.
+    #[arg(long, default_value = "month", value_name = "PERIOD",
+          value_parser = clap::builder::TypedValueParser::map(
+              clap::builder::PossibleValuesParser::new(retain_report::Period::NAMES),
+              |s| s.parse::<retain_report::Period>().expect("a listed name"),
+          ))]
+    pub period: retain_report::Period,
+    /// A client is active at a day if it bought in this many days up to it.
+    #[arg(long, default_value_t = 91, value_name = "DAYS")]
+    pub horizon: u32,
+    /// Key clients: the fewest clients bringing this share of a period's revenue.
+    #[arg(long, default_value_t = 0.8, value_name = "SHARE")]
+    pub key_share: f64,
+    /// A clients table (.csv or .parquet) with an `nps` (0-10) and/or `csat` (1-5) column:
+    /// adds NPS and CSAT.
+    #[arg(long, value_name = "FILE")]
+    pub clients: Option<PathBuf>,
+    /// Output path without extension: writes <OUT>.csv, <OUT>.parquet (one row per period) and
+    /// <OUT>.json (everything, with the cohort matrix).
+    #[arg(short, long, default_value = "out/kpis", value_name = "STEM")]
+    pub out: PathBuf,
+    /// Print a table (default) or the JSON on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// `retain report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The transactions (default: the demo's sample data).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The evaluation JSON (from `retain evaluate` or the demo).
+    #[arg(long, default_value = "out/demo/evaluation.json", value_name = "FILE")]
+    pub evaluation: PathBuf,
+    /// The outreach list (.parquet or .csv, from `retain score` or the demo).
+    #[arg(long, default_value = "out/demo/scores.parquet", value_name = "FILE")]
+    pub scores: PathBuf,
+    /// The KPIs JSON (from `retain kpis`).
+    #[arg(long, default_value = "out/demo/kpis.json", value_name = "FILE")]
+    pub kpis: PathBuf,
+    /// Rows of the outreach list shown.
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    pub top: usize,
+    /// The HTML file to write.
+    #[arg(
+        short,
+        long,
+        default_value = "out/demo/report.html",
+        value_name = "FILE"
+    )]
+    pub out: PathBuf,
+    /// Print a summary table (default) or JSON on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }

@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+mod table;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,9 @@ fn main() -> ExitCode {
     retain_core::set_build_id(env!("RETAIN_BUILD_ID"));
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet);
+    if cli.verbose {
+        init_debug_log();
+    }
     let result = match &cli.command {
         Command::Demo(a) => commands::demo::run(a, &ui),
         Command::Generate(a) => commands::generate::run(a, &ui),
@@ -30,6 +34,8 @@ fn main() -> ExitCode {
         Command::Train(a) => commands::train::run(a, &ui),
         Command::Evaluate(a) => commands::evaluate::run(a, &ui),
         Command::Score(a) => commands::score::run(a, &ui),
+        Command::Kpis(a) => commands::kpis::run(a, &ui, cli.verbose),
+        Command::Report(a) => commands::html_report::run(a, &ui, cli.verbose),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,6 +50,14 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// `--verbose`: the libraries' tracing events at debug level, on stderr.
+fn init_debug_log() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("debug,polars=info"))
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -77,6 +91,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         );
         if c.downcast_ref::<retain_sim::SimError>().is_some() {
             return Some(ErrorCategory::Config);
+        }
+        if c.downcast_ref::<retain_report::ReportError>().is_some() {
+            return Some(ErrorCategory::Data);
         }
         None
     }

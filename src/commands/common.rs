@@ -19,10 +19,10 @@ use serde::Deserialize;
 
 use crate::args::{CalibrationArg, InputArgs, ModelSettings, SelectMetricArg, WindowArgs};
 use retain_core::Cutoff;
-use retain_models::CalibrationMethod;
-use retain_train::{BacktestParams, Protocol, SelectMetric};
 use retain_features::History;
+use retain_models::CalibrationMethod;
 use retain_score::{ScoreOptions, Scorer, Scores};
+use retain_train::{BacktestParams, Protocol, SelectMetric};
 
 /// The terminal: progress spinners on stderr (only when it is a terminal and not --quiet),
 /// results on stdout (unless --quiet).
@@ -227,7 +227,6 @@ pub fn score_all(
         Ok(scorer.score(&history, date, options)?)
     })
 }
-
 
 /// The JSON written by `retain evaluate`: the last cutoff's evaluation in the protocol shape
 /// (as before), plus the whole backtest under `backtest`.

@@ -86,5 +86,27 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
         parquet.display(),
         summary.display()
     ));
+
+    // 4. the retention KPIs and the HTML report over these outputs
+    let kpi_params = retain_report::KpiParams {
+        horizon_days: args.window.horizon.days(),
+        ..Default::default()
+    };
+    let (_, kpis) =
+        super::kpis::compute_and_write(ui, &tx, &kpi_params, None, &args.out.join("kpis"))?;
+    let report = super::html_report::write_report(
+        ui,
+        &tx,
+        &input,
+        &super::html_report::ReportPaths {
+            evaluation: eval_path.clone(),
+            scores: parquet.clone(),
+            kpis: kpis[2].clone(),
+            out: args.out.join("report.html"),
+            top: 25,
+        },
+    )?;
+    ui.say(format!("KPIs:           {}", kpis[2].display()));
+    ui.say(format!("report:         {}", report.report));
     Ok(())
 }

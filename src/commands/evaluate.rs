@@ -24,4 +24,3 @@ pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
     ui.say(format!("\nfull evaluation: {}", args.out.display()));
     Ok(())
 }
-

@@ -1,10 +1,10 @@
 //! Plain-text tables of an evaluation and of a backtest.
 
-use retain_eval::{Interval, MeanStd};
 use retain_core::Cutoff;
+use retain_eval::{Interval, MeanStd};
 use retain_score::Scores;
-use retain_train::backtest::Backtest;
 use retain_train::Evaluation;
+use retain_train::backtest::Backtest;
 
 use super::common::Ui;
 
@@ -305,4 +305,3 @@ pub fn summarize(ui: &Ui, scores: &Scores, date: Cutoff) {
         ui.say(format!("  {}", cells.join("  ").trim_end()));
     }
 }
-

@@ -69,4 +69,3 @@ pub fn run(args: &ScoreArgs, ui: &Ui) -> Result<()> {
     ));
     Ok(())
 }
-

@@ -90,7 +90,13 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         v.kind,
         v.horizon_days,
         trained.value.model.customer_base.model.kind(),
-        trained.value.model.customer_base.model.purchases.n_clients(),
+        trained
+            .value
+            .model
+            .customer_base
+            .model
+            .purchases
+            .n_clients(),
         v.training_cutoff
     ));
     ui.say(format!(
@@ -100,4 +106,3 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     ));
     Ok(())
 }
-

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod pipeline;
+mod report;
 
 use std::path::Path;
 use std::process::{Command, Output};

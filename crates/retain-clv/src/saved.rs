@@ -321,7 +321,8 @@ impl ClvModel {
     pub fn fit(kind: RfmKind, rows: &RfmRows<'_>) -> Result<Self> {
         let (x, t_x, t) = rows.weeks();
         let purchases = AnyRfmModel::fit(kind, &RfmData::new(x.clone(), t_x, t)?)?;
-        let spend = GammaGammaParams::new().fit(&SpendData::repeat_buyers(x, rows.monetary.to_vec())?)?;
+        let spend =
+            GammaGammaParams::new().fit(&SpendData::repeat_buyers(x, rows.monetary.to_vec())?)?;
         Ok(Self { purchases, spend })
     }
 
@@ -361,7 +362,11 @@ impl ClvModel {
                 ));
             }
         }
-        for (name, v) in [("p", self.spend.p()), ("q", self.spend.q()), ("gamma", self.spend.gamma())] {
+        for (name, v) in [
+            ("p", self.spend.p()),
+            ("q", self.spend.q()),
+            ("gamma", self.spend.gamma()),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(format!(
                     "Gamma-Gamma parameter {name} = {v} is outside its domain (finite, > 0)"
@@ -444,7 +449,12 @@ impl ClvModel {
 
     /// P(alive), P(no purchase), expected purchases, expected spend, CLV and the median wait to
     /// the next purchase over `horizon` for every row.
-    pub fn values(&self, rows: &RfmRows<'_>, horizon: Horizon, valuation: &Valuation) -> Result<ClientValues> {
+    pub fn values(
+        &self,
+        rows: &RfmRows<'_>,
+        horizon: Horizon,
+        valuation: &Valuation,
+    ) -> Result<ClientValues> {
         let w = TimeUnit::Weeks.days();
         let h = horizon.days() as f64 / w;
         let params = valuation.params(h)?;

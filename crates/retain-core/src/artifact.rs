@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{CoreError, FeatureSchema, Result, TimeUnit};
 
-
 /// Version of the on-disk artifact layout; bumped when it changes incompatibly.
 ///
 /// Format 2 (retain 0.2): cards carry the build id, the training data's fingerprint and the

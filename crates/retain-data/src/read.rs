@@ -92,9 +92,12 @@ impl Transactions {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         let col = |name| self.frame.column(name).ok();
-        if let (Some(c), Some(d), Some(a), Some(q)) =
-            (col(cols::CLIENT), col(cols::DAY), col(cols::AMOUNT), col(cols::QUANTITY))
-            && let (Ok(c), Ok(d), Ok(a), Ok(q)) = (c.i64(), d.i32(), a.f64(), q.f64())
+        if let (Some(c), Some(d), Some(a), Some(q)) = (
+            col(cols::CLIENT),
+            col(cols::DAY),
+            col(cols::AMOUNT),
+            col(cols::QUANTITY),
+        ) && let (Ok(c), Ok(d), Ok(a), Ok(q)) = (c.i64(), d.i32(), a.f64(), q.f64())
         {
             let mut buf = Vec::with_capacity(1 << 16);
             for (((c, d), a), q) in c.iter().zip(d.iter()).zip(a.iter()).zip(q.iter()) {

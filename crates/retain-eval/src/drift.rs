@@ -42,10 +42,7 @@ pub fn shares(values: &[f64], edges: &[f64]) -> Vec<f64> {
         counts[edges.partition_point(|&e| e < x)] += 1;
         n += 1;
     }
-    counts
-        .iter()
-        .map(|&c| c as f64 / n.max(1) as f64)
-        .collect()
+    counts.iter().map(|&c| c as f64 / n.max(1) as f64).collect()
 }
 
 /// The PSI of `values` against a reference's `edges` and `shares`.

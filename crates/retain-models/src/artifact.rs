@@ -144,10 +144,13 @@ pub fn load_checked<M: SavedModel>(
     card.features.check(features)?;
     let artifact = Artifact::<M>::load(dir, &card.kind)?;
     consistency(&artifact.card, &artifact.model)?;
-    artifact.model.validate().map_err(|what| CoreError::InvalidArtifact {
-        path: dir.join("model.json"),
-        what,
-    })?;
+    artifact
+        .model
+        .validate()
+        .map_err(|what| CoreError::InvalidArtifact {
+            path: dir.join("model.json"),
+            what,
+        })?;
     Ok(artifact)
 }
 

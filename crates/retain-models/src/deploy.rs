@@ -223,7 +223,11 @@ impl ChurnModel {
             Self::Classifier {
                 classifier,
                 columns,
-            } => prob(classifier.predict_proba(select(x, columns).view())?.to_vec()),
+            } => prob(
+                classifier
+                    .predict_proba(select(x, columns).view())?
+                    .to_vec(),
+            ),
             Self::Hybrid {
                 classifier,
                 columns,
@@ -282,11 +286,15 @@ impl ChurnModel {
                 ..
             } => {
                 base.model.validate()?;
-                horizon(*cb_horizon_days).map(|_| ()).map_err(|e| e.to_string())
+                horizon(*cb_horizon_days)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
             Self::PNoPurchase { base, horizon_days } => {
                 base.model.validate()?;
-                horizon(*horizon_days).map(|_| ()).map_err(|e| e.to_string())
+                horizon(*horizon_days)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
             Self::RankEnsemble { parts } => {
                 if parts.is_empty() {
@@ -492,7 +500,9 @@ impl ValueModel {
                 ..
             } => {
                 base.model.validate()?;
-                horizon(*cb_horizon_days).map(|_| ()).map_err(|e| e.to_string())
+                horizon(*cb_horizon_days)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
             Self::RankEnsemble { parts } => {
                 if parts.is_empty() {
@@ -705,7 +715,11 @@ impl ChurnModel {
                     let f: Vec<f64> = (0..8u8)
                         .map(|s| {
                             let xs = [0, 1, 2].map(|k| {
-                                if s >> k & 1 == 1 { own[k] } else { reference[k] }
+                                if s >> k & 1 == 1 {
+                                    own[k]
+                                } else {
+                                    reference[k]
+                                }
                             });
                             p_no_purchase_of(base, h, xs, 0.0)
                         })
@@ -727,7 +741,8 @@ impl ChurnModel {
                     }
                     scores[i] = f[7];
                 }
-                let e = Explanation::new(ExplanationScale::Probability, base_value, values, scores)?;
+                let e =
+                    Explanation::new(ExplanationScale::Probability, base_value, values, scores)?;
                 combine(&[(1.0, &e, &cols)], n)
             }
             Self::Recency { baseline } => {

@@ -51,8 +51,10 @@ pub use boosting::{GradientBoostingModel, GradientBoostingParams, GradientBoosti
 pub use calibration::{Calibrated, CalibrationMethod, Calibrator, holdout_split};
 pub use class_weight::ClassWeight;
 pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
-pub use deploy::{ChurnModel, ChurnPrediction, CustomerBasePart, DeployedValue, ValueModel, ValuePrediction};
 pub use decision_tree::{DecisionTreeModel, DecisionTreeParams, DecisionTreeValidParams};
+pub use deploy::{
+    ChurnModel, ChurnPrediction, CustomerBasePart, DeployedValue, ValueModel, ValuePrediction,
+};
 pub use error::ModelError;
 pub use explain::{Explanation, ExplanationScale, combine, rescale_monotone};
 pub use forest::{RandomForestModel, RandomForestParams, RandomForestValidParams};

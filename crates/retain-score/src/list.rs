@@ -163,7 +163,10 @@ pub(crate) fn score(
             let h = Horizon::new(a.card.horizon_days).map_err(ScoreError::Invalid)?;
             let vm = FeatureMatrix::from_frame(&df, a.card.features.names())?;
             let amount = a.model.value.predict(vm.x.view(), h, &options.valuation)?;
-            let cb = a.model.customer_base.values(vm.x.view(), h, &options.valuation)?;
+            let cb = a
+                .model
+                .customer_base
+                .values(vm.x.view(), h, &options.valuation)?;
             Some((amount.amount, cb))
         }
         None => None,
@@ -249,9 +252,7 @@ pub(crate) fn score(
                 (d.is_finite() && d < 36_525.0).then(|| date.day() + d.round() as i32)
             })
             .collect();
-        cols.push(
-            Column::new("expected_next_purchase".into(), next).cast(&DataType::Date)?,
-        );
+        cols.push(Column::new("expected_next_purchase".into(), next).cast(&DataType::Date)?);
         cols.push(Column::new("clv".into(), pick(clv)));
         if let Some(var) = &var {
             cols.push(Column::new("value_at_risk".into(), pick(var)));
@@ -267,13 +268,22 @@ pub(crate) fn score(
             .churn
             .model
             .customer_base()
-            .map(|b| b.hybrid_columns(m.x.view(), Horizon::new(card.horizon_days.max(1)).unwrap_or(Horizon::new(1).expect("1 day"))))
+            .map(|b| {
+                b.hybrid_columns(
+                    m.x.view(),
+                    Horizon::new(card.horizon_days.max(1))
+                        .unwrap_or(Horizon::new(1).expect("1 day")),
+                )
+            })
             .transpose()?;
         let lookup = |i: usize, f: &str| -> Option<f64> {
             if let Some(j) = names.iter().position(|x| x == f) {
                 return Some(m.x[[i, j]]);
             }
-            if let Some(k) = retain_models::deploy::HYBRID_FEATURES.iter().position(|x| *x == f) {
+            if let Some(k) = retain_models::deploy::HYBRID_FEATURES
+                .iter()
+                .position(|x| *x == f)
+            {
                 return hybrid.as_ref().map(|h| h[[i, k]]);
             }
             df.column(f)
@@ -302,7 +312,11 @@ pub(crate) fn score(
         }
     }
     if let Some(r) = card.profile.get("score") {
-        drift.push(drift_row("score", psi(&r.edges, &r.shares, &pred.score), options));
+        drift.push(drift_row(
+            "score",
+            psi(&r.edges, &r.shares, &pred.score),
+            options,
+        ));
     }
     drift.sort_by(|a, b| b.psi.total_cmp(&a.psi).then(a.feature.cmp(&b.feature)));
     let band_counts = ["low", "medium", "high"].map(|b| bands.iter().filter(|&&x| x == b).count());
@@ -310,7 +324,10 @@ pub(crate) fn score(
         date,
         clients: n,
         churn_model: ModelUsed::of(&scorer.churn_dir, card),
-        value_model: scorer.value.as_ref().map(|(a, p)| ModelUsed::of(p, &a.card)),
+        value_model: scorer
+            .value
+            .as_ref()
+            .map(|(a, p)| ModelUsed::of(p, &a.card)),
         drift_threshold: options.drift_threshold,
         drift,
         bands: band_counts,
@@ -340,7 +357,10 @@ impl Scores {
     pub fn write(&mut self, stem: &Path) -> Result<[PathBuf; 3], ScoreError> {
         // `-o out/` (or an existing folder) means `out/scores.*`; `-o out/scores.2024.01` keeps
         // its dots: the extensions are appended, never substituted.
-        let is_dir = stem.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR)
+        let is_dir = stem
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::MAIN_SEPARATOR)
             || stem.is_dir();
         let (dir, name) = if is_dir {
             (stem, "scores".to_string())
@@ -358,7 +378,10 @@ impl Scores {
         let parquet = dir.join(format!("{name}.parquet"));
         let summary = dir.join("summary.json");
         let tmp = |p: &Path| {
-            let ext = p.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+            let ext = p
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default();
             p.with_file_name(format!(".{name}.{}.part.{ext}", std::process::id()))
         };
         let (tc, tp, ts) = (tmp(&csv), tmp(&parquet), tmp(&summary));

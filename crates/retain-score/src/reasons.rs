@@ -25,18 +25,19 @@ pub(crate) fn top_reasons(
                 .filter(|(_, v)| *v > 0.0)
                 .collect();
             top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            top.into_iter()
-                .take(k)
-                .map(|(j, _)| {
-                    describe(&names[j], &|f| value(i, f))
-                })
-                .collect()
+            // Several features can word the same fact (the three 90-day revenue features
+            // give one comparison): a sentence is given once, at its first (largest) place.
+            let mut out: ClientReasons = Vec::with_capacity(k);
+            for (j, _) in top {
+                if out.len() == k {
+                    break;
+                }
+                let r = retain_features::describe(&names[j], &|f| value(i, f));
+                if !out.iter().any(|(_, t)| *t == r.text) {
+                    out.push((r.code.to_string(), r.text));
+                }
+            }
+            out
         })
         .collect()
-}
-
-/// Placeholder wording until the feature vocabulary lands: the feature name and its value.
-fn describe(feature: &str, value: &dyn Fn(&str) -> Option<f64>) -> (String, String) {
-    let v = value(feature).unwrap_or(f64::NAN);
-    (feature.to_string(), format!("{feature} is {v}"))
 }

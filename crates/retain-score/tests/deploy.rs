@@ -167,7 +167,10 @@ fn every_model_kind_scores_what_the_evaluation_measured() {
     let p = params(true, true);
     let (ck, vk, table, _) = scored(&tx, &history, &p, ChurnChoice::Auto, ValueChoice::Auto);
     let sel = b.cutoffs.last().unwrap().selection.as_ref().unwrap();
-    assert_eq!((ck.as_str(), vk.as_str()), (sel.churn_model.as_str(), sel.value_model.as_str()));
+    assert_eq!(
+        (ck.as_str(), vk.as_str()),
+        (sel.churn_model.as_str(), sel.value_model.as_str())
+    );
     let col = if table.column("churn_score").is_ok() {
         "churn_score"
     } else {
@@ -259,17 +262,29 @@ fn drift_is_flagged_on_a_shifted_copy_and_a_foreign_pair_is_refused() {
     let s = scorer
         .score(&History::of(&shifted).unwrap(), c, &ScoreOptions::default())
         .unwrap();
-    let drifted: Vec<&str> = s.summary.drifted().iter().map(|d| d.feature.as_str()).collect();
+    let drifted: Vec<&str> = s
+        .summary
+        .drifted()
+        .iter()
+        .map(|d| d.feature.as_str())
+        .collect();
     assert!(drifted.contains(&"total_revenue"), "{drifted:?}");
     assert!(!drifted.contains(&"days_since_last"), "{drifted:?}");
     // a value model trained on other data is refused as a pair, naming both folders
-    let t2 = train(&shifted, &tp, &DataSource {
-        lines_sha256: shifted.lines_sha256(),
-        ..DataSource::default()
-    })
+    let t2 = train(
+        &shifted,
+        &tp,
+        &DataSource {
+            lines_sha256: shifted.lines_sha256(),
+            ..DataSource::default()
+        },
+    )
     .unwrap();
     let vd2 = dir.path().join("value-other");
     save_checked(&vd2, &t2.value).unwrap();
     let e = Scorer::load(&cd, Some(&vd2)).unwrap_err().to_string();
-    assert!(e.contains("churn") && e.contains("value-other") && e.contains("different data"), "{e}");
+    assert!(
+        e.contains("churn") && e.contains("value-other") && e.contains("different data"),
+        "{e}"
+    );
 }

@@ -60,7 +60,7 @@ use retain_eval::{
     gains_table, gini, resample, roc_auc, spearman, summarize_churn, summarize_value,
     top_decile_lift, value_metrics,
 };
-use retain_features::{CountryTable, FeatureMatrix, History, non_constant, FEATURES};
+use retain_features::{CountryTable, FEATURES, FeatureMatrix, History, non_constant};
 use retain_models::{
     AnyClassifier, AnyRegressor, Calibrated, CalibrationMethod, ChurnModel, CustomerBasePart,
     DecisionTreeParams, GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams,
@@ -350,7 +350,11 @@ pub(crate) fn customer_base_values(
     horizon: Horizon,
 ) -> Result<retain_clv::ClientValues, TrainError> {
     let [f, r, t, m] = rfm_columns(df)?;
-    Ok(base.values(&RfmRows::new(&f, &r, &t, &m)?, horizon, &Valuation::default())?)
+    Ok(base.values(
+        &RfmRows::new(&f, &r, &t, &m)?,
+        horizon,
+        &Valuation::default(),
+    )?)
 }
 
 fn hybrid_columns(
@@ -730,12 +734,7 @@ pub(crate) fn fit_candidates(
             value.insert(
                 named(kinds::RANK_ENSEMBLE_VALUE),
                 ValueModel::RankEnsemble {
-                    parts: vec![
-                        two.clone(),
-                        ValueModel::Clv {
-                            base: part.clone(),
-                        },
-                    ],
+                    parts: vec![two.clone(), ValueModel::Clv { base: part.clone() }],
                 },
             );
             value.insert(named(kinds::TWO_PART), two);
@@ -1197,4 +1196,3 @@ impl Backtest {
         }
     }
 }
-

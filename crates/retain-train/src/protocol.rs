@@ -72,11 +72,8 @@ impl ProtocolSets {
         let history = History::of(tx)?;
         let countries = history.country_table(c.day())?;
         let eval = history.labelled_set(c.day(), protocol.horizon.days() as i32, &countries);
-        let train = history.labelled_set(
-            c_tr.day(),
-            protocol.train_horizon.days() as i32,
-            &countries,
-        );
+        let train =
+            history.labelled_set(c_tr.day(), protocol.train_horizon.days() as i32, &countries);
         let eval = eval.collect()?;
         let train = train.collect()?;
         if train.height() == 0 {

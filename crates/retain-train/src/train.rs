@@ -215,11 +215,11 @@ pub fn train(
     let mut hyper = BTreeMap::from([
         ("cutoff".to_string(), json!(c)),
         ("horizon_days".to_string(), json!(p.horizon.days())),
-        ("train_horizon_days".to_string(), json!(p.train_horizon.days())),
         (
-            "train_cutoffs".to_string(),
-            json!(cands.train_cutoffs),
+            "train_horizon_days".to_string(),
+            json!(p.train_horizon.days()),
         ),
+        ("train_cutoffs".to_string(), json!(cands.train_cutoffs)),
         ("train_windows".to_string(), json!(bt.train_windows)),
         ("hybrid".to_string(), json!(bt.hybrid)),
         (
