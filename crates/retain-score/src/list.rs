@@ -225,9 +225,8 @@ pub(crate) fn score(
             order.iter().map(|&i| clients[i]).collect::<Vec<_>>(),
         ),
     ];
-    match &pred.probability {
-        Some(p) => cols.push(Column::new("churn_probability".into(), pick(p))),
-        None => {}
+    if let Some(p) = &pred.probability {
+        cols.push(Column::new("churn_probability".into(), pick(p)));
     }
     if !pred.score_is_probability {
         cols.push(Column::new("churn_score".into(), pick(&pred.score)));
