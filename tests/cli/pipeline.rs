@@ -51,8 +51,14 @@ fn train_then_score_is_deterministic_and_ranked() {
             input,
             "--cutoff",
             "2023-10-01",
+            "--model",
+            "logistic",
+            "--value-model",
+            "clv",
             "-m",
             "models/m",
+            "--value-model-dir",
+            "models/v",
         ],
     );
     assert!(out.contains("out-of-time ROC AUC"), "{out}");
@@ -60,35 +66,106 @@ fn train_then_score_is_deterministic_and_ranked() {
         serde_json::from_str(&std::fs::read_to_string(d.join("models/m/card.json")).unwrap())
             .unwrap();
     assert_eq!(card["kind"], "logistic_regression");
+    assert_eq!(card["format"], 2);
     assert_eq!(card["training_cutoff"], "2023-07-02");
     assert!(card["metrics"]["roc_auc"].as_f64().unwrap() > 0.6);
+    assert_eq!(card["build_id"].as_str().unwrap().len(), 16);
+    assert_eq!(
+        card["data_source"]["lines_sha256"].as_str().unwrap().len(),
+        64
+    );
+    assert!(card["profile"]["score"]["shares"].is_array());
 
-    ok(d, &["score", "-i", input, "-m", "models/m", "-o", "s1"]);
-    ok(d, &["score", "-i", input, "-m", "models/m", "-o", "s2"]);
-    let s1 = std::fs::read(d.join("s1.csv")).unwrap();
-    assert_eq!(
-        s1,
-        std::fs::read(d.join("s2.csv")).unwrap(),
-        "same input, same bytes"
-    );
-    assert_eq!(
-        std::fs::read(d.join("s1.parquet")).unwrap(),
-        std::fs::read(d.join("s2.parquet")).unwrap()
-    );
-    let csv = String::from_utf8(s1).unwrap();
+    let score = |o: &str| {
+        ok(
+            d,
+            &[
+                "score",
+                "-i",
+                input,
+                "-m",
+                "models/m",
+                "--value-model",
+                "models/v",
+                "-o",
+                o,
+            ],
+        )
+    };
+    score("s1/scores");
+    score("s2/scores");
+    for f in ["scores.csv", "scores.parquet", "summary.json"] {
+        assert_eq!(
+            std::fs::read(d.join("s1").join(f)).unwrap(),
+            std::fs::read(d.join("s2").join(f)).unwrap(),
+            "{f}: same input, same bytes"
+        );
+    }
+    let s1 = std::fs::read(d.join("s1/scores.csv")).unwrap();
+    let csv = String::from_utf8(s1.clone()).unwrap();
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "risk_rank,client_id,churn_probability,p_alive,expected_purchases,clv,value_at_risk,\
-         key_client,reason_1,reason_2,reason_3",
-        "train wrote models/clv-bgnbd, which score reads by default"
+        "risk_rank,client_id,churn_probability,churn_band,p_alive,expected_purchases,\
+         expected_next_purchase,clv,value_at_risk,key_client,reason_1,reason_1_text,reason_2,\
+         reason_2_text,reason_3,reason_3_text",
     );
-    let p: Vec<f64> = lines
-        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+    let p: Vec<f64> = csv_column(&csv, "churn_probability")
+        .iter()
+        .map(|v| v.parse().unwrap())
         .collect();
     assert_eq!(p.len(), 600);
     assert!(p.windows(2).all(|w| w[0] >= w[1]), "ranked by probability");
     assert!(p.iter().all(|v| (0.0..=1.0).contains(v)));
+    let bands = csv_column(&csv, "churn_band");
+    for (b, p) in bands.iter().zip(&p) {
+        let want = if *p >= 0.75 {
+            "high"
+        } else if *p >= 0.5 {
+            "medium"
+        } else {
+            "low"
+        };
+        assert_eq!(b, want, "band of {p}");
+    }
+    let next = csv_column(&csv, "expected_next_purchase");
+    assert!(
+        next.iter().all(|d| d.as_str() > "2023-12-31"),
+        "{:?}",
+        &next[..3]
+    );
+
+    // Scored three months after the training cutoff, the sample's ages (T) have moved: the
+    // drift check warns, and --fail-on-drift exits 1 and leaves the previous list in place.
+    let o = retain(
+        d,
+        &[
+            "score",
+            "-i",
+            input,
+            "-m",
+            "models/m",
+            "--value-model",
+            "models/v",
+            "-o",
+            "s1/scores",
+            "--fail-on-drift",
+        ],
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("drifted") && err.contains("PSI"), "{err}");
+    assert_eq!(std::fs::read(d.join("s1/scores.csv")).unwrap(), s1);
+    let left: Vec<_> = std::fs::read_dir(d.join("s1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("s1/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["clients"], 600);
+    assert!(summary["drift"][0]["psi"].as_f64().unwrap() > 0.25);
 }
 
 /// Column `name` of a CSV written by `retain score`, as text.
@@ -105,7 +182,7 @@ fn csv_column(csv: &str, name: &str) -> Vec<String> {
 }
 
 #[test]
-fn train_writes_the_clv_model_and_score_adds_value_columns() {
+fn train_auto_writes_both_models_and_score_adds_value_columns() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     sample(d, "600");
@@ -119,21 +196,29 @@ fn train_writes_the_clv_model_and_score_adds_value_columns() {
             "-m",
             "churn",
             "--clv-model-dir",
-            "clv",
+            "value",
         ],
     );
-    assert!(out.contains("CLV model bgnbd_gamma_gamma"), "{out}");
+    assert!(out.contains("selected on the validation window"), "{out}");
+    let churn: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("churn/card.json")).unwrap()).unwrap();
+    let sel = &churn["hyperparameters"]["selection"];
+    assert_eq!(sel["metric"], "roc_auc");
+    assert_eq!(churn["kind"], sel["churn_model"]);
+    assert!(
+        sel["churn_validation"].as_object().unwrap().len() >= 7,
+        "{sel}"
+    );
+    assert!(
+        churn["hyperparameters"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("roc_auc")
+    );
     let card: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("clv/card.json")).unwrap()).unwrap();
-    assert_eq!(card["kind"], "bgnbd_gamma_gamma");
+        serde_json::from_str(&std::fs::read_to_string(d.join("value/card.json")).unwrap()).unwrap();
+    assert_eq!(card["kind"], sel["value_model"]);
     assert_eq!(card["time_unit"], "weeks");
-    let features: Vec<&str> = card["features"]["names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert_eq!(features, ["frequency", "recency_lt", "T", "monetary"]);
     assert!(card["metrics"]["rfm_log_likelihood"].as_f64().unwrap() < 0.0);
     assert!(
         card["hyperparameters"]["rfm_standard_errors"]["r"]
@@ -141,18 +226,40 @@ fn train_writes_the_clv_model_and_score_adds_value_columns() {
             .unwrap()
             > 0.0
     );
-    assert!(d.join("churn/model.json").exists() && d.join("clv/model.json").exists());
+    // one folder for both models is refused before any work
+    let o = retain(
+        d,
+        &["train", "-i", input, "-m", "x", "--value-model-dir", "x"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(!d.join("x").exists());
 
-    // without a CLV model the value columns are omitted, and a line says so
-    let out = ok(d, &["score", "-i", input, "-m", "churn", "-o", "plain"]);
-    assert!(out.contains("no CLV model"), "{out}");
+    // without a value model the value columns are omitted, and a line says so
+    ok(
+        d,
+        &[
+            "train",
+            "-i",
+            input,
+            "--model",
+            "logistic",
+            "--value-model",
+            "clv",
+            "-m",
+            "lr",
+            "--value-model-dir",
+            "lrv",
+        ],
+    );
+    let out = ok(d, &["score", "-i", input, "-m", "lr", "-o", "plain"]);
+    assert!(out.contains("no value model"), "{out}");
     let plain = std::fs::read_to_string(d.join("plain.csv")).unwrap();
     assert!(
-        plain.starts_with("risk_rank,client_id,churn_probability,reason_1,"),
+        plain.starts_with("risk_rank,client_id,churn_probability,churn_band,reason_1,"),
         "{plain}"
     );
 
-    let args = ["score", "-i", input, "-m", "churn", "--clv-model", "clv"];
+    let args = ["score", "-i", input, "-m", "lr", "--value-model", "lrv"];
     ok(d, &[&args[..], &["-o", "v"]].concat());
     let csv = std::fs::read_to_string(d.join("v.csv")).unwrap();
     let num = |c: &str| -> Vec<f64> {
@@ -202,17 +309,41 @@ fn train_writes_the_clv_model_and_score_adds_value_columns() {
         "ranked by value at risk"
     );
 
-    // a CLV card of another kind, or with other features, is refused with exit code 1
-    let card = std::fs::read_to_string(d.join("clv/card.json")).unwrap();
-    for bad in [
-        card.replacen("\"bgnbd_gamma_gamma\"", "\"logistic_regression\"", 1),
-        card.replacen("\"recency_lt\"", "\"recency\"", 1),
+    // a value card of another kind, with other features, impossible parameters, or from other
+    // data is refused with exit code 1, naming the folder
+    let card = std::fs::read_to_string(d.join("lrv/card.json")).unwrap();
+    let model = std::fs::read_to_string(d.join("lrv/model.json")).unwrap();
+    let q = serde_json::from_str::<serde_json::Value>(&model).unwrap()["customer_base"]["model"]
+        ["spend"]["q"]
+        .to_string();
+    for (bad_card, bad_model, needle) in [
+        (
+            card.replacen("\"bgnbd_gg_clv\"", "\"logistic_regression\"", 1),
+            model.clone(),
+            "lrv",
+        ),
+        (
+            card.replacen("\"recency_lt\"", "\"recency\"", 1),
+            model.clone(),
+            "lrv",
+        ),
+        (
+            card.clone(),
+            model.replacen(&format!("\"q\": {q}"), "\"q\": 0.5", 1),
+            "q = 0.5",
+        ),
+        (
+            card.replacen("\"lines_sha256\": \"", "\"lines_sha256\": \"0", 1),
+            model.clone(),
+            "different data",
+        ),
     ] {
-        std::fs::write(d.join("clv/card.json"), &bad).unwrap();
+        std::fs::write(d.join("lrv/card.json"), &bad_card).unwrap();
+        std::fs::write(d.join("lrv/model.json"), &bad_model).unwrap();
         let o = retain(d, &[&args[..], &["-o", "bad"]].concat());
         let (_, err) = text(&o);
         assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains("clv"), "{err}");
+        assert!(err.contains(needle), "{needle}: {err}");
         assert!(!d.join("bad.csv").exists());
     }
 }
@@ -223,7 +354,7 @@ fn a_model_whose_features_differ_is_refused() {
     let d = dir.path();
     sample(d, "300");
     let input = "data/transactions.csv.gz";
-    ok(d, &["train", "-i", input, "-m", "m"]);
+    ok(d, &["train", "-i", input, "--model", "logistic", "-m", "m"]);
     let card = std::fs::read_to_string(d.join("m/card.json")).unwrap();
     // an analyst edits the card: a feature this retain does not compute
     std::fs::write(
@@ -234,7 +365,7 @@ fn a_model_whose_features_differ_is_refused() {
     let o = retain(d, &["score", "-i", input, "-m", "m", "-o", "s"]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("freq"), "{err}");
+    assert!(err.contains("edited card"), "{err}");
     assert!(!d.join("s.csv").exists());
     // the names are right but the hash is not: the card was tampered with
     std::fs::write(
@@ -244,6 +375,19 @@ fn a_model_whose_features_differ_is_refused() {
     .unwrap();
     let o = retain(d, &["score", "-i", input, "-m", "m", "-o", "s"]);
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    // an artifact of a newer format names both versions
+    std::fs::write(
+        d.join("m/card.json"),
+        card.replacen("\"format\": 2", "\"format\": 3", 1),
+    )
+    .unwrap();
+    let o = retain(d, &["score", "-i", input, "-m", "m", "-o", "s"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("format 3") && err.contains("format 2") && err.contains("upgrade"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //!   ([`retain_models::ChurnModel`], [`retain_models::DeployedValue`]), with its card.
 
 pub mod backtest;
+mod candidates;
 pub mod protocol;
 pub mod train;
 

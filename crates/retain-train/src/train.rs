@@ -23,9 +23,8 @@ use retain_models::{ChurnModel, CustomerBasePart, DeployedValue, ValueModel};
 use serde_json::json;
 
 use crate::TrainError;
-use crate::backtest::{
-    BacktestParams, Selection, calibration_suffix, fit_candidates, fit_customer_base, select,
-};
+use crate::backtest::{BacktestParams, Selection, calibration_suffix, select};
+use crate::candidates::{fit_candidates, fit_customer_base};
 use crate::protocol::{churn_rate, column_f64};
 
 /// The churn model to train.

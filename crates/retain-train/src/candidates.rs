@@ -1,0 +1,502 @@
+//! The candidates of one cutoff: the training windows before it, their design matrices, and
+//! every churn and value model of the backtest fitted on them as a deployable model
+//! ([`ChurnModel`], [`ValueModel`]) on one feature list. The backtest measures them; `retain
+//! train` saves the one it needs.
+
+use std::collections::BTreeMap;
+
+use ndarray::{Array2, Axis, concatenate};
+use polars::prelude::*;
+use retain_clv::{CLV_FEATURES, ClvModel, RfmKind, RfmRows, Valuation};
+use retain_core::{Cutoff, FeatureSchema, Horizon, kinds};
+use retain_data::Transactions;
+use retain_features::{CountryTable, FEATURES, FeatureMatrix, History, non_constant};
+use retain_models::{
+    AnyClassifier, AnyRegressor, Calibrated, CalibrationMethod, ChurnModel, CustomerBasePart,
+    DecisionTreeParams, GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams,
+    RandomForestParams, RecencyBaseline, RevenueRateBaseline, TwoPartParams, ValueModel,
+    holdout_split,
+};
+
+use crate::TrainError;
+use crate::backtest::BacktestParams;
+use crate::protocol::{churn_rate, column_f64};
+
+/// A labelled window with optional customer-base columns.
+struct Window {
+    cutoff: Cutoff,
+    df: DataFrame,
+    hybrid: Option<Array2<f64>>,
+}
+
+/// A design matrix with labels.
+struct Design {
+    x: Array2<f64>,
+    churned: Vec<bool>,
+    value: Vec<f64>,
+    ids: Vec<i64>,
+    /// Row range of each window in `x`, most recent first.
+    spans: Vec<std::ops::Range<usize>>,
+}
+
+/// Every client's frequency, recency, age and monetary value of a feature frame (days).
+fn rfm_columns(df: &DataFrame) -> Result<[Vec<f64>; 4], TrainError> {
+    Ok([
+        column_f64(df, "frequency")?,
+        column_f64(df, "recency_lt")?,
+        column_f64(df, "T")?,
+        column_f64(df, "monetary")?,
+    ])
+}
+
+/// BG/NBD + Gamma-Gamma fitted on every client of `df` (BENCHMARK.md section 5).
+pub(crate) fn fit_customer_base(df: &DataFrame, kind: RfmKind) -> Result<ClvModel, TrainError> {
+    let [f, r, t, m] = rfm_columns(df)?;
+    Ok(ClvModel::fit(kind, &RfmRows::new(&f, &r, &t, &m)?)?)
+}
+
+/// The customer-base outputs of every client of `df` over `horizon`.
+pub(crate) fn customer_base_values(
+    base: &ClvModel,
+    df: &DataFrame,
+    horizon: Horizon,
+) -> Result<retain_clv::ClientValues, TrainError> {
+    let [f, r, t, m] = rfm_columns(df)?;
+    Ok(base.values(
+        &RfmRows::new(&f, &r, &t, &m)?,
+        horizon,
+        &Valuation::default(),
+    )?)
+}
+
+fn hybrid_columns(
+    df: &DataFrame,
+    base: &ClvModel,
+    horizon: Horizon,
+) -> Result<Array2<f64>, TrainError> {
+    let s = customer_base_values(base, df, horizon)?;
+    let n = s.p_no_purchase.len();
+    let mut x = Array2::zeros((n, 3));
+    for i in 0..n {
+        x[[i, 0]] = s.p_no_purchase[i];
+        x[[i, 1]] = s.expected_purchases[i];
+        x[[i, 2]] = s.clv[i];
+    }
+    Ok(x)
+}
+
+fn build_window(
+    history: &History,
+    cutoff: i32,
+    horizon: Horizon,
+    countries: &CountryTable,
+    hybrid: bool,
+) -> Result<Window, TrainError> {
+    let df = history
+        .labelled_set(cutoff, horizon.days() as i32, countries)
+        .collect()?;
+    let hybrid = if hybrid && df.height() > 0 {
+        let base = fit_customer_base(&df, RfmKind::Bgnbd)?;
+        Some(hybrid_columns(&df, &base, horizon)?)
+    } else {
+        None
+    };
+    Ok(Window {
+        cutoff: Cutoff::from_day(cutoff),
+        df,
+        hybrid,
+    })
+}
+
+pub(crate) fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>, TrainError> {
+    Ok(column_f64(df, name)?.iter().map(|&v| v == 1.0).collect())
+}
+
+fn design(
+    windows: &[Window],
+    used: &[String],
+    with_hybrid: bool,
+    value_scale: f64,
+) -> Result<Design, TrainError> {
+    let mut xs = Vec::new();
+    let (mut churned, mut value, mut ids, mut spans) = (vec![], vec![], vec![], vec![]);
+    let mut start = 0;
+    for w in windows {
+        let m = FeatureMatrix::from_frame(&w.df, used)?;
+        let x = match (&w.hybrid, with_hybrid) {
+            (Some(h), true) => concatenate(Axis(1), &[m.x.view(), h.view()])
+                .map_err(|e| TrainError::Window(format!("stacking hybrid columns: {e}")))?,
+            _ => m.x,
+        };
+        spans.push(start..start + x.nrows());
+        start += x.nrows();
+        xs.push(x);
+        churned.extend(bools(&w.df, "churned")?);
+        value.extend(
+            column_f64(&w.df, "holdout_value")?
+                .iter()
+                .map(|v| v * value_scale),
+        );
+        ids.extend(m.clients);
+    }
+    let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
+    let x = concatenate(Axis(0), &views)
+        .map_err(|e| TrainError::Window(format!("stacking windows: {e}")))?;
+    Ok(Design {
+        x,
+        churned,
+        value,
+        ids,
+        spans,
+    })
+}
+
+/// The four ML classifier kinds, in the order they are fitted.
+const CLASSIFIERS: [&str; 4] = [
+    kinds::LOGISTIC,
+    kinds::DECISION_TREE,
+    kinds::RANDOM_FOREST,
+    kinds::GRADIENT_BOOSTING,
+];
+
+/// The ML churn models of one feature set that `want` asks for, fitted on `d` (or its `rows`).
+fn fit_classifiers(
+    d: &Design,
+    params: &BacktestParams,
+    rows: Option<&[usize]>,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(&'static str, AnyClassifier)>, TrainError> {
+    let (x, y) = match rows {
+        Some(r) => (
+            d.x.select(Axis(0), r),
+            r.iter().map(|&i| d.churned[i]).collect::<Vec<_>>(),
+        ),
+        None => (d.x.clone(), d.churned.clone()),
+    };
+    let x = x.view();
+    let mut out = Vec::new();
+    for name in CLASSIFIERS {
+        if !want(name) {
+            continue;
+        }
+        let m: AnyClassifier = match name {
+            kinds::LOGISTIC => LogisticParams::new().fit(x, &y, None)?.into(),
+            kinds::DECISION_TREE => DecisionTreeParams::new().fit(x, &y, None)?.into(),
+            kinds::RANDOM_FOREST => RandomForestParams::new()
+                .n_trees(params.forest_trees)
+                .threads(2)
+                .fit(x, &y, None)?
+                .into(),
+            _ => GradientBoostingParams::new()
+                .n_trees(params.boosting_trees)
+                .fit(x, &y, None)?
+                .into(),
+        };
+        out.push((name, m));
+    }
+    Ok(out)
+}
+
+/// The boosted member of the rank ensemble: 400 trees of at most 7 leaves, learning rate
+/// 0.02, and about 50 clients a leaf (hessian 10 at p(1 - p) near 0.2): a smoother model than
+/// the 31-leaf default, which over-fits a few thousand clients.
+fn ensemble_boosting(params: &BacktestParams) -> GradientBoostingParams {
+    GradientBoostingParams::new()
+        .n_trees(400)
+        .learning_rate(0.02)
+        .max_leaves(7)
+        .min_leaf_weight(10.0)
+        .seed(params.seed)
+}
+
+/// Calibrated variants: refit on the clients outside a seeded 20% of the most recent window,
+/// calibrate on that 20% (module docs).
+fn fit_calibrated(
+    d: &Design,
+    params: &BacktestParams,
+    method: CalibrationMethod,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(&'static str, AnyClassifier)>, TrainError> {
+    let recent = d.spans[0].clone();
+    let (_, held_local) = holdout_split(recent.len(), 0.2, params.seed)?;
+    let held_rows: Vec<usize> = held_local.iter().map(|&i| recent.start + i).collect();
+    let held_ids: std::collections::BTreeSet<i64> = held_rows.iter().map(|&i| d.ids[i]).collect();
+    let fit_rows: Vec<usize> = (0..d.ids.len())
+        .filter(|&i| !held_ids.contains(&d.ids[i]))
+        .collect();
+    let x_cal = d.x.select(Axis(0), &held_rows);
+    let y_cal: Vec<bool> = held_rows.iter().map(|&i| d.churned[i]).collect();
+    fit_classifiers(d, params, Some(&fit_rows), want)?
+        .into_iter()
+        .map(|(name, m)| {
+            Ok((
+                name,
+                Calibrated::fit(m, method, x_cal.view(), &y_cal)?.into(),
+            ))
+        })
+        .collect()
+}
+
+/// The suffix of a calibration method.
+pub fn calibration_suffix(method: CalibrationMethod) -> &'static str {
+    match method {
+        CalibrationMethod::Platt => kinds::PLATT_SUFFIX,
+        CalibrationMethod::Isotonic => kinds::ISOTONIC_SUFFIX,
+    }
+}
+
+/// The models fitted at one cutoff, as deployable models on one feature list, and what was
+/// learned on the way.
+pub struct Candidates {
+    /// The feature list every candidate reads: the used features, then any of the
+    /// customer-base inputs and baseline columns they lack.
+    pub features: Vec<String>,
+    /// The features that vary on the stacked training set (the ML models' own inputs).
+    pub used: Vec<String>,
+    /// Churn models by name.
+    pub churn: BTreeMap<String, ChurnModel>,
+    /// Value models by name.
+    pub value: BTreeMap<String, ValueModel>,
+    /// BG/NBD + Gamma-Gamma fitted on the clients at the cutoff.
+    pub base: ClvModel,
+    /// Feature cutoffs of the training windows used, most recent first.
+    pub train_cutoffs: Vec<Cutoff>,
+    /// Training rows (clients x windows).
+    pub population_train: usize,
+    /// Churn rate of the stacked training set.
+    pub churn_rate_train: f64,
+}
+
+/// The feature list of the candidates: `used`, then the customer-base inputs and the
+/// baselines' columns it lacks.
+fn candidate_features(used: &[String]) -> Vec<String> {
+    let mut f = used.to_vec();
+    for extra in CLV_FEATURES
+        .iter()
+        .chain(&["days_since_last", "net_revenue"])
+    {
+        if !f.iter().any(|u| u == extra) {
+            f.push(extra.to_string());
+        }
+    }
+    f
+}
+
+/// Fits, at evaluation cutoff `c` (day number), every candidate `want` asks for (by name),
+/// on the training windows before `c`; `eval` is the feature frame of the clients at `c`
+/// (labels not needed), on which the customer-base model is fitted.
+pub(crate) fn fit_candidates(
+    tx: &Transactions,
+    history: &History,
+    countries: &CountryTable,
+    c: i32,
+    eval: &DataFrame,
+    params: &BacktestParams,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<Candidates, TrainError> {
+    let h_tr = params.protocol.train_horizon;
+    let horizon = params.protocol.horizon;
+    let cuts = window_cutoffs(tx, c, params);
+    if cuts.is_empty() {
+        return Err(TrainError::Window(format!(
+            "no training window fits before {}: the features would be taken at {}, before the \
+             data start; choose a later cutoff or fewer cutoffs",
+            Cutoff::from_day(c),
+            Cutoff::from_day(c).minus(h_tr)
+        )));
+    }
+    let mut windows = Vec::with_capacity(cuts.len());
+    for &w in &cuts {
+        // A window whose customer-base fit fails (too little history to identify BG/NBD)
+        // cannot give hybrid columns: it is left out, and `train_cutoffs` shows it.
+        match build_window(history, w, h_tr, countries, params.hybrid) {
+            Ok(win) if win.df.height() > 0 => windows.push(win),
+            Ok(_) | Err(TrainError::Clv(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if windows.is_empty() {
+        return Err(TrainError::Window(format!(
+            "no client has a purchase on or before the training cutoff {}",
+            Cutoff::from_day(cuts[0])
+        )));
+    }
+    let stacked = {
+        let mut s = windows[0].df.clone();
+        for w in &windows[1..] {
+            s.vstack_mut(&w.df)?;
+        }
+        s
+    };
+    let used = non_constant(&stacked, &FEATURES)?;
+    let features = candidate_features(&used);
+    let own: Vec<usize> = (0..used.len()).collect();
+    let base = fit_customer_base(eval, RfmKind::Bgnbd)?;
+    let part = CustomerBasePart::new(base.clone(), &features)?;
+    let scale = params.protocol.value_scale();
+    let mut churn: BTreeMap<String, ChurnModel> = BTreeMap::new();
+    let mut value: BTreeMap<String, ValueModel> = BTreeMap::new();
+    let deploy = |c: AnyClassifier, hybrid: bool| -> ChurnModel {
+        if hybrid {
+            ChurnModel::Hybrid {
+                classifier: c,
+                columns: own.clone(),
+                base: part.clone(),
+                cb_horizon_days: h_tr.days(),
+            }
+        } else {
+            ChurnModel::Classifier {
+                classifier: c,
+                columns: own.clone(),
+            }
+        }
+    };
+    let deploy_value = |r: AnyRegressor, hybrid: bool| -> ValueModel {
+        if hybrid {
+            ValueModel::Hybrid {
+                regressor: r,
+                columns: own.clone(),
+                base: part.clone(),
+                cb_horizon_days: h_tr.days(),
+            }
+        } else {
+            ValueModel::Regressor {
+                regressor: r,
+                columns: own.clone(),
+            }
+        }
+    };
+    let p_no_purchase = ChurnModel::PNoPurchase {
+        base: part.clone(),
+        horizon_days: horizon.days(),
+    };
+    let feature_sets: &[(bool, &str)] = if params.hybrid {
+        &[(false, ""), (true, kinds::HYBRID_SUFFIX)]
+    } else {
+        &[(false, "")]
+    };
+    for &(with_hybrid, suffix) in feature_sets {
+        let named = |k: &str| format!("{k}{suffix}");
+        let want_ensemble = want(&named(kinds::RANK_ENSEMBLE));
+        let want_two = want(&named(kinds::TWO_PART)) || want(&named(kinds::RANK_ENSEMBLE_VALUE));
+        let want_gbr = want(&named(kinds::GRADIENT_BOOSTING_REGRESSOR));
+        let need = |k: &str| {
+            want(&named(k))
+                || (k == kinds::LOGISTIC && want_ensemble)
+                || (k == kinds::GRADIENT_BOOSTING && want_two)
+        };
+        let tag = params.calibration.map(calibration_suffix);
+        let need_cal = |k: &str| tag.is_some_and(|t| want(&format!("{k}{suffix}{t}")));
+        let any = CLASSIFIERS.iter().any(|k| need(k) || need_cal(k)) || want_ensemble || want_gbr;
+        if !any {
+            continue;
+        }
+        let train = design(&windows, &used, with_hybrid, scale)?;
+        let models = fit_classifiers(&train, params, None, &need)?;
+        if let (Some(method), Some(tag)) = (params.calibration, tag) {
+            for (name, m) in fit_calibrated(&train, params, method, &need_cal)? {
+                churn.insert(format!("{name}{suffix}{tag}"), deploy(m, with_hybrid));
+            }
+        }
+        // The rank ensemble: the mean of the normalised ranks of the logistic regression, a
+        // small, slow-learning boosted model and BG/NBD P(no purchase in H): the three see
+        // the clients differently (linear in the features, interactions, the purchase
+        // process), and rank averaging needs no weights, so nothing is tuned.
+        if want_ensemble {
+            let small = ensemble_boosting(params).fit(train.x.view(), &train.churned, None)?;
+            let logistic = models
+                .iter()
+                .find(|(n, _)| *n == kinds::LOGISTIC)
+                .map(|(_, m)| m.clone())
+                .ok_or_else(|| TrainError::Window("no logistic regression".into()))?;
+            churn.insert(
+                named(kinds::RANK_ENSEMBLE),
+                ChurnModel::RankEnsemble {
+                    parts: vec![
+                        deploy(logistic, with_hybrid),
+                        deploy(small.into(), with_hybrid),
+                        p_no_purchase.clone(),
+                    ],
+                },
+            );
+        }
+        if want_gbr {
+            let gbr = GradientBoostingRegressorParams::new()
+                .n_trees(params.boosting_trees)
+                .fit(train.x.view(), &train.value, None)?;
+            value.insert(
+                named(kinds::GRADIENT_BOOSTING_REGRESSOR),
+                deploy_value(gbr.into(), with_hybrid),
+            );
+        }
+        if want_two {
+            let gbc = models
+                .iter()
+                .find(|(n, _)| *n == kinds::GRADIENT_BOOSTING)
+                .map(|(_, m)| m.clone())
+                .ok_or_else(|| TrainError::Window("no gradient boosting model".into()))?;
+            let two = TwoPartParams::new()
+                .spend(
+                    GradientBoostingRegressorParams::new()
+                        .n_trees(params.boosting_trees)
+                        .target(retain_models::ValueTarget::Log1p),
+                )
+                .fit(train.x.view(), &train.churned, &train.value, gbc)?;
+            let two = deploy_value(two.into(), with_hybrid);
+            value.insert(
+                named(kinds::RANK_ENSEMBLE_VALUE),
+                ValueModel::RankEnsemble {
+                    parts: vec![two.clone(), ValueModel::Clv { base: part.clone() }],
+                },
+            );
+            value.insert(named(kinds::TWO_PART), two);
+        }
+        for (name, m) in models {
+            if want(&named(name)) {
+                churn.insert(named(name), deploy(m, with_hybrid));
+            }
+        }
+    }
+    let schema = FeatureSchema::new(features.iter().cloned());
+    churn.insert(
+        kinds::BASELINE_DAYS_SINCE_LAST.into(),
+        ChurnModel::Recency {
+            baseline: RecencyBaseline::new(&schema)?,
+        },
+    );
+    churn.insert(kinds::BGNBD_P_NO_PURCHASE.into(), p_no_purchase);
+    value.insert(kinds::BGNBD_GG_CLV.into(), ValueModel::Clv { base: part });
+    value.insert(
+        kinds::BASELINE_REVENUE_RATE.into(),
+        ValueModel::Regressor {
+            regressor: RevenueRateBaseline::new(&schema, horizon.days())?.into(),
+            columns: (0..features.len()).collect(),
+        },
+    );
+    let stacked_churned = bools(&stacked, "churned")?;
+    Ok(Candidates {
+        features,
+        used,
+        churn,
+        value,
+        base,
+        train_cutoffs: windows.iter().map(|w| w.cutoff).collect(),
+        population_train: stacked.height(),
+        churn_rate_train: churn_rate(&stacked_churned),
+    })
+}
+
+/// Windows for an evaluation at `c` (day number): feature cutoffs `c - H_tr - j * spacing`,
+/// those on or after the first data day.
+pub(crate) fn window_cutoffs(tx: &Transactions, c: i32, params: &BacktestParams) -> Vec<i32> {
+    let first = tx
+        .stats()
+        .first_day
+        .map(|d| Cutoff::new(d).day())
+        .unwrap_or(i32::MIN);
+    let h_tr = params.protocol.train_horizon.days() as i32;
+    (0..params.train_windows as i32)
+        .map(|j| c - h_tr - j * params.train_spacing as i32)
+        .filter(|&d| d >= first)
+        .collect()
+}
