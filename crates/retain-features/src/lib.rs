@@ -12,11 +12,16 @@
 //! [`FeatureMatrix::from_frame`] is the one place data leaves polars for the models.
 
 mod builder;
+mod families;
 mod matrix;
 
 pub use builder::{
     CountryTable, FEATURES, History, LABELS, PART_LINES, country_table, features_at, labelled_set,
     labels_at,
+};
+pub use families::{
+    FeatureFamilies, FeatureFamily, HALF_LIVES, UnknownFamily, WINDOW_DAYS, YEAR_DAYS,
+    family_columns,
 };
 pub use matrix::{FeatureMatrix, non_constant};
 
