@@ -14,6 +14,11 @@
 //! of the training set), the 29 plus each family, and the 29 plus every family, for a few `C`.
 //!
 //! `cargo run --release -p retain-features --example families_value`
+//!
+//! Measured 2026-12-02 (ROC AUC, validation -> evaluation): the 29 alone, C chosen on
+//! validation (C = 1: 0.7843) -> 0.7965; the 29 plus every family, C chosen on validation
+//! (C = 0.003: 0.7868) -> 0.8056 (PR AUC 0.8247, lift 1.613). `last_year` and `windows` add
+//! the most on their own.
 
 use polars::prelude::*;
 use retain_core::day_number;
