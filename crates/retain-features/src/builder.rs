@@ -255,6 +255,17 @@ impl History {
         })
     }
 
+    /// `(client_id, day, purchase value)` of every purchase day (a (client, day) with a
+    /// purchase line) on or before `cutoff`, in client then day order: what the feature
+    /// families ([`crate::FeatureFamily`]) read, behind the same `day <= cutoff` filter as
+    /// the 29 features.
+    pub(crate) fn purchase_days_until(&self, cutoff: i32) -> LazyFrame {
+        self.days
+            .clone()
+            .filter(col(DAY).lt_eq(lit(cutoff)).and(col(N_PURCHASE).gt(lit(0))))
+            .select([col(CLIENT), col(DAY), col(PURCHASE_VALUE)])
+    }
+
     /// Each client's category (the mode over its lines up to `cutoff`), as
     /// `(client_id, alias)`.
     fn category_mode(&self, cutoff: i32, alias: &str) -> LazyFrame {

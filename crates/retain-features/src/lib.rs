@@ -15,6 +15,7 @@
 
 mod builder;
 mod describe;
+mod families;
 mod matrix;
 
 pub use builder::{
@@ -22,6 +23,10 @@ pub use builder::{
     labels_at,
 };
 pub use describe::{REASON_CODES, Reason, describe};
+pub use families::{
+    FeatureFamilies, FeatureFamily, HALF_LIVES, UnknownFamily, WINDOW_DAYS, YEAR_DAYS,
+    family_columns,
+};
 pub use matrix::{FeatureMatrix, non_constant};
 
 /// Errors building features.
