@@ -22,7 +22,8 @@ pub fn reference_bins(values: &[f64], bins: usize) -> (Vec<f64>, Vec<f64>) {
     let n = v.len();
     let mut edges: Vec<f64> = Vec::with_capacity(bins - 1);
     for q in 1..bins {
-        let e = v[(q * n / bins).min(n - 1)];
+        // the largest value of the q-th tenth: bin q holds (edge q-1, edge q]
+        let e = v[(q * n / bins).saturating_sub(1).min(n - 1)];
         if e < v[n - 1] && edges.last().is_none_or(|&l| e > l) {
             edges.push(e);
         }

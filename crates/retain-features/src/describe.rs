@@ -27,17 +27,14 @@ pub const REASON_CODES: &[(&str, &str)] = &[
         "days since the last purchase (with the client's usual gap when known)",
     ),
     (
-        "short_active_span",
-        "few days between the first and the last purchase",
+        "active_span",
+        "days between the first and the last purchase",
     ),
     (
-        "few_purchases",
-        "few purchase days (one purchase only, or few repeats)",
+        "purchase_count",
+        "purchase days (one purchase only, or how many repeats in how long)",
     ),
-    (
-        "new_client",
-        "days since the first purchase: a recent client",
-    ),
+    ("client_age", "days since the first purchase"),
     ("low_repeat_value", "mean value of the repeat purchase days"),
     ("low_total_spend", "total spent before returns"),
     ("low_net_spend", "total spent after returns"),
@@ -99,9 +96,9 @@ pub const REASON_CODES: &[(&str, &str)] = &[
 /// columns.
 const CODES: &[(&str, &str)] = &[
     ("days_since_last", "long_silence"),
-    ("recency_lt", "short_active_span"),
-    ("frequency", "few_purchases"),
-    ("T", "new_client"),
+    ("recency_lt", "active_span"),
+    ("frequency", "purchase_count"),
+    ("T", "client_age"),
     ("monetary", "low_repeat_value"),
     ("total_revenue", "low_total_spend"),
     ("net_revenue", "low_net_spend"),
@@ -551,7 +548,7 @@ mod tests {
         );
         assert_eq!(text("monetary", &b), "no repeat purchase yet");
         assert_eq!(text("T", &b), "first purchase 40 days ago");
-        assert_eq!(describe("T", &b).code, "new_client");
+        assert_eq!(describe("T", &b).code, "client_age");
         // Unknown features.
         let r = describe("loyalty_points", &client(&[("loyalty_points", 1500.0)]));
         assert_eq!(

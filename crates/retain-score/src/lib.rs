@@ -39,9 +39,17 @@ use retain_models::{ChurnModel, DeployedValue, ModelError, load_checked};
 /// Errors while scoring.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
-    /// A model could not be loaded or refused the features.
+    /// A model refused the features.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A saved model could not be loaded.
+    #[error("{}: {source}", path.display())]
+    Artifact {
+        /// The model's folder.
+        path: PathBuf,
+        /// What was wrong.
+        source: ModelError,
+    },
     /// Computing the features failed.
     #[error(transparent)]
     Features(#[from] retain_features::FeatureError),
@@ -68,7 +76,7 @@ pub enum ScoreError {
 impl Categorized for ScoreError {
     fn category(&self) -> ErrorCategory {
         match self {
-            Self::Model(e) => e.category(),
+            Self::Model(e) | Self::Artifact { source: e, .. } => e.category(),
             Self::Features(e) => e.category(),
             Self::Data(e) => e.category(),
             Self::Polars(_) => ErrorCategory::Internal,
@@ -92,12 +100,22 @@ impl Scorer {
     /// artifacts of another format or kind, impossible saved values, and a pair that was not
     /// trained together (other data, or another cutoff), naming both folders.
     pub fn load(churn_dir: &Path, value_dir: Option<&Path>) -> Result<Self, ScoreError> {
-        let card = ModelCard::load(churn_dir).map_err(ModelError::from)?;
-        let churn: Artifact<ChurnModel> = load_checked(churn_dir, &card.features)?;
+        let at = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source: ModelError| ScoreError::Artifact { path, source }
+        };
+        let card = ModelCard::load(churn_dir)
+            .map_err(ModelError::from)
+            .map_err(at(churn_dir))?;
+        let churn: Artifact<ChurnModel> =
+            load_checked(churn_dir, &card.features).map_err(at(churn_dir))?;
         let value = match value_dir {
             Some(dir) => {
-                let vcard = ModelCard::load(dir).map_err(ModelError::from)?;
-                let v: Artifact<DeployedValue> = load_checked(dir, &vcard.features)?;
+                let vcard = ModelCard::load(dir)
+                    .map_err(ModelError::from)
+                    .map_err(at(dir))?;
+                let v: Artifact<DeployedValue> =
+                    load_checked(dir, &vcard.features).map_err(at(dir))?;
                 check_pair(&churn.card, churn_dir, &v.card, dir)?;
                 Some((v, dir.to_path_buf()))
             }

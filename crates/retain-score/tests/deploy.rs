@@ -48,7 +48,12 @@ fn scored(
     p: &BacktestParams,
     churn: ChurnChoice,
     value: ValueChoice,
-) -> (String, String, DataFrame, Scorer) {
+) -> (
+    String,
+    String,
+    DataFrame,
+    retain_core::Artifact<retain_models::DeployedValue>,
+) {
     let t = train(
         tx,
         &TrainParams {
@@ -68,7 +73,12 @@ fn scored(
     let s = scorer
         .score(history, p.protocol.cutoff, &ScoreOptions::default())
         .unwrap();
-    (t.churn.card.kind, t.value.card.kind, s.table, scorer)
+    (
+        t.churn.card.kind,
+        t.value.card.kind.clone(),
+        s.table,
+        t.value,
+    )
 }
 
 fn by_client(df: &DataFrame, col: &str) -> BTreeMap<i64, f64> {
@@ -118,7 +128,7 @@ fn every_model_kind_scores_what_the_evaluation_measured() {
     for (hybrid, platt, churn, value) in runs {
         let mut p = params(hybrid, platt);
         p.validate = false;
-        let (ck, vk, table, scorer) = scored(&tx, &history, &p, churn, value);
+        let (ck, vk, table, v) = scored(&tx, &history, &p, churn, value);
         let col = if table.column("churn_score").is_ok() {
             "churn_score"
         } else {
@@ -126,30 +136,13 @@ fn every_model_kind_scores_what_the_evaluation_measured() {
         };
         assert_same(&b, &ck, &by_client(&table, col), true);
         // the value side: the list's amount, or the ensemble's rank score
-        let vcard = scorer.value_card().unwrap();
         if vk.starts_with("rank_ensemble_value") {
             let countries = history.country_table(p.protocol.cutoff.day()).unwrap();
             let df = history
                 .features_at(p.protocol.cutoff.day(), &countries)
                 .collect()
                 .unwrap();
-            let m = FeatureMatrix::from_frame(&df, vcard.features.names()).unwrap();
-            let dir = tempfile::tempdir().unwrap();
-            let _ = dir;
-            let v: retain_core::Artifact<retain_models::DeployedValue> = {
-                let t = train(
-                    &tx,
-                    &TrainParams {
-                        backtest: p.clone(),
-                        churn,
-                        value,
-                        rfm: RfmKind::Bgnbd,
-                    },
-                    &DataSource::default(),
-                )
-                .unwrap();
-                t.value
-            };
+            let m = FeatureMatrix::from_frame(&df, v.card.features.names()).unwrap();
             let pred = v
                 .model
                 .value

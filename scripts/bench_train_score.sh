@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `retain train --model auto` against `retain evaluate --bootstrap 0`, and `retain score` with
+# the boosted model and reasons for every client, on Online Retail II, beside the Python peer's
+# whole run, in one session. Prints wall seconds and peak RSS of each (medians of N runs).
+#   scripts/bench_train_score.sh [N] [PEER_PYTHON]
+# Needs a release build (`cargo build --release`) and, for the peer, a venv with
+# ../shared/bench/requirements.txt (BENCHMARK.md section 9).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-3}"
+py="${2:-${TMPDIR:-/tmp}/peer-venv/bin/python}"
+bin="${CARGO_TARGET_DIR:-target}/release/retain"
+data=../shared/data/online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+measure() { # label, command...
+  local label="$1"; shift
+  local walls=() rss=()
+  for _ in $(seq "$n"); do
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
+    read -r w m <"$work/time"; walls+=("$w"); rss+=("$m")
+  done
+  local wm mm
+  wm=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  mm=$(printf '%s\n' "${rss[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  printf '%-58s %8.2f s %8.0f MiB   (runs: %s)\n' "$label" "$wm" "$((mm / 1024))" "${walls[*]}"
+}
+
+cd "$work"
+measure "retain evaluate --bootstrap 0" "$OLDPWD/$bin" evaluate -q -i "$OLDPWD/$data" --bootstrap 0 -o ev.json
+measure "retain train --model auto --value-model auto" "$OLDPWD/$bin" train -q -i "$OLDPWD/$data" -m auto-c --value-model-dir auto-v
+"$OLDPWD/$bin" train -q -i "$OLDPWD/$data" --model gbdt --value-model clv -m gbdt-c --value-model-dir gbdt-v
+measure "retain score (gbdt, CLV, 3 reasons for every client)" "$OLDPWD/$bin" score -q -i "$OLDPWD/$data" -m gbdt-c --value-model gbdt-v -o s
+if [ -x "$py" ]; then
+  measure "peer: peer_pipeline.py (whole run)" "$py" "$OLDPWD/../shared/bench/peer_pipeline.py" \
+    --data "$OLDPWD/$data" --cutoff 2011-09-09 --horizon-days 91 --out peer.json
+  "$py" - <<'PY'
+import json
+t = json.load(open("peer.json")).get("timings_s", {})
+print("peer in-process stages (s):", ", ".join(f"{k} {v:.2f}" for k, v in t.items()))
+PY
+fi
