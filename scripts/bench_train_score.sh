@@ -9,8 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-3}"
 py="${2:-${TMPDIR:-/tmp}/peer-venv/bin/python}"
-bin="${CARGO_TARGET_DIR:-target}/release/retain"
-data=../shared/data/online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz
+bin="$(realpath "${CARGO_TARGET_DIR:-target}/release/retain")"
+data="$(realpath ../shared/data/online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz)"
+bench="$(realpath ../shared/bench/peer_pipeline.py)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -28,13 +29,13 @@ measure() { # label, command...
 }
 
 cd "$work"
-measure "retain evaluate --bootstrap 0" "$OLDPWD/$bin" evaluate -q -i "$OLDPWD/$data" --bootstrap 0 -o ev.json
-measure "retain train --model auto --value-model auto" "$OLDPWD/$bin" train -q -i "$OLDPWD/$data" -m auto-c --value-model-dir auto-v
-"$OLDPWD/$bin" train -q -i "$OLDPWD/$data" --model gbdt --value-model clv -m gbdt-c --value-model-dir gbdt-v
-measure "retain score (gbdt, CLV, 3 reasons for every client)" "$OLDPWD/$bin" score -q -i "$OLDPWD/$data" -m gbdt-c --value-model gbdt-v -o s
+measure "retain evaluate --bootstrap 0" "$bin" evaluate -q -i "$data" --bootstrap 0 -o ev.json
+measure "retain train --model auto --value-model auto" "$bin" train -q -i "$data" -m auto-c --value-model-dir auto-v
+"$bin" train -q -i "$data" --model gbdt --value-model clv -m gbdt-c --value-model-dir gbdt-v
+measure "retain score (gbdt, CLV, 3 reasons for every client)" "$bin" score -q -i "$data" -m gbdt-c --value-model gbdt-v -o s
 if [ -x "$py" ]; then
-  measure "peer: peer_pipeline.py (whole run)" "$py" "$OLDPWD/../shared/bench/peer_pipeline.py" \
-    --data "$OLDPWD/$data" --cutoff 2011-09-09 --horizon-days 91 --out peer.json
+  measure "peer: peer_pipeline.py (whole run)" "$py" "$bench" \
+    --data "$data" --cutoff 2011-09-09 --horizon-days 91 --out peer.json
   "$py" - <<'PY'
 import json
 t = json.load(open("peer.json")).get("timings_s", {})
