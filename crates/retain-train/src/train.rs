@@ -13,9 +13,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::DataFrame;
 use retain_clv::{RfmKind, Valuation};
-use retain_core::{
-    Artifact, BinnedDistribution, Cutoff, DataSource, FeatureSchema, ModelCard, TimeUnit, kinds,
-};
+use retain_core::{Artifact, BinnedDistribution, DataSource, FeatureSchema, ModelCard, kinds};
 use retain_eval::drift::reference_bins;
 use retain_eval::{churn_metrics, value_metrics};
 use retain_features::{FeatureMatrix, History};
@@ -294,14 +292,10 @@ pub fn train(
             .metrics
             .insert("normalized_gini".into(), vm.normalized_gini);
     }
-    let value_width = value_card.features.len();
     let deployed = DeployedValue {
         value: value_model,
         customer_base: part,
     };
-    debug_assert!(retain_models::SavedModel::width(&deployed) <= value_width);
-    let _ = TimeUnit::Weeks;
-    let _ = Cutoff::from_day;
     Ok(Trained {
         churn: Artifact {
             card,
