@@ -12,5 +12,8 @@
 //! caller (the binary, or the scoring crate), and every random draw takes a seed.
 
 pub mod assign;
+pub mod channel;
 pub mod rules;
 pub mod segments;
+pub mod shrink;
+pub mod window;
