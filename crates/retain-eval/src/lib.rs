@@ -11,6 +11,7 @@
 //!   `calibration_curve`);
 //! * profit: [`empc()`] (expected maximum profit for churn, Verbraken et al. 2013) and
 //!   [`empc_individual`] (with each client's CLV);
+//! * uplift: [`qini()`] (the Qini curve and coefficient of a randomised campaign);
 //! * uncertainty: [`bootstrap()`] (percentile intervals of any metric over resampled rows);
 //! * across cutoffs: [`summarize`] (mean and sample std, ddof = 1), [`summarize_churn`],
 //!   [`summarize_value`];
@@ -23,6 +24,7 @@ pub mod churn;
 pub mod drift;
 pub mod empc;
 pub mod error;
+pub mod qini;
 pub mod rank;
 pub mod summary;
 pub mod tables;
@@ -35,6 +37,7 @@ pub use churn::{
 };
 pub use empc::{Empc, EmpcParams, IndividualProfit, empc, empc_individual};
 pub use error::EvalError;
+pub use qini::{Qini, qini};
 pub use rank::{average_ranks, order_desc, spearman, top_k};
 pub use summary::{
     ChurnMetricsSummary, MeanStd, ValueMetricsSummary, summarize, summarize_churn, summarize_ddof,

@@ -44,6 +44,7 @@ mod regression;
 mod scaler;
 mod shap;
 mod traverse;
+mod uplift;
 
 pub use artifact::{SavedModel, load_checked, save_checked};
 pub use baseline::{RecencyBaseline, RevenueRateBaseline};
@@ -64,3 +65,4 @@ pub use regression::{
     GradientBoostingRegressorValidParams, TwoPartModel, TwoPartParams, ValueRegressor, ValueTarget,
 };
 pub use scaler::StandardScaler;
+pub use uplift::UpliftModel;

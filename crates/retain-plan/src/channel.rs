@@ -264,7 +264,11 @@ mod tests {
         let m = model();
         assert!(m.segment_rate[0][0] > 0.5 && m.segment_rate[0][1] < 0.3);
         assert!(m.segment_rate[1][0] < 0.3 && m.segment_rate[1][1] > 0.5);
-        assert!(m.client_strength.iter().all(|&k| k < 20.0), "{:?}", m.client_strength);
+        assert!(
+            m.client_strength.iter().all(|&k| k < 20.0),
+            "{:?}",
+            m.client_strength
+        );
     }
 
     #[test]
@@ -287,11 +291,18 @@ mod tests {
         let own = [Counts::new(30, 3), Counts::new(30, 25)];
         let c = m.choose(0, &[true, true], &own).unwrap();
         assert_eq!((c.channel, c.source), (1, Source::Own));
-        assert!(c.rate < 25.0 / 30.0, "shrunk toward the segment: {}", c.rate);
+        assert!(
+            c.rate < 25.0 / 30.0,
+            "shrunk toward the segment: {}",
+            c.rate
+        );
         // One contact is not enough to leave the segment's channel.
         let thin = [Counts::new(1, 0), Counts::new(1, 1)];
         let t = m.choose(0, &[true, true], &thin).unwrap();
         assert_eq!((t.channel, t.source), (0, Source::Own));
-        assert!(m.evidence(0, &c).starts_with("answered 25 of 30 phone contacts"));
+        assert!(
+            m.evidence(0, &c)
+                .starts_with("answered 25 of 30 phone contacts")
+        );
     }
 }

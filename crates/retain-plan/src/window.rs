@@ -234,9 +234,7 @@ impl WindowModel {
         let mut tally = Tally::new();
         for (s, cells) in clients {
             for (wi, w) in windows.iter().enumerate() {
-                let m = segment_rate
-                    .get(s)
-                    .map_or(population_rate[wi], |r| r[wi]);
+                let m = segment_rate.get(s).map_or(population_rate[wi], |r| r[wi]);
                 tally.add(w.counts(&cells), m);
             }
         }
@@ -286,9 +284,10 @@ impl WindowModel {
             }
         }
         if own.responses >= self.min_own_responses {
-            let (wi, rate) = self.argmax(self.windows.iter().enumerate().map(|(wi, w)| {
-                posterior_mean(w.counts(cells), prior[wi], self.client_strength)
-            }));
+            let (wi, rate) =
+                self.argmax(self.windows.iter().enumerate().map(|(wi, w)| {
+                    posterior_mean(w.counts(cells), prior[wi], self.client_strength)
+                }));
             let w = self.windows[wi];
             let k = w.counts(cells);
             return WindowChoice {
@@ -322,7 +321,11 @@ impl WindowModel {
         }
         let (wi, rate) = self.argmax(prior.iter().copied());
         let w = self.windows[wi];
-        let seg_known = self.segment_has_history.get(segment).copied().unwrap_or(false);
+        let seg_known = self
+            .segment_has_history
+            .get(segment)
+            .copied()
+            .unwrap_or(false);
         WindowChoice {
             window: w,
             rate,
@@ -382,7 +385,11 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let mut clients = Vec::new();
         for i in 0..300u32 {
-            let (wd, wh) = if i % 2 == 0 { (2, 14) } else { (i % 5, 9 + (i % 8)) };
+            let (wd, wh) = if i % 2 == 0 {
+                (2, 14)
+            } else {
+                (i % 5, 9 + (i % 8))
+            };
             let mut c = empty_cells();
             for d in 0..5u32 {
                 for h in 9..18u32 {
@@ -396,15 +403,27 @@ mod tests {
         // a client with its own pattern: Tuesday 10-12, answered 5 of 6 there
         let own = cells_with(&[(1, 10, 3, 3), (1, 11, 3, 2), (2, 14, 2, 0), (2, 15, 2, 0)]);
         let c = m.choose(0, &own, None);
-        assert_eq!((c.window.to_string(), c.source), ("Tue 10:00-12:00".into(), Source::Own));
-        assert!(c.evidence.starts_with("answered 5 of 6 contacts on Tue 10:00-12:00"));
+        assert_eq!(
+            (c.window.to_string(), c.source),
+            ("Tue 10:00-12:00".into(), Source::Own)
+        );
+        assert!(
+            c.evidence
+                .starts_with("answered 5 of 6 contacts on Tue 10:00-12:00")
+        );
         // too few responses: its purchase habit, clamped into business hours
         let thin = cells_with(&[(1, 10, 3, 1)]);
         let p = m.choose(0, &thin, Some((4, 20)));
-        assert_eq!((p.window.to_string(), p.source), ("Fri 16:00-18:00".into(), Source::Purchases));
+        assert_eq!(
+            (p.window.to_string(), p.source),
+            ("Fri 16:00-18:00".into(), Source::Purchases)
+        );
         // no habit on a business day: the segment's best window
         let s = m.choose(0, &thin, Some((6, 12)));
-        assert_eq!((s.window.to_string(), s.source), ("Wed 14:00-16:00".into(), Source::Segment));
+        assert_eq!(
+            (s.window.to_string(), s.source),
+            ("Wed 14:00-16:00".into(), Source::Segment)
+        );
         // an unknown segment: the population's
         assert_eq!(m.choose(5, &empty_cells(), None).source, Source::Population);
     }
