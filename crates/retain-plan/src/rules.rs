@@ -84,7 +84,9 @@ pub enum RulesError {
         got: usize,
     },
     /// A product id is not below [`MAX_PRODUCT_ID`].
-    #[error("product id {product} at {what} {index} is not below {MAX_PRODUCT_ID}; map product codes to dense ids first")]
+    #[error(
+        "product id {product} at {what} {index} is not below {MAX_PRODUCT_ID}; map product codes to dense ids first"
+    )]
     ProductOutOfRange {
         /// `line` or `basket`.
         what: &'static str,
@@ -231,9 +233,7 @@ impl Baskets {
 
     /// The baskets in order.
     pub fn iter(&self) -> impl Iterator<Item = &[u32]> + '_ {
-        self.offsets
-            .windows(2)
-            .map(|w| &self.products[w[0]..w[1]])
+        self.offsets.windows(2).map(|w| &self.products[w[0]..w[1]])
     }
 }
 
@@ -401,49 +401,57 @@ fn entry_order(a: &Entry, b: &Entry) -> Ordering {
         .then_with(|| a.consequent.cmp(&b.consequent))
 }
 
-/// Counts the pairs of one antecedent and returns its kept rules, best first.
-#[allow(clippy::too_many_arguments)]
-fn rules_of(
-    a: usize,
-    baskets_of: &[u32],
-    reduced: &Baskets,
-    product_count: &[u32],
+/// What the pair counting of every antecedent shares.
+struct PairCounts<'a> {
+    /// The mined baskets restricted to frequent products.
+    reduced: &'a Baskets,
+    /// `baskets_of[start[a]..start[a + 1]]`: the reduced baskets holding product `a`.
+    baskets_of: &'a [u32],
+    start: &'a [usize],
+    product_count: &'a [u32],
     n_baskets: u64,
-    params: &RulesParams,
-    acc: &mut [u32],
-    touched: &mut Vec<u32>,
-) -> Vec<Entry> {
-    for &b in baskets_of {
-        for &p in reduced.basket(b as usize).unwrap_or(&[]) {
-            if p as usize != a {
-                let slot = &mut acc[p as usize];
-                if *slot == 0 {
-                    touched.push(p);
+    params: &'a RulesParams,
+}
+
+impl PairCounts<'_> {
+    /// Counts the pairs of antecedent `a` into `acc` (all zero on entry and on exit) and
+    /// returns its kept rules, best first.
+    fn rules_of(&self, a: usize, acc: &mut [u32], touched: &mut Vec<u32>) -> Vec<Entry> {
+        for &b in &self.baskets_of[self.start[a]..self.start[a + 1]] {
+            for &p in self.reduced.basket(b as usize).unwrap_or(&[]) {
+                if p as usize != a {
+                    let slot = &mut acc[p as usize];
+                    if *slot == 0 {
+                        touched.push(p);
+                    }
+                    *slot += 1;
                 }
-                *slot += 1;
             }
         }
-    }
-    let n_a = product_count[a];
-    let mut out = Vec::new();
-    for p in touched.drain(..) {
-        let count = std::mem::take(&mut acc[p as usize]);
-        let n_b = product_count[p as usize];
-        let num = u128::from(count) * u128::from(n_baskets);
-        let den = u128::from(n_a) * u128::from(n_b);
-        let confidence = f64::from(count) / f64::from(n_a);
-        if count >= params.min_support_count && num > den && confidence >= params.min_confidence
-        {
-            out.push(Entry {
-                consequent: p,
-                count,
-                lift: num as f64 / den as f64,
-            });
+        let n_a = self.product_count[a];
+        let mut out = Vec::new();
+        for p in touched.drain(..) {
+            let count = std::mem::take(&mut acc[p as usize]);
+            let n_b = self.product_count[p as usize];
+            // Lift above 1, exactly: n_AB N > n_A n_B.
+            let num = u128::from(count) * u128::from(self.n_baskets);
+            let den = u128::from(n_a) * u128::from(n_b);
+            let confidence = f64::from(count) / f64::from(n_a);
+            if count >= self.params.min_support_count
+                && num > den
+                && confidence >= self.params.min_confidence
+            {
+                out.push(Entry {
+                    consequent: p,
+                    count,
+                    lift: num as f64 / den as f64,
+                });
+            }
         }
+        out.sort_unstable_by(entry_order);
+        out.truncate(self.params.max_rules_per_product);
+        out
     }
-    out.sort_unstable_by(entry_order);
-    out.truncate(params.max_rules_per_product);
-    out
 }
 
 impl AssociationRules {
@@ -501,22 +509,19 @@ impl AssociationRules {
             }
         }
 
+        let counts = PairCounts {
+            reduced: &reduced,
+            baskets_of: &baskets_of,
+            start: &start,
+            product_count: &product_count,
+            n_baskets: n_baskets as u64,
+            params,
+        };
         let per_product: Vec<Vec<Entry>> = (0..n_products)
             .into_par_iter()
             .map_init(
                 || (vec![0u32; n_products], Vec::new()),
-                |(acc, touched), a| {
-                    rules_of(
-                        a,
-                        &baskets_of[start[a]..start[a + 1]],
-                        &reduced,
-                        &product_count,
-                        n_baskets as u64,
-                        params,
-                        acc,
-                        touched,
-                    )
-                },
+                |(acc, touched), a| counts.rules_of(a, acc, touched),
             )
             .collect();
 
@@ -666,7 +671,8 @@ impl AssociationRules {
                 break;
             }
             if head.pos + 1 < head.end {
-                s.heap.push(self.head(head.antecedent, head.pos + 1, head.end));
+                s.heap
+                    .push(self.head(head.antecedent, head.pos + 1, head.end));
             }
         }
         s.heap.clear();

@@ -131,7 +131,9 @@ pub enum SegmentError {
         reason: &'static str,
     },
     /// A segment name is not one of the ten.
-    #[error("unknown segment `{0}`; expected one of: champions, loyal, potential_loyalists, new, promising, need_attention, about_to_sleep, at_risk, cant_lose, hibernating")]
+    #[error(
+        "unknown segment `{0}`; expected one of: champions, loyal, potential_loyalists, new, promising, need_attention, about_to_sleep, at_risk, cant_lose, hibernating"
+    )]
     UnknownSegment(String),
     /// An R or F score is outside `1..=5`.
     #[error("{field} score {score} is outside 1..=5")]
@@ -166,7 +168,11 @@ fn check_finite(field: &'static str, ids: &[i64], values: &[f64]) -> Result<(), 
     }
 }
 
-fn check_non_negative(field: &'static str, ids: &[i64], values: &[f64]) -> Result<(), SegmentError> {
+fn check_non_negative(
+    field: &'static str,
+    ids: &[i64],
+    values: &[f64],
+) -> Result<(), SegmentError> {
     match values.iter().zip(ids).find(|(v, _)| **v < 0.0) {
         Some((&value, &client_id)) => Err(SegmentError::Negative {
             client_id,
@@ -400,9 +406,7 @@ pub fn rfm(
 // ---------------------------------------------------------------------------------------------
 
 /// A named segment of the recency x frequency map (see the module's table).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Segment {
     /// R 5, F 4-5.
@@ -434,8 +438,20 @@ const GRID: [[Segment; 5]; 5] = {
         [Hibernating, Hibernating, AtRisk, AtRisk, CantLose],
         [Hibernating, Hibernating, AtRisk, AtRisk, CantLose],
         [AboutToSleep, AboutToSleep, NeedAttention, Loyal, Loyal],
-        [Promising, PotentialLoyalists, PotentialLoyalists, Loyal, Loyal],
-        [New, PotentialLoyalists, PotentialLoyalists, Champions, Champions],
+        [
+            Promising,
+            PotentialLoyalists,
+            PotentialLoyalists,
+            Loyal,
+            Loyal,
+        ],
+        [
+            New,
+            PotentialLoyalists,
+            PotentialLoyalists,
+            Champions,
+            Champions,
+        ],
     ]
 };
 
@@ -711,7 +727,11 @@ pub fn concentration_curve(
     let nf = n as f64;
     let point = |i: usize| CurvePoint {
         share_of_clients: i as f64 / nf,
-        share_of_value: if total > 0.0 { cum[i] / total } else { i as f64 / nf },
+        share_of_value: if total > 0.0 {
+            cum[i] / total
+        } else {
+            i as f64 / nf
+        },
     };
     let gini = if total > 0.0 {
         let sum_share: f64 = cum[1..].iter().map(|c| c / total).sum();

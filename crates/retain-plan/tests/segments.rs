@@ -114,19 +114,31 @@ fn bad_saved_cuts_are_refused() {
     };
     assert!(matches!(
         cuts.check(),
-        Err(SegmentError::InvalidCuts { field: "monetary", .. })
+        Err(SegmentError::InvalidCuts {
+            field: "monetary",
+            ..
+        })
     ));
     cuts.monetary = [0.0, 1.0, 2.0, 3.0];
     cuts.recency[2] = f64::NAN;
     assert!(matches!(
         cuts.check(),
-        Err(SegmentError::InvalidCuts { field: "recency", .. })
+        Err(SegmentError::InvalidCuts {
+            field: "recency",
+            ..
+        })
     ));
 }
 
 #[test]
 fn bad_rfm_inputs_name_the_client_and_field() {
-    let err = rfm(&[5, 6, 7], &[1.0, 2.0, 3.0], &[1.0, f64::NAN, 2.0], &[0.0; 3]).unwrap_err();
+    let err = rfm(
+        &[5, 6, 7],
+        &[1.0, 2.0, 3.0],
+        &[1.0, f64::NAN, 2.0],
+        &[0.0; 3],
+    )
+    .unwrap_err();
     assert!(matches!(
         err,
         SegmentError::NonFinite { client_id: 6, field: "frequency", value } if value.is_nan()
@@ -135,7 +147,11 @@ fn bad_rfm_inputs_name_the_client_and_field() {
     let err = rfm(&[5, 6], &[1.0, 2.0], &[1.0, 1.0], &[0.0, f64::INFINITY]).unwrap_err();
     assert!(matches!(
         err,
-        SegmentError::NonFinite { client_id: 6, field: "monetary", .. }
+        SegmentError::NonFinite {
+            client_id: 6,
+            field: "monetary",
+            ..
+        }
     ));
     let err = rfm(&[5, 6], &[-1.0, 2.0], &[1.0, 1.0], &[0.0, 0.0]).unwrap_err();
     assert_eq!(
@@ -155,7 +171,10 @@ fn bad_rfm_inputs_name_the_client_and_field() {
             got: 1
         }
     );
-    assert!(matches!(rfm(&[], &[], &[], &[]), Err(SegmentError::Empty(_))));
+    assert!(matches!(
+        rfm(&[], &[], &[], &[]),
+        Err(SegmentError::Empty(_))
+    ));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,7 +233,10 @@ fn every_cell_maps_to_the_documented_segment() {
     }
     // Every segment has at least one cell.
     for seg in Segment::ALL {
-        assert!(table.iter().any(|(_, _, n)| n == seg.name()), "{seg} has no cell");
+        assert!(
+            table.iter().any(|(_, _, n)| n == seg.name()),
+            "{seg} has no cell"
+        );
     }
 }
 
@@ -250,7 +272,10 @@ fn segment_names_parse_and_serialise() {
         assert!(!d.is_empty() && !d.contains('\n'));
         assert!(descriptions.insert(d), "{seg} repeats a description");
     }
-    assert_eq!("Need attention".parse::<Segment>().unwrap(), Segment::NeedAttention);
+    assert_eq!(
+        "Need attention".parse::<Segment>().unwrap(),
+        Segment::NeedAttention
+    );
     assert_eq!(" cant-lose ".parse::<Segment>().unwrap(), Segment::CantLose);
     assert_eq!(
         "lost".parse::<Segment>().unwrap_err(),
@@ -258,11 +283,17 @@ fn segment_names_parse_and_serialise() {
     );
     assert_eq!(
         Segment::from_rf(0, 3).unwrap_err(),
-        SegmentError::ScoreOutOfRange { field: "r", score: 0 }
+        SegmentError::ScoreOutOfRange {
+            field: "r",
+            score: 0
+        }
     );
     assert_eq!(
         Segment::from_rf(3, 6).unwrap_err(),
-        SegmentError::ScoreOutOfRange { field: "f", score: 6 }
+        SegmentError::ScoreOutOfRange {
+            field: "f",
+            score: 6
+        }
     );
 }
 
@@ -311,7 +342,10 @@ fn non_positive_values_are_never_key() {
     assert_eq!(k.share_of_clients, 0.5);
     let k = key_clients(&[-5.0, 0.0], &[1, 2], 0.8).unwrap();
     assert_eq!(k.flags, [false, false]);
-    assert_eq!((k.count, k.threshold_value, k.share_of_value), (0, None, 0.0));
+    assert_eq!(
+        (k.count, k.threshold_value, k.share_of_value),
+        (0, None, 0.0)
+    );
     let k = key_clients(&[], &[], 0.8).unwrap();
     assert_eq!((k.count, k.share_of_clients), (0, 0.0));
 }
@@ -368,12 +402,18 @@ fn concentration_hand_example() {
     let c = concentration_curve(&[0.0, -2.0], &ids(2), 0.8, 10).unwrap();
     assert_eq!(c.gini, 0.0);
     assert_close(
-        &c.points.iter().map(|p| p.share_of_value).collect::<Vec<_>>(),
+        &c.points
+            .iter()
+            .map(|p| p.share_of_value)
+            .collect::<Vec<_>>(),
         &[0.0, 0.5, 1.0],
     );
     // Round trip.
     let json = serde_json::to_string(&c).unwrap();
-    assert_eq!(serde_json::from_str::<retain_plan::segments::ConcentrationCurve>(&json).unwrap(), c);
+    assert_eq!(
+        serde_json::from_str::<retain_plan::segments::ConcentrationCurve>(&json).unwrap(),
+        c
+    );
 }
 
 #[test]
@@ -391,7 +431,10 @@ fn concentration_downsamples_and_keeps_the_key_point() {
     assert!((c.key_point.share_of_value - k.share_of_value).abs() < 1e-15);
     assert!(matches!(
         concentration_curve(&values, &ids(1000), 0.8, 2),
-        Err(SegmentError::InvalidParameter { name: "max_points", .. })
+        Err(SegmentError::InvalidParameter {
+            name: "max_points",
+            ..
+        })
     ));
     assert!(matches!(
         concentration_curve(&[], &[], 0.8, 10),
