@@ -26,9 +26,8 @@
 //! products (default 1,000) is left out of the mining altogether: it counts neither in `N` nor
 //! in any support (a stock-take or a wholesale order says little about a client's taste, and
 //! this bounds the `O(s^2)` pair work of one basket). Online Retail II (41,943 invoices
-//! without cancellations, 4,985 products, 1.02 million lines) has one such invoice, of 1,110
-//! products. [`AssociationRules::baskets_skipped`]
-//! says how many were left out.
+//! once cancellations and returns are dropped, 4,985 products, 1.02 million lines) has one such invoice, of 1,110
+//! products. [`AssociationRules::baskets_skipped`] says how many were left out.
 //!
 //! # Counting
 //!
@@ -46,18 +45,22 @@
 //! rule from a product they did buy (the order above: lift, confidence, support, smaller
 //! product), and names that rule's antecedent as the evidence (`because`: "bought X"; among
 //! equal best rules, the smaller antecedent). It merges the client's antecedents' rule lists
-//! (each already best first) with a heap and stops at `k` products, so the work is about
-//! `k + (rules pointing at products already bought)` heap steps, never the whole candidate set;
-//! it is further bounded by [`RulesParams::max_scan`] (default 20,000) heap steps per client.
+//! (each already best first) with a heap and stops at `k` products, so the work is the
+//! client's products plus about `k + (rules pointing at products already bought or already
+//! suggested)` heap steps, never the whole candidate set; it is further bounded by
+//! [`RulesParams::max_scan`] (default 20,000) heap steps per client.
 //! Since the merge visits rules in the final order, stopping early can only shorten the list:
 //! the recommendations returned are always the exact best ones among the kept rules.
-//! [`AssociationRules::recommend_all`] does many clients with rayon.
+//! [`AssociationRules::recommend_all`] does many clients with rayon. On Online Retail II
+//! (82 distinct products per client on average), five products each for its 5,881 clients
+//! take about 10 to 25 ms, and for 100 copies of them (588,100 clients) about 1.3 s (release
+//! build, two busy cores).
 //!
 //! # Why hand-written
 //!
 //! The Rust crates for association rules mine frequent itemsets of any size from string
 //! transactions (`fp-growth` 0.1, unmaintained since 2021, with no confidence or lift;
-//! `arm-rs`, a binary, not on crates.io). Pairwise rules over dense product ids need only the
+//! `arm-rs`, an FP-growth command-line program). Pairwise rules over dense product ids need only the
 //! pair counts above, a hundred lines with no dependency beyond rayon, and recommending from
 //! them (the heap merge) is specific to this use anyway.
 
