@@ -25,9 +25,10 @@
 //! **Large baskets.** A basket with more than [`RulesParams::max_basket_size`] distinct
 //! products (default 1,000) is left out of the mining altogether: it counts neither in `N` nor
 //! in any support (a stock-take or a wholesale order says little about a client's taste, and
-//! this bounds the `O(s^2)` pair work of one basket). Online Retail II (41,943 invoices
-//! once cancellations and returns are dropped, 4,985 products, 1.02 million lines) has one such invoice, of 1,110
-//! products. [`AssociationRules::baskets_skipped`] says how many were left out.
+//! this bounds the `O(s^2)` pair work of one basket). Online Retail II (41,943 invoices once
+//! cancellations and returns are dropped, 4,985 products, 1.02 million lines) has one such
+//! invoice, of 1,110 products. [`AssociationRules::baskets_skipped`] says how many were left
+//! out.
 //!
 //! # Counting
 //!
