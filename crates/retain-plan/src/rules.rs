@@ -61,9 +61,9 @@
 //!
 //! The Rust crates for association rules mine frequent itemsets of any size from string
 //! transactions (`fp-growth` 0.1, unmaintained since 2021, with no confidence or lift;
-//! `arm-rs`, an FP-growth command-line program). Pairwise rules over dense product ids need only the
-//! pair counts above, a hundred lines with no dependency beyond rayon, and recommending from
-//! them (the heap merge) is specific to this use anyway.
+//! `arm-rs`, an FP-growth command-line program). Pairwise rules over dense product ids need
+//! only the pair counts above, a hundred lines with no dependency beyond rayon, and
+//! recommending from them (the heap merge) is specific to this use anyway.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

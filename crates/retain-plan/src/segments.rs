@@ -17,7 +17,8 @@
 //! `Series.quantile` default): with the `n` values sorted ascending `x_0 <= ... <= x_{n-1}`,
 //! the quantile at level `k/5` lies at the position `h = (n - 1) k / 5` and is
 //! `x_{floor h} + (h - floor h) (x_{floor h + 1} - x_{floor h})`. The position is computed
-//! in integers, so it is exact (`floor h = (n - 1) k div 5`, `h - floor h = ((n - 1) k mod 5) / 5`).
+//! in integers, so it is exact: `floor h = (n - 1) k div 5` and
+//! `h - floor h = ((n - 1) k mod 5) / 5`.
 //! The cut points are written out ([`RfmCuts`], serde) so that new clients can be scored
 //! against the same cuts ([`RfmCuts::score`]).
 //!

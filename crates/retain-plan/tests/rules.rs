@@ -360,7 +360,10 @@ proptest! {
         let got: Vec<Rule> = rules.iter().collect();
         prop_assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(&want) {
-            prop_assert_eq!((g.antecedent, g.consequent, g.count), (w.antecedent, w.consequent, w.count));
+            prop_assert_eq!(
+                (g.antecedent, g.consequent, g.count),
+                (w.antecedent, w.consequent, w.count)
+            );
             prop_assert!((g.support - w.support).abs() < 1e-12);
             prop_assert!((g.confidence - w.confidence).abs() < 1e-12);
             prop_assert!((g.lift - w.lift).abs() < 1e-12);
@@ -386,10 +389,11 @@ proptest! {
         max_scan in 1usize..6,
     ) {
         let baskets = Baskets::from_baskets(&sets).unwrap();
-        let full = AssociationRules::mine(&baskets, &RulesParams::default().min_support_count(1)).unwrap();
+        let all_rules = RulesParams::default().min_support_count(1);
+        let full = AssociationRules::mine(&baskets, &all_rules).unwrap();
         let capped = AssociationRules::mine(
             &baskets,
-            &RulesParams::default().min_support_count(1).max_rules_per_product(max_rules),
+            &all_rules.max_rules_per_product(max_rules),
         ).unwrap();
         for a in 0..baskets.n_products() as u32 {
             let f: Vec<Rule> = full.rules_from(a).take(max_rules).collect();
@@ -398,7 +402,7 @@ proptest! {
         }
         let scanned = AssociationRules::mine(
             &baskets,
-            &RulesParams::default().min_support_count(1).max_scan(max_scan),
+            &all_rules.max_scan(max_scan),
         ).unwrap();
         for bought in &clients {
             let exact = full.recommend(bought, 4);

@@ -459,7 +459,8 @@ proptest! {
                                                  shuffle in any::<u64>()) {
         let n = values.len();
         // Distinct ids in a scrambled order.
-        let client_ids: Vec<i64> = (0..n as i64).map(|i| (i * 7919 + (shuffle % 97) as i64) % 100_003).collect();
+        let offset = (shuffle % 97) as i64;
+        let client_ids: Vec<i64> = (0..n as i64).map(|i| (i * 7919 + offset) % 100_003).collect();
         let k = key_clients(&values, &client_ids, share).unwrap();
         let total: f64 = values.iter().filter(|v| **v > 0.0).sum();
         let key: Vec<usize> = (0..n).filter(|&i| k.flags[i]).collect();
@@ -497,7 +498,7 @@ proptest! {
         cuts.check().unwrap();
         for i in 0..n {
             let s = scores[i];
-            prop_assert!((1..=5).contains(&s.r) && (1..=5).contains(&s.f) && (1..=5).contains(&s.m));
+            prop_assert!([s.r, s.f, s.m].iter().all(|v| (1..=5).contains(v)));
             for j in 0..n {
                 let t = scores[j];
                 if r[i] <= r[j] { prop_assert!(s.r >= t.r); }
@@ -507,7 +508,8 @@ proptest! {
         }
         // The top score is reached by the largest frequency unless it ties the 80 % cut.
         let fmax = f.iter().cloned().fold(f64::MIN, f64::max);
-        let top = scores.iter().zip(&f).filter(|(_, v)| **v == fmax).map(|(s, _)| s.f).max().unwrap();
+        let top = scores.iter().zip(&f).filter(|(_, v)| **v == fmax).map(|(s, _)| s.f).max();
+        let top = top.unwrap();
         prop_assert_eq!(top == 5, fmax > cuts.frequency[3]);
     }
 
