@@ -36,7 +36,7 @@ fn stages(c: &mut Criterion) {
         horizon: h,
         train_horizon: h,
     };
-    let cutoff = protocol.cutoff.day();
+    let cutoff = protocol.cutoff;
     g.bench_function("features_one_cutoff", |b| {
         let countries = country_table(tx.lazy(), cutoff).unwrap();
         b.iter(|| {

@@ -22,7 +22,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use polars::prelude::{DataFrame, IntoLazy};
 use retain_clv::{BgNbdParams, RfmData};
-use retain_core::day_number;
 use retain_data::{Layout, read_transactions, replicate};
 use retain_features::{FEATURES, FeatureMatrix, History, PART_LINES, non_constant};
 use retain_models::{ChurnClassifier, GradientBoostingParams};
@@ -73,16 +72,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tx.stats().clients,
         t0.elapsed().as_secs_f64()
     );
-    let cutoff = day_number(chrono::NaiveDate::from_ymd_opt(2011, 9, 9).expect("date"));
+    let cutoff: retain_core::Cutoff = "2011-09-09".parse()?;
     // the country table of the original data, as the reference uses for every factor
     let history = History::of(&tx)?;
     let countries = history.country_table(cutoff)?;
     // The classifier of step 3: trained once on the x1 out-of-time training set (features at
     // cutoff - 91 days, labels over the 91 days up to the cutoff), on its non-constant
     // features, as the reference does.
-    let horizon = 91;
+    let horizon = retain_core::Horizon::new(91)?;
     let train = history
-        .labelled_set(cutoff - horizon, horizon, &countries)
+        .labelled_set(cutoff.minus(horizon), horizon, &countries)
         .collect()?;
     let used = non_constant(&train, &FEATURES)?;
     let xt = FeatureMatrix::from_frame(&train, &used)?;

@@ -14,12 +14,12 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
         Some(c) => c,
         None => last_day(&tx)?,
     };
-    let c = cutoff.day();
+    let c = cutoff;
     let mut df = ui.step("computing features", || {
         let history = History::of(&tx)?;
         let countries = history.country_table(c)?;
         let plan = match args.labels {
-            Some(h) => history.labelled_set(c, h.days() as i32, &countries),
+            Some(h) => history.labelled_set(c, h, &countries),
             None => history.features_at(c, &countries),
         };
         Ok(plan.collect()?)

@@ -64,6 +64,11 @@ impl Cutoff {
     pub fn plus(self, h: Horizon) -> Self {
         Self::from_day(self.day() + h.days() as i32)
     }
+
+    /// The cutoff `days` days earlier (a spacing between windows; later for negative days).
+    pub fn days_before(self, days: i64) -> Self {
+        Self::from_day((i64::from(self.day()) - days) as i32)
+    }
 }
 
 impl From<NaiveDate> for Cutoff {
@@ -182,6 +187,8 @@ mod tests {
         let c: Cutoff = "2011-09-09".parse().unwrap();
         assert_eq!(c.minus(h).to_string(), "2011-06-10");
         assert_eq!(c.plus(h).to_string(), "2011-12-09");
+        assert_eq!(c.days_before(9).to_string(), "2011-08-31");
+        assert_eq!(c.days_before(-1).to_string(), "2011-09-10");
         assert!("2011-02-31".parse::<Cutoff>().is_err());
         assert_eq!(serde_json::to_string(&c).unwrap(), "\"2011-09-09\"");
         assert!(serde_json::from_str::<Horizon>("0").is_err());

@@ -4,7 +4,7 @@
 //! printed by `cargo run --release -p retain-features --example families_cost`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use retain_core::day_number;
+use retain_core::{Cutoff, Horizon};
 use retain_data::{Layout, read_transactions};
 use retain_features::{FeatureFamilies, FeatureFamily, History};
 
@@ -14,8 +14,8 @@ fn families(c: &mut Criterion) {
         "/../../../shared/data/online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz"
     );
     let tx = read_transactions(data.as_ref(), &Layout::online_retail_ii()).expect("ORII");
-    let cutoff = day_number(chrono::NaiveDate::from_ymd_opt(2011, 9, 9).expect("date"));
-    let horizon = 91;
+    let cutoff = Cutoff::new(chrono::NaiveDate::from_ymd_opt(2011, 9, 9).expect("date"));
+    let horizon = Horizon::new(91).expect("a horizon");
     let history = History::of(&tx).expect("history");
     let countries = history.country_table(cutoff).expect("countries");
     let all = FeatureFamilies::all();

@@ -13,6 +13,7 @@
 //! families alone; `ratio` = `f29_fam_s / f29_s`; `ratio_with_condense` the same with the
 //! condensing added to both sides (what a run that reads the lines pays).
 
+use retain_core::{Cutoff, Horizon};
 use std::time::Instant;
 
 /// The binary's allocator, so the figures are the binary's.
@@ -20,7 +21,6 @@ use std::time::Instant;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use polars::prelude::DataFrame;
-use retain_core::day_number;
 use retain_data::{Layout, read_transactions, replicate};
 use retain_features::{FEATURES, FeatureFamilies, History, PART_LINES, family_columns};
 
@@ -57,8 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "/../../../shared/data/online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz"
     );
     let tx = read_transactions(data.as_ref(), &Layout::online_retail_ii())?;
-    let cutoff = day_number(chrono::NaiveDate::from_ymd_opt(2011, 9, 9).expect("date"));
-    let horizon = 91;
+    let cutoff = Cutoff::new(chrono::NaiveDate::from_ymd_opt(2011, 9, 9).expect("date"));
+    let horizon = Horizon::new(91).expect("a horizon");
     let countries = History::of(&tx)?.country_table(cutoff)?;
     let all = FeatureFamilies::all();
     println!(

@@ -22,6 +22,7 @@
 
 use polars::prelude::*;
 use retain_core::day_number;
+use retain_core::{Cutoff, Horizon};
 use retain_data::{Layout, read_transactions};
 use retain_eval::{average_precision, roc_auc, top_decile_lift};
 use retain_features::{
@@ -43,14 +44,22 @@ fn labelled(
 ) -> PolarsResult<DataFrame> {
     let mut args = JoinArgs::new(JoinType::Left);
     args.maintain_order = MaintainOrderJoin::Left;
-    h.labelled_set(cutoff, H, countries)
-        .join(
-            h.family_features_at(cutoff, H, &FeatureFamilies::all()),
-            [col("client_id")],
-            [col("client_id")],
-            args,
-        )
-        .collect()
+    h.labelled_set(
+        Cutoff::from_day(cutoff),
+        Horizon::new(H as u32).unwrap(),
+        countries,
+    )
+    .join(
+        h.family_features_at(
+            Cutoff::from_day(cutoff),
+            Horizon::new(H as u32).unwrap(),
+            &FeatureFamilies::all(),
+        ),
+        [col("client_id")],
+        [col("client_id")],
+        args,
+    )
+    .collect()
 }
 
 /// The signed-log matrix of `names`.
@@ -93,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("target  features  n_features  C  roc_auc  pr_auc  lift");
     for (name, t) in targets {
-        let countries = h.country_table(t)?;
+        let countries = h.country_table(Cutoff::from_day(t))?;
         let train = labelled(&h, t - H, &countries)?;
         let test = labelled(&h, t, &countries)?;
         let (yt, ye) = (churned(&train)?, churned(&test)?);

@@ -1,6 +1,7 @@
 //! The feature and label plans (BENCHMARK.md sections 1-4).
 
 use polars::prelude::*;
+use retain_core::{Cutoff, Horizon};
 use retain_data::Transactions;
 use retain_data::cols::{
     AMOUNT, CATEGORY, CLIENT, DAY, HOUR, INVOICE, IS_RETURN, PRODUCT, QUANTITY,
@@ -278,9 +279,9 @@ impl History {
     }
 
     /// Builds the category table from lines with `day <= cutoff` (see [`CountryTable`]).
-    pub fn country_table(&self, cutoff: i32) -> PolarsResult<CountryTable> {
+    pub fn country_table(&self, cutoff: Cutoff) -> PolarsResult<CountryTable> {
         let shares = self
-            .category_mode(cutoff, CATEGORY)
+            .category_mode(cutoff.day(), CATEGORY)
             .group_by([col(CATEGORY)])
             .agg([len().cast(DataType::Float64).alias("__n")])
             .select([
@@ -303,8 +304,8 @@ impl History {
     /// The 29 features of every client with a purchase day `<= cutoff`, from lines with
     /// `day <= cutoff` only: `client_id` then [`FEATURES`] (all `f64`, NaN filled with 0),
     /// sorted by client id.
-    pub fn features_at(&self, cutoff: i32, countries: &CountryTable) -> LazyFrame {
-        let c = cutoff;
+    pub fn features_at(&self, cutoff: Cutoff, countries: &CountryTable) -> LazyFrame {
+        let c = cutoff.day();
         let days = self.days.clone().filter(col(DAY).lt_eq(lit(c)));
 
         // purchase days (lifetimes' aggregation unit): (client, day) with its value
@@ -425,7 +426,8 @@ impl History {
 
     /// Labels over the horizon `(cutoff, cutoff + horizon]`, per client with any line
     /// there: `client_id`, `holdout_purchases`, `holdout_value`.
-    pub fn labels_at(&self, cutoff: i32, horizon: i32) -> LazyFrame {
+    pub fn labels_at(&self, cutoff: Cutoff, horizon: Horizon) -> LazyFrame {
+        let (cutoff, horizon) = (cutoff.day(), horizon.days() as i32);
         let h = self.days.clone().filter(
             col(DAY)
                 .gt(lit(cutoff))
@@ -448,7 +450,12 @@ impl History {
     /// Features at `cutoff` with labels over `(cutoff, cutoff + horizon]`: `client_id`, the
     /// 29 [`FEATURES`], then [`LABELS`]. The out-of-time training set of the protocol is
     /// `labelled_set(cutoff - H_tr, H_tr, countries)`.
-    pub fn labelled_set(&self, cutoff: i32, horizon: i32, countries: &CountryTable) -> LazyFrame {
+    pub fn labelled_set(
+        &self,
+        cutoff: Cutoff,
+        horizon: Horizon,
+        countries: &CountryTable,
+    ) -> LazyFrame {
         let labels = self.labels_at(cutoff, horizon);
         self.features_at(cutoff, countries)
             .join(
@@ -479,17 +486,17 @@ impl History {
 
 /// Builds the category table from lines with `day <= cutoff` (see [`CountryTable`]).
 /// Reads the line table; with several cutoffs, [`History::country_table`] reads it once.
-pub fn country_table(lines: LazyFrame, cutoff: i32) -> PolarsResult<CountryTable> {
+pub fn country_table(lines: LazyFrame, cutoff: Cutoff) -> PolarsResult<CountryTable> {
     History::new(lines).country_table(cutoff)
 }
 
 /// The 29 features at `cutoff` straight from the line table (see [`History::features_at`]).
-pub fn features_at(lines: LazyFrame, cutoff: i32, countries: &CountryTable) -> LazyFrame {
+pub fn features_at(lines: LazyFrame, cutoff: Cutoff, countries: &CountryTable) -> LazyFrame {
     History::new(lines).features_at(cutoff, countries)
 }
 
 /// Labels straight from the line table (see [`History::labels_at`]).
-pub fn labels_at(lines: LazyFrame, cutoff: i32, horizon: i32) -> LazyFrame {
+pub fn labels_at(lines: LazyFrame, cutoff: Cutoff, horizon: Horizon) -> LazyFrame {
     History::new(lines).labels_at(cutoff, horizon)
 }
 
@@ -571,8 +578,8 @@ fn finish(joined: LazyFrame, c: i32) -> LazyFrame {
 /// `labelled_set(lines, cutoff - H_tr, H_tr, countries)`.
 pub fn labelled_set(
     lines: LazyFrame,
-    cutoff: i32,
-    horizon: i32,
+    cutoff: Cutoff,
+    horizon: Horizon,
     countries: &CountryTable,
 ) -> LazyFrame {
     History::new(lines).labelled_set(cutoff, horizon, countries)

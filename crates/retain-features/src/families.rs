@@ -25,6 +25,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use polars::prelude::*;
+use retain_core::{Cutoff, Horizon};
 use retain_data::cols::{CLIENT, DAY};
 use serde::{Deserialize, Serialize};
 
@@ -266,21 +267,21 @@ impl History {
     /// [`family_columns`] (all `f64`, never NaN or null; see [`FeatureFamily`] for each column
     /// and its fill), one row per client with a purchase day on or before `cutoff` (the
     /// population of [`History::features_at`]), sorted by client id. Reads the purchase days
-    /// with `day <= cutoff` only. `horizon` matters to `last_year` only, which needs it `>= 1`
-    /// (else the plan fails when collected).
+    /// with `day <= cutoff` only. `horizon` matters to `last_year` only.
     ///
     /// Every column is computed in one pass over the purchase days in client then day order
     /// (sums in day order), so the values are the same bit for bit however the lines were
     /// ordered or condensed.
     pub fn family_features_at(
         &self,
-        cutoff: i32,
-        horizon: i32,
+        cutoff: Cutoff,
+        horizon: Horizon,
         families: &FeatureFamilies,
     ) -> LazyFrame {
+        let cutoff = cutoff.day();
         let spec = Spec {
             cutoff,
-            horizon,
+            horizon: horizon.days() as i32,
             families: *families,
         };
         let names = family_columns(families);
@@ -306,8 +307,8 @@ impl History {
     /// sorted by client id.
     pub fn features_with_families_at(
         &self,
-        cutoff: i32,
-        horizon: i32,
+        cutoff: Cutoff,
+        horizon: Horizon,
         countries: &CountryTable,
         families: &FeatureFamilies,
     ) -> LazyFrame {
@@ -379,12 +380,6 @@ impl Spec {
             polars_bail!(ComputeError: "feature families: a purchase day {d} after the cutoff {c}");
         }
         let (h, y) = (self.horizon, YEAR_DAYS);
-        if fam.contains(FeatureFamily::LastYear) {
-            polars_ensure!(
-                h >= 1,
-                ComputeError: "feature families: last_year needs a horizon of at least 1 day, got {h}"
-            );
-        }
         let decay = if fam.contains(FeatureFamily::Decayed) {
             let max_age = day.iter().map(|&d| (c - d) as usize).max().unwrap_or(0);
             decay_table(max_age)

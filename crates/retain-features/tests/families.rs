@@ -3,6 +3,7 @@
 //! pass, agreement with the protocol features they overlap, and the names in `retain.toml`
 //! and on the command line.
 
+use retain_core::{Cutoff, Horizon};
 use std::path::Path;
 
 use polars::prelude::*;
@@ -84,7 +85,11 @@ fn assert_column(df: &DataFrame, name: &str, want: &[f64]) {
 fn hand_worked_values_on_a_tiny_history() {
     let h = tiny_history();
     let f = h
-        .family_features_at(C, 30, &FeatureFamilies::all())
+        .family_features_at(
+            Cutoff::from_day(C),
+            Horizon::new(30).unwrap(),
+            &FeatureFamilies::all(),
+        )
         .collect()
         .unwrap();
     let names: Vec<String> = std::iter::once("client_id".to_string())
@@ -168,8 +173,8 @@ fn hand_worked_values_on_a_tiny_history() {
 fn a_horizon_longer_than_a_year_stops_at_the_cutoff() {
     let f = tiny_history()
         .family_features_at(
-            C,
-            400,
+            Cutoff::from_day(C),
+            Horizon::new(400).unwrap(),
             &FeatureFamilies::none().with(FeatureFamily::LastYear),
         )
         .collect()
@@ -195,8 +200,8 @@ fn gap_share_counts_strictly_shorter_gaps() {
     ]);
     let f = h
         .family_features_at(
-            55,
-            10,
+            Cutoff::from_day(55),
+            Horizon::new(10).unwrap(),
             &FeatureFamilies::none().with(FeatureFamily::GapRecency),
         )
         .collect()
@@ -208,32 +213,40 @@ fn gap_share_counts_strictly_shorter_gaps() {
 }
 
 #[test]
-fn last_year_needs_a_horizon() {
+fn the_horizon_matters_to_last_year_only() {
     let h = tiny_history();
-    let err = h
-        .family_features_at(C, 0, &FeatureFamilies::all())
-        .collect()
-        .unwrap_err();
-    assert!(err.to_string().contains("horizon"), "{err}");
-    // without last_year the horizon is not used
-    let f = h
-        .family_features_at(C, 0, &FeatureFamilies::none().with(FeatureFamily::Windows))
+    let windows = FeatureFamilies::none().with(FeatureFamily::Windows);
+    let a = h
+        .family_features_at(Cutoff::from_day(C), Horizon::new(1).unwrap(), &windows)
         .collect()
         .unwrap();
-    assert_eq!(f.height(), 3);
+    let b = h
+        .family_features_at(Cutoff::from_day(C), Horizon::new(300).unwrap(), &windows)
+        .collect()
+        .unwrap();
+    assert_eq!(a.height(), 3);
+    assert!(a.equals_missing(&b));
 }
 
 #[test]
 fn no_family_gives_the_population_and_a_cutoff_before_the_data_none() {
     let h = tiny_history();
     let f = h
-        .family_features_at(C, 30, &FeatureFamilies::none())
+        .family_features_at(
+            Cutoff::from_day(C),
+            Horizon::new(30).unwrap(),
+            &FeatureFamilies::none(),
+        )
         .collect()
         .unwrap();
     assert_eq!(f.get_column_names(), ["client_id"]);
     assert_eq!(f.height(), 3);
     let f = h
-        .family_features_at(100, 30, &FeatureFamilies::all())
+        .family_features_at(
+            Cutoff::from_day(100),
+            Horizon::new(30).unwrap(),
+            &FeatureFamilies::all(),
+        )
         .collect()
         .unwrap();
     assert_eq!(f.height(), 0);
@@ -264,15 +277,27 @@ fn bits(df: &DataFrame, name: &str) -> Vec<Option<u64>> {
 fn the_29_features_come_first_unchanged_then_every_family_for_the_same_clients() {
     let tx = cdnow();
     let h = History::of(&tx).unwrap();
-    let countries = h.country_table(CDNOW_CUTOFF).unwrap();
-    let base = h.features_at(CDNOW_CUTOFF, &countries).collect().unwrap();
+    let countries = h.country_table(Cutoff::from_day(CDNOW_CUTOFF)).unwrap();
+    let base = h
+        .features_at(Cutoff::from_day(CDNOW_CUTOFF), &countries)
+        .collect()
+        .unwrap();
     let all = FeatureFamilies::all();
     let fam = h
-        .family_features_at(CDNOW_CUTOFF, 91, &all)
+        .family_features_at(
+            Cutoff::from_day(CDNOW_CUTOFF),
+            Horizon::new(91).unwrap(),
+            &all,
+        )
         .collect()
         .unwrap();
     let both = h
-        .features_with_families_at(CDNOW_CUTOFF, 91, &countries, &all)
+        .features_with_families_at(
+            Cutoff::from_day(CDNOW_CUTOFF),
+            Horizon::new(91).unwrap(),
+            &countries,
+            &all,
+        )
         .collect()
         .unwrap();
     assert_eq!(base.height(), 2_357);
@@ -345,13 +370,21 @@ fn parts_give_the_one_pass_columns_bit_for_bit() {
     let all = FeatureFamilies::all();
     let one = History::of_lines(tx.frame(), usize::MAX)
         .unwrap()
-        .family_features_at(CDNOW_CUTOFF, 91, &all)
+        .family_features_at(
+            Cutoff::from_day(CDNOW_CUTOFF),
+            Horizon::new(91).unwrap(),
+            &all,
+        )
         .collect()
         .unwrap();
     for part in [97, 1_000] {
         let parts = History::of_lines(tx.frame(), part)
             .unwrap()
-            .family_features_at(CDNOW_CUTOFF, 91, &all)
+            .family_features_at(
+                Cutoff::from_day(CDNOW_CUTOFF),
+                Horizon::new(91).unwrap(),
+                &all,
+            )
             .collect()
             .unwrap();
         for c in one.get_column_names() {
@@ -360,7 +393,11 @@ fn parts_give_the_one_pass_columns_bit_for_bit() {
     }
     // and from the uncondensed plans
     let lazy = History::new(tx.lazy())
-        .family_features_at(CDNOW_CUTOFF, 91, &all)
+        .family_features_at(
+            Cutoff::from_day(CDNOW_CUTOFF),
+            Horizon::new(91).unwrap(),
+            &all,
+        )
         .collect()
         .unwrap();
     assert!(lazy.equals_missing(&one));

@@ -1,5 +1,6 @@
 //! No feature reads a line after the cutoff, and row order never matters.
 
+use retain_core::{Cutoff, Horizon};
 use std::path::Path;
 
 use polars::prelude::*;
@@ -16,8 +17,8 @@ fn cdnow() -> Transactions {
 }
 
 fn features(tx: &Transactions, cutoff: i32) -> DataFrame {
-    let countries = country_table(tx.lazy(), cutoff).unwrap();
-    features_at(tx.lazy(), cutoff, &countries)
+    let countries = country_table(tx.lazy(), Cutoff::from_day(cutoff)).unwrap();
+    features_at(tx.lazy(), Cutoff::from_day(cutoff), &countries)
         .collect()
         .unwrap()
 }
@@ -97,9 +98,11 @@ fn no_family_column_reads_after_the_cutoff_or_depends_on_row_order() {
             History::of_lines(tx.frame(), part)
                 .unwrap()
                 .features_with_families_at(
-                    CUTOFF,
-                    horizon,
-                    &History::new(tx.lazy()).country_table(CUTOFF).unwrap(),
+                    Cutoff::from_day(CUTOFF),
+                    Horizon::new(horizon as u32).unwrap(),
+                    &History::new(tx.lazy())
+                        .country_table(Cutoff::from_day(CUTOFF))
+                        .unwrap(),
                     &all,
                 )
                 .collect()

@@ -1,6 +1,7 @@
 //! Parity with the reference pipeline (../shared/bench/peer_pipeline.py): populations,
 //! churn rates and every one of the 29 features for every client, within 1e-9 relative.
 
+use retain_core::{Cutoff, Horizon};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -28,11 +29,23 @@ fn peer(rel: &str) -> DataFrame {
 
 fn sets(tx: &Transactions, cutoff: &str, h: i32, h_tr: i32) -> (DataFrame, DataFrame) {
     let c = day_number(NaiveDate::parse_from_str(cutoff, "%Y-%m-%d").unwrap());
-    let countries = country_table(tx.lazy(), c).unwrap();
-    let eval = labelled_set(tx.lazy(), c, h, &countries).collect().unwrap();
-    let train = labelled_set(tx.lazy(), c - h_tr, h_tr, &countries)
-        .collect()
-        .unwrap();
+    let countries = country_table(tx.lazy(), Cutoff::from_day(c)).unwrap();
+    let eval = labelled_set(
+        tx.lazy(),
+        Cutoff::from_day(c),
+        Horizon::new(h as u32).unwrap(),
+        &countries,
+    )
+    .collect()
+    .unwrap();
+    let train = labelled_set(
+        tx.lazy(),
+        Cutoff::from_day(c - h_tr),
+        Horizon::new(h_tr as u32).unwrap(),
+        &countries,
+    )
+    .collect()
+    .unwrap();
     (eval, train)
 }
 
@@ -129,10 +142,22 @@ fn online_retail_ii_matches_the_peer() {
     // Condensed part by part (9 parts of whole clients), the same sets bit for bit.
     let c = day_number(NaiveDate::from_ymd_opt(2011, 9, 9).unwrap());
     let parted = History::of_lines(tx.frame(), 100_000).unwrap();
-    let countries = parted.country_table(c).unwrap();
+    let countries = parted.country_table(Cutoff::from_day(c)).unwrap();
     for (ours, one_pass, what) in [
-        (parted.labelled_set(c, 91, &countries), &eval, "eval"),
-        (parted.labelled_set(c - 91, 91, &countries), &train, "train"),
+        (
+            parted.labelled_set(Cutoff::from_day(c), Horizon::new(91).unwrap(), &countries),
+            &eval,
+            "eval",
+        ),
+        (
+            parted.labelled_set(
+                Cutoff::from_day(c - 91),
+                Horizon::new(91).unwrap(),
+                &countries,
+            ),
+            &train,
+            "train",
+        ),
     ] {
         let ours = ours.collect().unwrap();
         assert_eq!(ours.get_column_names(), one_pass.get_column_names());

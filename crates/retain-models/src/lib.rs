@@ -65,4 +65,4 @@ pub use regression::{
     GradientBoostingRegressorValidParams, TwoPartModel, TwoPartParams, ValueRegressor, ValueTarget,
 };
 pub use scaler::StandardScaler;
-pub use uplift::UpliftModel;
+pub use uplift::{ActionUplift, UpliftModel, UpliftSet};

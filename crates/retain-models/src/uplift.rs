@@ -14,10 +14,12 @@
 //! valid when an unanswered contact has no effect). Both arms are any [`AnyClassifier`] kind,
 //! fitted by the caller's params; the pair is saved as one JSON value.
 
+use std::collections::BTreeMap;
+
 use ndarray::{Array1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::{AnyClassifier, ChurnClassifier, ModelError};
+use crate::{AnyClassifier, ChurnClassifier, ModelError, SavedModel};
 
 /// A fitted two-model uplift of one action.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +90,78 @@ impl UpliftModel {
     /// `P(churn | not contacted, x)`: the control arm's prediction.
     pub fn baseline(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
         self.control.predict_proba(x)
+    }
+}
+
+/// One action's uplift with how well it ranks on clients it was not fitted on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActionUplift {
+    /// The fitted two models.
+    pub model: UpliftModel,
+    /// Qini coefficient on the held-out clients (`retain_eval::qini`): above 0, the model
+    /// ranks the clients a contact helps above those it does not.
+    pub qini: f64,
+    /// The held-out Qini curve (share targeted, incremental retained per client).
+    pub qini_curve: Vec<(f64, f64)>,
+    /// The average effect on all training rows: the control rows' churn rate minus the
+    /// treated rows' (intention to treat).
+    pub average_effect: f64,
+    /// Held-out treated rows.
+    pub holdout_treated: usize,
+    /// Held-out control rows.
+    pub holdout_control: usize,
+}
+
+/// The uplift of every action learned from one contacts log: saved as one artifact
+/// (kind [`UpliftSet::KIND`]), each action's two models inside.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpliftSet {
+    /// By action id.
+    pub actions: BTreeMap<String, ActionUplift>,
+}
+
+impl UpliftSet {
+    /// The artifact kind.
+    pub const KIND: &'static str = "two_model_uplift";
+}
+
+impl SavedModel for UpliftSet {
+    const KINDS: &'static [&'static str] = &[Self::KIND];
+
+    fn model_kind(&self) -> String {
+        Self::KIND.to_string()
+    }
+
+    fn width(&self) -> usize {
+        self.actions
+            .values()
+            .next()
+            .map_or(0, |a| a.model.n_features())
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let w = self.width();
+        for (id, a) in &self.actions {
+            let m = &a.model;
+            if m.n_features() != w || m.treated.n_features() != w {
+                return Err(format!(
+                    "action `{id}`: its models read {} features, not {w}",
+                    m.n_features()
+                ));
+            }
+            if !(m.response_rate > 0.0 && m.response_rate <= 1.0) {
+                return Err(format!(
+                    "action `{id}`: response rate {} is not in (0, 1]",
+                    m.response_rate
+                ));
+            }
+            if !a.qini.is_finite() || !a.average_effect.is_finite() {
+                return Err(format!(
+                    "action `{id}`: a non-finite Qini or average effect"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

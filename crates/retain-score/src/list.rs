@@ -136,8 +136,8 @@ pub(crate) fn score(
     options: &ScoreOptions,
 ) -> Result<Scores, ScoreError> {
     check(options)?;
-    let countries = history.country_table(date.day())?;
-    let df = history.features_at(date.day(), &countries).collect()?;
+    let countries = history.country_table(date)?;
+    let df = history.features_at(date, &countries).collect()?;
     let n = df.height();
     if n == 0 {
         return Err(ScoreError::NoClients(format!(

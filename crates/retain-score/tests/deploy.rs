@@ -137,9 +137,9 @@ fn every_model_kind_scores_what_the_evaluation_measured() {
         assert_same(&b, &ck, &by_client(&table, col), true);
         // the value side: the list's amount, or the ensemble's rank score
         if vk.starts_with("rank_ensemble_value") {
-            let countries = history.country_table(p.protocol.cutoff.day()).unwrap();
+            let countries = history.country_table(p.protocol.cutoff).unwrap();
             let df = history
-                .features_at(p.protocol.cutoff.day(), &countries)
+                .features_at(p.protocol.cutoff, &countries)
                 .collect()
                 .unwrap();
             let m = FeatureMatrix::from_frame(&df, v.card.features.names()).unwrap();
@@ -178,8 +178,8 @@ fn reasons_add_up_and_push_the_score_up() {
     let tx = orii();
     let history = History::of(&tx).unwrap();
     let c: Cutoff = "2011-09-09".parse().unwrap();
-    let countries = history.country_table(c.day()).unwrap();
-    let df = history.features_at(c.day(), &countries).collect().unwrap();
+    let countries = history.country_table(c).unwrap();
+    let df = history.features_at(c, &countries).collect().unwrap();
     for (hybrid, churn) in [
         (false, ChurnChoice::Logistic),
         (false, ChurnChoice::Gbdt),

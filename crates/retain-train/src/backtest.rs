@@ -356,14 +356,12 @@ fn run_cutoff(
     tx: &Transactions,
     history: &History,
     countries: &CountryTable,
-    c: i32,
+    c: Cutoff,
     horizon: Horizon,
     params: &BacktestParams,
     full: bool,
 ) -> Result<CutoffRun, TrainError> {
-    let eval = history
-        .labelled_set(c, horizon.days() as i32, countries)
-        .collect()?;
+    let eval = history.labelled_set(c, horizon, countries).collect()?;
     let mut p = params.clone();
     p.protocol.horizon = horizon;
     let cands = fit_candidates(tx, history, countries, c, &eval, &p, &|_| true)?;
@@ -395,7 +393,7 @@ fn run_cutoff(
     }
     Ok(CutoffRun {
         result: CutoffResult {
-            cutoff: Cutoff::from_day(c),
+            cutoff: c,
             train_cutoffs: cands.train_cutoffs.clone(),
             population_eval: y.len(),
             population_train: cands.population_train,
@@ -446,11 +444,11 @@ pub(crate) fn select(
     tx: &Transactions,
     history: &History,
     countries: &CountryTable,
-    c: i32,
+    c: Cutoff,
     params: &BacktestParams,
 ) -> Result<Option<Selection>, TrainError> {
     let h_tr = params.protocol.train_horizon;
-    let v = c - h_tr.days() as i32;
+    let v = c.minus(h_tr);
     if window_cutoffs(tx, v, params).is_empty() {
         return Ok(None);
     }
@@ -478,7 +476,7 @@ pub(crate) fn select(
         return Ok(None);
     };
     Ok(Some(Selection {
-        validation_cutoff: Cutoff::from_day(v),
+        validation_cutoff: v,
         metric: params.select_metric,
         churn_model,
         value_model,
@@ -599,14 +597,13 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
             "--train-spacing and --cutoff-spacing must be at least 1 day".into(),
         ));
     }
-    let last = params.protocol.cutoff.day();
+    let last = params.protocol.cutoff;
     let horizon = params.protocol.horizon;
-    let data_end = tx
+    if tx
         .stats()
         .last_day
-        .map(|d| Cutoff::new(d).day())
-        .unwrap_or(i32::MIN);
-    if data_end < last + horizon.days() as i32 {
+        .is_none_or(|d| d < last.plus(horizon).date())
+    {
         return Err(TrainError::Window(format!(
             "the data end before {} (cutoff {} + {} days): there is no complete holdout to \
              evaluate on; choose an earlier --cutoff",
@@ -620,7 +617,7 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
     let mut runs = Vec::with_capacity(params.cutoffs);
     let mut last_run = None;
     for k in (0..params.cutoffs).rev() {
-        let c = last - (k as u32 * params.cutoff_spacing) as i32;
+        let c = last.days_before(k as i64 * i64::from(params.cutoff_spacing));
         let countries = history.country_table(c)?;
         let is_last = k == 0;
         let mut run = run_cutoff(tx, &history, &countries, c, horizon, params, true)?;

@@ -87,25 +87,19 @@ fn hybrid_columns(
 
 fn build_window(
     history: &History,
-    cutoff: i32,
+    cutoff: Cutoff,
     horizon: Horizon,
     countries: &CountryTable,
     hybrid: bool,
 ) -> Result<Window, TrainError> {
-    let df = history
-        .labelled_set(cutoff, horizon.days() as i32, countries)
-        .collect()?;
+    let df = history.labelled_set(cutoff, horizon, countries).collect()?;
     let hybrid = if hybrid && df.height() > 0 {
         let base = fit_customer_base(&df, RfmKind::Bgnbd)?;
         Some(hybrid_columns(&df, &base, horizon)?)
     } else {
         None
     };
-    Ok(Window {
-        cutoff: Cutoff::from_day(cutoff),
-        df,
-        hybrid,
-    })
+    Ok(Window { cutoff, df, hybrid })
 }
 
 pub(crate) fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>, TrainError> {
@@ -282,14 +276,14 @@ fn candidate_features(used: &[String]) -> Vec<String> {
     f
 }
 
-/// Fits, at evaluation cutoff `c` (day number), every candidate `want` asks for (by name),
+/// Fits, at evaluation cutoff `c`, every candidate `want` asks for (by name),
 /// on the training windows before `c`; `eval` is the feature frame of the clients at `c`
 /// (labels not needed), on which the customer-base model is fitted.
 pub(crate) fn fit_candidates(
     tx: &Transactions,
     history: &History,
     countries: &CountryTable,
-    c: i32,
+    c: Cutoff,
     eval: &DataFrame,
     params: &BacktestParams,
     want: &dyn Fn(&str) -> bool,
@@ -301,8 +295,8 @@ pub(crate) fn fit_candidates(
         return Err(TrainError::Window(format!(
             "no training window fits before {}: the features would be taken at {}, before the \
              data start; choose a later cutoff or fewer cutoffs",
-            Cutoff::from_day(c),
-            Cutoff::from_day(c).minus(h_tr)
+            c,
+            c.minus(h_tr)
         )));
     }
     let mut windows = Vec::with_capacity(cuts.len());
@@ -318,7 +312,7 @@ pub(crate) fn fit_candidates(
     if windows.is_empty() {
         return Err(TrainError::Window(format!(
             "no client has a purchase on or before the training cutoff {}",
-            Cutoff::from_day(cuts[0])
+            cuts[0]
         )));
     }
     let stacked = {
@@ -486,17 +480,18 @@ pub(crate) fn fit_candidates(
     })
 }
 
-/// Windows for an evaluation at `c` (day number): feature cutoffs `c - H_tr - j * spacing`,
+/// Windows for an evaluation at `c`: feature cutoffs `c - H_tr - j * spacing`,
 /// those on or after the first data day.
-pub(crate) fn window_cutoffs(tx: &Transactions, c: i32, params: &BacktestParams) -> Vec<i32> {
-    let first = tx
-        .stats()
-        .first_day
-        .map(|d| Cutoff::new(d).day())
-        .unwrap_or(i32::MIN);
-    let h_tr = params.protocol.train_horizon.days() as i32;
-    (0..params.train_windows as i32)
-        .map(|j| c - h_tr - j * params.train_spacing as i32)
+pub(crate) fn window_cutoffs(tx: &Transactions, c: Cutoff, params: &BacktestParams) -> Vec<Cutoff> {
+    let Some(first) = tx.stats().first_day.map(Cutoff::new) else {
+        return Vec::new();
+    };
+    let h_tr = params.protocol.train_horizon;
+    (0..params.train_windows as i64)
+        .map(|j| {
+            c.minus(h_tr)
+                .days_before(j * i64::from(params.train_spacing))
+        })
         .filter(|&d| d >= first)
         .collect()
 }

@@ -70,10 +70,9 @@ impl ProtocolSets {
         }
         // The line table is read once, into the tables both sets are computed from.
         let history = History::of(tx)?;
-        let countries = history.country_table(c.day())?;
-        let eval = history.labelled_set(c.day(), protocol.horizon.days() as i32, &countries);
-        let train =
-            history.labelled_set(c_tr.day(), protocol.train_horizon.days() as i32, &countries);
+        let countries = history.country_table(c)?;
+        let eval = history.labelled_set(c, protocol.horizon, &countries);
+        let train = history.labelled_set(c_tr, protocol.train_horizon, &countries);
         let eval = eval.collect()?;
         let train = train.collect()?;
         if train.height() == 0 {

@@ -143,12 +143,12 @@ pub fn train(
     let p = bt.protocol;
     let c = p.cutoff;
     let history = History::of(tx)?;
-    let countries = history.country_table(c.day())?;
+    let countries = history.country_table(c)?;
     let mut churn = churn_name(params.churn, bt);
     let mut value = value_name(params.value, bt);
     let mut selection = None;
     if churn.is_none() || value.is_none() {
-        selection = select(tx, &history, &countries, c.day(), bt)?;
+        selection = select(tx, &history, &countries, c, bt)?;
         let Some(s) = &selection else {
             return Err(TrainError::Window(format!(
                 "`auto` needs a validation window before the cutoff {c}: its training \
@@ -164,18 +164,16 @@ pub fn train(
     let last = tx.stats().last_day;
     let labelled = last.is_some_and(|l| l >= c.plus(p.horizon).date());
     let eval: DataFrame = if labelled {
-        history
-            .labelled_set(c.day(), p.horizon.days() as i32, &countries)
-            .collect()?
+        history.labelled_set(c, p.horizon, &countries).collect()?
     } else {
-        history.features_at(c.day(), &countries).collect()?
+        history.features_at(c, &countries).collect()?
     };
     if eval.height() == 0 {
         return Err(TrainError::Window(format!(
             "no client has a purchase on or before the cutoff {c}"
         )));
     }
-    let cands = fit_candidates(tx, &history, &countries, c.day(), &eval, bt, &|n| {
+    let cands = fit_candidates(tx, &history, &countries, c, &eval, bt, &|n| {
         n == churn || n == value
     })?;
     let churn_model = cands.churn.get(&churn).cloned().ok_or_else(|| {
