@@ -26,7 +26,8 @@ pub mod cols {
     pub const CHANNEL: &str = "channel";
     /// Action or offer id, trimmed text; null when none.
     pub const ACTION: &str = "action";
-    /// Outcome, `u8`: see [`Outcome`](crate::Outcome).
+    /// Outcome code, `i8`: 0 no answer, 1 responded, 2 converted (see [`Outcome`](crate::Outcome)).
+    /// `i8` rather than `u8`: the workspace builds polars without its unsigned 8-bit type.
     pub const OUTCOME: &str = "outcome";
     /// Whether the row is a control-group assignment (no contact made), `bool`.
     pub const CONTROL: &str = "control";
@@ -51,13 +52,13 @@ impl Outcome {
     pub const ALL: [Outcome; 3] = [Outcome::NoAnswer, Outcome::Responded, Outcome::Converted];
 
     /// The code stored in the [`cols::OUTCOME`] column.
-    pub fn code(self) -> u8 {
-        self as u8
+    pub fn code(self) -> i8 {
+        self as i8
     }
 
     /// The outcome of a code, `None` above 2.
-    pub fn from_code(code: u8) -> Option<Self> {
-        Self::ALL.get(code as usize).copied()
+    pub fn from_code(code: i8) -> Option<Self> {
+        usize::try_from(code).ok().and_then(|c| Self::ALL.get(c).copied())
     }
 
     /// The outcome's name, as in `retain.toml`.
@@ -321,13 +322,13 @@ impl Contacts {
                     .alias(cols::DAY),
                 col(cols::CHANNEL).strict_cast(DataType::String),
                 col(cols::ACTION).strict_cast(DataType::String),
-                col(cols::OUTCOME).strict_cast(DataType::UInt8),
+                col(cols::OUTCOME).strict_cast(DataType::Int8),
                 col(cols::CONTROL).strict_cast(DataType::Boolean),
                 col(cols::COST).strict_cast(DataType::Float64),
             ])
             .collect()
             .map_err(err)?;
-        let outcome = frame.column(cols::OUTCOME).map_err(err)?.u8().map_err(err)?;
+        let outcome = frame.column(cols::OUTCOME).map_err(err)?.i8().map_err(err)?;
         if outcome.max().is_some_and(|m| m > 2) {
             return Err(DataError::Config(format!(
                 "{source}: outcome codes are 0, 1 and 2"
@@ -360,8 +361,10 @@ fn strip_offset(s: &str) -> &str {
     s[..n - cut].trim_end()
 }
 
-/// The date-time format: the layout's, else the first candidate that parses the first
-/// non-empty values of `lf`.
+/// The date-time format: the layout's, else the candidate that parses the most of the first
+/// 200 non-empty values of `lf` (the first in list order on a tie), so that a bad value
+/// among them is named at its own row by the read. When no candidate parses any, the first
+/// value is named.
 fn detect_format(
     lf: &LazyFrame,
     file: &Path,
@@ -371,34 +374,44 @@ fn detect_format(
         return Ok(Some(f));
     }
     let column = &layout.timestamp;
+    let err = polars_err(file);
     let head = lf
         .clone()
-        .select([table::text(column)])
+        .with_row_index(ROW, None)
+        .select([col(ROW), table::text(column)])
         .filter(col(column).neq(lit("")))
         .limit(200)
         .collect()
-        .map_err(polars_err(file))?;
-    let s = head
-        .column(column)
-        .map_err(polars_err(file))?
-        .str()
-        .map_err(polars_err(file))?
-        .clone();
+        .map_err(&err)?;
+    let s = head.column(column).map_err(&err)?.str().map_err(&err)?;
     let values: Vec<&str> = s.iter().flatten().map(strip_offset).collect();
     if values.is_empty() {
         return Ok(None);
     }
-    TS_FORMATS
+    let parsed = |f: &str| values.iter().filter(|v| parses(f, v)).count();
+    // `max_by_key` keeps the last of equals: reversed, the first in list order wins
+    let best = TS_FORMATS
         .iter()
-        .find(|f| values.iter().all(|v| parses(f, v)))
-        .map(|f| Some(f.to_string()))
-        .ok_or_else(|| DataError::BadValue {
+        .rev()
+        .map(|f| (*f, parsed(f)))
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0);
+    match best {
+        Some((f, _)) => Ok(Some(f.to_string())),
+        None => Err(DataError::BadValue {
             file: file.to_path_buf(),
             column: column.clone(),
-            row: 1,
-            value: s.iter().flatten().next().unwrap_or_default().to_string(),
+            row: head
+                .column(ROW)
+                .map_err(&err)?
+                .idx()
+                .map_err(&err)?
+                .get(0)
+                .map_or(1, |r| r as u64 + 1),
+            value: s.get(0).unwrap_or_default().to_string(),
             expected: "a date-time in a known format (set `timestamp_format`)".into(),
-        })
+        }),
+    }
 }
 
 /// Seconds since 1970-01-01 UTC of a date-time column: `(ts, bad)`.
@@ -525,7 +538,7 @@ fn canonical(
     // levels as nested conditions (the last spelling list checked first); a control row's
     // blank outcome is 0 whatever the lists say
     let o = table::word(&layout.outcome);
-    let mut outcome = lit(NULL).cast(DataType::UInt8);
+    let mut outcome = lit(NULL).cast(DataType::Int8);
     for (level, spellings) in layout.outcomes.normalised().into_iter().rev() {
         if let Some(matches) = spellings
             .into_iter()
@@ -533,12 +546,12 @@ fn canonical(
             .reduce(Expr::or)
         {
             outcome = when(matches)
-                .then(lit(level.code()))
+                .then(lit(level.code()).cast(DataType::Int8))
                 .otherwise(outcome);
         }
     }
     let outcome = when(control.clone().and(o.eq(lit(""))))
-        .then(lit(0u8))
+        .then(lit(0i8).cast(DataType::Int8))
         .otherwise(outcome);
     let bad_outcome = outcome.clone().is_null();
 
@@ -558,7 +571,7 @@ fn canonical(
             .alias(cols::DAY),
         channel.alias(cols::CHANNEL),
         action.alias(cols::ACTION),
-        outcome.cast(DataType::UInt8).alias(cols::OUTCOME),
+        outcome.cast(DataType::Int8).alias(cols::OUTCOME),
         control.alias(cols::CONTROL),
         cost.alias(cols::COST),
         col(ROW),
@@ -769,7 +782,7 @@ fn canonical_order(mut df: DataFrame) -> PolarsResult<DataFrame> {
     let ts = df.column(cols::TS)?.i64()?;
     let channel = df.column(cols::CHANNEL)?.str()?;
     let action = df.column(cols::ACTION)?.str()?;
-    let outcome = df.column(cols::OUTCOME)?.u8()?;
+    let outcome = df.column(cols::OUTCOME)?.i8()?;
     let control = df.column(cols::CONTROL)?.bool()?;
     let cost = df.column(cols::COST)?.f64()?;
     for (name, nulls) in [
@@ -812,7 +825,7 @@ fn canonical_order(mut df: DataFrame) -> PolarsResult<DataFrame> {
 }
 
 fn summarize(frame: &DataFrame, files: usize) -> PolarsResult<ContactsStats> {
-    let treated_with = |code: u8| {
+    let treated_with = |code: i8| {
         col(cols::OUTCOME)
             .eq(lit(code))
             .and(col(cols::CONTROL).not())
