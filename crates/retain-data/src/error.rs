@@ -45,6 +45,24 @@ pub enum DataError {
         /// What was expected (a date `%Y-%m-%d`, a number, an integer id).
         expected: String,
     },
+    /// A client id on two rows of a one-row-per-client input.
+    #[error(
+        "{file}: row {row}, column `{column}`: client id {id} appears twice (first at row {first_row} of {first_file})"
+    )]
+    DuplicateClient {
+        /// The file of the second row.
+        file: PathBuf,
+        /// The client id column.
+        column: String,
+        /// 1-based data row of the second occurrence.
+        row: u64,
+        /// The client id.
+        id: i64,
+        /// The file of the first row.
+        first_file: PathBuf,
+        /// 1-based data row of the first occurrence.
+        first_row: u64,
+    },
     /// The layout or configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -1,20 +1,35 @@
-//! Reading transaction files into retain's canonical line table.
+//! Reading retain's inputs into canonical tables.
+//!
+//! Transactions (the one required input) are read into a line table ([`Transactions`]); a
+//! retention team's contact log into a contact table ([`Contacts`]); and the clients'
+//! attributes (consent, time zone, margin, ...) into [`ClientAttributes`].
 //!
 //! An input is a CSV (optionally gzip-compressed), a Parquet file, a glob, or a folder of
 //! files (hive-style `key=value` partitions become columns). Its columns are mapped by a
-//! [`Layout`] (a preset or `retain.toml`); everything is validated before any work, and the
-//! result is one clean line table ([`Transactions`]) in the canonical columns of [`cols`].
+//! layout ([`Layout`], [`ContactsLayout`], [`ClientsLayout`]: a preset or `retain.toml`);
+//! everything is validated before any work, and an error names the file, column, row and
+//! value at fault.
 
+mod clients;
+mod contacts;
 mod error;
 mod layout;
 mod read;
 mod replicate;
 mod source;
+mod table;
+mod timezone;
 mod write;
 
+pub use clients::{ClientAttributes, ClientsLayout, ClientsStats, read_clients};
+pub use contacts::{
+    Contacts, ContactsLayout, ContactsStats, Outcome, OutcomeLabels, cols as contact_cols,
+    read_contacts,
+};
 pub use error::DataError;
 pub use layout::{Layout, PRESETS, ReturnRule};
 pub use read::{LoadStats, Transactions, cols, read_transactions};
 pub use replicate::{replicate, splitmix64};
 pub use source::{DataFile, FileFormat, resolve};
+pub use timezone::{TimeZoneError, TimeZoneSpec};
 pub use write::{TableFormat, write_table};

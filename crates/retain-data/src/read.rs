@@ -133,7 +133,7 @@ impl Transactions {
     }
 }
 
-const TS_FORMATS: &[&str] = &[
+pub(crate) const TS_FORMATS: &[&str] = &[
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S%.f",
@@ -147,11 +147,11 @@ const TS_FORMATS: &[&str] = &[
     "%m/%d/%Y",
 ];
 
-fn has_time(format: &str) -> bool {
+pub(crate) fn has_time(format: &str) -> bool {
     format.contains("%H") || format.contains("%T")
 }
 
-fn parses(format: &str, s: &str) -> bool {
+pub(crate) fn parses(format: &str, s: &str) -> bool {
     if has_time(format) {
         NaiveDateTime::parse_from_str(s, format).is_ok()
     } else {
@@ -159,7 +159,7 @@ fn parses(format: &str, s: &str) -> bool {
     }
 }
 
-fn polars_err(file: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
+pub(crate) fn polars_err(file: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
     move |source| match source {
         PolarsError::NoData(_) => DataError::EmptyFile {
             file: file.to_path_buf(),
