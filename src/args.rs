@@ -382,10 +382,11 @@ pub struct ScoreArgs {
         allow_negative_numbers = true
     )]
     pub margin: f64,
-    /// Share of clients flagged key_client: the top share by CLV.
+    /// key_client flags the smallest set of clients whose CLV reaches this share of the
+    /// total CLV (key, or "golden", clients).
     #[arg(
         long,
-        default_value_t = 0.2,
+        default_value_t = 0.8,
         value_name = "SHARE",
         allow_negative_numbers = true
     )]

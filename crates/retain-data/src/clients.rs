@@ -125,7 +125,9 @@ impl ClientsLayout {
             for k in map.keys() {
                 let c = channel_name(k);
                 if c.is_empty() {
-                    return Err(DataError::Config("a consent channel has an empty name".into()));
+                    return Err(DataError::Config(
+                        "a consent channel has an empty name".into(),
+                    ));
                 }
                 if seen.contains(&c) {
                     return Err(DataError::Config(format!(
@@ -382,14 +384,22 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The clean columns of one file, with the bad-value flags (in `checks` order).
-    fn canonical(&self, lf: LazyFrame, schema: &Schema, file_idx: usize) -> (LazyFrame, Vec<Check>) {
+    fn canonical(
+        &self,
+        lf: LazyFrame,
+        schema: &Schema,
+        file_idx: usize,
+    ) -> (LazyFrame, Vec<Check>) {
         let dtype = |c: &str| schema.get(c).cloned().unwrap_or(DataType::String);
         let plan = self.plan;
         let mut exprs = Vec::new();
         let mut flags = Vec::new();
         let mut checks = Vec::new();
         let mut check = |column: &str, bad: Expr, expected| {
-            flags.push(bad.fill_null(lit(true)).alias(format!("__bad_{}", checks.len())));
+            flags.push(
+                bad.fill_null(lit(true))
+                    .alias(format!("__bad_{}", checks.len())),
+            );
             checks.push(Check {
                 column: column.to_string(),
                 expected,
@@ -456,11 +466,7 @@ impl Ctx<'_> {
                 Some(c) => {
                     let (v, bad) = table::optional_number(c, &dtype(c));
                     exprs.push(v.clone().alias(name));
-                    check(
-                        c,
-                        bad.or(outside(v).fill_null(lit(false))),
-                        expected,
-                    );
+                    check(c, bad.or(outside(v).fill_null(lit(false))), expected);
                 }
                 None => exprs.push(lit(NULL).cast(DataType::Float64).alias(name)),
             }
@@ -501,7 +507,11 @@ impl Ctx<'_> {
         table::check_not_empty(&df, self.files, input)?;
 
         // time zones: each distinct text parsed once
-        let tz_text = df.column(cols::TIMEZONE).map_err(&err)?.str().map_err(&err)?;
+        let tz_text = df
+            .column(cols::TIMEZONE)
+            .map_err(&err)?
+            .str()
+            .map_err(&err)?;
         let mut parsed: HashMap<&str, Option<TimeZoneSpec>> = HashMap::new();
         let zones: Vec<Option<TimeZoneSpec>> = tz_text
             .iter()

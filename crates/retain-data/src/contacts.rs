@@ -58,7 +58,9 @@ impl Outcome {
 
     /// The outcome of a code, `None` above 2.
     pub fn from_code(code: i8) -> Option<Self> {
-        usize::try_from(code).ok().and_then(|c| Self::ALL.get(c).copied())
+        usize::try_from(code)
+            .ok()
+            .and_then(|c| Self::ALL.get(c).copied())
     }
 
     /// The outcome's name, as in `retain.toml`.
@@ -328,7 +330,11 @@ impl Contacts {
             ])
             .collect()
             .map_err(err)?;
-        let outcome = frame.column(cols::OUTCOME).map_err(err)?.i8().map_err(err)?;
+        let outcome = frame
+            .column(cols::OUTCOME)
+            .map_err(err)?
+            .i8()
+            .map_err(err)?;
         if outcome.max().is_some_and(|m| m > 2) {
             return Err(DataError::Config(format!(
                 "{source}: outcome codes are 0, 1 and 2"
@@ -457,7 +463,11 @@ fn instant(name: &str, dtype: &DataType, format: Option<&str>) -> (Expr, Expr) {
             let has_offset = colon6.clone().or(sign5.clone()).and(z.clone().not());
             let magnitude = hh.clone() * lit(3600i64) + mm.clone() * lit(60i64);
             let offset = when(has_offset.clone())
-                .then(when(neg).then(lit(0i64) - magnitude.clone()).otherwise(magnitude))
+                .then(
+                    when(neg)
+                        .then(lit(0i64) - magnitude.clone())
+                        .otherwise(magnitude),
+                )
                 .otherwise(lit(0i64));
             let bad_offset = has_offset.clone().and(
                 hh.clone()
@@ -650,7 +660,9 @@ fn expected_of(role: &str, layout: &ContactsLayout, ts_format: Option<&str>) -> 
         "client_id" => "an integer client id (every contact needs its client)".into(),
         "timestamp" => format!(
             "a date-time{}, optionally followed by an offset (Z, +01:00, -0500)",
-            ts_format.map(|f| format!(" in format `{f}`")).unwrap_or_default()
+            ts_format
+                .map(|f| format!(" in format `{f}`"))
+                .unwrap_or_default()
         ),
         "channel" => "a channel label such as phone or email (it is empty)".into(),
         "outcome" => format!("an outcome: {}", layout.outcomes.describe()),

@@ -11,6 +11,8 @@
 //!   `calibration_curve`);
 //! * profit: [`empc()`] (expected maximum profit for churn, Verbraken et al. 2013) and
 //!   [`empc_individual`] (with each client's CLV);
+//! * concentration: [`key_clients`] (the smallest set of clients bringing a share of the
+//!   value) and [`concentration_curve`] (the descending Lorenz curve and its Gini);
 //! * uplift: [`qini()`] (the Qini curve and coefficient of a randomised campaign);
 //! * uncertainty: [`bootstrap()`] (percentile intervals of any metric over resampled rows);
 //! * across cutoffs: [`summarize`] (mean and sample std, ddof = 1), [`summarize_churn`],
@@ -21,6 +23,7 @@
 
 pub mod bootstrap;
 pub mod churn;
+pub mod concentration;
 pub mod drift;
 pub mod empc;
 pub mod error;
@@ -34,6 +37,9 @@ pub use bootstrap::{BootstrapParams, DEFAULT_SEED, Interval, bootstrap, resample
 pub use churn::{
     ChurnMetrics, Label, average_precision, brier, churn_metrics, log_loss, roc_auc,
     top_decile_lift,
+};
+pub use concentration::{
+    ConcentrationCurve, CurvePoint, KeyClients, concentration_curve, key_clients,
 };
 pub use empc::{Empc, EmpcParams, IndividualProfit, empc, empc_individual};
 pub use error::EvalError;

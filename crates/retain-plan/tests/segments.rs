@@ -3,6 +3,7 @@
 //! properties (minimal key sets, monotone scores, concave curves).
 
 use proptest::prelude::*;
+use retain_eval::EvalError;
 use retain_plan::segments::{
     DEFAULT_KEY_SHARE, Rfm, RfmCuts, RfmScore, Segment, SegmentError, concentration_curve,
     key_clients, rfm,
@@ -354,11 +355,14 @@ fn non_positive_values_are_never_key() {
 fn key_client_errors() {
     for share in [0.0, -0.1, 1.0 + 1e-12, f64::NAN] {
         let err = key_clients(&[1.0], &[1], share).unwrap_err();
-        assert!(matches!(err, SegmentError::InvalidShare(_)), "{share}");
+        assert!(
+            matches!(err, EvalError::InvalidParameter { name: "share", .. }),
+            "{share}"
+        );
     }
     assert_eq!(
         key_clients(&[1.0, 2.0], &[1], 0.8).unwrap_err(),
-        SegmentError::LengthMismatch {
+        EvalError::LengthMismatch {
             what: "values",
             expected: 1,
             got: 2
@@ -367,13 +371,13 @@ fn key_client_errors() {
     let err = key_clients(&[1.0, f64::NEG_INFINITY], &[10, 11], 0.8).unwrap_err();
     assert_eq!(
         err,
-        SegmentError::NonFinite {
-            client_id: 11,
-            field: "value",
+        EvalError::NonFinite {
+            what: "value",
+            index: 1,
             value: f64::NEG_INFINITY
         }
     );
-    assert!(err.to_string().contains("client 11") && err.to_string().contains("value"));
+    assert!(err.to_string().contains("index 1") && err.to_string().contains("value"));
 }
 
 /// Values 50, 30, 10, 5, 5 of 100: points (0, 0), (.2, .5), (.4, .8), (.6, .9), (.8, .95),
@@ -431,14 +435,14 @@ fn concentration_downsamples_and_keeps_the_key_point() {
     assert!((c.key_point.share_of_value - k.share_of_value).abs() < 1e-15);
     assert!(matches!(
         concentration_curve(&values, &ids(1000), 0.8, 2),
-        Err(SegmentError::InvalidParameter {
+        Err(EvalError::InvalidParameter {
             name: "max_points",
             ..
         })
     ));
     assert!(matches!(
         concentration_curve(&[], &[], 0.8, 10),
-        Err(SegmentError::Empty(_))
+        Err(EvalError::Empty)
     ));
 }
 

@@ -349,18 +349,12 @@ fn concentration(
     }
     v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let n = v.len();
-    let mut cum = 0.0;
-    let mut k = n;
-    let mut key_rev = total;
-    for (i, (_, r)) in v.iter().enumerate() {
-        cum += r;
-        // a small tolerance so that 80% of 100 is reached by 80, not missed by rounding
-        if cum >= key_share * total * (1.0 - 1e-12) {
-            k = i + 1;
-            key_rev = cum;
-            break;
-        }
-    }
+    let values: Vec<f64> = v.iter().map(|x| x.1).collect();
+    let ids: Vec<i64> = v.iter().map(|x| x.0).collect();
+    let Ok(key) = retain_eval::key_clients(&values, &ids, key_share) else {
+        return (0, None, None, None);
+    };
+    let (k, key_rev) = (key.count, key.share_of_value * total);
     let m = ((top_share * n as f64) - 1e-9).ceil().max(1.0) as usize;
     let top: f64 = v.iter().take(m.min(n)).map(|x| x.1).sum();
     (
@@ -374,21 +368,20 @@ fn concentration(
 /// The revenue concentration curve over `[from, to]`: points (share of clients, share of
 /// revenue), clients ordered by revenue descending, starting at (0, 0).
 pub fn concentration_curve(lines: &Lines, from: i32, to: i32) -> Vec<(f64, f64)> {
-    let mut v: Vec<(i64, f64)> = lines
+    let (ids, values): (Vec<i64>, Vec<f64>) = lines
         .revenue_by_client(from, to)
         .into_iter()
         .filter(|(_, r)| *r > 0.0)
-        .collect();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let total: f64 = v.iter().map(|x| x.1).sum();
-    let n = v.len() as f64;
-    let mut out = vec![(0.0, 0.0)];
-    let mut cum = 0.0;
-    for (i, (_, r)) in v.iter().enumerate() {
-        cum += r;
-        out.push(((i + 1) as f64 / n, cum / total));
-    }
-    out
+        .unzip();
+    // Every point (the chart draws them all); the share only places the key point.
+    retain_eval::concentration_curve(&values, &ids, 0.8, values.len() + 3)
+        .map(|c| {
+            c.points
+                .iter()
+                .map(|p| (p.share_of_clients, p.share_of_value))
+                .collect()
+        })
+        .unwrap_or_else(|_| vec![(0.0, 0.0)])
 }
 
 /// Computes the KPIs of every period from the first to the last day of `lines`.

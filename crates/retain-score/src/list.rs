@@ -51,7 +51,7 @@ impl Default for Bands {
 /// |---|---|---|---|
 /// | `n_reasons` | 3 | reasons per client | any |
 /// | `rank_by` | [`RankBy::Churn`] | what orders the list; ties go to the smaller client id | |
-/// | `key_share` | 0.2 | share of clients flagged `key_client`: the top `ceil(share x n)` by CLV (ties to the smaller id) | `(0, 1]` |
+/// | `key_share` | 0.8 | `key_client` flags the smallest set of clients whose CLV reaches this share of the total (`retain_eval::key_clients`: CLV descending, ties to the smaller id; a CLV <= 0 is never key) | `(0, 1]` |
 /// | `valuation` | undiscounted, margin 1 | how the CLV is valued | |
 /// | `bands` | 0.5, 0.75 | churn band cut points | `0 <= medium <= high <= 1` |
 /// | `drift_threshold` | 0.25 | PSI above which a feature or the score counts as drifted | `> 0` |
@@ -76,7 +76,7 @@ impl Default for ScoreOptions {
         Self {
             n_reasons: 3,
             rank_by: RankBy::Churn,
-            key_share: 0.2,
+            key_share: retain_eval::concentration::DEFAULT_KEY_SHARE,
             valuation: Valuation::default(),
             bands: Bands::default(),
             drift_threshold: 0.25,
@@ -91,19 +91,6 @@ pub struct Scores {
     pub table: DataFrame,
     /// The run summary.
     pub summary: RunSummary,
-}
-
-/// Flags the top `ceil(share x n)` clients by `clv` (descending, ties to the smaller id).
-fn key_clients(clv: &[f64], clients: &[i64], share: f64) -> Vec<bool> {
-    let n = clv.len();
-    let k = ((share * n as f64).ceil() as usize).min(n);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| clv[b].total_cmp(&clv[a]).then(clients[a].cmp(&clients[b])));
-    let mut key = vec![false; n];
-    for &i in &order[..k] {
-        key[i] = true;
-    }
-    key
 }
 
 fn check(options: &ScoreOptions) -> Result<(), ScoreError> {
@@ -237,7 +224,9 @@ pub(crate) fn score(
     ));
     let mut key_count = None;
     if let Some((clv, cb)) = &value {
-        let key = key_clients(clv, clients, options.key_share);
+        let key = retain_eval::key_clients(clv, clients, options.key_share)
+            .map_err(|e| ScoreError::Invalid(format!("key clients: {e}")))?
+            .flags;
         key_count = Some(key.iter().filter(|&&k| k).count());
         cols.push(Column::new("p_alive".into(), pick(&cb.p_alive)));
         cols.push(Column::new(

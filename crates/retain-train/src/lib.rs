@@ -8,15 +8,19 @@
 //! - [`train`]: fits the model a user names, or the one the selection picks (`auto`), on the
 //!   most recent windows, as the same deployable model the backtest measured
 //!   ([`retain_models::ChurnModel`], [`retain_models::DeployedValue`]), with its card.
+//! - [`uplift`]: the uplift of each action of a contacts log (two models per action, judged
+//!   by the Qini coefficient on held-out clients), for next best contact.
 
 pub mod backtest;
 mod candidates;
 pub mod protocol;
 pub mod train;
+pub mod uplift;
 
 pub use backtest::{Backtest, BacktestParams, SelectMetric, Selection, backtest};
 pub use protocol::{Evaluation, Protocol, ProtocolSets};
 pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, train};
+pub use uplift::{UpliftLearner, UpliftParams, UpliftRows, train_uplift, uplift_rows};
 
 use retain_core::{Categorized, ErrorCategory};
 
