@@ -156,12 +156,17 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
-    /// Print nothing but errors (no progress, no summary).
+    /// Print nothing but errors (no progress, no tables, no warnings; the document of
+    /// `--format json` is still printed).
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Print more detail: how each step went, and the libraries' debug log on stderr.
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// How results are printed: aligned tables, or one JSON document on stdout (progress and
+    /// warnings stay on stderr).
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }
 
 /// The subcommands.
@@ -419,7 +424,7 @@ pub enum OutputFormat {
     /// Aligned tables with headers.
     #[default]
     Table,
-    /// One JSON document on stdout.
+    /// One JSON document on stdout (with `kpis`, the same as `<OUT>.json`).
     Json,
 }
 
@@ -450,9 +455,6 @@ pub struct KpisArgs {
     /// <OUT>.json (everything, with the cohort matrix).
     #[arg(short, long, default_value = "out/kpis", value_name = "STEM")]
     pub out: PathBuf,
-    /// Print a table (default) or the JSON on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
 }
 
 /// `retain report`.
@@ -481,7 +483,4 @@ pub struct ReportArgs {
         value_name = "FILE"
     )]
     pub out: PathBuf,
-    /// Print a summary table (default) or JSON on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
 }

@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+mod output;
 mod table;
 
 use std::process::ExitCode;
@@ -18,7 +19,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
 
 use args::{Cli, Command};
-use commands::common::Ui;
+use output::Ui;
 
 /// `mi_option_purge_delay` in mimalloc's `mimalloc.h` (v2 and v3): the option is not exported
 /// as a constant by the bindings.
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     retain_core::set_build_id(env!("RETAIN_BUILD_ID"));
     let cli = Cli::parse();
-    let ui = Ui::new(cli.quiet);
+    let ui = Ui::new(cli.quiet, cli.verbose, cli.format);
     if cli.verbose {
         init_debug_log();
     }
@@ -50,7 +51,10 @@ fn main() -> ExitCode {
         Command::Report(a) => commands::html_report::run(a, &ui, cli.verbose),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            ui.finish();
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;

@@ -1,8 +1,8 @@
-//! What every subcommand shares: reading the input, progress on the terminal, number formats.
+//! What every subcommand shares: reading the input, the windows, scoring, saving the models,
+//! the sample data.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use flate2::Compression;
@@ -12,10 +12,13 @@ use retain_sim::{SimConfig, generate_csv};
 use super::report::{backtest_lines, evaluation_lines_marked};
 use crate::args::GenerateArgs;
 use chrono::NaiveDate;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use retain_core::DataSource;
-use retain_data::{DataError, Layout, Transactions, read_transactions};
-use serde::Deserialize;
+use retain_data::{DataError, Layout, LoadStats, Transactions, read_transactions};
+use serde::{Deserialize, Serialize};
+
+pub use crate::output::Ui;
+use crate::output::{per_second, rate};
+use crate::table::{duration, thousands};
 
 use crate::args::{CalibrationArg, InputArgs, ModelSettings, SelectMetricArg, WindowArgs};
 use retain_core::Cutoff;
@@ -23,49 +26,6 @@ use retain_features::History;
 use retain_models::CalibrationMethod;
 use retain_score::{ScoreOptions, Scorer, Scores};
 use retain_train::{BacktestParams, Protocol, SelectMetric};
-
-/// The terminal: progress spinners on stderr (only when it is a terminal and not --quiet),
-/// results on stdout (unless --quiet).
-pub struct Ui {
-    quiet: bool,
-    tty: bool,
-}
-
-impl Ui {
-    pub fn new(quiet: bool) -> Self {
-        Self {
-            quiet,
-            tty: std::io::stderr().is_terminal(),
-        }
-    }
-
-    /// Runs `f` under a spinner labelled `msg`.
-    pub fn step<T>(&self, msg: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        let start = Instant::now();
-        let bar = if self.quiet || !self.tty {
-            ProgressBar::hidden()
-        } else {
-            let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            b.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid"));
-            b.set_message(msg.to_string());
-            b.enable_steady_tick(Duration::from_millis(100));
-            b
-        };
-        let out = f();
-        bar.finish_and_clear();
-        if out.is_ok() && self.tty && !self.quiet {
-            eprintln!("  {msg} ({:.2} s)", start.elapsed().as_secs_f64());
-        }
-        out
-    }
-
-    /// Prints a result line on stdout.
-    pub fn say(&self, line: impl AsRef<str>) {
-        if !self.quiet {
-            println!("{}", line.as_ref());
-        }
-    }
-}
 
 /// `retain.toml`.
 #[derive(Debug, Default, Deserialize)]
@@ -117,22 +77,33 @@ pub fn resolve_input(args: &InputArgs, default_input: Option<&Path>) -> Result<(
     Ok((input, layout))
 }
 
-/// Reads and validates the transactions.
+/// Reads and validates the transactions; prints what was read and kept.
 pub fn load(ui: &Ui, input: &Path, layout: &Layout) -> Result<Transactions> {
-    let tx = ui.step(&format!("reading {}", input.display()), || {
-        Ok(read_transactions(input, layout)?)
-    })?;
+    let tx = ui.step_counted(
+        &format!("reading {}", input.display()),
+        || Ok(read_transactions(input, layout)?),
+        |tx: &Transactions, d| {
+            let n = tx.stats().lines_read;
+            format!(
+                "read {} lines in {} ({} lines/s)",
+                thousands(n as i64),
+                duration(d),
+                rate(n, d)
+            )
+        },
+    )?;
     let s = tx.stats();
+    let n = |v: u64| thousands(v as i64);
     ui.say(format!(
         "read {} lines from {} file(s): {} kept ({} returns), {} without a client, {} free lines \
          dropped; {} clients, {} .. {}",
-        s.lines_read,
+        n(s.lines_read),
         s.files,
-        s.lines,
-        s.return_lines,
-        s.lines_without_client,
-        s.free_lines_dropped,
-        s.clients,
+        n(s.lines),
+        n(s.return_lines),
+        n(s.lines_without_client),
+        n(s.free_lines_dropped),
+        n(s.clients),
         fmt_date(s.first_day),
         fmt_date(s.last_day),
     ));
@@ -141,6 +112,27 @@ pub fn load(ui: &Ui, input: &Path, layout: &Layout) -> Result<Transactions> {
 
 fn fmt_date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// What reading the input did, in the JSON documents of `--format json`.
+#[derive(Debug, Serialize)]
+pub struct ReadSummary<'a> {
+    /// The input as given (a file, glob or folder).
+    pub input: String,
+    /// The column layout's name.
+    pub layout: &'a str,
+    /// The counts: files, lines read, kept, returns, dropped, clients, first and last day.
+    #[serde(flatten)]
+    pub stats: &'a LoadStats,
+}
+
+/// What reading `tx` did.
+pub fn read_summary(tx: &Transactions) -> ReadSummary<'_> {
+    ReadSummary {
+        input: tx.source().to_string(),
+        layout: &tx.layout().name,
+        stats: tx.stats(),
+    }
 }
 
 /// The last day of the data.
@@ -198,11 +190,6 @@ pub fn backtest_params(protocol: Protocol, s: &ModelSettings) -> BacktestParams 
     p
 }
 
-/// Formats an optional metric.
-pub fn opt(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into())
-}
-
 /// Scores every client at `date` with the loaded models.
 pub fn score_all(
     ui: &Ui,
@@ -223,9 +210,19 @@ pub fn score_all(
             .unwrap_or_default()
     ));
     let history = ui.step("condensing the history", || Ok(History::of(tx)?))?;
-    ui.step(&format!("scoring the clients at {date}"), || {
-        Ok(scorer.score(&history, date, options)?)
-    })
+    ui.step_counted(
+        &format!("scoring the clients at {date}"),
+        || Ok(scorer.score(&history, date, options)?),
+        |s: &Scores, d| {
+            let n = s.summary.clients as u64;
+            format!(
+                "scored {} clients at {date} in {} ({})",
+                thousands(n as i64),
+                duration(d),
+                per_second(n, d)
+            )
+        },
+    )
 }
 
 /// The JSON written by `retain evaluate`: the last cutoff's evaluation in the protocol shape
@@ -255,7 +252,7 @@ pub fn write_backtest(b: &retain_train::Backtest, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Prints the last cutoff's table with the selected models marked, then the backtest.
+/// Prints the last cutoff's tables with the selected models marked, then the backtest's.
 pub fn print_backtest(ui: &Ui, b: &retain_train::Backtest) {
     let e = b.last_evaluation();
     let sel = b.cutoffs.last().and_then(|c| c.selection.as_ref());
@@ -303,9 +300,26 @@ pub fn save_pair(
     result
 }
 
+/// What `retain generate` (or the demo, for its missing sample) wrote.
+#[derive(Debug, Serialize)]
+pub struct Generated {
+    /// Clients simulated.
+    pub clients: usize,
+    /// The seed.
+    pub seed: u64,
+    /// Transaction lines written.
+    pub lines: u64,
+    /// First day of the history.
+    pub first_day: NaiveDate,
+    /// Last day of the history.
+    pub last_day: NaiveDate,
+    /// The files written: `transactions` and `truth`.
+    pub outputs: std::collections::BTreeMap<&'static str, PathBuf>,
+}
+
 /// Simulates the client base of `args` and writes it with its truth (the `generate` command
 /// and the demo's missing sample).
-pub fn generate_sample(args: &GenerateArgs, ui: &Ui) -> Result<()> {
+pub fn generate_sample(args: &GenerateArgs, ui: &Ui) -> Result<Generated> {
     let mut config = SimConfig::with_clients(args.clients, args.seed);
     if let Some(start) = args.start {
         config.start_date = start;
@@ -317,31 +331,51 @@ pub fn generate_sample(args: &GenerateArgs, ui: &Ui) -> Result<()> {
     let data = args.out.join("transactions.csv.gz");
     let truth = args.out.join("truth.json");
     let rows = ui
-        .step(&format!("simulating {} clients", config.n_clients), || {
-            let mut rows = 0;
-            retain_core::write_atomic(&data, |w| {
-                // mtime 0 and no file name in the gzip header: the same seed gives the same bytes
-                let mut gz = flate2::GzBuilder::new()
-                    .mtime(0)
-                    .write(w, Compression::new(6));
-                rows = generate_csv(&config, &mut gz).map_err(std::io::Error::other)?;
-                gz.finish()?.flush()
-            })?;
-            retain_core::write_atomic(&truth, |w| {
-                serde_json::to_writer_pretty(&mut *w, &config).map_err(std::io::Error::other)?;
-                w.write_all(b"\n")
-            })?;
-            Ok(rows)
-        })
+        .step_counted(
+            &format!("simulating {} clients", thousands(config.n_clients as i64)),
+            || {
+                let mut rows = 0;
+                retain_core::write_atomic(&data, |w| {
+                    // mtime 0 and no file name in the gzip header: the same seed gives the same
+                    // bytes
+                    let mut gz = flate2::GzBuilder::new()
+                        .mtime(0)
+                        .write(w, Compression::new(6));
+                    rows = generate_csv(&config, &mut gz).map_err(std::io::Error::other)?;
+                    gz.finish()?.flush()
+                })?;
+                retain_core::write_atomic(&truth, |w| {
+                    serde_json::to_writer_pretty(&mut *w, &config)
+                        .map_err(std::io::Error::other)?;
+                    w.write_all(b"\n")
+                })?;
+                Ok(rows)
+            },
+            |rows, d| {
+                format!(
+                    "simulated {} clients, {} lines in {}",
+                    thousands(config.n_clients as i64),
+                    thousands(*rows as i64),
+                    duration(d)
+                )
+            },
+        )
         .with_context(|| format!("writing {}", data.display()))?;
     ui.say(format!(
         "wrote {} lines for {} clients ({} .. {}) to {}; true parameters in {}",
-        rows,
-        config.n_clients,
+        thousands(rows as i64),
+        thousands(config.n_clients as i64),
         config.start_date,
         config.end_date(),
         data.display(),
         truth.display()
     ));
-    Ok(())
+    Ok(Generated {
+        clients: config.n_clients,
+        seed: args.seed,
+        lines: rows,
+        first_day: config.start_date,
+        last_day: config.end_date(),
+        outputs: [("transactions", data), ("truth", truth)].into(),
+    })
 }

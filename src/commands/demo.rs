@@ -1,25 +1,55 @@
 //! `retain demo`: the whole pipeline on the built-in sample data: the backtest, training the
 //! selected models on the latest window, and tonight's outreach list.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use retain_clv::RfmKind;
 use retain_score::{ScoreOptions, Scorer};
 use retain_train::{BacktestParams, ChurnChoice, TrainParams, ValueChoice, backtest, train};
+use serde::Serialize;
 
 use super::common::{
-    Ui, generate_sample, last_day, load, print_backtest, protocol, resolve_input, save_pair,
-    score_all, source, write_backtest,
+    Generated, ReadSummary, Ui, generate_sample, last_day, load, print_backtest, protocol,
+    read_summary, resolve_input, save_pair, score_all, source, write_backtest,
 };
-use super::report::{report_drift, summarize};
+use super::html_report::ReportSummary;
+use super::report::{
+    BacktestView, ScoresView, TrainView, backtest_view, report_drift, scores_view, summarize,
+    train_view,
+};
 use crate::args::{DemoArgs, GenerateArgs, defaults};
+use crate::table::{Align, Table, duration};
+
+/// Rows of the outreach list shown.
+const HEAD: usize = 5;
+
+/// `retain demo --format json`.
+#[derive(Serialize)]
+struct DemoOutput<'a> {
+    /// The sample, when it was missing and generated.
+    generated: Option<Generated>,
+    read: ReadSummary<'a>,
+    /// The backtest on the last complete horizon.
+    evaluation: BacktestView<'a>,
+    /// The models selected and trained on the latest window.
+    training: TrainView<'a>,
+    /// Tonight's outreach list: the run summary and its head.
+    scores: ScoresView<'a>,
+    /// The HTML report.
+    report: ReportSummary,
+    outputs: BTreeMap<&'static str, &'a Path>,
+}
 
 pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
+    ui.plan(8);
     let sample = PathBuf::from(defaults::SAMPLE);
+    let mut generated = None;
     if args.input.input.is_none() && !sample.exists() {
         ui.say(format!("{} is missing: generating it", defaults::SAMPLE));
-        generate_sample(
+        ui.plan(1);
+        generated = Some(generate_sample(
             &GenerateArgs {
                 clients: 3000,
                 seed: 42,
@@ -28,7 +58,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
                 out: sample.parent().unwrap_or(Path::new(".")).to_path_buf(),
             },
             ui,
-        )?;
+        )?);
     }
     let (input, layout) = resolve_input(&args.input, Some(&sample))?;
     let tx = load(ui, &input, &layout)?;
@@ -39,17 +69,27 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     let p = protocol(&args.window, last.minus(args.window.horizon));
     let mut params = BacktestParams::new(p);
     params.bootstrap_resamples = 0;
-    let b = ui.step("training and evaluating every model", || {
-        Ok(backtest(&tx, &params)?)
-    })?;
+    let b = ui.step_counted(
+        "training and evaluating every model",
+        || Ok(backtest(&tx, &params)?),
+        |b, d| {
+            let models = b
+                .cutoffs
+                .last()
+                .map_or(0, |c| c.churn.len() + c.value.len());
+            format!("trained and evaluated {models} models in {}", duration(d))
+        },
+    )?;
     let eval_path = args.out.join("evaluation.json");
     write_backtest(&b, &eval_path)?;
     ui.say("");
     print_backtest(ui, &b);
+    ui.say("");
 
     // 2. the production models: selected and trained on the most recent windows
     let mut latest = params.clone();
-    latest.protocol = protocol(&args.window, last);
+    let latest_protocol = protocol(&args.window, last);
+    latest.protocol = latest_protocol;
     let trained = ui.step("selecting and training on the latest window", || {
         Ok(train(
             &tx,
@@ -70,22 +110,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     let [csv, parquet, summary] = scores.write(&args.out.join("scores"))?;
     ui.say("");
     report_drift(ui, &scores);
-    summarize(ui, &scores, last);
-    ui.say("");
-    ui.say(format!("evaluation:     {}", eval_path.display()));
-    ui.say(format!(
-        "models:         {} ({}) and {} ({})",
-        args.model_dir.display(),
-        trained.churn.card.kind,
-        args.value_model_dir.display(),
-        trained.value.card.kind
-    ));
-    ui.say(format!(
-        "outreach list:  {} and {}; run summary {}",
-        csv.display(),
-        parquet.display(),
-        summary.display()
-    ));
+    summarize(ui, &scores, last, HEAD);
 
     // 4. the retention KPIs and the HTML report over these outputs
     let kpi_params = retain_report::KpiParams {
@@ -106,7 +131,63 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
             top: 25,
         },
     )?;
-    ui.say(format!("KPIs:           {}", kpis[2].display()));
-    ui.say(format!("report:         {}", report.report));
+    let [kpis_csv, kpis_parquet, kpis_json] = kpis;
+    let report_path = PathBuf::from(&report.report);
+    if ui.emit(&DemoOutput {
+        generated,
+        read: read_summary(&tx),
+        evaluation: backtest_view(&b),
+        training: train_view(
+            &trained,
+            latest_protocol,
+            &args.model_dir,
+            &args.value_model_dir,
+        ),
+        scores: scores_view(&scores, HEAD),
+        report,
+        outputs: [
+            ("evaluation", &*eval_path),
+            ("churn_model", &*args.model_dir),
+            ("value_model", &*args.value_model_dir),
+            ("scores_csv", &*csv),
+            ("scores_parquet", &*parquet),
+            ("summary", &*summary),
+            ("kpis_csv", &*kpis_csv),
+            ("kpis_parquet", &*kpis_parquet),
+            ("kpis_json", &*kpis_json),
+            ("report", &*report_path),
+        ]
+        .into(),
+    })? {
+        return Ok(());
+    }
+    let mut t = Table::new(&["output", "path"]).align(1, Align::Left);
+    let shown = |p: &Path| p.display().to_string();
+    for (what, path) in [
+        ("evaluation", shown(&eval_path)),
+        (
+            "churn model",
+            format!("{} ({})", shown(&args.model_dir), trained.churn.card.kind),
+        ),
+        (
+            "value model",
+            format!(
+                "{} ({})",
+                shown(&args.value_model_dir),
+                trained.value.card.kind
+            ),
+        ),
+        (
+            "outreach list",
+            format!("{} and {}", shown(&csv), shown(&parquet)),
+        ),
+        ("run summary", shown(&summary)),
+        ("KPIs", shown(&kpis_json)),
+        ("report", shown(&report_path)),
+    ] {
+        t.row(vec![what.into(), path]);
+    }
+    ui.say("");
+    ui.table(&t, 0);
     Ok(())
 }

@@ -1,15 +1,31 @@
 //! `retain evaluate`: every model and baseline on the holdout after the cutoff, optionally
 //! backtested at several cutoffs with stacked training windows and hybrid features.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use anyhow::Result;
 use retain_train::backtest;
+use serde::Serialize;
 
 use super::common::{
-    Ui, backtest_params, last_day, load, print_backtest, protocol, resolve_input, write_backtest,
+    ReadSummary, Ui, backtest_params, last_day, load, print_backtest, protocol, read_summary,
+    resolve_input, write_backtest,
 };
+use super::report::{BacktestView, backtest_view};
 use crate::args::EvaluateArgs;
+use crate::table::duration;
+
+/// `retain evaluate --format json`.
+#[derive(Serialize)]
+struct EvaluateOutput<'a> {
+    read: ReadSummary<'a>,
+    evaluation: BacktestView<'a>,
+    outputs: BTreeMap<&'static str, &'a Path>,
+}
 
 pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
+    ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
     let tx = load(ui, &input, &layout)?;
     let default_cutoff = last_day(&tx)?.minus(args.window.horizon);
@@ -18,9 +34,36 @@ pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
     params.cutoffs = args.cutoffs as usize;
     params.cutoff_spacing = args.cutoff_spacing.map_or(p.horizon.days(), |h| h.days());
     params.bootstrap_resamples = args.bootstrap as usize;
-    let b = ui.step("training and evaluating", || Ok(backtest(&tx, &params)?))?;
+    let what = match params.cutoffs {
+        1 => "training and evaluating every model".to_string(),
+        k => format!("training and evaluating every model at {k} cutoffs"),
+    };
+    let b = ui.step_counted(
+        &what,
+        || Ok(backtest(&tx, &params)?),
+        |b, d| {
+            let models = b
+                .cutoffs
+                .last()
+                .map_or(0, |c| c.churn.len() + c.value.len());
+            format!(
+                "trained and evaluated {models} models at {} cutoff(s) in {}",
+                b.cutoffs.len(),
+                duration(d)
+            )
+        },
+    )?;
     write_backtest(&b, &args.out)?;
+    if ui.emit(&EvaluateOutput {
+        read: read_summary(&tx),
+        evaluation: backtest_view(&b),
+        outputs: [("evaluation", args.out.as_path())].into(),
+    })? {
+        return Ok(());
+    }
+    ui.say("");
     print_backtest(ui, &b);
-    ui.say(format!("\nfull evaluation: {}", args.out.display()));
+    ui.say("");
+    ui.say(format!("full evaluation: {}", args.out.display()));
     Ok(())
 }

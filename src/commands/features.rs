@@ -1,13 +1,35 @@
 //! `retain features`: per-client features (and labels) at a cutoff.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use anyhow::Result;
+use retain_core::Cutoff;
 use retain_data::write_table;
 use retain_features::History;
+use serde::Serialize;
 
-use super::common::{Ui, last_day, load, resolve_input};
+use super::common::{ReadSummary, Ui, last_day, load, read_summary, resolve_input};
 use crate::args::FeaturesArgs;
+use crate::output::per_second;
+use crate::table::{duration, thousands};
+
+/// `retain features --format json`.
+#[derive(Serialize)]
+struct FeaturesOutput<'a> {
+    read: ReadSummary<'a>,
+    cutoff: Cutoff,
+    /// The label window in days, with --labels.
+    labels_days: Option<u32>,
+    /// Rows written: one per client.
+    clients: usize,
+    /// The columns written, in order.
+    columns: Vec<String>,
+    outputs: BTreeMap<&'static str, &'a Path>,
+}
 
 pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
+    ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
     let tx = load(ui, &input, &layout)?;
     let cutoff = match args.cutoff {
@@ -15,19 +37,44 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
         None => last_day(&tx)?,
     };
     let c = cutoff;
-    let mut df = ui.step("computing features", || {
-        let history = History::of(&tx)?;
-        let countries = history.country_table(c)?;
-        let plan = match args.labels {
-            Some(h) => history.labelled_set(c, h, &countries),
-            None => history.features_at(c, &countries),
-        };
-        Ok(plan.collect()?)
-    })?;
+    let mut df = ui.step_counted(
+        "computing features",
+        || {
+            let history = History::of(&tx)?;
+            let countries = history.country_table(c)?;
+            let plan = match args.labels {
+                Some(h) => history.labelled_set(c, h, &countries),
+                None => history.features_at(c, &countries),
+            };
+            Ok(plan.collect()?)
+        },
+        |df, d| {
+            format!(
+                "computed the features of {} clients in {} ({})",
+                thousands(df.height() as i64),
+                duration(d),
+                per_second(df.height() as u64, d)
+            )
+        },
+    )?;
     write_table(&mut df, &args.out)?;
+    if ui.emit(&FeaturesOutput {
+        read: read_summary(&tx),
+        cutoff,
+        labels_days: args.labels.map(|h| h.days()),
+        clients: df.height(),
+        columns: df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        outputs: [("features", args.out.as_path())].into(),
+    })? {
+        return Ok(());
+    }
     ui.say(format!(
         "wrote {} clients x {} columns at cutoff {} to {}",
-        df.height(),
+        thousands(df.height() as i64),
         df.width(),
         cutoff,
         args.out.display()

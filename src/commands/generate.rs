@@ -6,5 +6,7 @@ use super::common::{Ui, generate_sample};
 use crate::args::GenerateArgs;
 
 pub fn run(args: &GenerateArgs, ui: &Ui) -> Result<()> {
-    generate_sample(args, ui)
+    let generated = generate_sample(args, ui)?;
+    ui.emit(&generated)?;
+    Ok(())
 }

@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::common::{Ui, load, resolve_input};
 use super::kpis::read_table;
-use crate::args::{OutputFormat, ReportArgs};
-use crate::table::{Table, duration, fixed, thousands};
+use crate::args::ReportArgs;
+use crate::table::{Table, fixed, thousands};
 
 /// The demo's sample data: the report's default input.
 const SAMPLE: &str = "data/sample/transactions.csv.gz";
@@ -47,12 +47,9 @@ pub struct ReportSummary {
 }
 
 pub fn run(args: &ReportArgs, ui: &Ui, verbose: bool) -> Result<()> {
-    let start = std::time::Instant::now();
-    let json = args.format == OutputFormat::Json;
-    let quiet = Ui::new(true);
-    let talk = if json { &quiet } else { ui };
+    ui.plan(3);
     let (input, layout) = resolve_input(&args.input, Some(Path::new(SAMPLE)))?;
-    let tx = load(talk, &input, &layout)?;
+    let tx = load(ui, &input, &layout)?;
     let paths = ReportPaths {
         evaluation: args.evaluation.clone(),
         scores: args.scores.clone(),
@@ -60,9 +57,8 @@ pub fn run(args: &ReportArgs, ui: &Ui, verbose: bool) -> Result<()> {
         out: args.out.clone(),
         top: args.top,
     };
-    let s = write_report(talk, &tx, &input, &paths)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+    let s = write_report(ui, &tx, &input, &paths)?;
+    if ui.emit(&s)? {
         return Ok(());
     }
     let mut t = Table::new(&["report", "size", "charts"]);
@@ -71,18 +67,13 @@ pub fn run(args: &ReportArgs, ui: &Ui, verbose: bool) -> Result<()> {
         format!("{} KiB", thousands((s.bytes / 1024) as i64)),
         s.charts.to_string(),
     ]);
-    for line in t.lines() {
-        ui.say(line);
-    }
+    ui.table(&t, 0);
     if verbose && let Some([ours, theirs]) = s.bgnbd_roc_auc {
         ui.say(format!(
             "BG/NBD re-applied at the evaluation cutoff: ROC AUC {} (evaluation: {})",
             fixed(Some(ours), 6),
             fixed(Some(theirs), 6)
         ));
-    }
-    if verbose {
-        ui.say(format!("done in {}", duration(start.elapsed())));
     }
     Ok(())
 }
@@ -121,11 +112,11 @@ pub fn write_report(
     if let Some([ours, theirs]) = bgnbd_roc_auc
         && (ours - theirs).abs() > 1e-6
     {
-        eprintln!(
-            "warning: the BG/NBD re-applied to {} gives ROC AUC {ours:.6}, the evaluation {theirs:.6}: \
+        ui.warn(format!(
+            "the BG/NBD re-applied to {} gives ROC AUC {ours:.6}, the evaluation {theirs:.6}: \
              are the transactions those of the evaluation?",
             input.display()
-        );
+        ));
     }
     let shown = |p: &Path| p.display().to_string();
     let html = ui.step("drawing the charts and the page", || {

@@ -8,32 +8,25 @@ use retain_data::Transactions;
 use retain_report::kpis::{self, KpiParams, KpiReport, Lines};
 
 use super::common::{Ui, load, resolve_input};
-use crate::args::{KpisArgs, OutputFormat};
+use crate::args::KpisArgs;
 use crate::table::{Align, Table, duration, fixed, money, percent, thousands};
 
 pub fn run(args: &KpisArgs, ui: &Ui, verbose: bool) -> Result<()> {
-    let start = std::time::Instant::now();
-    let json = args.format == OutputFormat::Json;
-    // with --format json, stdout carries the JSON only
-    let quiet = Ui::new(true);
-    let talk = if json { &quiet } else { ui };
+    ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
-    let tx = load(talk, &input, &layout)?;
+    let tx = load(ui, &input, &layout)?;
     let params = KpiParams {
         period: args.period,
         horizon_days: args.horizon,
         key_share: args.key_share,
         ..KpiParams::default()
     };
-    let (report, paths) =
-        compute_and_write(talk, &tx, &params, args.clients.as_deref(), &args.out)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let (report, paths) = compute_and_write(ui, &tx, &params, args.clients.as_deref(), &args.out)?;
+    // with --format json, the same document as <OUT>.json
+    if ui.emit(&report)? {
         return Ok(());
     }
-    for line in table(&report).lines() {
-        ui.say(line);
-    }
+    ui.table(&table(&report), 0);
     if let Some(s) = &report.satisfaction {
         ui.say(format!(
             "NPS {} ({} answers), CSAT {} ({} answers)",
@@ -58,7 +51,6 @@ pub fn run(args: &KpisArgs, ui: &Ui, verbose: bool) -> Result<()> {
                 .map(|c| c.cohort.as_str())
                 .unwrap_or("-"),
         ));
-        ui.say(format!("done in {}", duration(start.elapsed())));
     }
     ui.say(format!(
         "wrote {}, {} and {}",
@@ -78,16 +70,26 @@ pub fn compute_and_write(
     clients: Option<&Path>,
     out: &Path,
 ) -> Result<(KpiReport, [PathBuf; 3])> {
-    let mut report = ui.step("computing the KPIs", || {
-        let lines = Lines::from_transactions(tx)?;
-        Ok(kpis::compute(&lines, params)?)
-    })?;
+    let mut report = ui.step_counted(
+        "computing the KPIs",
+        || {
+            let lines = Lines::from_transactions(tx)?;
+            Ok(kpis::compute(&lines, params)?)
+        },
+        |r: &KpiReport, d| {
+            format!(
+                "computed the KPIs of {} periods in {}",
+                r.periods.len(),
+                duration(d)
+            )
+        },
+    )?;
     if let Some(path) = clients {
         let df = read_table(path)?;
         report.satisfaction = kpis::satisfaction(&df)
             .with_context(|| format!("reading NPS/CSAT from {}", path.display()))?;
         if report.satisfaction.is_none() {
-            ui.say(format!(
+            ui.warn(format!(
                 "{} has no `nps` or `csat` column: NPS and CSAT are left out",
                 path.display()
             ));

@@ -1,14 +1,21 @@
-//! Plain-text tables of an evaluation and of a backtest.
+//! How the results of the shared steps are shown: aligned tables for the terminal (an
+//! evaluation, a backtest, a training run's selection, the head of the outreach list, drift)
+//! and their views in the JSON documents of `--format json`.
 
-use retain_core::Cutoff;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::{AnyValue, DataFrame};
+use retain_core::{Cutoff, ModelCard};
 use retain_eval::{Interval, MeanStd};
-use retain_score::Scores;
-use retain_train::Evaluation;
-use retain_train::backtest::Backtest;
+use retain_score::{RunSummary, Scores};
+use retain_train::backtest::{Backtest, ChurnSummary, Intervals};
+use retain_train::{Evaluation, Protocol, Selection, Trained};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::common::Ui;
-
-use super::common::opt;
+use crate::table::{Align, Table, fixed, money, percent, thousands};
 
 fn marked(name: &str, selected: Option<&str>) -> String {
     if selected == Some(name) {
@@ -16,6 +23,19 @@ fn marked(name: &str, selected: Option<&str>) -> String {
     } else {
         name.to_string()
     }
+}
+
+fn count(n: usize) -> String {
+    thousands(n as i64)
+}
+
+fn f3(v: f64) -> String {
+    fixed(Some(v).filter(|v| v.is_finite()), 3)
+}
+
+/// Appends a table's lines.
+fn push_table(out: &mut Vec<String>, t: &Table) {
+    out.extend(t.lines());
 }
 
 /// The evaluation as readable lines, the selected churn and value models marked with `*`.
@@ -31,47 +51,57 @@ pub fn evaluation_lines_marked(
             e.protocol.cutoff, e.protocol.horizon, e.train_cutoff, e.protocol.cutoff
         ),
         format!(
-            "clients: {} evaluated (churn rate {:.3}), {} in training (churn rate {:.3}); {} \
-             features used",
-            e.population_eval,
-            e.churn_rate_eval,
-            e.population_train,
-            e.churn_rate_train,
+            "clients: {} evaluated (churn rate {}), {} in training (churn rate {}); {} features \
+             used",
+            count(e.population_eval),
+            percent(Some(e.churn_rate_eval)),
+            count(e.population_train),
+            percent(Some(e.churn_rate_train)),
             e.features_used.len()
         ),
         String::new(),
-        format!(
-            "{:<28} {:>8} {:>8} {:>9} {:>7} {:>9}",
-            "churn model", "ROC AUC", "PR AUC", "lift@10%", "Brier", "log loss"
-        ),
     ];
+    let mut t = Table::new(&[
+        "churn model",
+        "ROC AUC",
+        "PR AUC",
+        "lift@10%",
+        "Brier",
+        "log loss",
+    ])
+    .align(0, Align::Left);
     for (name, m) in &e.churn {
-        out.push(format!(
-            "{:<28} {:>8.3} {:>8.3} {:>9.2} {:>7} {:>9}",
+        t.row(vec![
             marked(name, churn_selected),
-            m.roc_auc,
-            m.pr_auc,
-            m.top_decile_lift,
-            opt(m.brier),
-            opt(m.log_loss)
-        ));
+            f3(m.roc_auc),
+            f3(m.pr_auc),
+            fixed(Some(m.top_decile_lift), 2),
+            fixed(m.brier, 3),
+            fixed(m.log_loss, 3),
+        ]);
     }
+    push_table(&mut out, &t);
     out.push(String::new());
-    out.push(format!(
-        "{:<28} {:>8} {:>8} {:>9} {:>9} {:>9}",
-        "value model", "Spearman", "Gini", "MAE", "RMSE", "top-10%"
-    ));
+    let mut t = Table::new(&[
+        "value model",
+        "Spearman",
+        "Gini",
+        "MAE",
+        "RMSE",
+        "top-10% share",
+    ])
+    .align(0, Align::Left);
     for (name, m) in &e.value {
-        out.push(format!(
-            "{:<28} {:>8.3} {:>8.3} {:>9.1} {:>9.1} {:>9.3}",
+        t.row(vec![
             marked(name, value_selected),
-            m.spearman,
-            m.normalized_gini,
-            m.mae,
-            m.rmse,
-            m.top_decile_revenue_share
-        ));
+            f3(m.spearman),
+            f3(m.normalized_gini),
+            money(m.mae),
+            money(m.rmse),
+            percent(Some(m.top_decile_revenue_share)),
+        ]);
     }
+    push_table(&mut out, &t);
     out
 }
 
@@ -82,10 +112,17 @@ fn ci(i: Option<&Interval>) -> String {
 
 fn ms(m: &MeanStd) -> String {
     if m.std.is_finite() {
-        format!("{:.3}±{:.3}", m.mean, m.std)
+        format!("{:.3} ± {:.3}", m.mean, m.std)
     } else {
         format!("{:.3}", m.mean)
     }
+}
+
+/// A table whose first column is a name and every other column right-aligned.
+fn named_table(headers: &[&str]) -> Table {
+    (1..headers.len()).fold(Table::new(headers).align(0, Align::Left), |t, c| {
+        t.align(c, Align::Right)
+    })
 }
 
 /// The backtest's extra tables: profit and intervals at the last cutoff, metrics across
@@ -114,44 +151,45 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
             }
         ),
         String::new(),
-        format!(
-            "{:<28} {:>7} {:>7} {:>9} {:>16} {:>16}",
-            "churn model", "EMPC", "target", "profit/cl", "ROC AUC 95% CI", "lift 95% CI"
-        ),
     ];
     let sel = last.selection.as_ref();
+    let mut t = named_table(&[
+        "churn model",
+        "EMPC",
+        "targeted",
+        "profit/client",
+        "ROC AUC 95% CI",
+        "lift 95% CI",
+    ]);
     for (name, r) in &last.churn {
         let iv = b.churn_intervals.get(name);
-        out.push(format!(
-            "{:<28} {:>7.3} {:>6.1}% {:>9.3} {:>16} {:>16}",
+        t.row(vec![
             marked(name, sel.map(|s| s.churn_model.as_str())),
-            r.empc.empc,
-            100.0 * r.empc.fraction_targeted,
+            f3(r.empc.empc),
+            percent(Some(r.empc.fraction_targeted)),
             r.empc_individual
-                .map(|e| e.profit_per_client)
-                .unwrap_or(f64::NAN),
+                .map(|e| money(e.profit_per_client))
+                .unwrap_or_else(|| "-".into()),
             ci(iv.and_then(|m| m.get("roc_auc"))),
             ci(iv.and_then(|m| m.get("top_decile_lift"))),
-        ));
+        ]);
     }
+    push_table(&mut out, &t);
     out.push(String::new());
-    out.push(format!(
-        "{:<28} {:>16} {:>16}",
-        "value model", "Spearman 95% CI", "Gini 95% CI"
-    ));
+    let mut t = named_table(&["value model", "Spearman 95% CI", "Gini 95% CI"]);
     for name in last.value.keys() {
         let iv = b.value_intervals.get(name);
-        out.push(format!(
-            "{:<28} {:>16} {:>16}",
+        t.row(vec![
             marked(name, sel.map(|s| s.value_model.as_str())),
             ci(iv.and_then(|m| m.get("spearman"))),
             ci(iv.and_then(|m| m.get("normalized_gini"))),
-        ));
+        ]);
     }
+    push_table(&mut out, &t);
     if b.cutoffs.len() > 1 {
         out.push(String::new());
         out.push(format!(
-            "across {} cutoffs ({}), mean±std:",
+            "across {} cutoffs ({}), mean ± std:",
             b.cutoffs.len(),
             b.cutoffs
                 .iter()
@@ -159,11 +197,15 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        out.push(format!(
-            "{:<28} {:>12} {:>12} {:>12} {:>12} {:>12}",
-            "churn model", "ROC AUC", "PR AUC", "lift@10%", "Brier", "EMPC"
-        ));
-        let mut rows: Vec<(String, &retain_train::backtest::ChurnSummary)> = b
+        let mut t = named_table(&[
+            "churn model",
+            "ROC AUC",
+            "PR AUC",
+            "lift@10%",
+            "Brier",
+            "EMPC",
+        ]);
+        let mut rows: Vec<(String, &ChurnSummary)> = b
             .churn_summary
             .iter()
             .map(|(k, v)| (k.clone(), v))
@@ -172,8 +214,7 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
             rows.push(("(selected at each cutoff)".into(), selected));
         }
         for (name, m) in rows {
-            out.push(format!(
-                "{:<28} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            t.row(vec![
                 name,
                 ms(&m.metrics.roc_auc),
                 ms(&m.metrics.pr_auc),
@@ -184,21 +225,20 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
                     .map(ms)
                     .unwrap_or_else(|| "-".into()),
                 ms(&m.empc),
-            ));
+            ]);
         }
-        out.push(format!(
-            "{:<28} {:>12} {:>12} {:>12}",
-            "value model", "Spearman", "Gini", "top-10%"
-        ));
+        push_table(&mut out, &t);
+        out.push(String::new());
+        let mut t = named_table(&["value model", "Spearman", "Gini", "top-10% share"]);
         for (name, m) in &b.value_summary {
-            out.push(format!(
-                "{:<28} {:>12} {:>12} {:>12}",
-                name,
+            t.row(vec![
+                name.clone(),
                 ms(&m.spearman),
                 ms(&m.normalized_gini),
                 ms(&m.top_decile_revenue_share),
-            ));
+            ]);
         }
+        push_table(&mut out, &t);
     }
     out.push(String::new());
     match sel {
@@ -228,7 +268,184 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
     out
 }
 
-/// Prints the features and score whose distribution moved past the threshold.
+/// A churn model's expected profit at the last cutoff.
+#[derive(Debug, Serialize)]
+pub struct ProfitView {
+    /// Expected maximum profit per client (EMPC).
+    pub empc: f64,
+    /// Share of clients targeted at the EMPC optimum.
+    pub fraction_targeted: f64,
+    /// Campaign profit per client with each client's CLV, if known.
+    pub profit_per_client: Option<f64>,
+}
+
+/// The metrics across cutoffs (mean and std), when the backtest has more than one.
+#[derive(Debug, Serialize)]
+pub struct AcrossCutoffs<'a> {
+    /// Churn models.
+    pub churn: &'a BTreeMap<String, ChurnSummary>,
+    /// The model selected at each cutoff.
+    pub selected: Option<&'a ChurnSummary>,
+    /// Value models.
+    pub value: &'a BTreeMap<String, retain_eval::ValueMetricsSummary>,
+}
+
+/// A backtest in the JSON documents: the last cutoff's evaluation (the metrics tables), the
+/// selection, profit and intervals there, and the metrics across cutoffs.
+#[derive(Debug, Serialize)]
+pub struct BacktestView<'a> {
+    /// The last cutoff in the shape of the evaluation JSON: `protocol`, `train_cutoff`,
+    /// populations and churn rates, `features_used`, `churn` and `value` metrics by model,
+    /// `customer_base`.
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+    /// The models selected on the training windows, with every candidate's validation score.
+    pub selection: Option<&'a Selection>,
+    /// Each churn model's expected profit.
+    pub profit: BTreeMap<&'a str, ProfitView>,
+    /// Bootstrap 95% intervals of the churn metrics.
+    pub churn_intervals: &'a BTreeMap<String, Intervals>,
+    /// Bootstrap 95% intervals of the value metrics.
+    pub value_intervals: &'a BTreeMap<String, Intervals>,
+    /// The evaluation cutoffs, oldest first.
+    pub cutoffs: Vec<Cutoff>,
+    /// Mean and std across the cutoffs (absent with a single cutoff).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub across_cutoffs: Option<AcrossCutoffs<'a>>,
+}
+
+/// The JSON view of a backtest.
+pub fn backtest_view(b: &Backtest) -> BacktestView<'_> {
+    let last = b.cutoffs.last();
+    BacktestView {
+        evaluation: b.last_evaluation(),
+        selection: last.and_then(|c| c.selection.as_ref()),
+        profit: last
+            .map(|c| {
+                c.churn
+                    .iter()
+                    .map(|(k, r)| {
+                        (
+                            k.as_str(),
+                            ProfitView {
+                                empc: r.empc.empc,
+                                fraction_targeted: r.empc.fraction_targeted,
+                                profit_per_client: r.empc_individual.map(|e| e.profit_per_client),
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        churn_intervals: &b.churn_intervals,
+        value_intervals: &b.value_intervals,
+        cutoffs: b.cutoffs.iter().map(|c| c.cutoff).collect(),
+        across_cutoffs: (b.cutoffs.len() > 1).then_some(AcrossCutoffs {
+            churn: &b.churn_summary,
+            selected: b.selected_churn_summary.as_ref(),
+            value: &b.value_summary,
+        }),
+    }
+}
+
+/// A saved model in the JSON documents.
+#[derive(Debug, Serialize)]
+pub struct ModelView<'a> {
+    /// The model's kind (`logistic_regression`, `bgnbd_gg_clv`, ...).
+    pub kind: &'a str,
+    /// The folder it is saved in.
+    pub path: &'a Path,
+    /// Cutoff of the features it learnt from.
+    pub training_cutoff: chrono::NaiveDate,
+    /// The horizon it predicts, in days.
+    pub horizon_days: u32,
+    /// Clients in its training data.
+    pub training_clients: u64,
+    /// Number of input features.
+    pub features: usize,
+    /// The card's metrics (out-of-time ROC AUC, log-likelihood, ...).
+    pub metrics: &'a BTreeMap<String, f64>,
+}
+
+impl<'a> ModelView<'a> {
+    fn of(card: &'a ModelCard, path: &'a Path) -> Self {
+        Self {
+            kind: &card.kind,
+            path,
+            training_cutoff: card.training_cutoff,
+            horizon_days: card.horizon_days,
+            training_clients: card.data_source.clients,
+            features: card.features.len(),
+            metrics: &card.metrics,
+        }
+    }
+}
+
+/// A training run in the JSON documents: both models, the customer-base model under the value
+/// model, and the selection with every candidate's validation score.
+#[derive(Debug, Serialize)]
+pub struct TrainView<'a> {
+    /// The windows of the training run.
+    pub protocol: Protocol,
+    /// The churn model.
+    pub churn_model: ModelView<'a>,
+    /// The value model.
+    pub value_model: ModelView<'a>,
+    /// The customer-base model saved with the value model (`bgnbd`, `pareto_nbd`, ...).
+    pub customer_base_model: String,
+    /// Clients the customer-base model was fitted on.
+    pub customer_base_clients: u64,
+    /// The selection, when a choice was `auto` and the data allowed one.
+    pub selection: Option<&'a Selection>,
+}
+
+/// The JSON view of a training run saved in `churn_dir` and `value_dir`.
+pub fn train_view<'a>(
+    t: &'a Trained,
+    protocol: Protocol,
+    churn_dir: &'a Path,
+    value_dir: &'a Path,
+) -> TrainView<'a> {
+    let cb = &t.value.model.customer_base.model;
+    TrainView {
+        protocol,
+        churn_model: ModelView::of(&t.churn.card, churn_dir),
+        value_model: ModelView::of(&t.value.card, value_dir),
+        customer_base_model: cb.kind().to_string(),
+        customer_base_clients: cb.purchases.n_clients().round() as u64,
+        selection: t.selection.as_ref(),
+    }
+}
+
+/// The candidates' validation scores of a selection, best first, the winners marked with `*`:
+/// one table for the churn models (by the selection metric), one for the value models (by
+/// Spearman).
+pub fn selection_lines(s: &Selection) -> Vec<String> {
+    fn ranked(m: &BTreeMap<String, f64>, higher: bool) -> Vec<(&String, f64)> {
+        let mut v: Vec<(&String, f64)> = m.iter().map(|(k, v)| (k, *v)).collect();
+        v.sort_by(|a, b| {
+            let o = a.1.total_cmp(&b.1);
+            if higher { o.reverse() } else { o }
+        });
+        v
+    }
+    let mut out = Vec::new();
+    let mut t = named_table(&["churn model", s.metric.name()]);
+    for (name, v) in ranked(&s.churn_validation, s.metric.higher_is_better()) {
+        t.row(vec![marked(name, Some(&s.churn_model)), f3(v)]);
+    }
+    push_table(&mut out, &t);
+    out.push(String::new());
+    let mut t = named_table(&["value model", "Spearman"]);
+    for (name, v) in ranked(&s.value_validation, true) {
+        t.row(vec![marked(name, Some(&s.value_model)), f3(v)]);
+    }
+    push_table(&mut out, &t);
+    out
+}
+
+/// Prints the features and score whose distribution moved past the threshold (a warning on
+/// stderr), or the largest shift; with `--verbose`, the five largest shifts as a table.
 pub fn report_drift(ui: &Ui, scores: &Scores) {
     let s = &scores.summary;
     let drifted = s.drifted();
@@ -241,8 +458,8 @@ pub fn report_drift(ui: &Ui, scores: &Scores) {
                 .unwrap_or_default()
         ));
     } else {
-        eprintln!(
-            "warning: {} distribution(s) drifted from the training data (PSI > {}): {}",
+        ui.warn(format!(
+            "{} distribution(s) drifted from the training data (PSI > {}): {}",
             drifted.len(),
             s.drift_threshold,
             drifted
@@ -250,58 +467,168 @@ pub fn report_drift(ui: &Ui, scores: &Scores) {
                 .map(|d| format!("{} {:.3}", d.feature, d.psi))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        ));
+    }
+    if ui.verbose() && !s.drift.is_empty() {
+        let mut t = named_table(&["feature", "PSI", "drifted"]);
+        for d in s.drift.iter().take(5) {
+            t.row(vec![
+                d.feature.clone(),
+                f3(d.psi),
+                if d.drifted { "yes" } else { "no" }.into(),
+            ]);
+        }
+        ui.table(&t, 2);
     }
 }
 
-/// Prints the head of the list as a table with headers.
-pub fn summarize(ui: &Ui, scores: &Scores, date: Cutoff) {
-    let t = &scores.table;
-    let n = t.height();
-    let s = &scores.summary;
-    ui.say(format!(
-        "{n} clients scored as of {date}: {} high, {} medium, {} low risk{}",
-        s.bands[2],
-        s.bands[1],
-        s.bands[0],
-        s.total_value_at_risk
-            .map(|v| format!("; value at risk {v:.0}"))
-            .unwrap_or_default()
-    ));
-    let cols: Vec<&str> = [
-        "risk_rank",
-        "client_id",
-        "churn_probability",
-        "churn_band",
-        "clv",
-        "value_at_risk",
-        "reason_1_text",
-    ]
-    .into_iter()
-    .filter(|c| t.column(c).is_ok())
-    .collect();
-    let mut rows: Vec<Vec<String>> = vec![cols.iter().map(|c| c.to_string()).collect()];
-    for i in 0..n.min(5) {
-        rows.push(
+/// The columns of the head of the list shown on the terminal, with their headers.
+const HEAD_COLUMNS: [(&str, &str); 8] = [
+    ("risk_rank", "rank"),
+    ("client_id", "client"),
+    ("churn_probability", "churn probability"),
+    ("churn_band", "band"),
+    ("clv", "CLV"),
+    ("value_at_risk", "value at risk"),
+    ("key_client", "key"),
+    ("reason_1_text", "top reason"),
+];
+
+/// The first `n` rows of the list as a table with headers: ranks and money right-aligned,
+/// money with 2 decimals.
+pub fn head_table(t: &DataFrame, n: usize) -> Table {
+    let cols: Vec<(&str, &str)> = HEAD_COLUMNS
+        .into_iter()
+        .filter(|(c, _)| t.column(c).is_ok())
+        .collect();
+    let headers: Vec<&str> = cols.iter().map(|c| c.1).collect();
+    let mut table = Table::new(&headers);
+    for (j, (c, _)) in cols.iter().enumerate() {
+        let a = match *c {
+            "churn_band" | "key_client" | "reason_1_text" => Align::Left,
+            _ => Align::Right,
+        };
+        table = table.align(j, a);
+    }
+    for i in 0..t.height().min(n) {
+        table.row(
             cols.iter()
-                .map(|c| match t.column(c).ok().and_then(|s| s.get(i).ok()) {
-                    Some(polars::prelude::AnyValue::Float64(v)) => format!("{v:.3}"),
-                    Some(v) => v.to_string().trim_matches('"').to_string(),
-                    None => String::new(),
+                .map(|(c, _)| {
+                    let v = t.column(c).ok().and_then(|s| s.get(i).ok());
+                    match (*c, v) {
+                        (_, None | Some(AnyValue::Null)) => "-".into(),
+                        ("clv" | "value_at_risk", Some(v)) => {
+                            v.extract::<f64>().map(money).unwrap_or_default()
+                        }
+                        ("churn_probability", Some(v)) => fixed(v.extract::<f64>(), 3),
+                        ("risk_rank", Some(v)) => {
+                            v.extract::<i64>().map(thousands).unwrap_or_default()
+                        }
+                        ("key_client", Some(AnyValue::Boolean(b))) => {
+                            if b { "yes" } else { "" }.into()
+                        }
+                        (_, Some(v)) => cell_text(&v),
+                    }
                 })
                 .collect(),
         );
     }
-    let widths: Vec<usize> = (0..cols.len())
-        .map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
-        .collect();
-    ui.say("the five most at risk:");
-    for r in rows {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        ui.say(format!("  {}", cells.join("  ").trim_end()));
+    table
+}
+
+fn cell_text(v: &AnyValue) -> String {
+    match v {
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        v => v.to_string().trim_matches('"').to_string(),
     }
+}
+
+/// A cell of the list as JSON: numbers, booleans and text as themselves, dates as
+/// `YYYY-MM-DD`, missing as null.
+fn cell_json(v: AnyValue) -> Value {
+    match v {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(b),
+        AnyValue::Float32(_) | AnyValue::Float64(_) => v
+            .extract::<f64>()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::Null, Value::Number),
+        AnyValue::Int8(_)
+        | AnyValue::Int16(_)
+        | AnyValue::Int32(_)
+        | AnyValue::Int64(_)
+        | AnyValue::UInt8(_)
+        | AnyValue::UInt16(_)
+        | AnyValue::UInt32(_)
+        | AnyValue::UInt64(_) => v.extract::<i64>().map_or(Value::Null, Value::from),
+        v => Value::String(cell_text(&v)),
+    }
+}
+
+/// A row of the list as a JSON object, its columns in the list's order.
+#[derive(Debug)]
+pub struct Row(Vec<(String, Value)>);
+
+impl Serialize for Row {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The first `n` rows of a frame as JSON objects, every column by name.
+pub fn head_json(t: &DataFrame, n: usize) -> Vec<Row> {
+    (0..t.height().min(n))
+        .map(|i| {
+            Row(t
+                .columns()
+                .iter()
+                .map(|c| {
+                    let v = c.get(i).map_or(Value::Null, cell_json);
+                    (c.name().to_string(), v)
+                })
+                .collect())
+        })
+        .collect()
+}
+
+/// A scoring run in the JSON documents: the run summary (as in `summary.json`) and the head
+/// of the list.
+#[derive(Debug, Serialize)]
+pub struct ScoresView<'a> {
+    /// The run summary: date, clients, models, drift, bands, totals.
+    pub summary: &'a RunSummary,
+    /// The first rows of the list, every column.
+    pub head: Vec<Row>,
+}
+
+/// The JSON view of a scoring run, with the first `n` rows of the list.
+pub fn scores_view(scores: &Scores, n: usize) -> ScoresView<'_> {
+    ScoresView {
+        summary: &scores.summary,
+        head: head_json(&scores.table, n),
+    }
+}
+
+/// Prints the run's counts and the head of the list as a table with headers.
+pub fn summarize(ui: &Ui, scores: &Scores, date: Cutoff, n: usize) {
+    let s = &scores.summary;
+    ui.say(format!(
+        "{} clients scored as of {date}: {} high, {} medium, {} low risk{}",
+        count(scores.table.height()),
+        count(s.bands[2]),
+        count(s.bands[1]),
+        count(s.bands[0]),
+        s.total_value_at_risk
+            .map(|v| format!("; value at risk {}", money(v)))
+            .unwrap_or_default()
+    ));
+    let shown = scores.table.height().min(n);
+    ui.say(format!("the {shown} most at risk:"));
+    ui.table(&head_table(&scores.table, n), 2);
 }

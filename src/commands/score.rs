@@ -1,17 +1,32 @@
 //! `retain score`: apply the saved models and write the ranked outreach list and the run
 //! summary.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use retain_clv::Valuation;
 use retain_score::{Bands, RankBy, ScoreOptions, Scorer};
+use serde::Serialize;
 
-use super::common::{Ui, last_day, load, resolve_input, score_all};
-use super::report::{report_drift, summarize};
+use super::common::{ReadSummary, Ui, last_day, load, read_summary, resolve_input, score_all};
+use super::report::{ScoresView, report_drift, scores_view, summarize};
 use crate::args::{RankByArg, ScoreArgs, defaults};
 
+/// Rows of the list shown on the terminal and in the JSON.
+const HEAD: usize = 10;
+
+/// `retain score --format json`.
+#[derive(Serialize)]
+struct ScoreOutput<'a> {
+    read: ReadSummary<'a>,
+    #[serde(flatten)]
+    scores: ScoresView<'a>,
+    outputs: BTreeMap<&'static str, &'a Path>,
+}
+
 pub fn run(args: &ScoreArgs, ui: &Ui) -> Result<()> {
+    ui.plan(3);
     let (input, layout) = resolve_input(&args.input, None)?;
     let value_dir = args
         .value_model
@@ -60,7 +75,19 @@ pub fn run(args: &ScoreArgs, ui: &Ui) -> Result<()> {
         )));
     }
     let [csv, parquet, summary] = scores.write(&args.out)?;
-    summarize(ui, &scores, date);
+    if ui.emit(&ScoreOutput {
+        read: read_summary(&tx),
+        scores: scores_view(&scores, HEAD),
+        outputs: [
+            ("csv", &*csv),
+            ("parquet", &*parquet),
+            ("summary", &*summary),
+        ]
+        .into(),
+    })? {
+        return Ok(());
+    }
+    summarize(ui, &scores, date, HEAD);
     ui.say(format!(
         "wrote {}, {} and {}",
         csv.display(),

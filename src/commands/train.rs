@@ -1,14 +1,30 @@
 //! `retain train`: fit the churn and value models (named, or chosen by the backtest's
 //! selection) at the cutoff and save both.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use anyhow::{Result, bail};
 use retain_clv::RfmKind;
 use retain_train::{ChurnChoice, TrainParams, ValueChoice, train};
+use serde::Serialize;
 
 use super::common::{
-    Ui, backtest_params, last_day, load, protocol, resolve_input, save_pair, source,
+    ReadSummary, Ui, backtest_params, last_day, load, protocol, read_summary, resolve_input,
+    save_pair, source,
 };
+use super::report::{TrainView, selection_lines, train_view};
 use crate::args::{ModelArg, RfmArg, TrainArgs, ValueModelArg};
+use crate::table::thousands;
+
+/// `retain train --format json`.
+#[derive(Serialize)]
+struct TrainOutput<'a> {
+    read: ReadSummary<'a>,
+    #[serde(flatten)]
+    trained: TrainView<'a>,
+    outputs: BTreeMap<&'static str, &'a Path>,
+}
 
 pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     if args.model_dir == args.value_model_dir {
@@ -17,6 +33,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
             args.model_dir.display()
         );
     }
+    ui.plan(3);
     let (input, layout) = resolve_input(&args.input, None)?;
     let tx = load(ui, &input, &layout)?;
     let p = protocol(&args.window, last_day(&tx)?);
@@ -51,12 +68,25 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     let trained = ui.step(what, || Ok(train(&tx, &params, &source(&tx))?))?;
     // Both models are written before either folder is replaced: a failed save leaves the
     // previous pair as it was.
-    save_pair(&trained, &args.model_dir, &args.value_model_dir)?;
+    ui.step("saving the models", || {
+        save_pair(&trained, &args.model_dir, &args.value_model_dir)
+    })?;
+    if ui.emit(&TrainOutput {
+        read: read_summary(&tx),
+        trained: train_view(&trained, p, &args.model_dir, &args.value_model_dir),
+        outputs: [
+            ("churn_model", args.model_dir.as_path()),
+            ("value_model", args.value_model_dir.as_path()),
+        ]
+        .into(),
+    })? {
+        return Ok(());
+    }
     let c = &trained.churn.card;
     ui.say(format!(
         "trained {} on {} rows: features at {}, labels {} .. {}; {} features",
         c.kind,
-        c.data_source.clients,
+        thousands(c.data_source.clients as i64),
         c.training_cutoff,
         c.training_cutoff + chrono::Days::new(1),
         p.cutoff,
@@ -73,6 +103,11 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
             s.value_model,
             s.value_validation.get(&s.value_model).copied().unwrap_or(f64::NAN),
         ));
+        ui.say("");
+        for line in selection_lines(s) {
+            ui.say(format!("  {line}").trim_end());
+        }
+        ui.say("");
     }
     match c.metrics.get("roc_auc") {
         Some(auc) => ui.say(format!(
@@ -90,13 +125,16 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         v.kind,
         v.horizon_days,
         trained.value.model.customer_base.model.kind(),
-        trained
-            .value
-            .model
-            .customer_base
-            .model
-            .purchases
-            .n_clients(),
+        thousands(
+            trained
+                .value
+                .model
+                .customer_base
+                .model
+                .purchases
+                .n_clients()
+                .round() as i64
+        ),
         v.training_cutoff
     ));
     ui.say(format!(

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `retain` binary: run as a user would, in a temporary folder.
 
 mod bad_input;
+mod output;
 mod pipeline;
 mod report;
 

@@ -454,7 +454,7 @@ fn evaluate_on_cdnow_follows_the_benchmark() {
             "90",
         ],
     );
-    assert!(out.contains("2357 evaluated"), "{out}");
+    assert!(out.contains("2,357 evaluated"), "{out}");
     assert!(out.contains("bgnbd_p_no_purchase"), "{out}");
     let e: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("out/evaluation.json")).unwrap(),
