@@ -12,7 +12,10 @@
 //! caller (the binary, or the scoring crate), and every random draw takes a seed.
 
 pub mod assign;
+pub mod book;
 pub mod channel;
+pub mod config;
+pub mod plan;
 pub mod rules;
 pub mod segments;
 pub mod shrink;
