@@ -13,9 +13,14 @@
 
 mod catalogue;
 mod config;
+mod contact_truth;
+mod contacts;
+mod contacts_bulk;
+mod contacts_config;
 mod error;
 mod generate;
 mod process;
+mod response;
 mod sink;
 mod summary;
 #[cfg(test)]
@@ -24,8 +29,17 @@ mod transactions;
 mod truth;
 
 pub use config::{CountryWeight, SimConfig};
+pub use contact_truth::{ClientTruth, ClientType, ContactTruth, PlannedContact};
+pub use contacts::{CONTACTS_HEADER, Contact, ContactLog, Group, Outcome};
+pub use contacts_bulk::simulate_contacts_for;
+pub use contacts_config::{
+    ActionSpec, ChannelSpec, ContactsConfig, CountryOffset, SegmentSpec, UpliftSpec,
+};
 pub use error::SimError;
-pub use generate::{generate, generate_csv};
+pub use generate::{
+    SimCounts, SimOutput, generate, generate_csv, generate_csv_with_contacts,
+    generate_with_contacts,
+};
 pub use summary::{RfmSummary, simulate_bgnbd_summaries, simulate_pareto_nbd_summaries};
 pub use transactions::{CSV_HEADER, Transactions};
 pub use truth::{BgNbdTruth, GammaGammaTruth, ParetoNbdTruth};
