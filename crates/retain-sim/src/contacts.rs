@@ -237,13 +237,16 @@ pub(crate) fn business_time<R: Rng>(
     from: i64,
     len: i64,
 ) -> Option<(i64, u8, u8)> {
-    let days: Vec<i64> = (from..(from + len).min(cal.span))
-        .filter(|&d| cal.weekday(d) < 5)
-        .collect();
-    if days.is_empty() {
+    let days = from..(from + len).min(cal.span);
+    let n = days.clone().filter(|&d| cal.weekday(d) < 5).count();
+    if n == 0 {
         return None;
     }
-    let day = days[rng.random_range(0..days.len())];
+    let k = rng.random_range(0..n);
+    let day = days
+        .filter(|&d| cal.weekday(d) < 5)
+        .nth(k)
+        .expect("k < n business days");
     let hour = rng.random_range(FIRST_BUSINESS_HOUR..END_BUSINESS_HOUR);
     let minute = rng.random_range(0..60i64);
     to_utc(cal, offset, day, hour, minute)

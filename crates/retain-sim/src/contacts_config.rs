@@ -104,8 +104,11 @@ pub struct CountryOffset {
 ///   else a sure thing;
 /// - otherwise a sleeping dog with probability `dog_other`, else persuadable with probability
 ///   `persuadable_both` if `moderate_rate <= lambda` and `mid_value_min <= m <= mid_value_max`,
-///   `persuadable_one` if only one holds, `persuadable_neither` if none; the rest are sure
-///   things (`lambda >= moderate_rate` and dropout `p < sure_thing_p`) or lost causes.
+///   `persuadable_one` if only one holds, `persuadable_neither` if none, times
+///   `not_at_risk_factor` when the client's dropout probability `p` is below `at_risk_p` (the
+///   persuadable are mostly clients at risk: a contact can only win back a client who left,
+///   and those who leave easily show it in their recency); the rest are sure things
+///   (`lambda >= moderate_rate` and `p < sure_thing_p`) or lost causes.
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
@@ -118,8 +121,10 @@ pub struct CountryOffset {
 /// | `persuadable_both` | 0.6 | P(persuadable) of a moderate, mid-value client | [0, 1] |
 /// | `persuadable_one` | 0.25 | P(persuadable) of a client with one of the two | [0, 1] |
 /// | `persuadable_neither` | 0.05 | P(persuadable) of a client with neither | [0, 1] |
+/// | `at_risk_p` | 0.03 | dropout probability from which a client is at risk (about 37% of clients) | [0, 1] |
+/// | `not_at_risk_factor` | 0.2 | multiplies P(persuadable) of a client not at risk | [0, 1] |
 /// | `sure_thing_p` | 0.05 | dropout probability below which an unaffected client is a sure thing | [0, 1] |
-/// | `susceptibility_min` | 0.6 | `u_i`, `v_i` are uniform in [this, 1] | [0, 1] |
+/// | `susceptibility_min` | 0.7 | `u_i`, `v_i` are uniform in [this, 1] | [0, 1] |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UpliftSpec {
@@ -141,6 +146,10 @@ pub struct UpliftSpec {
     pub persuadable_one: f64,
     /// P(persuadable) of a client with neither.
     pub persuadable_neither: f64,
+    /// Dropout probability from which a client is at risk.
+    pub at_risk_p: f64,
+    /// Multiplies P(persuadable) of a client not at risk.
+    pub not_at_risk_factor: f64,
     /// Dropout probability below which an unaffected client is a sure thing.
     pub sure_thing_p: f64,
     /// The client's susceptibilities `u_i`, `v_i` are uniform in [this, 1].
@@ -156,11 +165,13 @@ impl Default for UpliftSpec {
             mid_value_max: 600.0,
             dog_frequent: 0.6,
             dog_other: 0.02,
-            persuadable_both: 0.6,
-            persuadable_one: 0.25,
-            persuadable_neither: 0.05,
+            persuadable_both: 0.8,
+            persuadable_one: 0.4,
+            persuadable_neither: 0.1,
+            at_risk_p: 0.08,
+            not_at_risk_factor: 0.1,
             sure_thing_p: 0.05,
-            susceptibility_min: 0.6,
+            susceptibility_min: 0.7,
         }
     }
 }
@@ -175,7 +186,7 @@ impl Default for UpliftSpec {
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
 /// | `channels` | email (cost 0.10, consent 0.90, logit -2.0, time 0.4), sms (0.30, 0.55, -1.8, 0.7), phone (4.00, 0.75, -1.6, 1.0), meeting (40.00, managed only, -1.5, 1.0) | see [`ChannelSpec`] | 1 to 16 channels, unique names |
-/// | `actions` | check_in (any channel, accept 0.5, save 0.2, harm 0.3), discount_10 (email/sms/phone, 10% of the mean order, accept 0.6, save 0.55, harm 0.35), loyalty_gift (phone/meeting, 25, accept 0.8, save 0.7, harm 0.3), account_review (meeting, managed only, accept 0.7, save 0.85, harm 0.4) | see [`ActionSpec`] | 1 to 64 actions, unique names |
+/// | `actions` | check_in (any channel, accept 0.5, save 0.25, harm 0.45), discount_10 (email/sms/phone, 10% of the mean order, accept 0.6, save 0.6, harm 0.5), loyalty_gift (phone/meeting, 25, accept 0.8, save 0.75, harm 0.4), account_review (meeting, managed only, accept 0.7, save 0.9, harm 0.5) | see [`ActionSpec`] | 1 to 64 actions, unique names |
 /// | `segments` | retail (0.50 / 0.25), wholesale (0.15 / 0.60), online (0.35 / 0.15) | see [`SegmentSpec`] | 1 to 64 segments |
 /// | `big_order_value` | 400 | mean order value from which a client draws its segment by `big_order_weight` | (0, inf) |
 /// | `utc_offsets` | United Kingdom, EIRE, Portugal 0; Germany, France, Netherlands, Spain, Belgium, Switzerland +1; Australia +10 | fixed offset per country; other countries 0 | hours in [-12, 14] |
@@ -320,30 +331,30 @@ impl Default for ContactsConfig {
         ];
         Self {
             channels: vec![
-                channel("email", 0.10, 0.90, -2.0, 0.4, false),
-                channel("sms", 0.30, 0.55, -1.8, 0.7, false),
-                channel("phone", 4.00, 0.75, -1.6, 1.0, false),
-                channel("meeting", 40.00, 1.0, -1.5, 1.0, true),
+                channel("email", 0.10, 0.90, -1.7, 0.3, false),
+                channel("sms", 0.30, 0.55, -1.5, 0.6, false),
+                channel("phone", 4.00, 0.75, -1.3, 1.0, false),
+                channel("meeting", 40.00, 1.0, -1.2, 1.0, true),
             ],
             actions: vec![
                 action(
                     "check_in",
                     &["email", "sms", "phone", "meeting"],
                     0.5,
-                    0.2,
-                    0.3,
+                    0.25,
+                    0.45,
                 ),
                 ActionSpec {
                     incentive_share: 0.10,
-                    ..action("discount_10", &["email", "sms", "phone"], 0.6, 0.55, 0.35)
+                    ..action("discount_10", &["email", "sms", "phone"], 0.6, 0.6, 0.5)
                 },
                 ActionSpec {
                     incentive: 25.0,
-                    ..action("loyalty_gift", &["phone", "meeting"], 0.8, 0.7, 0.3)
+                    ..action("loyalty_gift", &["phone", "meeting"], 0.8, 0.75, 0.4)
                 },
                 ActionSpec {
                     managed_only: true,
-                    ..action("account_review", &["meeting"], 0.7, 0.85, 0.4)
+                    ..action("account_review", &["meeting"], 0.7, 0.9, 0.5)
                 },
             ],
             segments: vec![
@@ -383,7 +394,7 @@ impl Default for ContactsConfig {
                     hours: h,
                 })
                 .collect(),
-            preferred_boost: 2.4,
+            preferred_boost: 2.2,
             rate_sigma: 0.2,
             next_to_window: 0.3,
             outside_window: 0.05,
@@ -764,6 +775,8 @@ impl ContactsConfig {
             ("persuadable_both", u.persuadable_both),
             ("persuadable_one", u.persuadable_one),
             ("persuadable_neither", u.persuadable_neither),
+            ("at_risk_p", u.at_risk_p),
+            ("not_at_risk_factor", u.not_at_risk_factor),
             ("sure_thing_p", u.sure_thing_p),
             ("susceptibility_min", u.susceptibility_min),
         ] {

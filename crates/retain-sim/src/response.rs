@@ -122,7 +122,8 @@ impl<'a> ClientModel<'a> {
             self.segment_small.sample(rng)
         };
         let seg = &cfg.segments[segment];
-        let margin = rng.random_range(seg.margin_min..=seg.margin_max);
+        // To 3 decimals, as a business would record it.
+        let margin = (rng.random_range(seg.margin_min..=seg.margin_max) * 1000.0).round() / 1000.0;
 
         let mut consent = Vec::with_capacity(n_channels);
         for ch in &cfg.channels {
@@ -179,7 +180,7 @@ impl<'a> ClientModel<'a> {
         // Who is helped or harmed, from the purchase rate and the mean order value.
         let up = &cfg.uplift;
         let u = rng.random::<f64>();
-        let client_type = if base.lambda > up.frequent_rate {
+        let client_type = if base.lambda > up.frequent_rate && base.p < up.sure_thing_p {
             if u < up.dog_frequent {
                 ClientType::SleepingDog
             } else {
@@ -194,6 +195,10 @@ impl<'a> ClientModel<'a> {
                 (true, true) => up.persuadable_both,
                 (false, false) => up.persuadable_neither,
                 _ => up.persuadable_one,
+            } * if base.p >= up.at_risk_p {
+                1.0
+            } else {
+                up.not_at_risk_factor
             };
             if rng.random::<f64>() < share {
                 ClientType::Persuadable
