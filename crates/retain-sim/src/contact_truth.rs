@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::contacts_config::ContactsConfig;
 use crate::error::SimError;
-use crate::response::expected_purchases;
 use crate::transactions::FLUSH_AT;
 
 /// How a contact changes a client's churn (the uplift quadrant).
@@ -750,12 +749,6 @@ impl ContactTruth {
             });
         }
         Ok(Self::new(config.clone(), clients))
-    }
-
-    /// `V` for a client's parameters under this truth's horizon (`value_if_alive`).
-    pub fn value_if_alive(&self, margin: f64, mean_spend: f64, lambda: f64, p: f64) -> f64 {
-        let weeks = f64::from(self.config.horizon_days) / 7.0;
-        margin * mean_spend * expected_purchases(lambda, p, weeks)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::contacts_config::ContactsConfig;
 use crate::response::{END_BUSINESS_HOUR, FIRST_BUSINESS_HOUR};
 use crate::transactions::{FLUSH_AT, push_date, push_int, push_price};
 
-/// The header of the contacts log ([`ContactLog::write_csv`], [`simulate_contacts_for`]).
+/// The header of the contacts log ([`ContactLog::write_csv`], [`simulate_contacts_for`](crate::simulate_contacts_for)).
 pub const CONTACTS_HEADER: &str = "client_id,timestamp,channel,action,outcome,group,cost";
 
 /// Seconds in a day and in a week.
