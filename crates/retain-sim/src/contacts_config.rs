@@ -185,12 +185,12 @@ impl Default for UpliftSpec {
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `channels` | email (cost 0.10, consent 0.90, logit -2.0, time 0.4), sms (0.30, 0.55, -1.8, 0.7), phone (4.00, 0.75, -1.6, 1.0), meeting (40.00, managed only, -1.5, 1.0) | see [`ChannelSpec`] | 1 to 16 channels, unique names |
+/// | `channels` | email (cost 0.10, consent 0.90, base logit -1.7, time sensitivity 0.3), sms (0.30, 0.55, -1.5, 0.6), phone (4.00, 0.75, -1.3, 1.0), meeting (40.00, managed only, -1.2, 1.0) | see [`ChannelSpec`] | 1 to 16 channels, unique names |
 /// | `actions` | check_in (any channel, accept 0.5, save 0.25, harm 0.45), discount_10 (email/sms/phone, 10% of the mean order, accept 0.6, save 0.6, harm 0.5), loyalty_gift (phone/meeting, 25, accept 0.8, save 0.75, harm 0.4), account_review (meeting, managed only, accept 0.7, save 0.9, harm 0.5) | see [`ActionSpec`] | 1 to 64 actions, unique names |
-/// | `segments` | retail (0.50 / 0.25), wholesale (0.15 / 0.60), online (0.35 / 0.15) | see [`SegmentSpec`] | 1 to 64 segments |
+/// | `segments` | retail (weight 0.50, big-order weight 0.25, preferred email .45 sms .25 phone .25 meeting .05, margin 0.35-0.45), wholesale (0.15, 0.60, email .25 sms .10 phone .45 meeting .20, 0.25-0.32), online (0.35, 0.15, email .55 sms .35 phone .08 meeting .02, 0.30-0.40); logit shifts within +-0.2 | see [`SegmentSpec`] | 1 to 64 segments |
 /// | `big_order_value` | 400 | mean order value from which a client draws its segment by `big_order_weight` | (0, inf) |
 /// | `utc_offsets` | United Kingdom, EIRE, Portugal 0; Germany, France, Netherlands, Spain, Belgium, Switzerland +1; Australia +10 | fixed offset per country; other countries 0 | hours in [-12, 14] |
-/// | `preferred_boost` | 2.4 | logit added to the preferred channel's rate | > every segment's spread of `base_logit + shift` + 4 `rate_sigma` |
+/// | `preferred_boost` | 2.2 | logit added to the preferred channel's rate | > every segment's spread of `base_logit + shift` + 4 `rate_sigma` |
 /// | `rate_sigma` | 0.2 | scale of the client's logit noise `z_ic` (a standard normal cut at +-2) | [0, 2] |
 /// | `next_to_window` | 0.3 | time multiplier in the hour before and the hour after the window, on its weekday | [`outside_window`, 1] |
 /// | `outside_window` | 0.05 | time multiplier at any other time | [0, 1] |
