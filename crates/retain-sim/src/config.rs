@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::contacts_config::ContactsConfig;
 use crate::error::{SimError, check_positive};
 use crate::truth::{BgNbdTruth, GammaGammaTruth};
 
@@ -51,6 +52,7 @@ impl CountryWeight {
 /// | `first_customer_id` | 12346 | `Customer ID` of the first client; ids are consecutive | [0, 2^53] |
 /// | `first_invoice` | 500000 | number of the first invoice; numbers follow time order | [0, 2^53] |
 /// | `seed` | 42 | seed of every random draw | any |
+/// | `contacts` | none | the contacts simulation ([`ContactsConfig`]); when none, nothing about contacts is drawn and the log is byte for byte what it was before contacts existed | see [`ContactsConfig`] |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimConfig {
@@ -86,6 +88,9 @@ pub struct SimConfig {
     pub first_invoice: u64,
     /// Seed of every random draw.
     pub seed: u64,
+    /// The contacts simulation, if any (not written to JSON when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<ContactsConfig>,
 }
 
 impl Default for SimConfig {
@@ -121,6 +126,7 @@ impl Default for SimConfig {
             first_customer_id: 12346,
             first_invoice: 500_000,
             seed: 42,
+            contacts: None,
         }
     }
 }
@@ -149,6 +155,15 @@ impl SimConfig {
             n_clients,
             seed,
             ..Self::default()
+        }
+    }
+
+    /// The default configuration with contacts ([`ContactsConfig::default`]), another number
+    /// of clients and seed: the sample with its contacts log.
+    pub fn with_contacts(n_clients: usize, seed: u64) -> Self {
+        Self {
+            contacts: Some(ContactsConfig::default()),
+            ..Self::with_clients(n_clients, seed)
         }
     }
 
@@ -280,6 +295,9 @@ impl SimConfig {
                 self.first_invoice,
                 "must be <= 2^53",
             ));
+        }
+        if let Some(contacts) = &self.contacts {
+            contacts.check()?;
         }
         Ok(())
     }

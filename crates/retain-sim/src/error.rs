@@ -1,5 +1,5 @@
-/// Errors of the simulator: a parameter outside its range (named by its field path), or a
-/// failed write.
+/// Errors of the simulator: a parameter outside its range (named by its field path), a failed
+/// write, or a query of the contact truth that names an unknown or forbidden contact.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     /// A parameter is outside its documented range.
@@ -15,6 +15,44 @@ pub enum SimError {
     /// Writing the generated transactions failed.
     #[error("writing the transactions: {0}")]
     Io(#[source] std::io::Error),
+    /// Writing another output (contacts, clients, contact truth) failed.
+    #[error("writing the {what}: {source}")]
+    Write {
+        /// Which output, e.g. `contacts`.
+        what: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A client id that the contact truth does not know.
+    #[error("unknown client {0}")]
+    UnknownClient(i64),
+    /// A channel or action name that the contacts config does not define.
+    #[error("unknown {what} {name:?}")]
+    UnknownName {
+        /// `channel` or `action`.
+        what: &'static str,
+        /// The name asked for.
+        name: String,
+    },
+    /// A contact the client's consent or the action's rules forbid.
+    #[error("client {client_id}: {reason}")]
+    NotAllowed {
+        /// The client.
+        client_id: i64,
+        /// Why, e.g. `no consent to sms`.
+        reason: String,
+    },
+    /// A contact truth file that cannot be read.
+    #[error("contact truth, line {line}, column `{column}`: {reason}")]
+    Parse {
+        /// 1-based line number (the header is line 1).
+        line: usize,
+        /// The column name.
+        column: String,
+        /// What is wrong, with the value.
+        reason: String,
+    },
 }
 
 impl SimError {

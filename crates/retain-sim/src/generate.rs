@@ -12,25 +12,49 @@ use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
 
 use crate::catalogue::Catalogue;
 use crate::config::SimConfig;
+use crate::contact_truth::{ClientTruth, ContactTruth};
+use crate::contacts::{
+    Calendar, Contact, ContactLog, DAY, Drawn, Outcome, Reach, Scheduled, WEEK, outcomes, schedule,
+    to_row,
+};
+use crate::contacts_config::ContactsConfig;
 use crate::error::SimError;
 use crate::process::{BgNbdSampler, SpendSampler};
+use crate::response::{ClientBase, ClientModel};
 use crate::sink::{CsvSink, Invoice, Sink};
 use crate::transactions::{CSV_HEADER, Transactions};
 
 /// First and last hour of the business day (inclusive).
-const FIRST_HOUR: u32 = 7;
+pub(crate) const FIRST_HOUR: u32 = 7;
 const LAST_HOUR: u32 = 20;
 /// Relative weights of the preferred weekday, Monday first (few Saturday shoppers, as in
 /// Online Retail II).
-const WEEKDAY_WEIGHTS: [f64; 7] = [1.0, 1.1, 1.1, 1.2, 0.9, 0.1, 0.6];
+pub(crate) const WEEKDAY_WEIGHTS: [f64; 7] = [1.0, 1.1, 1.1, 1.2, 0.9, 0.1, 0.6];
 /// Relative weights of the preferred hour, 7..=20 (a midday peak).
-const HOUR_WEIGHTS: [f64; 14] = [
+pub(crate) const HOUR_WEIGHTS: [f64; 14] = [
     0.2, 0.6, 1.0, 1.4, 1.6, 1.7, 1.6, 1.3, 1.0, 0.6, 0.4, 0.3, 0.2, 0.1,
 ];
 /// Largest number of lines of one invoice.
 const MAX_LINES: u64 = 200;
 /// Stream of the catalogue draws (the clients use stream 0).
 const CATALOGUE_STREAM: u64 = 1;
+/// Keys (xor-ed into the seed) of the contact-related streams; each client's draws use its
+/// `Customer ID` as the stream number, so they never touch the streams of the log above.
+pub(crate) const PROFILE_KEY: u64 = 0x636f_6e74_6163_7473;
+const REVIVE_KEY: u64 = 0x7265_7669_7665_6421;
+const REVIVED_INVOICE_KEY: u64 = 0x7265_7669_7665_6469;
+
+/// Where a purchase comes from, once contacts have had their effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The client's own BG/NBD process (the only source without contacts).
+    Natural,
+    /// A purchase of the own process after a contact killed the client: its invoice is still
+    /// drawn (so that every later invoice stays the same) but not written.
+    Suppressed,
+    /// A purchase after a contact revived the client, drawn from streams of its own.
+    Revived,
+}
 
 /// A purchase before its invoice is drawn: when, whose, and what the invoice needs of the
 /// client (carried along so that the time-ordered pass reads memory in order).
@@ -40,6 +64,7 @@ struct Purchase {
     ts: i64,
     client: Client,
     id: u32,
+    source: Source,
 }
 
 /// A return waiting for its time; ordered by `(ts, seq)`, `seq` being the order of creation.
@@ -102,7 +127,7 @@ fn split_invoice<R: Rng>(
 }
 
 /// The hour and minute of an invoice, around the client's preferred hour.
-fn clock<R: Rng>(rng: &mut R, preferred_hour: u8, spread: f64) -> i64 {
+pub(crate) fn clock<R: Rng>(rng: &mut R, preferred_hour: u8, spread: f64) -> i64 {
     let z: f64 = StandardNormal.sample(rng);
     let hour = (f64::from(preferred_hour) + spread * z)
         .round()
@@ -131,6 +156,10 @@ fn clock<R: Rng>(rng: &mut R, preferred_hour: u8, spread: f64) -> i64 {
 /// To write a large log straight to a file without holding it in memory, use
 /// [`generate_csv`]: it writes the same bytes as `generate(config)?.write_csv(w)`.
 ///
+/// With `config.contacts` set, the log includes the effects of the contact history (see
+/// [`generate_with_contacts`], which also returns the contacts and their truth); without it,
+/// the log is the same as before contacts existed, byte for byte.
+///
 /// # Errors
 /// [`SimError::InvalidParameter`] naming the first field of `config` outside its range
 /// (see [`SimConfig::check`]).
@@ -153,13 +182,338 @@ pub fn generate_csv(config: &SimConfig, w: impl Write) -> Result<u64, SimError> 
     config.check()?;
     let mut sink = CsvSink::new(w, CSV_HEADER);
     simulate(config, &mut sink)
-        .and_then(|()| sink.finish())
+        .and_then(|_| sink.finish())
         .map_err(SimError::Io)?;
     Ok(sink.rows)
 }
 
-/// Runs the simulation for a checked `config`, handing the rows to `sink` in order.
-fn simulate(config: &SimConfig, sink: &mut impl Sink) -> io::Result<()> {
+/// Everything a config with contacts generates: the transaction log (with the effects of the
+/// contacts), the contacts log, and the truth of every client (its attributes, response model
+/// and uplift).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimOutput {
+    /// The transaction log, as [`generate`] returns it.
+    pub transactions: Transactions,
+    /// The contacts log.
+    pub contacts: ContactLog,
+    /// The clients' attributes and true response model.
+    pub truth: ContactTruth,
+}
+
+/// Row counts of [`generate_csv_with_contacts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimCounts {
+    /// Rows of the transaction log.
+    pub transactions: u64,
+    /// Rows of the contacts log.
+    pub contacts: u64,
+    /// Clients (rows of `clients.csv` and `contact_truth.csv`).
+    pub clients: u64,
+}
+
+fn contacts_required(config: &SimConfig) -> Result<&ContactsConfig, SimError> {
+    config.contacts.as_ref().ok_or_else(|| {
+        SimError::invalid(
+            "contacts",
+            "none",
+            "must be set to simulate contacts (e.g. SimConfig::with_contacts)",
+        )
+    })
+}
+
+/// Generates the transaction log, the contacts log and the contact truth of a config with
+/// `contacts` set (see the crate docs for the model and the files).
+///
+/// The transactions are those of a run without contacts, except that a contact that kills a
+/// client removes its later purchases, and one that revives a dead client adds purchases from
+/// then on (invoice numbers follow the final time order). Every contact-related draw comes
+/// from streams of its own (keyed by the seed and the client's id), so a client whose contacts
+/// changed nothing keeps exactly the purchases of the run without contacts.
+///
+/// # Errors
+/// [`SimError::InvalidParameter`] naming the first bad field, or `contacts` if it is not set.
+pub fn generate_with_contacts(config: &SimConfig) -> Result<SimOutput, SimError> {
+    config.check()?;
+    contacts_required(config)?;
+    let mut transactions = Transactions::default();
+    let (contacts, truth) = simulate(config, &mut transactions)
+        .map_err(SimError::Io)?
+        .expect("contacts are set");
+    Ok(SimOutput {
+        transactions,
+        contacts,
+        truth,
+    })
+}
+
+/// Generates the same four outputs as [`generate_with_contacts`] and writes them as CSV:
+/// the transactions are streamed (as [`generate_csv`] does), then the contacts log
+/// ([`ContactLog::write_csv`]), `clients.csv` ([`ContactTruth::write_clients_csv`]) and
+/// `contact_truth.csv` ([`ContactTruth::write_csv`]). The bytes are those of the in-memory
+/// outputs' `write_csv`. Writers are buffered here.
+///
+/// # Errors
+/// As [`generate_with_contacts`] (nothing is written then), or [`SimError::Io`] /
+/// [`SimError::Write`] naming the output whose writer failed.
+pub fn generate_csv_with_contacts(
+    config: &SimConfig,
+    transactions: impl Write,
+    contacts: impl Write,
+    clients: impl Write,
+    truth: impl Write,
+) -> Result<SimCounts, SimError> {
+    config.check()?;
+    contacts_required(config)?;
+    let mut sink = CsvSink::new(transactions, CSV_HEADER);
+    let out = simulate(config, &mut sink)
+        .and_then(|out| sink.finish().map(|()| out))
+        .map_err(SimError::Io)?;
+    let (log, contact_truth) = out.expect("contacts are set");
+    let write = |what, r: io::Result<()>| r.map_err(|source| SimError::Write { what, source });
+    write("contacts", log.write_csv(contacts))?;
+    write("clients", contact_truth.write_clients_csv(clients))?;
+    write("contact truth", contact_truth.write_csv(truth))?;
+    Ok(SimCounts {
+        transactions: sink.rows,
+        contacts: log.len() as u64,
+        clients: contact_truth.clients().len() as u64,
+    })
+}
+
+/// What a contact did to a client's purchase process.
+#[derive(Debug, Clone, Copy)]
+enum Life {
+    /// Its own process; dead from the given time (its last purchase) if it dropped out.
+    Natural(Option<i64>),
+    /// Revived; dead from the given time if the revived process dropped out.
+    Revived(Option<i64>),
+    /// Killed by a contact.
+    Killed,
+}
+
+impl Life {
+    fn alive_at(self, ts: i64) -> bool {
+        match self {
+            Life::Natural(death) | Life::Revived(death) => death.is_none_or(|d| ts < d),
+            Life::Killed => false,
+        }
+    }
+}
+
+/// The contacts simulation inside [`simulate`]: one call per client, after its own purchases.
+struct ContactSim<'a> {
+    cfg: &'a ContactsConfig,
+    model: ClientModel<'a>,
+    cal: Calendar,
+    profile_rng: ChaCha8Rng,
+    revive_rng: ChaCha8Rng,
+    midnight: NaiveDateTime,
+    start_weekday: i64,
+    clients: Vec<ClientTruth>,
+    rows: Vec<Contact>,
+    scheduled: Vec<Scheduled>,
+    drawn: Vec<Drawn>,
+}
+
+impl<'a> ContactSim<'a> {
+    fn new(config: &'a SimConfig, cfg: &'a ContactsConfig) -> Self {
+        Self {
+            cfg,
+            model: ClientModel::new(cfg),
+            cal: Calendar::new(cfg, config.start_date, config.span_days, config.seed),
+            profile_rng: ChaCha8Rng::seed_from_u64(config.seed ^ PROFILE_KEY),
+            revive_rng: ChaCha8Rng::seed_from_u64(config.seed ^ REVIVE_KEY),
+            midnight: config.start_date.and_hms_opt(0, 0, 0).expect("valid time"),
+            start_weekday: i64::from(config.start_date.weekday().num_days_from_monday()),
+            clients: Vec::with_capacity(config.n_clients),
+            rows: Vec::new(),
+            scheduled: Vec::new(),
+            drawn: Vec::new(),
+        }
+    }
+
+    /// Draws the client's truth and contacts, applies their effects to its purchases
+    /// (`purchases[first..]`, all its own, on `days`), and appends revived purchases.
+    #[allow(clippy::too_many_arguments)]
+    fn client(
+        &mut self,
+        config: &SimConfig,
+        client: u32,
+        habits: &Habits,
+        (lambda, p, nu): (f64, f64, f64),
+        died: bool,
+        purchases: &mut Vec<Purchase>,
+        first: usize,
+        days: &[i64],
+    ) {
+        let cfg = self.cfg;
+        let id = config.first_customer_id + i64::from(client);
+        let base = ClientBase {
+            id,
+            offset: cfg.utc_offset(&config.countries[usize::from(habits.country)].name),
+            habit_weekday: habits.weekday,
+            habit_hour: habits.hour,
+            lambda,
+            p,
+            mean_spend: config.gamma_gamma.p / nu,
+        };
+        let mut rng = self.profile_rng.clone();
+        rng.set_stream(id as u64);
+        let mut truth = self.model.draw(&base, &mut rng);
+        let reach = Reach::new(cfg, &truth);
+        let acquired = purchases[first].ts;
+        schedule(
+            &mut rng,
+            cfg,
+            &self.cal,
+            &truth,
+            &reach,
+            acquired,
+            &mut self.scheduled,
+        );
+        outcomes(&mut rng, cfg, &truth, &self.scheduled, &mut self.drawn);
+
+        let own_death = if died {
+            purchases[first..].iter().map(|p| p.ts).max()
+        } else {
+            None
+        };
+        let mut life = Life::Natural(own_death);
+        let mut revived: Vec<i64> = Vec::new();
+        let mut segment_from = 0;
+        let mut taken: Vec<i64> = days.to_vec();
+        let mut revive_rng: Option<ChaCha8Rng> = None;
+        for d in &self.drawn {
+            self.rows.push(to_row(d, id, self.midnight));
+            if !d.outcome.is_some_and(Outcome::is_response) {
+                continue;
+            }
+            let (ts, action) = (d.contact.ts, usize::from(d.contact.action));
+            if life.alive_at(ts) {
+                if d.effect_draw < truth.s_minus[action] {
+                    match life {
+                        Life::Natural(_) => {
+                            for p in &mut purchases[first..] {
+                                if p.ts > ts {
+                                    p.source = Source::Suppressed;
+                                }
+                            }
+                        }
+                        Life::Revived(_) => {
+                            let mut k = segment_from;
+                            while k < revived.len() {
+                                if revived[k] > ts {
+                                    revived.swap_remove(k);
+                                } else {
+                                    k += 1;
+                                }
+                            }
+                        }
+                        Life::Killed => unreachable!("a killed client is not alive"),
+                    }
+                    life = Life::Killed;
+                    truth.killed += 1;
+                }
+            } else if d.effect_draw < truth.s_plus[action] {
+                let rng = revive_rng.get_or_insert_with(|| {
+                    let mut r = self.revive_rng.clone();
+                    r.set_stream(id as u64);
+                    r
+                });
+                segment_from = revived.len();
+                let death = revive(
+                    rng,
+                    config,
+                    self.start_weekday,
+                    (lambda, p),
+                    habits,
+                    ts,
+                    &mut taken,
+                    &mut revived,
+                );
+                life = Life::Revived(death);
+                truth.revived += 1;
+            }
+        }
+        truth.alive_at_end = life.alive_at(i64::from(config.span_days) * DAY);
+        let client_data = purchases[first].client;
+        revived.sort_unstable();
+        for ts in revived {
+            purchases.push(Purchase {
+                ts,
+                client: client_data,
+                id: client,
+                source: Source::Revived,
+            });
+        }
+        self.clients.push(truth);
+    }
+
+    fn finish(mut self) -> (ContactLog, ContactTruth) {
+        // Sort by time; ties keep the client order (a stable sort).
+        self.rows.sort_by_key(|r| r.timestamp);
+        let cfg = self.cfg;
+        let log = ContactLog {
+            channels: cfg.channels.iter().map(|c| c.name.clone()).collect(),
+            actions: cfg.actions.iter().map(|a| a.name.clone()).collect(),
+            rows: self.rows,
+        };
+        (log, ContactTruth::new(cfg.clone(), self.clients))
+    }
+}
+
+/// The purchases of a client revived at `from_ts`: its own BG/NBD process (rate `lambda`,
+/// dropout `p`) restarted then, with its weekday habit and clock, on days after the contact's
+/// that are not already purchase days. Appends their times to `out`; returns the time of
+/// death (its last purchase) if the process dropped out before the span's end.
+#[allow(clippy::too_many_arguments)]
+fn revive<R: Rng>(
+    rng: &mut R,
+    config: &SimConfig,
+    start_weekday: i64,
+    (lambda, p): (f64, f64),
+    habits: &Habits,
+    from_ts: i64,
+    taken: &mut Vec<i64>,
+    out: &mut Vec<i64>,
+) -> Option<i64> {
+    let span = i64::from(config.span_days);
+    let age = (span * DAY - from_ts) as f64 / WEEK;
+    let mut times = Vec::new();
+    let died = BgNbdSampler::repeat_purchases(rng, lambda, p, age, |t, _| times.push(t));
+    let first_day = from_ts.div_euclid(DAY) + 1;
+    let mut last = None;
+    for t in times {
+        let mut day = ((from_ts as f64 + t * WEEK) / DAY as f64).floor() as i64;
+        day = day.max(first_day);
+        if day >= span {
+            continue;
+        }
+        if rng.random_bool(habits.weekday_strength) {
+            let weekday = (start_weekday + day).rem_euclid(7);
+            let mut offset = (i64::from(habits.weekday) - weekday).rem_euclid(7);
+            if offset > 3 {
+                offset -= 7;
+            }
+            let moved = day + offset;
+            if (first_day..span).contains(&moved) && !taken.contains(&moved) {
+                day = moved;
+            }
+        }
+        taken.push(day);
+        let ts = day * DAY + clock(rng, habits.hour, config.hour_spread);
+        out.push(ts);
+        last = last.max(Some(ts));
+    }
+    if died { last } else { None }
+}
+
+/// Runs the simulation for a checked `config`, handing the rows to `sink` in order; returns the
+/// contacts and their truth when `config.contacts` is set.
+fn simulate(
+    config: &SimConfig,
+    sink: &mut impl Sink,
+) -> io::Result<Option<(ContactLog, ContactTruth)>> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut catalogue_rng = rng.clone();
     catalogue_rng.set_stream(CATALOGUE_STREAM);
@@ -182,6 +536,11 @@ fn simulate(config: &SimConfig, sink: &mut impl Sink) -> io::Result<()> {
     let span = i64::from(config.span_days);
     let start_weekday = i64::from(config.start_date.weekday().num_days_from_monday());
     let acquisition_days = config.acquisition_share * span as f64;
+
+    let mut contact_sim = config
+        .contacts
+        .as_ref()
+        .map(|cfg| ContactSim::new(config, cfg));
 
     // Phase 1, client by client: habits, latent parameters and purchase times.
     let mut purchases: Vec<Purchase> = Vec::with_capacity(config.n_clients * 6);
@@ -207,7 +566,8 @@ fn simulate(config: &SimConfig, sink: &mut impl Sink) -> io::Result<()> {
         client_country.push(habits.country);
         times.clear();
         times.push(0.0);
-        BgNbdSampler::repeat_purchases(&mut rng, lambda, p, age_weeks, |t, _| times.push(t));
+        let died =
+            BgNbdSampler::repeat_purchases(&mut rng, lambda, p, age_weeks, |t, _| times.push(t));
 
         days.clear();
         for (j, &t) in times.iter().enumerate() {
@@ -231,7 +591,21 @@ fn simulate(config: &SimConfig, sink: &mut impl Sink) -> io::Result<()> {
                 ts,
                 client: client_data,
                 id: client,
+                source: Source::Natural,
             });
+        }
+        if let Some(sim) = contact_sim.as_mut() {
+            let first = purchases.len() - times.len();
+            sim.client(
+                config,
+                client,
+                &habits,
+                (lambda, p, nu),
+                died,
+                &mut purchases,
+                first,
+                &days,
+            );
         }
     }
     // Stable: ties keep the generation order, so the order is fixed by the seed.
@@ -251,6 +625,7 @@ fn simulate(config: &SimConfig, sink: &mut impl Sink) -> io::Result<()> {
         midnight: config.start_date.and_hms_opt(0, 0, 0).expect("valid time"),
         invoice: String::new(),
     };
+    let mut revived_rng = ChaCha8Rng::seed_from_u64(config.seed ^ REVIVED_INVOICE_KEY);
     let mut pending: BinaryHeap<Reverse<PendingReturn>> = BinaryHeap::new();
     let mut lines: Vec<(u32, i64)> = Vec::with_capacity(MAX_LINES as usize);
     let mut n_returns = 0_u64;
@@ -266,24 +641,32 @@ fn simulate(config: &SimConfig, sink: &mut impl Sink) -> io::Result<()> {
             )?;
         }
         let client = purchase.client;
-        let spend = spends.draw_spend(&mut rng, client.nu);
+        // Revived purchases draw their invoices from a stream of their own, so that every
+        // other invoice is the same as without contacts; suppressed ones are drawn, not written.
+        let rng = if purchase.source == Source::Revived {
+            &mut revived_rng
+        } else {
+            &mut rng
+        };
+        let written = purchase.source != Source::Suppressed;
+        let spend = spends.draw_spend(rng, client.nu);
         let mean_extra = extra_lines * (spend / reference_spend).min(5.0);
         let mut k = 1 + if mean_extra > 0.0 {
-            Poisson::new(mean_extra)
-                .expect("positive mean")
-                .sample(&mut rng) as u64
+            Poisson::new(mean_extra).expect("positive mean").sample(rng) as u64
         } else {
             0
         };
         k = k.min(MAX_LINES).min(spend.max(1.0) as u64);
         lines.clear();
-        split_invoice(&mut rng, &catalogue, spend, k as usize, &mut lines);
-        rows.write(purchase.ts, purchase.id, client.country, false, &lines)?;
+        split_invoice(rng, &catalogue, spend, k as usize, &mut lines);
+        if written {
+            rows.write(purchase.ts, purchase.id, client.country, false, &lines)?;
+        }
 
         if rng.random_bool(config.return_probability) {
             let delay = rng.random_range(1..=i64::from(config.max_return_delay_days));
             let ts = (purchase.ts.div_euclid(86_400) + delay) * 86_400
-                + clock(&mut rng, client.hour, config.hour_spread);
+                + clock(rng, client.hour, config.hour_spread);
             let mut returned: Vec<(u32, i64)> = Vec::new();
             for &(product, qty) in &lines {
                 if rng.random_bool(0.5) {
@@ -294,7 +677,7 @@ fn simulate(config: &SimConfig, sink: &mut impl Sink) -> io::Result<()> {
                 let (product, qty) = lines[rng.random_range(0..lines.len())];
                 returned.push((product, -rng.random_range(1..=qty)));
             }
-            if ts < span * 86_400 {
+            if ts < span * 86_400 && written {
                 n_returns += 1;
                 pending.push(Reverse(PendingReturn {
                     ts,
@@ -314,7 +697,7 @@ fn simulate(config: &SimConfig, sink: &mut impl Sink) -> io::Result<()> {
             &r.lines,
         )?;
     }
-    Ok(())
+    Ok(contact_sim.map(ContactSim::finish))
 }
 
 /// Hands invoices to a sink, numbering them in the order written.

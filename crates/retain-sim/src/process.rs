@@ -37,24 +37,25 @@ impl BgNbdSampler {
     ///
     /// Waiting times are Exponential(lambda); after each repeat purchase the client drops out
     /// with probability `p` (FHL 2005, assumptions i-iv). `on_purchase(t, rng)` is called once per
-    /// repeat purchase, in time order, and may draw from `rng` (e.g. the spend).
+    /// repeat purchase, in time order, and may draw from `rng` (e.g. the spend). Returns true if
+    /// the client dropped out (right after its last purchase), false if alive at `age`.
     pub(crate) fn repeat_purchases<R: Rng>(
         rng: &mut R,
         lambda: f64,
         p: f64,
         age: f64,
         mut on_purchase: impl FnMut(f64, &mut R),
-    ) {
+    ) -> bool {
         let mut t = 0.0;
         loop {
             let wait: f64 = Exp1.sample(rng);
             t += wait / lambda;
             if t > age || !t.is_finite() {
-                return;
+                return false;
             }
             on_purchase(t, rng);
             if rng.random::<f64>() < p {
-                return;
+                return true;
             }
         }
     }
