@@ -21,7 +21,9 @@ mod table;
 mod timezone;
 mod write;
 
-pub use clients::{ClientAttributes, ClientsLayout, ClientsStats, cols as client_cols, read_clients};
+pub use clients::{
+    ClientAttributes, ClientsLayout, ClientsStats, cols as client_cols, read_clients,
+};
 pub use contacts::{
     Contacts, ContactsLayout, ContactsStats, Outcome, OutcomeLabels, cols as contact_cols,
     read_contacts,
@@ -33,3 +35,8 @@ pub use replicate::{replicate, splitmix64};
 pub use source::{DataFile, FileFormat, resolve};
 pub use timezone::{TimeZoneError, TimeZoneSpec};
 pub use write::{TableFormat, write_table};
+
+/// A day number (days since 1970-01-01) as `YYYY-MM-DD`.
+pub(crate) fn date_text(day: i32) -> String {
+    retain_core::from_day_number(day).to_string()
+}

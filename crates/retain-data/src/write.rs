@@ -13,6 +13,8 @@ pub enum TableFormat {
     Csv,
     /// Apache Parquet (zstd).
     Parquet,
+    /// JSON lines: one object per row, keys in column order (`.jsonl`, `.ndjson`).
+    JsonLines,
 }
 
 impl TableFormat {
@@ -20,6 +22,7 @@ impl TableFormat {
     pub fn of(path: &Path) -> Self {
         match path.extension().and_then(|e| e.to_str()) {
             Some("parquet") | Some("pq") => TableFormat::Parquet,
+            Some("jsonl") | Some("ndjson") => TableFormat::JsonLines,
             _ => TableFormat::Csv,
         }
     }
@@ -33,8 +36,59 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), DataError> {
         let r = match format {
             TableFormat::Csv => CsvWriter::new(w).include_header(true).finish(df),
             TableFormat::Parquet => ParquetWriter::new(w).finish(df).map(|_| ()),
+            TableFormat::JsonLines => return write_json_lines(df, w),
         };
         r.map_err(std::io::Error::other)
     })?;
     Ok(())
+}
+
+/// One JSON object per row; numbers as JSON numbers (non-finite floats as `null`), text as
+/// strings, dates as `YYYY-MM-DD`, missing values as `null`. Written by hand: polars' JSON
+/// writer needs a feature (and a build) of its own for this one use.
+fn write_json_lines(df: &DataFrame, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| serde_json::to_string(n.as_str()).unwrap_or_default())
+        .collect();
+    let columns = df.columns();
+    let mut line = Vec::with_capacity(1024);
+    let mut out = std::io::BufWriter::new(w);
+    for row in 0..df.height() {
+        line.clear();
+        line.push(b'{');
+        for (k, c) in columns.iter().enumerate() {
+            if k > 0 {
+                line.push(b',');
+            }
+            line.extend_from_slice(names[k].as_bytes());
+            line.push(b':');
+            let v = c.get(row).map_err(std::io::Error::other)?;
+            let json = match v {
+                AnyValue::Null => serde_json::Value::Null,
+                AnyValue::Boolean(b) => b.into(),
+                AnyValue::String(s) => s.into(),
+                AnyValue::StringOwned(s) => s.as_str().into(),
+                AnyValue::Float64(x) => serde_json::Number::from_f64(x)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number),
+                AnyValue::Float32(x) => serde_json::Number::from_f64(f64::from(x))
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number),
+                AnyValue::Int64(x) => x.into(),
+                AnyValue::Int32(x) => x.into(),
+                AnyValue::Int16(x) => x.into(),
+                AnyValue::Int8(x) => x.into(),
+                AnyValue::UInt64(x) => x.into(),
+                AnyValue::UInt32(x) => x.into(),
+                AnyValue::UInt16(x) => x.into(),
+                AnyValue::Date(d) => crate::date_text(d).into(),
+                other => other.to_string().into(),
+            };
+            serde_json::to_writer(&mut line, &json).map_err(std::io::Error::other)?;
+        }
+        line.extend_from_slice(b"}\n");
+        out.write_all(&line)?;
+    }
+    out.flush()
 }

@@ -524,7 +524,8 @@ fn prune(n_clients: usize, candidates: &[Candidate], capacity: &Capacity, scale:
     for (channel, entries) in kept.into_iter().enumerate() {
         for e in entries {
             out.client.push(e.client);
-            out.node.push((channel * days + usize::from(e.earliest)) as u32);
+            out.node
+                .push((channel * days + usize::from(e.earliest)) as u32);
             out.units.push(e.units as i128);
             out.index.push(e.index);
         }
@@ -536,14 +537,11 @@ fn prune(n_clients: usize, candidates: &[Candidate], capacity: &Capacity, scale:
 /// with earliest day `e` is kept only if fewer than `limit` other clients rank above it with an
 /// earliest day `<= e`, and if its client has no better candidate here with an earliest day
 /// `<= e`.
-fn prune_channel(
-    mut entries: Vec<Entry>,
-    n_clients: usize,
-    days: usize,
-    limit: u64,
-) -> Vec<Entry> {
+fn prune_channel(mut entries: Vec<Entry>, n_clients: usize, days: usize, limit: u64) -> Vec<Entry> {
     // Only the top of the order is usually needed: sort it first, the rest only if reached.
-    let head = entries.len().min(2 * limit.min(usize::MAX as u64 / 4) as usize + 1024);
+    let head = entries
+        .len()
+        .min(2 * limit.min(usize::MAX as u64 / 4) as usize + 1024);
     if head < entries.len() {
         entries.select_nth_unstable_by(head, rank);
     }
@@ -598,10 +596,7 @@ impl Cost {
     };
 
     fn days(days: i64) -> Cost {
-        Cost {
-            days,
-            ..Cost::ZERO
-        }
+        Cost { days, ..Cost::ZERO }
     }
 }
 
@@ -917,11 +912,7 @@ impl<'a> Flow<'a> {
                 search.relax(u + 1, l + Cost::days(1) + pi[u] - pi[u + 1], Pred::Later);
             }
             if day > 0 && chain[u - 1] > 0 {
-                search.relax(
-                    u - 1,
-                    l + Cost::days(-1) + pi[u] - pi[u - 1],
-                    Pred::Earlier,
-                );
+                search.relax(u - 1, l + Cost::days(-1) + pi[u] - pi[u - 1], Pred::Earlier);
             }
             for (target, heap) in &mut moves[u] {
                 while let Some(top) = heap.peek() {

@@ -105,11 +105,7 @@ impl ClientBook {
         };
         self.consent_on_record = true;
         let f = attr.frame();
-        let names: Vec<String> = f
-            .get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let names: Vec<String> = f.get_column_names().iter().map(|s| s.to_string()).collect();
         let seg = if names.iter().any(|c| c == client_cols::SEGMENT) {
             Some(f.column(client_cols::SEGMENT)?.str()?.clone())
         } else {
@@ -127,7 +123,7 @@ impl ClientBook {
             seg_index.insert(String::new(), 0);
         }
         let zones = attr.time_zones();
-        for i in 0..n {
+        for (i, seg_i) in seg_of.iter_mut().enumerate() {
             let id = self.ids[i];
             let mut mask = 0u32;
             for (c, ch) in config.channels.iter().enumerate() {
@@ -150,7 +146,7 @@ impl ClientBook {
                     self.segment_names.push(s.to_string());
                     next
                 });
-                seg_of[i] = k;
+                *seg_i = k;
             }
         }
         if seg.is_some() {
@@ -236,8 +232,12 @@ impl ContactBook {
         let action = f.column(contact_cols::ACTION)?.str()?;
         let outcome = f.column(contact_cols::OUTCOME)?.i8()?;
         let control = f.column(contact_cols::CONTROL)?.bool()?;
-        let row_of: HashMap<i64, usize> =
-            clients.ids.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+        let row_of: HashMap<i64, usize> = clients
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (c, i))
+            .collect();
         let ch_index: HashMap<&str, usize> = config
             .channels
             .iter()
@@ -338,7 +338,11 @@ impl ContactBook {
 /// `preferred_hour` (an hour of 0 counts as unknown: the features hold 0 when the data have
 /// dates only).
 pub fn client_book(list: &DataFrame, features: &DataFrame) -> Result<ClientBook, BookError> {
-    let ids: Vec<i64> = list.column("client_id")?.i64()?.into_no_null_iter().collect();
+    let ids: Vec<i64> = list
+        .column("client_id")?
+        .i64()?
+        .into_no_null_iter()
+        .collect();
     let fids: Vec<i64> = features
         .column("client_id")?
         .i64()?
@@ -387,7 +391,10 @@ pub fn client_book(list: &DataFrame, features: &DataFrame) -> Result<ClientBook,
         value,
         has_value_model,
         recency: f64s(features, "days_since_last")?,
-        frequency: f64s(features, "frequency")?.iter().map(|f| f + 1.0).collect(),
+        frequency: f64s(features, "frequency")?
+            .iter()
+            .map(|f| f + 1.0)
+            .collect(),
         monetary: f64s(features, "net_revenue")?,
         period_revenue: Vec::new(),
         mean_order_value: f64s(features, "avg_invoice_value")?,

@@ -264,7 +264,10 @@ impl PlanConfig {
                 return bad(format!("channel {:?} is listed twice", c.name));
             }
             if !(c.cost >= 0.0 && c.cost.is_finite()) {
-                return bad(format!("channel {:?}: cost {} must be >= 0", c.name, c.cost));
+                return bad(format!(
+                    "channel {:?}: cost {} must be >= 0",
+                    c.name, c.cost
+                ));
             }
         }
         if self.actions.is_empty() {
@@ -312,7 +315,9 @@ impl PlanConfig {
                 self.holdout_share
             ));
         }
-        self.business_hours.check().map_err(|e| format!("[plan] {e}"))?;
+        self.business_hours
+            .check()
+            .map_err(|e| format!("[plan] {e}"))?;
         if self.contact_cap.contacts == 0 || self.contact_cap.days == 0 {
             return bad("contact_cap needs contacts >= 1 and days >= 1".into());
         }

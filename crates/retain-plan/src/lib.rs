@@ -17,6 +17,7 @@ pub mod channel;
 pub mod config;
 pub mod plan;
 pub mod rules;
+pub mod run;
 pub mod segments;
 pub mod shrink;
 pub mod window;

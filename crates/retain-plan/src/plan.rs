@@ -41,7 +41,9 @@ use crate::assign::{Candidate, Capacity, assign};
 use crate::book::{ClientBook, ContactBook};
 use crate::channel::{ChannelModel, Source};
 use crate::config::{KeyBy, PlanConfig};
-use crate::segments::{ConcentrationCurve, RfmCuts, Segment, concentration_curve, key_clients, rfm};
+use crate::segments::{
+    ConcentrationCurve, RfmCuts, Segment, concentration_curve, key_clients, rfm,
+};
 use crate::window::{Window, WindowModel};
 
 /// Errors of planning.
@@ -262,7 +264,8 @@ fn held_out(client: i64, seed: u64, share: f64) -> bool {
     if share <= 0.0 {
         return false;
     }
-    let h = retain_data::splitmix64(retain_data::splitmix64(seed ^ 0x5EED_0F_4E57) ^ client as u64);
+    let h =
+        retain_data::splitmix64(retain_data::splitmix64(seed ^ 0x005E_ED0F_4E57) ^ client as u64);
     ((h >> 11) as f64 / (1u64 << 53) as f64) < share
 }
 
@@ -633,10 +636,12 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
 
     // Baselines: the same capacity, clients in rank order, each its best contact.
     let baseline = |score: &dyn Fn(usize) -> f64| -> Baseline {
-        let mut order: Vec<usize> = (0..n)
-            .filter(|&i| clients[i].excluded.is_none())
-            .collect();
-        order.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(cb.ids[a].cmp(&cb.ids[b])));
+        let mut order: Vec<usize> = (0..n).filter(|&i| clients[i].excluded.is_none()).collect();
+        order.sort_by(|&a, &b| {
+            score(b)
+                .total_cmp(&score(a))
+                .then(cb.ids[a].cmp(&cb.ids[b]))
+        });
         let mut left: Vec<u32> = capacity.slots().to_vec();
         let mut by_client: Vec<Vec<(u16, f64)>> = vec![Vec::new(); n];
         for c in &candidates {
@@ -711,7 +716,7 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
         key_clients: key.count,
         key_value_share: key.share_of_value,
         key_by: config.key_by,
-        rfm_cuts: r.cuts.clone(),
+        rfm_cuts: r.cuts,
         segments,
         concentration,
         sources,

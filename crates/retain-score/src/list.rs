@@ -91,6 +91,9 @@ pub struct Scores {
     pub table: DataFrame,
     /// The run summary.
     pub summary: RunSummary,
+    /// The features the clients were scored on (`client_id` and the 29, by client id): what
+    /// the planner reads next (usual purchase time, RFM, the uplift models' inputs).
+    pub features: DataFrame,
 }
 
 fn check(options: &ScoreOptions) -> Result<(), ScoreError> {
@@ -326,8 +329,13 @@ pub(crate) fn score(
         total_value_at_risk: var.as_ref().map(|v| v.iter().sum()),
         total_clv: value.as_ref().map(|(c, _)| c.iter().sum()),
         key_clients: key_count,
+        plan: None,
     };
-    Ok(Scores { table, summary })
+    Ok(Scores {
+        table,
+        summary,
+        features: df,
+    })
 }
 
 fn drift_row(feature: &str, psi: f64, options: &ScoreOptions) -> DriftRow {
@@ -343,6 +351,18 @@ impl Scores {
     /// to a temporary file first; the three are renamed into place only when all three are
     /// written, so a failed run leaves the previous outputs as they were. Returns the paths.
     pub fn write(&mut self, stem: &Path) -> Result<[PathBuf; 3], ScoreError> {
+        let [csv, parquet, summary, _] = self.write_with(stem, false)?;
+        Ok([csv, parquet, summary])
+    }
+
+    /// [`Scores::write`], and with `json_lines` also `<stem>.jsonl` (one JSON object per
+    /// client, in list order), renamed into place with the others. The fourth path is the
+    /// JSON lines file's (its name even when not written).
+    pub fn write_with(
+        &mut self,
+        stem: &Path,
+        json_lines: bool,
+    ) -> Result<[PathBuf; 4], ScoreError> {
         // `-o out/` (or an existing folder) means `out/scores.*`; `-o out/scores.2024.01` keeps
         // its dots: the extensions are appended, never substituted.
         let is_dir = stem
@@ -365,6 +385,7 @@ impl Scores {
         let csv = dir.join(format!("{name}.csv"));
         let parquet = dir.join(format!("{name}.parquet"));
         let summary = dir.join("summary.json");
+        let jsonl = dir.join(format!("{name}.jsonl"));
         let tmp = |p: &Path| {
             let ext = p
                 .extension()
@@ -372,10 +393,13 @@ impl Scores {
                 .unwrap_or_default();
             p.with_file_name(format!(".{name}.{}.part.{ext}", std::process::id()))
         };
-        let (tc, tp, ts) = (tmp(&csv), tmp(&parquet), tmp(&summary));
+        let (tc, tp, ts, tj) = (tmp(&csv), tmp(&parquet), tmp(&summary), tmp(&jsonl));
         let result = (|| -> Result<(), ScoreError> {
             write_table(&mut self.table, &tc)?;
             write_table(&mut self.table, &tp)?;
+            if json_lines {
+                write_table(&mut self.table, &tj)?;
+            }
             let json = serde_json::to_vec_pretty(&self.summary)
                 .map_err(|e| ScoreError::Invalid(format!("summary: {e}")))?;
             retain_core::write_atomic(&ts, |w| {
@@ -384,7 +408,11 @@ impl Scores {
                 w.write_all(b"\n")
             })
             .map_err(retain_models::ModelError::from)?;
-            for (t, p) in [(&tc, &csv), (&tp, &parquet), (&ts, &summary)] {
+            let mut renames = vec![(&tc, &csv), (&tp, &parquet), (&ts, &summary)];
+            if json_lines {
+                renames.push((&tj, &jsonl));
+            }
+            for (t, p) in renames {
                 std::fs::rename(t, p).map_err(|source| {
                     retain_models::ModelError::from(retain_core::CoreError::Io {
                         action: "writing",
@@ -396,11 +424,11 @@ impl Scores {
             Ok(())
         })();
         if result.is_err() {
-            for t in [&tc, &tp, &ts] {
+            for t in [&tc, &tp, &ts, &tj] {
                 let _ = std::fs::remove_file(t);
             }
         }
         result?;
-        Ok([csv, parquet, summary])
+        Ok([csv, parquet, summary, jsonl])
     }
 }

@@ -73,6 +73,9 @@ pub struct RunSummary {
     pub total_clv: Option<f64>,
     /// Key clients flagged.
     pub key_clients: Option<usize>,
+    /// The plan's summary, when the run planned the contacts (`retain score --plan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<serde_json::Value>,
 }
 
 impl RunSummary {
