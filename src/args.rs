@@ -25,6 +25,16 @@ pub mod defaults {
     pub const DEMO_VALUE_MODEL: &str = "models/demo-value";
     /// The built-in sample, made by `retain generate`.
     pub const SAMPLE: &str = "data/sample/transactions.csv.gz";
+    /// The sample's contacts log.
+    pub const SAMPLE_CONTACTS: &str = "data/sample/contacts.csv.gz";
+    /// The sample's client attributes.
+    pub const SAMPLE_CLIENTS: &str = "data/sample/clients.csv";
+    /// Where `retain train --contacts` saves the uplift models and the planner reads them.
+    pub const UPLIFT_MODEL: &str = "models/uplift";
+    /// The demo's uplift models.
+    pub const DEMO_UPLIFT_MODEL: &str = "models/demo-uplift";
+    /// The plan's stem (`retain plan`).
+    pub const PLAN: &str = "out/plan";
     /// Where `retain generate` writes.
     pub const SAMPLE_DIR: &str = "data/sample";
 }
@@ -59,6 +69,15 @@ pub enum ValueModelArg {
     Gbdt,
     /// The rank ensemble of the two-part model and the CLV.
     Ensemble,
+}
+
+/// The classifier of the uplift models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UpliftLearnerArg {
+    /// A small boosted model (200 trees of at most 7 leaves).
+    Gbdt,
+    /// Logistic regression (C = 0.1).
+    Logistic,
 }
 
 /// The purchase model of the CLV.
@@ -185,8 +204,13 @@ pub enum Command {
     Train(TrainArgs),
     /// Train out of time and measure every model and baseline on the holdout after the cutoff.
     Evaluate(EvaluateArgs),
-    /// Apply a saved model to every client at a date and write the ranked outreach list.
+    /// Apply a saved model to every client at a date and write the ranked outreach list (with
+    /// --plan, each client's next best contact and the plan within the team's capacity).
     Score(ScoreArgs),
+    /// Score, then plan the contacts: each client's channel, time window, action and offer by
+    /// expected profit, and the exact plan within each channel's daily capacity (`retain score
+    /// --plan`, written to out/plan.* by default).
+    Plan(ScoreArgs),
     /// Retention KPIs by month, quarter or year (retention, churn, repeat purchases, order value,
     /// returns, revenue retention, revenue concentration, the cohort matrix; NPS and CSAT from
     /// --clients): a table on the terminal, <OUT>.csv, <OUT>.parquet and <OUT>.json.
@@ -212,6 +236,19 @@ pub struct InputArgs {
     /// over the file. Default: ./retain.toml if it exists.
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// The optional inputs of next best contact.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ContactArgs {
+    /// The contacts log (calls, e-mails, meetings and their outcomes): a file, glob or folder,
+    /// read with the `[contacts]` table of retain.toml. Default: `[contacts] input`.
+    #[arg(long, value_name = "PATH")]
+    pub contacts: Option<PathBuf>,
+    /// The client attributes (consent per channel, do not contact, time zone, segment,
+    /// margin, NPS/CSAT), read with the `[clients]` table. Default: `[clients] input`.
+    #[arg(long, value_name = "PATH")]
+    pub clients: Option<PathBuf>,
 }
 
 /// The time windows.
@@ -264,9 +301,13 @@ pub struct GenerateArgs {
     /// Length of the history in days.
     #[arg(long, value_name = "DAYS")]
     pub days: Option<u32>,
-    /// Output folder: writes transactions.csv.gz and truth.json.
+    /// Output folder: writes transactions.csv.gz and truth.json, and (unless --no-contacts)
+    /// contacts.csv.gz, clients.csv and contact_truth.csv.gz.
     #[arg(short, long, default_value = defaults::SAMPLE_DIR, value_name = "DIR")]
     pub out: PathBuf,
+    /// Simulate the transactions only: no contacts log, client attributes or contact truth.
+    #[arg(long)]
+    pub no_contacts: bool,
 }
 
 /// `retain features`.
@@ -317,6 +358,16 @@ pub struct TrainArgs {
     /// Purchase model of the CLV: BG/NBD, Pareto/NBD or MBG/NBD; spend is Gamma-Gamma.
     #[arg(long, value_enum, default_value_t = RfmArg::Bgnbd, value_name = "MODEL")]
     pub rfm_model: RfmArg,
+    /// The contacts log and client attributes: with a contacts log, the uplift of each action
+    /// is also learned (treated against control clients) and saved to --uplift-model-dir.
+    #[command(flatten)]
+    pub contact: ContactArgs,
+    /// Folder for the uplift models (with a contacts log).
+    #[arg(long, default_value = defaults::UPLIFT_MODEL, value_name = "DIR")]
+    pub uplift_model_dir: PathBuf,
+    /// The uplift models' classifier.
+    #[arg(long, value_enum, default_value_t = UpliftLearnerArg::Gbdt)]
+    pub uplift_learner: UpliftLearnerArg,
 }
 
 /// `retain evaluate`.
@@ -416,6 +467,29 @@ pub struct ScoreArgs {
     /// Exit 1 without replacing the previous list when any feature or the score drifted.
     #[arg(long)]
     pub fail_on_drift: bool,
+    /// Also plan the contacts: each client's next best channel, window, action and offer,
+    /// and the plan within capacity (`[plan]` in retain.toml; see the README).
+    #[arg(long)]
+    pub plan: bool,
+    /// The contacts log and client attributes of the plan.
+    #[command(flatten)]
+    pub contact: ContactArgs,
+    /// The uplift models of the plan. Default: models/uplift if it exists.
+    #[arg(long, value_name = "DIR")]
+    pub uplift_model: Option<PathBuf>,
+    /// First day of the planning period. Default: the day after the scoring date.
+    #[arg(long, value_name = "DATE")]
+    pub plan_start: Option<chrono::NaiveDate>,
+    /// Days in the planning period (overrides `[plan] days`).
+    #[arg(long, value_name = "DAYS")]
+    pub plan_days: Option<u32>,
+    /// Share of clients kept uncontacted to measure the campaign (overrides
+    /// `[plan] holdout_share`).
+    #[arg(long, value_name = "SHARE")]
+    pub holdout_share: Option<f64>,
+    /// Also write the list as JSON lines (`<OUT>.jsonl`).
+    #[arg(long)]
+    pub json_lines: bool,
 }
 
 /// How a command prints its results.

@@ -46,7 +46,8 @@ fn main() -> ExitCode {
         Command::Features(a) => commands::features::run(a, &ui),
         Command::Train(a) => commands::train::run(a, &ui),
         Command::Evaluate(a) => commands::evaluate::run(a, &ui),
-        Command::Score(a) => commands::score::run(a, &ui),
+        Command::Score(a) => commands::score::run(a, &ui, false),
+        Command::Plan(a) => commands::score::run(a, &ui, true),
         Command::Kpis(a) => commands::kpis::run(a, &ui, cli.verbose),
         Command::Report(a) => commands::html_report::run(a, &ui, cli.verbose),
     };

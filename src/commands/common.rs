@@ -7,20 +7,27 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use flate2::Compression;
 use retain_models::save_checked;
-use retain_sim::{SimConfig, generate_csv};
+use retain_sim::{SimConfig, generate_csv, generate_with_contacts};
 
 use super::report::{backtest_lines, evaluation_lines_marked};
 use crate::args::GenerateArgs;
 use chrono::NaiveDate;
 use retain_core::DataSource;
-use retain_data::{DataError, Layout, LoadStats, Transactions, read_transactions};
+use retain_data::{
+    ClientAttributes, ClientsLayout, Contacts, ContactsLayout, DataError, Layout, LoadStats,
+    Transactions, read_clients, read_contacts, read_transactions,
+};
+use retain_plan::config::PlanConfig;
+use retain_plan::run::{RunInputs, load_uplift, plan_scores};
 use serde::{Deserialize, Serialize};
 
 pub use crate::output::Ui;
 use crate::output::{per_second, rate};
 use crate::table::{duration, thousands};
 
-use crate::args::{CalibrationArg, InputArgs, ModelSettings, SelectMetricArg, WindowArgs};
+use crate::args::{
+    CalibrationArg, ContactArgs, InputArgs, ModelSettings, SelectMetricArg, WindowArgs,
+};
 use retain_core::Cutoff;
 use retain_features::History;
 use retain_models::CalibrationMethod;
@@ -30,17 +37,35 @@ use retain_train::{BacktestParams, Protocol, SelectMetric};
 /// `retain.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigFile {
+pub struct ConfigFile {
     /// Input path, relative to the config file.
     input: Option<PathBuf>,
     /// A layout preset.
     preset: Option<String>,
     /// A full layout.
     layout: Option<Layout>,
+    /// The contacts log: `input` and its `[contacts.layout]`.
+    #[serde(default)]
+    contacts: InputTable<ContactsLayout>,
+    /// The client attributes: `input` and its `[clients.layout]`.
+    #[serde(default)]
+    clients: InputTable<ClientsLayout>,
+    /// The planning settings.
+    #[serde(default)]
+    plan: Option<PlanConfig>,
 }
 
-/// The input and layout from flags, then retain.toml, then `default_input`.
-pub fn resolve_input(args: &InputArgs, default_input: Option<&Path>) -> Result<(PathBuf, Layout)> {
+/// An optional input of retain.toml: its path (relative to the file) and its layout.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InputTable<L> {
+    input: Option<PathBuf>,
+    layout: Option<L>,
+}
+
+/// retain.toml (`--config`, else ./retain.toml when it exists) and the folder its relative
+/// paths start from.
+pub fn config_file(args: &InputArgs) -> Result<(ConfigFile, PathBuf)> {
     let config_path = match &args.config {
         Some(p) => Some(p.clone()),
         None => Some(PathBuf::from("retain.toml")).filter(|p| p.exists()),
@@ -59,6 +84,12 @@ pub fn resolve_input(args: &InputArgs, default_input: Option<&Path>) -> Result<(
         .and_then(|p| p.parent())
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    Ok((config, base))
+}
+
+/// The input and layout from flags, then retain.toml, then `default_input`.
+pub fn resolve_input(args: &InputArgs, default_input: Option<&Path>) -> Result<(PathBuf, Layout)> {
+    let (config, base) = config_file(args)?;
     let input = match (&args.input, &config.input, default_input) {
         (Some(i), _, _) => i.clone(),
         (None, Some(i), _) => base.join(i),
@@ -75,6 +106,131 @@ pub fn resolve_input(args: &InputArgs, default_input: Option<&Path>) -> Result<(
         (None, None, None) => Layout::online_retail_ii(),
     };
     Ok((input, layout))
+}
+
+/// The contacts log and client attributes named by the flags, else by retain.toml, else
+/// (`defaults`) the given paths when they exist; each read and validated.
+pub fn load_contacts(
+    ui: &Ui,
+    input: &InputArgs,
+    flags: &ContactArgs,
+    defaults: (Option<&Path>, Option<&Path>),
+) -> Result<(Option<Contacts>, Option<ClientAttributes>)> {
+    let (config, base) = config_file(input)?;
+    let pick = |flag: &Option<PathBuf>, table: &Option<PathBuf>, default: Option<&Path>| {
+        flag.clone()
+            .or_else(|| table.as_ref().map(|t| base.join(t)))
+            .or_else(|| default.filter(|d| d.exists()).map(Path::to_path_buf))
+    };
+    let contacts = match pick(&flags.contacts, &config.contacts.input, defaults.0) {
+        Some(path) => {
+            let layout = config.contacts.layout.unwrap_or_default();
+            let c = ui.step(
+                &format!("reading the contacts log {}", path.display()),
+                || Ok(read_contacts(&path, &layout)?),
+            )?;
+            let s = c.stats();
+            ui.say(format!(
+                "read {} contacts of {} clients ({} control rows) on {} channel(s): {}",
+                thousands(s.rows as i64),
+                thousands(s.clients as i64),
+                thousands(s.control_rows as i64),
+                c.channels().len(),
+                c.channels().join(", ")
+            ));
+            Some(c)
+        }
+        None => None,
+    };
+    let clients = match pick(&flags.clients, &config.clients.input, defaults.1) {
+        Some(path) => {
+            let layout = config.clients.layout.unwrap_or_default();
+            let c = ui.step(
+                &format!("reading the client attributes {}", path.display()),
+                || Ok(read_clients(&path, &layout)?),
+            )?;
+            ui.say(format!(
+                "read the attributes of {} clients (consent on {})",
+                thousands(c.len() as i64),
+                if c.channels().is_empty() {
+                    "no channel".to_string()
+                } else {
+                    c.channels().join(", ")
+                }
+            ));
+            Some(c)
+        }
+        None => None,
+    };
+    Ok((contacts, clients))
+}
+
+/// What a planning run is asked for.
+pub struct PlanRequest<'a> {
+    /// The input flags (retain.toml).
+    pub input: &'a InputArgs,
+    /// `--contacts`, `--clients`.
+    pub contact: &'a ContactArgs,
+    /// The contacts log and client attributes to use when neither flags nor retain.toml name
+    /// them (the demo's sample), if they exist.
+    pub contact_defaults: (Option<&'a Path>, Option<&'a Path>),
+    /// The uplift models' folder, if any.
+    pub uplift_dir: Option<PathBuf>,
+    /// `--plan-days`.
+    pub days: Option<u32>,
+    /// `--holdout-share`.
+    pub holdout_share: Option<f64>,
+    /// `--plan-start`.
+    pub start: Option<NaiveDate>,
+}
+
+/// Plans the scored clients (`retain score --plan`, `retain plan`, the demo) and adds the plan
+/// to the list and the run summary.
+pub fn plan_scored(
+    ui: &Ui,
+    req: &PlanRequest<'_>,
+    scorer: &Scorer,
+    tx: &Transactions,
+    scores: &mut Scores,
+) -> Result<()> {
+    let mut config = plan_config(req.input)?;
+    if let Some(d) = req.days {
+        config.days = d;
+    }
+    if let Some(h) = req.holdout_share {
+        config.holdout_share = h;
+    }
+    config.check().map_err(DataError::Config)?;
+    let (contacts, clients) = load_contacts(ui, req.input, req.contact, req.contact_defaults)?;
+    let uplift = match &req.uplift_dir {
+        Some(d) => Some(load_uplift(d, scorer.churn_card())?),
+        None => None,
+    };
+    let plan = ui.step("planning the contacts", || {
+        Ok(plan_scores(
+            &config,
+            scores,
+            RunInputs {
+                transactions: tx,
+                contacts: contacts.as_ref(),
+                clients: clients.as_ref(),
+                uplift: uplift.as_ref(),
+                start: req.start,
+            },
+        )?)
+    })?;
+    let used = match (&uplift, &req.uplift_dir) {
+        (Some(u), Some(d)) => Some(retain_score::ModelUsed::of(d, &u.card)),
+        _ => None,
+    };
+    plan.attach(scores, used.as_ref())?;
+    Ok(())
+}
+
+/// The `[plan]` table of retain.toml, else the defaults.
+pub fn plan_config(input: &InputArgs) -> Result<PlanConfig> {
+    let (config, _) = config_file(input)?;
+    Ok(config.plan.unwrap_or_default())
 }
 
 /// Reads and validates the transactions; prints what was read and kept.
@@ -268,11 +424,13 @@ pub fn print_backtest(ui: &Ui, b: &retain_train::Backtest) {
     }
 }
 
-/// Saves both artifacts into fresh sibling folders, then swaps them in.
+/// Saves both artifacts (and the uplift models, if any) into fresh sibling folders, then
+/// swaps them in: a failed save leaves the previous models as they were.
 pub fn save_pair(
     trained: &retain_train::Trained,
     churn_dir: &std::path::Path,
     value_dir: &std::path::Path,
+    uplift: Option<(&retain_core::Artifact<retain_models::UpliftSet>, &Path)>,
 ) -> Result<()> {
     let staging = |d: &std::path::Path| {
         let name = d
@@ -282,20 +440,28 @@ pub fn save_pair(
         d.with_file_name(format!(".{name}.{}.new", std::process::id()))
     };
     let (tc, tv) = (staging(churn_dir), staging(value_dir));
+    let tu = uplift.map(|(_, d)| staging(d));
     let result = (|| -> Result<()> {
         save_checked(&tc, &trained.churn)?;
         save_checked(&tv, &trained.value)?;
-        for (t, d) in [(&tc, churn_dir), (&tv, value_dir)] {
+        let mut swaps = vec![(tc.clone(), churn_dir.to_path_buf())];
+        swaps.push((tv.clone(), value_dir.to_path_buf()));
+        if let (Some((u, d)), Some(t)) = (uplift, &tu) {
+            save_checked(t, u)?;
+            swaps.push((t.clone(), d.to_path_buf()));
+        }
+        for (t, d) in swaps {
             if d.exists() {
-                std::fs::remove_dir_all(d)?;
+                std::fs::remove_dir_all(&d)?;
             }
-            std::fs::rename(t, d)?;
+            std::fs::rename(&t, &d)?;
         }
         Ok(())
     })();
     if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tc);
-        let _ = std::fs::remove_dir_all(&tv);
+        for t in [Some(&tc), Some(&tv), tu.as_ref()].into_iter().flatten() {
+            let _ = std::fs::remove_dir_all(t);
+        }
     }
     result
 }
@@ -317,10 +483,31 @@ pub struct Generated {
     pub outputs: std::collections::BTreeMap<&'static str, PathBuf>,
 }
 
+/// Writes `f`'s bytes to `path` atomically, gzip-compressed with a fixed header (mtime 0 and
+/// no file name: the same seed gives the same bytes).
+fn write_gz(
+    path: &Path,
+    f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    retain_core::write_atomic(path, |w| {
+        let mut gz = flate2::GzBuilder::new()
+            .mtime(0)
+            .write(w, Compression::new(6));
+        f(&mut gz)?;
+        gz.finish()?.flush()
+    })
+    .map_err(std::io::Error::other)
+}
+
 /// Simulates the client base of `args` and writes it with its truth (the `generate` command
-/// and the demo's missing sample).
+/// and the demo's missing sample): the transactions and `truth.json`, and unless
+/// `--no-contacts` the contacts log, the client attributes and the per-client contact truth.
 pub fn generate_sample(args: &GenerateArgs, ui: &Ui) -> Result<Generated> {
-    let mut config = SimConfig::with_clients(args.clients, args.seed);
+    let mut config = if args.no_contacts {
+        SimConfig::with_clients(args.clients, args.seed)
+    } else {
+        SimConfig::with_contacts(args.clients, args.seed)
+    };
     if let Some(start) = args.start {
         config.start_date = start;
     }
@@ -330,28 +517,39 @@ pub fn generate_sample(args: &GenerateArgs, ui: &Ui) -> Result<Generated> {
     config.check()?;
     let data = args.out.join("transactions.csv.gz");
     let truth = args.out.join("truth.json");
-    let rows = ui
+    let contacts = args.out.join("contacts.csv.gz");
+    let clients = args.out.join("clients.csv");
+    let contact_truth = args.out.join("contact_truth.csv.gz");
+    let (rows, contact_rows) = ui
         .step_counted(
             &format!("simulating {} clients", thousands(config.n_clients as i64)),
             || {
-                let mut rows = 0;
-                retain_core::write_atomic(&data, |w| {
-                    // mtime 0 and no file name in the gzip header: the same seed gives the same
-                    // bytes
-                    let mut gz = flate2::GzBuilder::new()
-                        .mtime(0)
-                        .write(w, Compression::new(6));
-                    rows = generate_csv(&config, &mut gz).map_err(std::io::Error::other)?;
-                    gz.finish()?.flush()
-                })?;
+                let counts = if args.no_contacts {
+                    let mut rows = 0;
+                    write_gz(&data, |w| {
+                        rows = generate_csv(&config, w).map_err(std::io::Error::other)?;
+                        Ok(())
+                    })?;
+                    (rows, None)
+                } else {
+                    let out = generate_with_contacts(&config)?;
+                    write_gz(&data, |w| out.transactions.write_csv(w))?;
+                    write_gz(&contacts, |w| out.contacts.write_csv(w))?;
+                    retain_core::write_atomic(&clients, |w| out.truth.write_clients_csv(w))?;
+                    write_gz(&contact_truth, |w| out.truth.write_csv(w))?;
+                    (
+                        out.transactions.len() as u64,
+                        Some(out.contacts.len() as u64),
+                    )
+                };
                 retain_core::write_atomic(&truth, |w| {
                     serde_json::to_writer_pretty(&mut *w, &config)
                         .map_err(std::io::Error::other)?;
                     w.write_all(b"\n")
                 })?;
-                Ok(rows)
+                Ok(counts)
             },
-            |rows, d| {
+            |(rows, _), d| {
                 format!(
                     "simulated {} clients, {} lines in {}",
                     thousands(config.n_clients as i64),
@@ -370,12 +568,27 @@ pub fn generate_sample(args: &GenerateArgs, ui: &Ui) -> Result<Generated> {
         data.display(),
         truth.display()
     ));
+    let mut outputs: std::collections::BTreeMap<&'static str, PathBuf> =
+        [("transactions", data), ("truth", truth)].into();
+    if let Some(n) = contact_rows {
+        ui.say(format!(
+            "wrote {} contacts to {}, the client attributes to {} and each client's true \
+             response model to {}",
+            thousands(n as i64),
+            contacts.display(),
+            clients.display(),
+            contact_truth.display()
+        ));
+        outputs.insert("contacts", contacts);
+        outputs.insert("clients", clients);
+        outputs.insert("contact_truth", contact_truth);
+    }
     Ok(Generated {
         clients: config.n_clients,
         seed: args.seed,
         lines: rows,
         first_day: config.start_date,
         last_day: config.end_date(),
-        outputs: [("transactions", data), ("truth", truth)].into(),
+        outputs,
     })
 }

@@ -11,16 +11,19 @@ use retain_train::{BacktestParams, ChurnChoice, TrainParams, ValueChoice, backte
 use serde::Serialize;
 
 use super::common::{
-    Generated, ReadSummary, Ui, generate_sample, last_day, load, print_backtest, protocol,
-    read_summary, resolve_input, save_pair, score_all, source, write_backtest,
+    Generated, PlanRequest, ReadSummary, Ui, generate_sample, last_day, load, load_contacts,
+    plan_scored, print_backtest, protocol, read_summary, resolve_input, save_pair, score_all,
+    source, write_backtest,
 };
 use super::html_report::ReportSummary;
 use super::report::{
     BacktestView, ScoresView, TrainView, backtest_view, report_drift, scores_view, summarize,
     train_view,
 };
-use crate::args::{DemoArgs, GenerateArgs, defaults};
+use crate::args::{ContactArgs, DemoArgs, GenerateArgs, defaults};
 use crate::table::{Align, Table, duration};
+use retain_features::History;
+use retain_train::{UpliftParams, train_uplift};
 
 /// Rows of the outreach list shown.
 const HEAD: usize = 5;
@@ -56,6 +59,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
                 start: None,
                 days: None,
                 out: sample.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                no_contacts: false,
             },
             ui,
         )?);
@@ -102,15 +106,64 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
             &source(&tx),
         )?)
     })?;
-    save_pair(&trained, &args.model_dir, &args.value_model_dir)?;
+    // The sample's contacts log and client attributes (or retain.toml's): the uplift of each
+    // action, learned from its treated and control clients.
+    let on_sample = args.input.input.is_none();
+    let contact_defaults = if on_sample {
+        (
+            Some(Path::new(defaults::SAMPLE_CONTACTS)),
+            Some(Path::new(defaults::SAMPLE_CLIENTS)),
+        )
+    } else {
+        (None, None)
+    };
+    let no_flags = ContactArgs::default();
+    let (contacts, _) = load_contacts(ui, &args.input, &no_flags, contact_defaults)?;
+    let uplift = match &contacts {
+        Some(c) => ui.step(
+            "learning each action's uplift from the contacts log",
+            || {
+                Ok(train_uplift(
+                    &History::of(&tx)?,
+                    c,
+                    &UpliftParams::new(latest_protocol.cutoff, latest_protocol.horizon),
+                    &source(&tx),
+                )?)
+            },
+        )?,
+        None => None,
+    };
+    let uplift_dir = PathBuf::from(defaults::DEMO_UPLIFT_MODEL);
+    save_pair(
+        &trained,
+        &args.model_dir,
+        &args.value_model_dir,
+        uplift.as_ref().map(|u| (u, uplift_dir.as_path())),
+    )?;
 
-    // 3. tonight's outreach list
+    // 3. tonight's outreach list, with each client's next best contact and the week's plan
     let scorer = Scorer::load(&args.model_dir, Some(&args.value_model_dir))?;
     let mut scores = score_all(ui, &scorer, &tx, last, &ScoreOptions::default())?;
+    plan_scored(
+        ui,
+        &PlanRequest {
+            input: &args.input,
+            contact: &no_flags,
+            contact_defaults,
+            uplift_dir: uplift.is_some().then(|| uplift_dir.clone()),
+            days: None,
+            holdout_share: None,
+            start: None,
+        },
+        &scorer,
+        &tx,
+        &mut scores,
+    )?;
     let [csv, parquet, summary] = scores.write(&args.out.join("scores"))?;
     ui.say("");
     report_drift(ui, &scores);
     summarize(ui, &scores, last, HEAD);
+    super::report::plan_lines(ui, &scores);
 
     // 4. the retention KPIs and the HTML report over these outputs
     let kpi_params = retain_report::KpiParams {

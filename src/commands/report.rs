@@ -632,3 +632,59 @@ pub fn summarize(ui: &Ui, scores: &Scores, date: Cutoff, n: usize) {
     ui.say(format!("the {shown} most at risk:"));
     ui.table(&head_table(&scores.table, n), 2);
 }
+
+/// The plan on the terminal: what it contacts on each channel, what it expects, what one more
+/// contact would be worth, and the same capacity filled by ranking instead.
+pub fn plan_lines(ui: &Ui, scores: &Scores) {
+    let Some(p) = &scores.summary.plan else {
+        return;
+    };
+    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    ui.say(format!(
+        "plan from {} for {} days: {} contacts to {} eligible clients ({} held out); expected \
+         profit {} (value saved {}, incentives {}, contact costs {})",
+        p.get("start").and_then(Value::as_str).unwrap_or("-"),
+        num(p, "days"),
+        thousands(num(p, "planned") as i64),
+        thousands(num(p, "eligible") as i64),
+        thousands(num(p, "holdout") as i64),
+        money(num(p, "expected_profit")),
+        money(num(p, "expected_saved_value")),
+        money(num(p, "expected_incentives")),
+        money(num(p, "contact_costs")),
+    ));
+    let mut t = Table::new(&[
+        "channel",
+        "per day",
+        "planned",
+        "response",
+        "one more contact",
+    ]);
+    if let Some(chs) = p.get("channels").and_then(Value::as_object) {
+        for (name, c) in chs {
+            t.row(vec![
+                name.clone(),
+                thousands(num(c, "capacity_per_day") as i64),
+                thousands(num(c, "planned") as i64),
+                percent(Some(num(c, "population_response"))),
+                money(num(c, "marginal_value")),
+            ]);
+        }
+    }
+    ui.table(&t, 2);
+    let base = |k: &str| -> (f64, f64) {
+        p.get(k).map_or((f64::NAN, f64::NAN), |b| {
+            (num(b, "contacts"), num(b, "expected_profit"))
+        })
+    };
+    let (cc, cp) = base("by_churn_probability");
+    let (vc, vp) = base("by_value_at_risk");
+    ui.say(format!(
+        "the same capacity by churn probability: {} contacts, expected profit {}; by value at \
+         risk: {} contacts, {}",
+        thousands(cc as i64),
+        money(cp),
+        thousands(vc as i64),
+        money(vp)
+    ));
+}

@@ -9,8 +9,11 @@ use retain_clv::Valuation;
 use retain_score::{Bands, RankBy, ScoreOptions, Scorer};
 use serde::Serialize;
 
-use super::common::{ReadSummary, Ui, last_day, load, read_summary, resolve_input, score_all};
-use super::report::{ScoresView, report_drift, scores_view, summarize};
+use super::common::{
+    PlanRequest, ReadSummary, Ui, last_day, load, plan_scored, read_summary, resolve_input,
+    score_all,
+};
+use super::report::{ScoresView, plan_lines, report_drift, scores_view, summarize};
 use crate::args::{RankByArg, ScoreArgs, defaults};
 
 /// Rows of the list shown on the terminal and in the JSON.
@@ -25,8 +28,9 @@ struct ScoreOutput<'a> {
     outputs: BTreeMap<&'static str, &'a Path>,
 }
 
-pub fn run(args: &ScoreArgs, ui: &Ui) -> Result<()> {
-    ui.plan(3);
+pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
+    let plan = plan || args.plan;
+    ui.plan(if plan { 5 } else { 3 });
     let (input, layout) = resolve_input(&args.input, None)?;
     let value_dir = args
         .value_model
@@ -74,25 +78,65 @@ pub fn run(args: &ScoreArgs, ui: &Ui) -> Result<()> {
             options.drift_threshold
         )));
     }
-    let [csv, parquet, summary] = scores.write(&args.out)?;
+    let out = if plan && !args.plan && args.out == Path::new(defaults::SCORES) {
+        PathBuf::from(defaults::PLAN)
+    } else {
+        args.out.clone()
+    };
+    if plan {
+        let uplift_dir = args
+            .uplift_model
+            .clone()
+            .or_else(|| Some(PathBuf::from(defaults::UPLIFT_MODEL)).filter(|p| p.exists()));
+        plan_scored(
+            ui,
+            &PlanRequest {
+                input: &args.input,
+                contact: &args.contact,
+                contact_defaults: (None, None),
+                uplift_dir,
+                days: args.plan_days,
+                holdout_share: args.holdout_share,
+                start: args.plan_start,
+            },
+            &scorer,
+            &tx,
+            &mut scores,
+        )?;
+    }
+    let [csv, parquet, summary, jsonl] = scores.write_with(&out, args.json_lines)?;
     if ui.emit(&ScoreOutput {
         read: read_summary(&tx),
         scores: scores_view(&scores, HEAD),
-        outputs: [
-            ("csv", &*csv),
-            ("parquet", &*parquet),
-            ("summary", &*summary),
-        ]
-        .into(),
+        outputs: {
+            let mut o: BTreeMap<&'static str, &Path> = [
+                ("csv", &*csv),
+                ("parquet", &*parquet),
+                ("summary", &*summary),
+            ]
+            .into();
+            if args.json_lines {
+                o.insert("jsonl", &*jsonl);
+            }
+            o
+        },
     })? {
         return Ok(());
     }
     summarize(ui, &scores, date, HEAD);
+    if plan {
+        plan_lines(ui, &scores);
+    }
     ui.say(format!(
-        "wrote {}, {} and {}",
+        "wrote {}, {} and {}{}",
         csv.display(),
         parquet.display(),
-        summary.display()
+        summary.display(),
+        if args.json_lines {
+            format!(" and {}", jsonl.display())
+        } else {
+            String::new()
+        }
     ));
     Ok(())
 }

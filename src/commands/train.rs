@@ -10,12 +10,14 @@ use retain_train::{ChurnChoice, TrainParams, ValueChoice, train};
 use serde::Serialize;
 
 use super::common::{
-    ReadSummary, Ui, backtest_params, last_day, load, protocol, read_summary, resolve_input,
-    save_pair, source,
+    ReadSummary, Ui, backtest_params, last_day, load, load_contacts, protocol, read_summary,
+    resolve_input, save_pair, source,
 };
 use super::report::{TrainView, selection_lines, train_view};
-use crate::args::{ModelArg, RfmArg, TrainArgs, ValueModelArg};
+use crate::args::{ModelArg, RfmArg, TrainArgs, UpliftLearnerArg, ValueModelArg};
 use crate::table::thousands;
+use retain_features::History;
+use retain_train::{UpliftLearner, UpliftParams, train_uplift};
 
 /// `retain train --format json`.
 #[derive(Serialize)]
@@ -65,12 +67,65 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     } else {
         "training"
     };
+    let (contacts, _) = load_contacts(ui, &args.input, &args.contact, (None, None))?;
     let trained = ui.step(what, || Ok(train(&tx, &params, &source(&tx))?))?;
-    // Both models are written before either folder is replaced: a failed save leaves the
-    // previous pair as it was.
+    let uplift = match &contacts {
+        Some(c) => ui.step(
+            "learning each action's uplift from the contacts log",
+            || {
+                let mut up = UpliftParams::new(p.cutoff, p.horizon);
+                up.learner = match args.uplift_learner {
+                    UpliftLearnerArg::Gbdt => UpliftLearner::Gbdt,
+                    UpliftLearnerArg::Logistic => UpliftLearner::Logistic { c: 0.1 },
+                };
+                Ok(train_uplift(&History::of(&tx)?, c, &up, &source(&tx))?)
+            },
+        )?,
+        None => None,
+    };
+    if contacts.is_some() && uplift.is_none() {
+        ui.warn(
+            "the contacts log has too few treated and control clients before the cutoff to learn \
+             any action's uplift: the planner will use the catalogue's stated save rates",
+        );
+    }
+    let dirs = [
+        &args.model_dir,
+        &args.value_model_dir,
+        &args.uplift_model_dir,
+    ];
+    if uplift.is_some() && (dirs[2] == dirs[0] || dirs[2] == dirs[1]) {
+        bail!(
+            "--uplift-model-dir {} is also the churn or value model's folder: each model needs \
+             its own folder",
+            args.uplift_model_dir.display()
+        );
+    }
+    // Every model is written before any folder is replaced: a failed save leaves the
+    // previous models as they were.
     ui.step("saving the models", || {
-        save_pair(&trained, &args.model_dir, &args.value_model_dir)
+        save_pair(
+            &trained,
+            &args.model_dir,
+            &args.value_model_dir,
+            uplift
+                .as_ref()
+                .map(|u| (u, args.uplift_model_dir.as_path())),
+        )
     })?;
+    if let Some(u) = &uplift {
+        for (id, a) in &u.model.actions {
+            ui.say(format!(
+                "uplift of {id}: {} treated and {} control rows, answered {:.0}%, average effect \
+                 {:+.1} points of churn, held-out Qini {:.4}",
+                thousands(a.model.n_treated as i64),
+                thousands(a.model.n_control as i64),
+                100.0 * a.model.response_rate,
+                100.0 * a.average_effect,
+                a.qini
+            ));
+        }
+    }
     if ui.emit(&TrainOutput {
         read: read_summary(&tx),
         trained: train_view(&trained, p, &args.model_dir, &args.value_model_dir),

@@ -31,6 +31,11 @@ pub mod cols {
     pub const OUTCOME: &str = "outcome";
     /// Whether the row is a control-group assignment (no contact made), `bool`.
     pub const CONTROL: &str = "control";
+    /// Whether the row belongs to a randomised experiment (its group is given: treated or
+    /// control), `bool`. An ordinary contact (empty group, or no group column) is treated but
+    /// in no experiment: it counts for response rates, time windows, cooldowns and contact
+    /// pressure, never for uplift.
+    pub const EXPERIMENT: &str = "experiment";
     /// Cost of the contact, `f64`; null when not given.
     pub const COST: &str = "cost";
 }
@@ -148,7 +153,7 @@ impl OutcomeLabels {
 /// | `channel` | `"channel"` | free label (`phone`, `email`, `sms`, `meeting`, `chat`, ...), trimmed and lower-cased; empty is an error |
 /// | `action` | `"action"` if present | action or offer id, trimmed (case kept); empty = none |
 /// | `outcome` | `"outcome"` | mapped to no answer / responded / converted by `outcomes` |
-/// | `group` | `"group"` if present | `treated`, `treatment`, `t` or empty = treated; `control`, `c`, `holdout` = control (any case); anything else is an error |
+/// | `group` | `"group"` if present | `treated`, `treatment`, `t` = treated in an experiment; `control`, `c`, `holdout` = control; empty = an ordinary contact, in no experiment (any case); anything else is an error |
 /// | `cost` | `"cost"` if present | cost of the contact, a finite number >= 0; empty = not known |
 /// | `outcomes` | see [`OutcomeLabels`] | spellings of each outcome |
 /// | `separator` | `","` | CSV field separator (one character) |
@@ -326,6 +331,7 @@ impl Contacts {
                 col(cols::ACTION).strict_cast(DataType::String),
                 col(cols::OUTCOME).strict_cast(DataType::Int8),
                 col(cols::CONTROL).strict_cast(DataType::Boolean),
+                col(cols::EXPERIMENT).strict_cast(DataType::Boolean),
                 col(cols::COST).strict_cast(DataType::Float64),
             ])
             .collect()
@@ -529,7 +535,7 @@ fn canonical(
         Some(a) => table::nullable_text(a),
         None => lit(NULL).cast(DataType::String),
     };
-    let (control, bad_group) = match &roles.group {
+    let (control, bad_group, experiment) = match &roles.group {
         Some(g) => {
             let g = table::word(g);
             let any = |vals: &[&str]| {
@@ -539,10 +545,15 @@ fn canonical(
                     .unwrap_or(lit(false))
             };
             let control = any(&["control", "c", "holdout"]);
-            let treated = any(&["treated", "treatment", "t", ""]);
-            (control.clone(), control.or(treated).not())
+            let treated = any(&["treated", "treatment", "t"]);
+            let ordinary = g.clone().eq(lit(""));
+            (
+                control.clone(),
+                control.clone().or(treated.clone()).or(ordinary).not(),
+                control.or(treated),
+            )
         }
-        None => (lit(false), lit(false)),
+        None => (lit(false), lit(false), lit(false)),
     };
 
     // levels as nested conditions (the last spelling list checked first); a control row's
@@ -583,6 +594,7 @@ fn canonical(
         action.alias(cols::ACTION),
         outcome.cast(DataType::Int8).alias(cols::OUTCOME),
         control.alias(cols::CONTROL),
+        experiment.alias(cols::EXPERIMENT),
         cost.alias(cols::COST),
         col(ROW),
         lit(file_idx as u32).cast(DataType::UInt32).alias(FILE),
@@ -667,7 +679,7 @@ fn expected_of(role: &str, layout: &ContactsLayout, ts_format: Option<&str>) -> 
         "channel" => "a channel label such as phone or email (it is empty)".into(),
         "outcome" => format!("an outcome: {}", layout.outcomes.describe()),
         "group" => {
-            "a group: treated (treated, treatment, t, empty) or control (control, c, holdout)"
+            "a group: treated (treated, treatment, t), control (control, c, holdout) or empty (no experiment)"
                 .into()
         }
         _ => "a cost: a finite number >= 0, or empty".into(),
@@ -771,6 +783,7 @@ impl Ctx<'_> {
                 cols::ACTION,
                 cols::OUTCOME,
                 cols::CONTROL,
+                cols::EXPERIMENT,
                 cols::COST,
             ])
             .map_err(polars_err(input))?;

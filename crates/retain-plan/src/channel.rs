@@ -12,9 +12,10 @@
 //!    its segment's mean). Its estimate is `(k_ic + m_sc kappa_c) / (n_ic + kappa_c)`.
 //!
 //! The channel is the consented channel with the highest estimate (ties: the channel listed
-//! first). Its **source** says what the estimate rests on: `own` when the client has contact
-//! history on any channel, `segment` when it has none but its segment has, `population`
-//! otherwise; a client with no history therefore gets its segment's channel.
+//! first). Its **source** says what the estimate rests on: `own` when the client has been
+//! contacted on that channel (its own answers, shrunk toward its segment's rate), `segment`
+//! when it has not but its segment has, `population` otherwise; a client with no history
+//! therefore gets its segment's channel.
 
 use serde::{Deserialize, Serialize};
 
@@ -174,24 +175,19 @@ impl ChannelModel {
         consent: &[bool],
         counts: &[Counts],
     ) -> Option<ChannelChoice> {
-        let own = counts.iter().any(|c| c.attempts > 0);
-        let source = if own {
-            Source::Own
-        } else if self.segment_has_history(segment) {
-            Source::Segment
-        } else {
-            Source::Population
-        };
+        let seg_history = self.segment_has_history(segment);
         let mut best: Option<ChannelChoice> = None;
         for c in 0..self.channels.len() {
             if !consent.get(c).copied().unwrap_or(false) {
                 continue;
             }
             let k = counts.get(c).copied().unwrap_or_default();
-            let rate = if source == Source::Population {
-                self.population[c].mean
+            let (rate, source) = if k.attempts > 0 {
+                (self.rate(segment, c, k), Source::Own)
+            } else if seg_history {
+                (self.prior_rate(segment, c), Source::Segment)
             } else {
-                self.rate(segment, c, k)
+                (self.population[c].mean, Source::Population)
             };
             if best.is_none_or(|b| rate > b.rate) {
                 best = Some(ChannelChoice {
@@ -223,11 +219,11 @@ impl ChannelModel {
                 100.0 * self.prior_rate(segment, choice.channel)
             ),
             Source::Segment => format!(
-                "no contact history: {seg} clients answer {name} {:.0}% of the time",
+                "no {name} contact yet: {seg} clients answer {name} {:.0}% of the time",
                 100.0 * choice.rate
             ),
             _ => format!(
-                "no contact history: clients answer {name} {:.0}% of the time",
+                "no {name} contact yet: clients answer {name} {:.0}% of the time",
                 100.0 * choice.rate
             ),
         }
@@ -291,6 +287,11 @@ mod tests {
         let own = [Counts::new(30, 3), Counts::new(30, 25)];
         let c = m.choose(0, &[true, true], &own).unwrap();
         assert_eq!((c.channel, c.source), (1, Source::Own));
+        // History on email only: the phone's estimate is its segment's rate.
+        let email_only = [Counts::new(30, 2), Counts::default()];
+        let e = m.choose(0, &[true, true], &email_only).unwrap();
+        assert_eq!((e.channel, e.source), (1, Source::Segment));
+        assert!(m.evidence(0, &e).starts_with("no phone contact yet"));
         assert!(
             c.rate < 25.0 / 30.0,
             "shrunk toward the segment: {}",

@@ -131,7 +131,7 @@ pub enum KeyBy {
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `channels` | email 0.10/2,000 a day, sms 0.30/500, phone 4/100, meeting 40/10 | channels, costs, daily capacities | non-empty, distinct names |
+/// | `channels` | email 0.10/200 a day, sms 0.30/60, phone 4/20, meeting 40/4 | channels, costs, daily capacities | non-empty, distinct names |
 /// | `actions` | check_in, discount_10, loyalty_gift, account_review ([`PlanConfig::default`]) | the catalogue | non-empty, distinct ids |
 /// | `days` | 7 | length of the planning period | 1-366 |
 /// | `holdout_share` | 0.1 | clients kept uncontacted at random (seeded) | [0, 1) |
@@ -197,10 +197,10 @@ impl Default for PlanConfig {
         };
         Self {
             channels: vec![
-                ch("email", 0.10, 2_000),
-                ch("sms", 0.30, 500),
-                ch("phone", 4.00, 100),
-                ch("meeting", 40.00, 10),
+                ch("email", 0.10, 200),
+                ch("sms", 0.30, 60),
+                ch("phone", 4.00, 20),
+                ch("meeting", 40.00, 4),
             ],
             actions: vec![
                 ActionConfig {

@@ -7,9 +7,9 @@
 //!
 //! - `r_ic`: the estimated response rate ([`crate::channel`]);
 //! - `e_ia`: the drop in churn probability when the client answers: from the uplift model of
-//!   the contacts log when it has one for the action (its per-answer effect, which is negative
-//!   for clients a contact harms), else `P(churn)_i x save_rate_a` (the catalogue's stated
-//!   rate);
+//!   the contacts log when it has one for the action whose held-out Qini is above 0 (its
+//!   per-answer effect, which is negative for clients a contact harms), else
+//!   `P(churn)_i x save_rate_a` (the catalogue's stated rate);
 //! - `V_i`: what a saved client is worth: its value over the horizon given it stays,
 //!   `clv_i / max(1 - P(churn)_i, min_retained_share)` (the CLV counts nothing when the
 //!   client churns), times its margin when the clients file has one; without a value model,
@@ -281,6 +281,15 @@ struct Choice {
     earliest: u16,
 }
 
+/// The learned effect of an action, when its model ranks held-out clients better than chance
+/// (Qini above 0); else the catalogue's stated rate is used.
+fn learned_effect<'a>(
+    effects: &'a BTreeMap<String, ActionEffect>,
+    id: &str,
+) -> Option<&'a ActionEffect> {
+    effects.get(id).filter(|e| e.qini > 0.0)
+}
+
 /// Plans every client (module docs).
 pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanError> {
     config.check().map_err(PlanError::Invalid)?;
@@ -409,7 +418,7 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
                 if earliest >= days as i32 {
                     continue;
                 }
-                let effect = match inputs.effects.get(&spec.id) {
+                let effect = match learned_effect(inputs.effects, &spec.id) {
                     Some(e) => e.per_answer[i],
                     None => p * spec.save_rate,
                 };
@@ -446,7 +455,7 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
                 _ => (None, 0.0),
             };
             let learned = action
-                .map(|a| inputs.effects.get(&config.actions[a].id))
+                .map(|a| learned_effect(inputs.effects, &config.actions[a].id))
                 .unwrap_or(None);
             let action_source = if learned.is_some() {
                 Source::Model
@@ -595,7 +604,11 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
             (
                 a.id.clone(),
                 ActionSummary {
-                    source: if e.is_some() { "model" } else { "catalogue" },
+                    source: if learned_effect(inputs.effects, &a.id).is_some() {
+                        "model"
+                    } else {
+                        "catalogue"
+                    },
                     qini: e.map(|e| e.qini),
                     planned: 0,
                 },

@@ -53,6 +53,32 @@ impl retain_core::Categorized for RunError {
     }
 }
 
+/// Loads the uplift models in `dir`, refusing another kind or format, impossible saved
+/// values, and models trained on other data than the churn model's (`churn`), naming both.
+pub fn load_uplift(
+    dir: &std::path::Path,
+    churn: &retain_core::ModelCard,
+) -> Result<Artifact<UpliftSet>, RunError> {
+    let at = |e: retain_models::ModelError| {
+        BookError::Invalid(format!("the uplift models in {}: {e}", dir.display()))
+    };
+    let card = retain_core::ModelCard::load(dir)
+        .map_err(retain_models::ModelError::from)
+        .map_err(at)?;
+    let u: Artifact<UpliftSet> = retain_models::load_checked(dir, &card.features).map_err(at)?;
+    if !u.card.data_source.same_data(&churn.data_source) {
+        return Err(BookError::Invalid(format!(
+            "the uplift models in {} were trained on other data than the churn model \
+             ({} lines against {}): train them with one `retain train --contacts` run",
+            dir.display(),
+            u.card.data_source.rows,
+            churn.data_source.rows
+        ))
+        .into());
+    }
+    Ok(u)
+}
+
 /// What a planning run reads besides the scores.
 #[derive(Debug, Clone, Copy)]
 pub struct RunInputs<'a> {

@@ -290,17 +290,26 @@ impl WindowModel {
                 }));
             let w = self.windows[wi];
             let k = w.counts(cells);
-            return WindowChoice {
-                window: w,
-                rate,
-                source: Source::Own,
-                evidence: format!(
+            let evidence = if k.attempts > 0 {
+                format!(
                     "answered {} of {} contacts on {w} (local), {} of {} at other times",
                     k.responses,
                     k.attempts,
                     own.responses - k.responses,
                     own.attempts - k.attempts
-                ),
+                )
+            } else {
+                format!(
+                    "answered {} of {} contacts, none yet on {w} (local), when its segment \
+                     answers best",
+                    own.responses, own.attempts
+                )
+            };
+            return WindowChoice {
+                window: w,
+                rate,
+                source: Source::Own,
+                evidence,
             };
         }
         if let Some((d, h)) = purchase_habit

@@ -70,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         log.len() - control
     );
     let (mut cr, mut cn) = (0usize, 0usize);
-    for r in log.rows.iter().filter(|r| r.group == Group::Treated) {
+    for r in log.rows.iter().filter(|r| r.group != Group::Control) {
         if !truth.client(r.client_id)?.managed() {
             cn += 1;
             cr += usize::from(r.outcome.is_some_and(|o| o.is_response()));
@@ -87,7 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.timestamp + TimeDelta::hours(i64::from(c.utc_offset_hours))
     };
     let mut by_channel = vec![(0.0, 0.0, 0usize); cfg.channels.len()];
-    for r in log.rows.iter().filter(|r| r.group == Group::Treated) {
+    for r in log.rows.iter().filter(|r| r.group != Group::Control) {
         let t = local(r);
         let ch = &log.channels[usize::from(r.channel)];
         let p = truth.response_probability_at(
@@ -111,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Identifiability per client.
     let mut per_client: HashMap<i64, Vec<&retain_sim::Contact>> = HashMap::new();
-    for r in log.rows.iter().filter(|r| r.group == Group::Treated) {
+    for r in log.rows.iter().filter(|r| r.group != Group::Control) {
         per_client.entry(r.client_id).or_default().push(r);
     }
     let (mut n_channel, mut ok_channel) = (0, 0);
@@ -202,9 +202,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The same, split by whether the client bought in the 91 days before the contact.
     let mut split: HashMap<(ClientType, bool, Group), (f64, f64)> = HashMap::new();
     for r in &log.rows {
-        let service = r.group == Group::Treated
-            && log.actions[usize::from(r.action)] == cfg.service_action
-            && truth.client(r.client_id)?.managed();
+        let service = r.group == Group::Service;
         if service || r.timestamp + horizon > end {
             continue;
         }

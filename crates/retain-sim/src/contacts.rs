@@ -48,22 +48,27 @@ impl Outcome {
     }
 }
 
-/// Whether a campaign's pick was contacted or held out.
+/// Whether a campaign's pick was contacted or held out, or the contact was no campaign's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Group {
-    /// Contacted.
+    /// A campaign's pick, contacted.
     Treated,
-    /// Held out at random: not contacted, logged with what it would have received.
+    /// A campaign's pick, held out at random: not contacted, logged with what it would have
+    /// received.
     Control,
+    /// A service contact (an account manager's call): contacted, but in no experiment, so
+    /// its group is left empty in the log.
+    Service,
 }
 
 impl Group {
-    /// The name written in the log.
+    /// The name written in the log (empty for a service contact).
     pub fn as_str(self) -> &'static str {
         match self {
             Group::Treated => "treated",
             Group::Control => "control",
+            Group::Service => "",
         }
     }
 }
@@ -392,7 +397,7 @@ pub(crate) fn schedule<R: Rng>(
                         hour,
                         channel,
                         action: reach.service_action,
-                        group: Group::Treated,
+                        group: Group::Service,
                     });
                 }
             }
@@ -420,7 +425,7 @@ pub(crate) fn outcomes<R: Rng>(
         let (channel, action) = (usize::from(s.channel), usize::from(s.action));
         let (outcome, cost) = match s.group {
             Group::Control => (None, 0.0),
-            Group::Treated => {
+            Group::Treated | Group::Service => {
                 let p = client.p_respond(cfg, channel, s.weekday, s.hour);
                 let base = cfg.channels[channel].cost + cfg.actions[action].cost;
                 if u_respond >= p {

@@ -334,7 +334,7 @@ fn attributes_and_history_follow_the_config() {
             Group::Control => {
                 assert_eq!((r.outcome, r.cost), (None, 0.0));
             }
-            Group::Treated => {
+            Group::Treated | Group::Service => {
                 let base = cfg.channels[ch].cost + cfg.actions[a].cost;
                 let want = if r.outcome == Some(Outcome::Converted) {
                     base + cfg.actions[a].incentive + cfg.actions[a].incentive_share * c.mean_spend
@@ -397,7 +397,7 @@ fn responses_match_the_response_model() {
     // Pooled per channel and per time multiplier: observed responses against the sum of the
     // truth's probabilities, within 4 standard errors.
     let mut cells: BTreeMap<(usize, u8), (f64, f64, f64)> = BTreeMap::new();
-    for r in log.rows.iter().filter(|r| r.group == Group::Treated) {
+    for r in log.rows.iter().filter(|r| r.group != Group::Control) {
         let c = truth.client(r.client_id).unwrap();
         let t = local(truth, r);
         let (weekday, hour) = (t.weekday().num_days_from_monday() as u8, t.hour() as u8);
@@ -434,7 +434,7 @@ fn responses_match_the_response_model() {
             .rows
             .iter()
             .filter(|r| {
-                r.group == Group::Treated && log.channels[usize::from(r.channel)] == "phone"
+                r.group != Group::Control && log.channels[usize::from(r.channel)] == "phone"
             })
             .filter(|r| {
                 let c = truth.client(r.client_id).unwrap();
@@ -498,7 +498,7 @@ fn contacts_change_purchases_only_through_their_effects() {
         .contacts
         .rows
         .iter()
-        .filter(|r| r.group == Group::Treated)
+        .filter(|r| r.group != Group::Control)
         .map(|r| r.client_id)
         .collect();
     let empty = Vec::new();
@@ -564,7 +564,6 @@ fn contacts_change_purchases_only_through_their_effects() {
 /// Treated against control in the campaigns: the share who buy within 91 days after the
 /// contact, per type, with the standard error of the difference.
 fn campaign_uplift(config: &SimConfig, out: &SimOutput) -> HashMap<ClientType, (f64, f64)> {
-    let cfg = config.contacts.as_ref().unwrap();
     let mut buys: HashMap<i64, Vec<NaiveDateTime>> = HashMap::new();
     let tx = &out.transactions;
     for i in 0..tx.len() {
@@ -579,8 +578,7 @@ fn campaign_uplift(config: &SimConfig, out: &SimOutput) -> HashMap<ClientType, (
     let mut cells: HashMap<(ClientType, Group), (f64, f64)> = HashMap::new();
     for r in &out.contacts.rows {
         let c = out.truth.client(r.client_id).unwrap();
-        let service =
-            c.managed() && out.contacts.actions[usize::from(r.action)] == cfg.service_action;
+        let service = r.group == Group::Service;
         if service || r.timestamp + horizon > end {
             continue;
         }
@@ -859,7 +857,7 @@ impl<'a> History<'a> {
             .contacts
             .rows
             .iter()
-            .filter(|r| r.group == Group::Treated)
+            .filter(|r| r.group != Group::Control)
         {
             rows.entry(r.client_id).or_default().push(r);
         }

@@ -1,7 +1,9 @@
 //! Uplift models from a contacts log: how much each action changes a client's churn, learned
 //! from the log's randomised treated and control clients.
 //!
-//! **Rows.** Contacts are grouped by period (`period_days`, default a week, Monday to Sunday).
+//! **Rows.** Only the log's experiments are used: rows with a group (treated or control),
+//! assigned at random; ordinary contacts (no group) are not, since whom a team chose to call
+//! says nothing of what calling does. Contacts are grouped by period (`period_days`, default a week, Monday to Sunday).
 //! A client in the log during a period gives one row per arm it was in: *control* (a control
 //! row of any action: the client was held out) or *treated with action a* (at least one
 //! contact with `a`). A row's features are the client's at the day before its period starts
@@ -176,14 +178,16 @@ pub fn uplift_rows(
     let action = f.column(contact_cols::ACTION)?.str()?;
     let control = f.column(contact_cols::CONTROL)?.bool()?;
     let outcome = f.column(contact_cols::OUTCOME)?.i8()?;
+    let experiment = f.column(contact_cols::EXPERIMENT)?.bool()?;
     let p = i64::from(params.period_days);
     let h = i64::from(params.horizon.days());
     let last = i64::from(params.cutoff.day());
     let actions: Vec<String> = action
         .iter()
         .zip(control.iter())
-        .filter(|(_, c)| *c == Some(false))
-        .filter_map(|(a, _)| a.map(str::to_string))
+        .zip(experiment.iter())
+        .filter(|((_, c), e)| *c == Some(false) && *e == Some(true))
+        .filter_map(|((a, _), _)| a.map(str::to_string))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -198,6 +202,10 @@ pub fn uplift_rows(
         let (Some(c), Some(d)) = (client.get(i), day.get(i)) else {
             continue;
         };
+        // Ordinary contacts were not assigned at random: they say nothing of uplift.
+        if experiment.get(i) != Some(true) {
+            continue;
+        }
         let start = MONDAY + (i64::from(d) - MONDAY).div_euclid(p) * p;
         let fday = start - 1;
         if fday + h > last {
