@@ -160,6 +160,8 @@ impl ClientBook {
 /// was answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalContact {
+    /// The planned channel's index.
+    pub channel: u8,
     /// 0 = Monday, local time.
     pub weekday: u8,
     /// Hour, local time.
@@ -291,6 +293,7 @@ impl ContactBook {
             let weekday = (local_day + 3).rem_euclid(7) as u8;
             let hour = (local.rem_euclid(86_400) / 3_600) as u8;
             per_client[i].push(LocalContact {
+                channel: ch as u8,
                 weekday,
                 hour,
                 answered,
@@ -311,14 +314,18 @@ impl ContactBook {
         &self.counts[i * self.n_channels..(i + 1) * self.n_channels]
     }
 
-    /// The client's contacts in local one-hour cells.
-    pub fn cells_of(&self, i: usize) -> Cells {
+    /// The client's contacts in local one-hour cells, each expecting `rates[channel]` answers
+    /// (the client's estimated rate on the contact's channel).
+    pub fn cells_of(&self, i: usize, rates: &[f64]) -> Cells {
         let mut cells = crate::window::empty_cells();
         let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
         for e in &self.events[a..b] {
             let c = &mut cells[usize::from(e.weekday)][usize::from(e.hour)];
             c.attempts += 1;
             c.responses += u32::from(e.answered);
+            let r = rates.get(usize::from(e.channel)).copied().unwrap_or(0.0);
+            c.expected += r;
+            c.variance += r * (1.0 - r);
         }
         cells
     }

@@ -243,6 +243,9 @@ pub struct Plan {
     pub channel_names: Vec<String>,
     /// Action ids (the config's order).
     pub action_names: Vec<String>,
+    /// The contacts of the comparison plans (`by_churn_probability`, `by_value_at_risk`):
+    /// (client index, contact).
+    pub baselines: BTreeMap<&'static str, Vec<(usize, Planned)>>,
 }
 
 /// Everything the planner reads.
@@ -343,11 +346,19 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
         group_names.clone(),
         (0..n).map(|i| (group[i], book.counts_of(i))),
     );
+    // Each client's estimated rate per channel: what a contact on it is expected to bring,
+    // against which the windows are judged.
+    let rates_of = |i: usize| -> Vec<f64> {
+        let counts = book.counts_of(i);
+        (0..nc)
+            .map(|c| channel_model.rate(group[i], c, counts[c]))
+            .collect()
+    };
     let window_model = WindowModel::fit(
         config.business_hours.clone(),
         group_names.len(),
         config.min_own_responses,
-        (0..n).map(|i| (group[i], book.cells_of(i))),
+        (0..n).map(|i| (group[i], book.cells_of(i, &rates_of(i)))),
     )
     .map_err(PlanError::Invalid)?;
 
@@ -378,7 +389,7 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
                 let t = i64::from(d) * 24 + i64::from(h) + offset_h;
                 ((t.div_euclid(24).rem_euclid(7)) as u8, t.rem_euclid(24) as u8)
             });
-            let w = window_model.choose(seg, &book.cells_of(i), habit);
+            let w = window_model.choose(seg, &book.cells_of(i, &rates_of(i)), habit);
             let p = cb.p_churn[i].clamp(0.0, 1.0);
             let retained = (1.0 - p).max(config.min_retained_share);
             let value = if cb.has_value_model {
@@ -648,7 +659,7 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
     }
 
     // Baselines: the same capacity, clients in rank order, each its best contact.
-    let baseline = |score: &dyn Fn(usize) -> f64| -> Baseline {
+    let baseline = |score: &dyn Fn(usize) -> f64| -> (Baseline, Vec<(usize, Planned)>) {
         let mut order: Vec<usize> = (0..n).filter(|&i| clients[i].excluded.is_none()).collect();
         order.sort_by(|&a, &b| {
             score(b)
@@ -656,29 +667,51 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
                 .then(cb.ids[a].cmp(&cb.ids[b]))
         });
         let mut left: Vec<u32> = capacity.slots().to_vec();
-        let mut by_client: Vec<Vec<(u16, f64)>> = vec![Vec::new(); n];
-        for c in &candidates {
-            by_client[c.client as usize].push((c.channel, c.profit));
+        let mut by_client: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (k, c) in candidates.iter().enumerate() {
+            by_client[c.client as usize].push(k);
         }
-        let (mut contacts, mut profit) = (0u32, 0.0);
+        let (mut contacts, mut profit) = (Vec::new(), 0.0);
         for i in order {
             let best = by_client[i]
                 .iter()
-                .filter(|(s, _)| left[*s as usize] > 0)
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-            if let Some(&(s, p)) = best {
-                left[s as usize] -= 1;
-                contacts += 1;
-                profit += p;
+                .filter(|&&k| left[candidates[k].channel as usize] > 0)
+                .max_by(|&&a, &&b| {
+                    candidates[a]
+                        .profit
+                        .total_cmp(&candidates[b].profit)
+                        .then(b.cmp(&a))
+                });
+            if let Some(&k) = best {
+                let slot = candidates[k].channel as usize;
+                left[slot] -= 1;
+                let o = flat_options[meta[k].1];
+                profit += o.profit;
+                contacts.push((
+                    i,
+                    Planned {
+                        date: period[slot % days],
+                        channel: o.channel,
+                        action: o.action,
+                        profit: o.profit,
+                    },
+                ));
             }
         }
-        Baseline {
+        (
+            Baseline {
+                contacts: contacts.len() as u32,
+                expected_profit: profit,
+            },
             contacts,
-            expected_profit: profit,
-        }
+        )
     };
-    let by_churn_probability = baseline(&|i| cb.p_churn[i]);
-    let by_value_at_risk = baseline(&|i| cb.p_churn[i] * cb.value[i]);
+    let (by_churn_probability, churn_contacts) = baseline(&|i| cb.p_churn[i]);
+    let (by_value_at_risk, var_contacts) = baseline(&|i| cb.p_churn[i] * cb.value[i]);
+    let baselines = BTreeMap::from([
+        ("by_churn_probability", churn_contacts),
+        ("by_value_at_risk", var_contacts),
+    ]);
 
     let mut sources: BTreeMap<String, usize> = BTreeMap::new();
     let mut segments: BTreeMap<String, usize> = BTreeMap::new();
@@ -744,5 +777,6 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
         summary,
         channel_names,
         action_names,
+        baselines,
     })
 }

@@ -5,31 +5,69 @@
 //! opening hour to two hours before closing. Contacts are counted in one-hour cells (local
 //! weekday x local hour); a window's counts are its two cells'.
 //!
+//! **Answers against expectations.** A client answers some channels far more than others, so
+//! raw answer rates per window mostly say which channel was used when. Each contact therefore
+//! carries its *expected* answers, the client's estimated rate on its channel
+//! ([`crate::channel`]), and a window is judged by the ratio of answers to expected answers
+//! there, `theta = K / E` (1 = as usual, 2 = twice as often). Its estimate is empirical Bayes
+//! with a gamma prior (the Poisson-gamma model, e.g. Clayton & Kaldor 1987): `K ~
+//! Poisson(theta E)`, `theta ~ Gamma(mean rho, strength a)`, so the posterior mean is
+//! `(K + a rho) / (E + a)`. `rho` is the segment's ratio in that window (its pooled answers
+//! over pooled expectations, itself shrunk the same way toward the population's), and the
+//! strengths are estimated from the spread of the windows beyond chance (method of moments,
+//! see `fit_strength`).
+//!
 //! The choice, in order of evidence:
 //! 1. **own**: a client with at least [`WindowModel::min_own_responses`] responses gets the
-//!    window with the highest response rate, its own counts shrunk toward its segment's rate
-//!    in that window (empirical Bayes, [`crate::shrink`]: the strength is fitted on all
-//!    clients' counts in every window);
+//!    window with the highest estimated ratio;
 //! 2. **purchases**: else, the window holding the client's usual purchase time (its
 //!    `preferred_weekday` and `preferred_hour`, moved to local time), when that falls on a
 //!    business day (the hour is clamped into business hours);
-//! 3. **segment**: else, the segment's best window (its pooled counts shrunk toward the
-//!    population's rate in that window), and the population's when the segment has none.
+//! 3. **segment**: else, the segment's best window, and the population's when the segment
+//!    has none.
 //!
 //! Ties go to the earlier weekday, then the earlier hour.
 
 use serde::{Deserialize, Serialize};
 
 use crate::channel::Source;
-use crate::shrink::{Counts, Tally, posterior_mean};
+
+/// The contacts of one hour of the week: how many, how many were answered, and how many
+/// answers were expected from the channels used.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Cell {
+    /// Contacts.
+    pub attempts: u32,
+    /// Answers.
+    pub responses: u32,
+    /// Expected answers: the sum over the contacts of the client's rate on their channel.
+    pub expected: f64,
+    /// The variance of the answers if the window were like any other: the sum over the
+    /// contacts of `rate x (1 - rate)` (each contact is answered or not).
+    pub variance: f64,
+}
+
+impl Cell {
+    /// Adds another cell.
+    pub fn add(&mut self, o: Cell) {
+        self.attempts += o.attempts;
+        self.responses += o.responses;
+        self.expected += o.expected;
+        self.variance += o.variance;
+    }
+}
 
 /// One-hour cells of a week: `[weekday (0 = Monday)][hour]`.
-pub type Cells = [[Counts; 24]; 7];
+pub type Cells = [[Cell; 24]; 7];
 
 /// An empty week of cells.
 pub fn empty_cells() -> Cells {
-    [[Counts::default(); 24]; 7]
+    [[Cell::default(); 24]; 7]
 }
+
+/// Clients whose cells fit the client strength (the first ones with contacts): enough for a
+/// stable fit, bounded so the fit costs the same at any scale.
+const FIT_CLIENTS: usize = 20_000;
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -114,8 +152,8 @@ pub struct Window {
 }
 
 impl Window {
-    /// The window's counts in `cells`.
-    pub fn counts(self, cells: &Cells) -> Counts {
+    /// The window's cells in `cells`, added.
+    pub fn counts(self, cells: &Cells) -> Cell {
         let row = &cells[usize::from(self.weekday % 7)];
         let mut c = row[usize::from(self.start.min(23))];
         if self.start < 23 {
@@ -142,8 +180,8 @@ impl std::fmt::Display for Window {
 pub struct WindowChoice {
     /// The window.
     pub window: Window,
-    /// Its estimated response rate (the own or segment estimate; the segment's rate for a
-    /// window from purchase habits).
+    /// Its estimated answer ratio (answers over expected answers; the segment's for a window
+    /// from purchase habits).
     pub rate: f64,
     /// What it rests on.
     pub source: Source,
@@ -158,20 +196,51 @@ pub struct WindowModel {
     pub hours: BusinessHours,
     /// The windows, in order.
     pub windows: Vec<Window>,
-    /// Per segment, per window: the segment's rate, shrunk toward the population's.
+    /// Per segment, per window: the segment's answer ratio, shrunk toward the population's.
     pub segment_rate: Vec<Vec<f64>>,
     /// Per segment: whether it has any contact in business hours.
     pub segment_has_history: Vec<bool>,
-    /// Per window: the population's rate.
+    /// Per window: the population's answer ratio.
     pub population_rate: Vec<f64>,
-    /// The strength with which a client's window rate is shrunk toward its segment's.
+    /// The strength of the segments' prior.
+    pub segment_strength: f64,
+    /// The strength with which a client's ratio is shrunk toward its segment's.
     pub client_strength: f64,
     /// Responses a client needs for its own window.
     pub min_own_responses: u32,
 }
 
+/// `(K + a m) / (E + a)`.
+fn ratio(c: Cell, mean: f64, strength: f64) -> f64 {
+    (f64::from(c.responses) + strength * mean) / (c.expected + strength)
+}
+
+/// The prior strength `a` by the method of moments (as DerSimonian & Laird 1986 do for
+/// between-study variance): each unit (a window of a client, or of a segment) has answers `K`,
+/// expectation `E`, binomial variance `V` and prior ratio `m`. If its true ratio varies around
+/// `m` with variance `tau2`, `K - m E` has variance `E^2 tau2 + m V`, so
+/// `tau2 = sum((K - m E)^2 - m V) / sum(E^2)`, and a gamma prior of mean `m` and variance
+/// `tau2` has strength `a = m / tau2` (`m` averaged with weights `E^2`). Answers are 0 or 1
+/// per contact, so their spread is binomial, narrower than the Poisson's: a likelihood fit on
+/// Poisson counts would take that for the absence of any difference between windows.
+/// Clamped to `[0.05, 1e5]`; the strongest when the units show no spread beyond chance.
+fn fit_strength(units: &[(u32, f64, f64, f64)]) -> f64 {
+    let (mut num, mut den, mut mw) = (0.0, 0.0, 0.0);
+    for &(k, e, v, m) in units {
+        let d = f64::from(k) - m * e;
+        num += d * d - m * v;
+        den += e * e;
+        mw += m * e * e;
+    }
+    if den <= 0.0 || num <= 0.0 {
+        return 1.0e5;
+    }
+    let tau2 = num / den;
+    (mw / den / tau2).clamp(0.05, 1.0e5)
+}
+
 impl WindowModel {
-    /// Fits the segment profiles and the shrinkage strength. `clients` yields each client's
+    /// Fits the segment profiles and the shrinkage strengths. `clients` yields each client's
     /// segment and cells (`clone`d for the second pass); `n_segments` bounds the segment
     /// indices (others count for the population only).
     pub fn fit<I>(
@@ -185,7 +254,6 @@ impl WindowModel {
     {
         hours.check()?;
         let windows = hours.windows();
-        let nw = windows.len();
         let mut pooled = vec![empty_cells(); n_segments];
         let mut all = empty_cells();
         for (s, cells) in clients.clone() {
@@ -198,29 +266,38 @@ impl WindowModel {
                 }
             }
         }
-        let population_rate: Vec<f64> = windows.iter().map(|w| w.counts(&all).rate()).collect();
-        let overall = {
-            let mut c = Counts::default();
-            for w in &windows {
-                c.add(w.counts(&all));
-            }
-            c.rate()
-        };
-        // Segments' window rates, shrunk toward the population's window rates.
-        let mut seg_tally = Tally::new();
-        for p in &pooled {
-            for (wi, w) in windows.iter().enumerate() {
-                seg_tally.add(w.counts(p), population_rate[wi].max(overall * 0.5));
-            }
-        }
-        let seg_strength = seg_tally.fit_strength();
+        let population_rate: Vec<f64> = windows
+            .iter()
+            .map(|w| {
+                let c = w.counts(&all);
+                if c.expected > 0.0 {
+                    f64::from(c.responses) / c.expected
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        // Segments' ratios, shrunk toward the population's.
+        let seg_units: Vec<(u32, f64, f64, f64)> = pooled
+            .iter()
+            .flat_map(|p| {
+                windows
+                    .iter()
+                    .enumerate()
+                    .map(|(wi, w)| (w.counts(p), population_rate[wi]))
+                    .filter(|(c, _)| c.expected > 0.0)
+                    .map(|(c, m)| (c.responses, c.expected, c.variance, m))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let segment_strength = fit_strength(&seg_units);
         let segment_rate: Vec<Vec<f64>> = pooled
             .iter()
             .map(|p| {
                 windows
                     .iter()
                     .enumerate()
-                    .map(|(wi, w)| posterior_mean(w.counts(p), population_rate[wi], seg_strength))
+                    .map(|(wi, w)| ratio(w.counts(p), population_rate[wi], segment_strength))
                     .collect()
             })
             .collect();
@@ -228,24 +305,33 @@ impl WindowModel {
             .iter()
             .map(|p| windows.iter().any(|w| w.counts(p).attempts > 0))
             .collect();
-        // The clients' strength, on every window: overlapping windows count a cell twice
-        // (a composite likelihood, whose maximiser is still consistent), but a client's own
-        // window then always lies whole in one unit.
-        let mut tally = Tally::new();
+        // The clients' strength, on every window of the first clients with contacts
+        // (overlapping windows count a cell twice, which weighs every cell alike; a client's
+        // own window then always lies whole in one unit).
+        let mut units: Vec<(u32, f64, f64, f64)> = Vec::new();
+        let mut fitted = 0;
         for (s, cells) in clients {
-            for (wi, w) in windows.iter().enumerate() {
-                let m = segment_rate.get(s).map_or(population_rate[wi], |r| r[wi]);
-                tally.add(w.counts(&cells), m);
+            if fitted >= FIT_CLIENTS {
+                break;
             }
+            let before = units.len();
+            for (wi, w) in windows.iter().enumerate() {
+                let c = w.counts(&cells);
+                if c.expected > 0.0 {
+                    let m = segment_rate.get(s).map_or(population_rate[wi], |r| r[wi]);
+                    units.push((c.responses, c.expected, c.variance, m));
+                }
+            }
+            fitted += usize::from(units.len() > before);
         }
-        let client_strength = tally.fit_strength();
-        debug_assert_eq!(population_rate.len(), nw);
+        let client_strength = fit_strength(&units);
         Ok(Self {
             hours,
             windows,
             segment_rate,
             segment_has_history,
             population_rate,
+            segment_strength,
             client_strength,
             min_own_responses,
         })
@@ -277,17 +363,19 @@ impl WindowModel {
         purchase_habit: Option<(u8, u8)>,
     ) -> WindowChoice {
         let prior = self.prior(segment);
-        let mut own = Counts::default();
+        let mut own = Cell::default();
         for d in &self.hours.weekdays {
             for h in self.hours.open..self.hours.close {
                 own.add(cells[usize::from(*d % 7)][usize::from(h.min(23))]);
             }
         }
         if own.responses >= self.min_own_responses {
-            let (wi, rate) =
-                self.argmax(self.windows.iter().enumerate().map(|(wi, w)| {
-                    posterior_mean(w.counts(cells), prior[wi], self.client_strength)
-                }));
+            let (wi, rate) = self.argmax(
+                self.windows
+                    .iter()
+                    .enumerate()
+                    .map(|(wi, w)| ratio(w.counts(cells), prior[wi], self.client_strength)),
+            );
             let w = self.windows[wi];
             let k = w.counts(cells);
             let evidence = if k.attempts > 0 {
@@ -380,7 +468,12 @@ mod tests {
     fn cells_with(hits: &[(u8, u8, u32, u32)]) -> Cells {
         let mut c = empty_cells();
         for &(d, h, n, k) in hits {
-            c[usize::from(d)][usize::from(h)] = Counts::new(n, k);
+            c[usize::from(d)][usize::from(h)] = Cell {
+                attempts: n,
+                responses: k,
+                expected: 0.2 * f64::from(n),
+                variance: 0.16 * f64::from(n),
+            };
         }
         c
     }
@@ -388,13 +481,13 @@ mod tests {
     #[test]
     fn own_responses_pick_the_window_then_habits_then_segment() {
         // Everybody is contacted once in every business hour and answers in its own
-        // window (and at random hours now and then); half of segment 0 answers on
+        // window (and at random hours now and then); a fifth of segment 0 answers on
         // Wednesday 14-16, the others spread over the week.
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let mut clients = Vec::new();
         for i in 0..300u32 {
-            let (wd, wh) = if i % 2 == 0 {
+            let (wd, wh) = if i % 5 == 0 {
                 (2, 14)
             } else {
                 (i % 5, 9 + (i % 8))
@@ -403,7 +496,12 @@ mod tests {
             for d in 0..5u32 {
                 for h in 9..18u32 {
                     let hit = (d == wd && (h == wh || h == wh + 1)) || rng.random_bool(0.1);
-                    c[d as usize][h as usize] = Counts::new(1, u32::from(hit));
+                    c[d as usize][h as usize] = Cell {
+                        attempts: 1,
+                        responses: u32::from(hit),
+                        expected: 0.2,
+                        variance: 0.16,
+                    };
                 }
             }
             clients.push((0usize, c));
