@@ -81,7 +81,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-use std::ops::{Add, Neg, Sub};
+use std::ops::{Add, Sub};
 use thiserror::Error;
 
 /// Largest number of slots (channels x days) a [`Capacity`] may have.
@@ -306,6 +306,7 @@ pub fn assign(
     candidates: &[Candidate],
     capacity: &Capacity,
 ) -> Result<Assignment, AssignError> {
+    let t0 = std::time::Instant::now();
     validate(n_clients, candidates, capacity)?;
     let days = capacity.days;
     let scale = Scale::of(
@@ -315,8 +316,11 @@ pub fn assign(
             .map(|c| c.profit),
     );
     let kept = prune(n_clients, candidates, capacity, &scale);
-    let mut flow = Flow::new(n_clients, &kept, capacity);
+    eprintln!("TIMING prune {:?} kept {}", t0.elapsed(), kept.iter().map(Vec::len).sum::<usize>());
+    let mut flow = Flow::new(n_clients, kept, capacity);
+    eprintln!("TIMING new {:?}", t0.elapsed());
     flow.solve();
+    eprintln!("TIMING solve {:?}", t0.elapsed());
     let gains = flow.slot_gains();
     let marginal_value = (0..capacity.channels)
         .map(|c| {
@@ -327,13 +331,14 @@ pub fn assign(
                 .map_or(0.0, |g| scale.to_profit(g))
         })
         .collect();
-    let (chosen, used) = flow.schedule(&kept);
+    let (chosen, used) = flow.schedule();
     let total_profit = compensated_sum(
         chosen
             .iter()
             .flatten()
             .map(|&(index, _)| candidates[index].profit),
     );
+    eprintln!("TIMING end {:?}", t0.elapsed());
     Ok(Assignment {
         chosen,
         total_profit,
@@ -488,13 +493,8 @@ fn rank(a: &Entry, b: &Entry) -> Ordering {
         .then(a.index.cmp(&b.index))
 }
 
-/// The candidates that may be in an optimal plan, channel by channel in rank order.
-struct Kept {
-    client: Vec<u32>,
-    node: Vec<u32>,
-    units: Vec<i128>,
-    index: Vec<usize>,
-}
+/// The candidates that may be in an optimal plan, per channel in rank order.
+type Kept = Vec<Vec<Entry>>;
 
 fn prune(n_clients: usize, candidates: &[Candidate], capacity: &Capacity, scale: &Scale) -> Kept {
     let days = capacity.days;
@@ -510,26 +510,10 @@ fn prune(n_clients: usize, candidates: &[Candidate], capacity: &Capacity, scale:
         }
     }
     let limit = capacity.total() + 1;
-    let kept: Vec<Vec<Entry>> = per_channel
+    per_channel
         .into_par_iter()
         .map(|entries| prune_channel(entries, n_clients, days, limit))
-        .collect();
-    let total: usize = kept.iter().map(Vec::len).sum();
-    let mut out = Kept {
-        client: Vec::with_capacity(total),
-        node: Vec::with_capacity(total),
-        units: Vec::with_capacity(total),
-        index: Vec::with_capacity(total),
-    };
-    for (channel, entries) in kept.into_iter().enumerate() {
-        for e in entries {
-            out.client.push(e.client);
-            out.node.push((channel * days + usize::from(e.earliest)) as u32);
-            out.units.push(e.units as i128);
-            out.index.push(e.index);
-        }
-    }
-    out
+        .collect()
 }
 
 /// One channel's candidates in rank order, without those no optimal plan uses: a candidate
@@ -597,6 +581,13 @@ impl Cost {
         clients: 0,
     };
 
+    fn profit(profit: i128) -> Cost {
+        Cost {
+            profit,
+            ..Cost::ZERO
+        }
+    }
+
     fn days(days: i64) -> Cost {
         Cost {
             days,
@@ -627,14 +618,7 @@ impl Sub for Cost {
     }
 }
 
-impl Neg for Cost {
-    type Output = Cost;
-    fn neg(self) -> Cost {
-        Cost::ZERO - self
-    }
-}
-
-/// A client assigned at one node who could move to a candidate at another node.
+/// A client assigned at one node who could move to its candidate at another node.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Move {
     /// Profit given up by the move (`units(from) - units(to)`).
@@ -663,380 +647,516 @@ impl PartialOrd for Move {
     }
 }
 
-/// How a node was reached in a search.
+/// The first edge of a node's shortest path to the sink.
 #[derive(Clone, Copy)]
-enum Pred {
-    /// A search source.
-    Start,
-    /// From the source, by assigning a free client's candidate.
-    Enter(u32),
-    /// From node `from`, by moving a client there to candidate `to`.
-    Move { from: u32, to: u32 },
-    /// From the previous day of the same channel.
+enum Next {
+    /// A contact made on this slot.
+    Exit,
+    /// To the next day of the same channel.
     Later,
-    /// From the next day of the same channel, undoing a move to a later day.
+    /// To the previous day of the same channel, undoing a move to a later day.
     Earlier,
-    /// The sink, from node `from` (a contact made on that slot).
-    Exit(u32),
+    /// A client assigned here moves to its candidate at `to`, the cheapest in heap `heap`.
+    Move { heap: u32, to: u32 },
+}
+
+/// A kept candidate, as the flow sees it.
+#[derive(Clone, Copy)]
+struct Cand {
+    units: i128,
+    node: u32,
+    client: u32,
+}
+
+/// A candidate in its node's list: what entering with it costs, without looking it up.
+#[derive(Clone, Copy)]
+struct Offer {
+    units: i128,
+    cand: u32,
+    client: u32,
+}
+
+/// Where a client is: the candidate it is assigned through (or `FREE`), and how many times it
+/// has been placed (heap entries made before its last move are stale).
+#[derive(Clone, Copy)]
+struct ClientState {
+    at: u32,
+    stamp: u32,
 }
 
 /// Per client, the chosen input candidate and day.
 type Chosen = Vec<Option<(usize, u16)>>;
 
 const FREE: u32 = u32::MAX;
+const EMPTY: i128 = i128::MAX;
 const UNSEEN: u8 = 0;
 const OPEN: u8 = 1;
 const DONE: u8 = 2;
 
-/// The residual graph, the potentials and the search's scratch space.
+/// The residual graph, the distances to the sink and the search's scratch space.
+///
+/// Edge costs (`Cost`): entering node `(c, e)` with a free client's candidate costs
+/// `(-units, 0, client)`; reassigning a client from one node to another costs the profit it
+/// gives up; moving a contact one day later or earlier costs nothing; a contact leaving through
+/// slot `(c, d)` costs `d` days. (Counting the day at the exit is the same as counting it on
+/// every edge, up to potentials that cancel on every path and cycle.)
 struct Flow<'a> {
     channels: usize,
     days: usize,
     /// Slot nodes; the sink is node `nodes`.
     nodes: usize,
     cap: &'a [u32],
-    client: Vec<u32>,
-    node: Vec<u32>,
-    units: Vec<i128>,
-    /// Each client's kept candidates: `by_client[client_start[x]..client_start[x + 1]]`.
+    /// The kept candidates, grouped by client (client `x` has `client_start[x]..
+    /// client_start[x + 1]`), and their positions in the input.
+    cands: Vec<Cand>,
+    index: Vec<usize>,
     client_start: Vec<usize>,
-    by_client: Vec<u32>,
     /// Per node, its candidates in rank order, and the position of the first one whose client
     /// may still be free.
-    group: Vec<Vec<u32>>,
+    group: Vec<Vec<Offer>>,
     head: Vec<usize>,
-    /// Per client, the candidate it is assigned through, or `FREE`.
-    at: Vec<u32>,
-    stamp: Vec<u32>,
+    clients: Vec<ClientState>,
+    /// One bit per client, set once it is assigned (small enough to stay in cache).
+    assigned: Vec<u64>,
     /// Contacts leaving through each slot, and flow from each slot to the next day's.
     used: Vec<u32>,
     chain: Vec<u32>,
-    /// Per node, the reassignment heaps to other nodes, sorted by target node.
-    moves: Vec<Vec<(u32, BinaryHeap<Move>)>>,
-    /// Potentials (the source's is 0), then the search's labels, states and predecessors.
-    pi: Vec<Cost>,
-    search: Search,
-}
-
-struct Search {
+    /// Reassignment heaps, one per pair of nodes that has had an entry; `out[u]` lists
+    /// `(to, heap)` sorted by `to`, `into[v]` lists `(from, heap)`.
+    heaps: Vec<BinaryHeap<Move>>,
+    /// The cost of each heap's top (`EMPTY` if none), kept current: a heap's top is always an
+    /// entry whose client is still there, because a client leaving a node cleans its heaps.
+    top: Vec<i128>,
+    out: Vec<Vec<(u32, u32)>>,
+    into: Vec<Vec<(u32, u32)>>,
+    /// Per node: whether it can reach the sink at all (once it cannot, it never can again),
+    /// its exact distance to the sink, the first edge of a shortest path there, and the length
+    /// of the best path from the source through it.
+    live: Vec<bool>,
+    to_sink: Vec<Cost>,
+    next: Vec<Next>,
+    /// Per node, the cost of entering it with its best free client, and the key.
+    entry: Vec<Option<Cost>>,
+    key: Vec<Option<Cost>>,
     label: Vec<Cost>,
     state: Vec<u8>,
-    pred: Vec<Pred>,
     queue: BinaryHeap<Reverse<(Cost, u32)>>,
 }
 
-impl Search {
-    fn relax(&mut self, v: usize, label: Cost, pred: Pred) {
-        let s = self.state[v];
-        if s == UNSEEN || (s == OPEN && label < self.label[v]) {
-            self.label[v] = label;
-            self.state[v] = OPEN;
-            self.pred[v] = pred;
-            self.queue.push(Reverse((label, v as u32)));
-        }
-    }
-}
-
-/// Whether a search looks for an augmenting path (from the source to the sink) or for the best
-/// change ending at each slot (from the source and the sink, run to the end).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Augment,
-    Gains,
-}
-
 impl<'a> Flow<'a> {
-    fn new(n_clients: usize, kept: &Kept, capacity: &'a Capacity) -> Self {
+    fn new(n_clients: usize, kept: Kept, capacity: &'a Capacity) -> Self {
         let days = capacity.days;
         let nodes = capacity.channels * days;
-        let mut group = vec![Vec::new(); nodes];
-        for (k, &v) in kept.node.iter().enumerate() {
-            group[v as usize].push(k as u32);
-        }
+        // A counting sort by client, keeping each node's list in rank order.
         let mut client_start = vec![0usize; n_clients + 1];
-        for &x in &kept.client {
-            client_start[x as usize + 1] += 1;
+        for e in kept.iter().flatten() {
+            client_start[e.client as usize + 1] += 1;
         }
         for x in 0..n_clients {
             client_start[x + 1] += client_start[x];
         }
+        let total = client_start[n_clients];
         let mut fill = client_start.clone();
-        let mut by_client = vec![0u32; kept.client.len()];
-        for (k, &x) in kept.client.iter().enumerate() {
-            by_client[fill[x as usize]] = k as u32;
-            fill[x as usize] += 1;
+        let mut cands = vec![
+            Cand {
+                units: 0,
+                node: 0,
+                client: 0
+            };
+            total
+        ];
+        let mut index = vec![0usize; total];
+        let mut group = vec![Vec::new(); nodes];
+        for (channel, entries) in kept.into_iter().enumerate() {
+            for e in entries {
+                let node = channel * days + usize::from(e.earliest);
+                let k = fill[e.client as usize];
+                fill[e.client as usize] += 1;
+                cands[k] = Cand {
+                    units: e.units as i128,
+                    node: node as u32,
+                    client: e.client,
+                };
+                index[k] = e.index;
+                group[node].push(Offer {
+                    units: e.units as i128,
+                    cand: k as u32,
+                    client: e.client,
+                });
+            }
         }
-        let mut flow = Self {
+        Self {
             channels: capacity.channels,
             days,
             nodes,
             cap: &capacity.per_slot,
-            client: kept.client.clone(),
-            node: kept.node.clone(),
-            units: kept.units.clone(),
+            cands,
+            index,
             client_start,
-            by_client,
             group,
             head: vec![0; nodes],
-            at: vec![FREE; n_clients],
-            stamp: vec![0; n_clients],
+            assigned: vec![0; n_clients.div_ceil(64)],
+            clients: vec![
+                ClientState {
+                    at: FREE,
+                    stamp: 0
+                };
+                n_clients
+            ],
             used: vec![0; nodes],
             chain: vec![0; nodes],
-            moves: vec![Vec::new(); nodes],
-            pi: vec![Cost::ZERO; nodes + 1],
-            search: Search {
-                label: vec![Cost::ZERO; nodes + 1],
-                state: vec![UNSEEN; nodes + 1],
-                pred: vec![Pred::Start; nodes + 1],
-                queue: BinaryHeap::new(),
-            },
-        };
-        flow.initial_potentials();
-        flow
+            heaps: Vec::new(),
+            top: Vec::new(),
+            out: vec![Vec::new(); nodes],
+            into: vec![Vec::new(); nodes],
+            live: vec![true; nodes],
+            to_sink: vec![Cost::ZERO; nodes + 1],
+            next: vec![Next::Exit; nodes],
+            entry: vec![None; nodes],
+            key: vec![None; nodes],
+            label: vec![Cost::ZERO; nodes + 1],
+            state: vec![UNSEEN; nodes + 1],
+            queue: BinaryHeap::new(),
+        }
     }
 
-    /// The cost of entering node `v` through candidate `k` of a free client.
-    fn entry_cost(&self, k: u32, v: usize) -> Cost {
-        Cost {
-            profit: -self.units[k as usize],
-            days: (v % self.days) as i64,
-            clients: i64::from(self.client[k as usize]),
-        }
+    /// The cost of a contact leaving through slot `v`: its day.
+    fn exit_cost(&self, v: usize) -> Cost {
+        Cost::days((v % self.days) as i64)
     }
 
     /// The best candidate at node `v` whose client is still free.
-    fn head(&mut self, v: usize) -> Option<u32> {
+    fn head(&mut self, v: usize) -> Option<Offer> {
         let list = &self.group[v];
         let h = &mut self.head[v];
-        while *h < list.len() && self.at[self.client[list[*h] as usize] as usize] != FREE {
+        while let Some(o) = list.get(*h) {
+            let x = o.client as usize;
+            if self.assigned[x / 64] >> (x % 64) & 1 == 0 {
+                return Some(*o);
+            }
             *h += 1;
         }
-        list.get(*h).copied()
+        None
     }
 
-    /// Shortest distances in the initial graph (a DAG: source -> nodes -> later days -> sink).
-    /// Nodes it cannot reach are never reached later either (no candidate enters them or an
-    /// earlier day of their channel), so their potential does not matter.
-    fn initial_potentials(&mut self) {
-        let mut sink: Option<Cost> = None;
-        let mut previous: Option<Cost> = None;
-        for v in 0..self.nodes {
-            if v % self.days == 0 {
-                previous = None;
-            }
-            let entry = self.head(v).map(|k| self.entry_cost(k, v));
-            let later = previous.map(|p| p + Cost::days(1));
-            let best = match (entry, later) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if let Some(b) = best {
-                self.pi[v] = b;
-                if self.cap[v] > 0 {
-                    sink = Some(sink.map_or(b, |s| s.min(b)));
-                }
-            }
-            previous = best;
-        }
-        self.pi[self.nodes] = sink.unwrap_or(Cost::ZERO);
+    /// The cost of entering node `v` with its best free client.
+    fn refresh_entry(&mut self, v: usize) {
+        self.entry[v] = self.head(v).map(|o| Cost {
+            profit: -o.units,
+            days: 0,
+            clients: i64::from(o.client),
+        });
+    }
+
+    /// The length of the best augmenting path entering at node `v`.
+    fn refresh_key(&mut self, v: usize) {
+        self.key[v] = if self.live[v] {
+            self.entry[v].map(|e| e + self.to_sink[v])
+        } else {
+            None
+        };
     }
 
     /// Successive shortest paths until none improves the plan.
+    ///
+    /// The shortest augmenting path is the best of "enter node `v` with its best free client,
+    /// then follow `v`'s shortest path to the sink". The distances to the sink are recomputed
+    /// only after a path that changes them: one that reassigns a client (its heap's top
+    /// changes), fills a slot, or cancels the last unit moved to a later day. A path that only
+    /// enters, moves to later days and leaves through a slot with room left changes none: the
+    /// edges it adds are its own reversed (tight) edges and the new client's reassignments,
+    /// which are no shorter than the path the client just took.
     fn solve(&mut self) {
-        let sink = self.nodes;
+        for v in 0..self.nodes {
+            self.refresh_entry(v);
+        }
+        self.distances_to_sink();
+        let (mut it, mut rec) = (0usize, 0usize);
         loop {
-            self.dijkstra(Mode::Augment);
-            if self.search.state[sink] != DONE {
+            it += 1;
+            if it % 20000 == 0 { eprintln!("TIMING it {it} rec {rec}"); }
+            let mut best: Option<(Cost, usize)> = None;
+            for (v, key) in self.key.iter().enumerate() {
+                if let Some(k) = *key
+                    && best.is_none_or(|(b, _)| k < b)
+                {
+                    best = Some((k, v));
+                }
+            }
+            let Some((length, v)) = best else { return };
+            if length >= Cost::ZERO {
                 return;
             }
-            let at_sink = self.search.label[sink];
-            for v in 0..=sink {
-                let d = if self.search.state[v] == DONE {
-                    self.search.label[v]
-                } else {
-                    at_sink
-                };
-                self.pi[v] = self.pi[v] + d;
+            if self.augment(v) {
+                rec += 1;
+                self.distances_to_sink();
             }
-            // The true length of the path found is the sink's new potential.
-            if self.pi[sink] >= Cost::ZERO {
-                return;
-            }
-            self.augment();
         }
     }
 
-    fn dijkstra(&mut self, mode: Mode) {
+    /// Exact distances from every node to the sink (a backward Dijkstra whose potentials are
+    /// the previous distances: every residual edge `u -> v` keeps
+    /// `cost + to_sink[v] - to_sink[u] >= 0`), then every node's key.
+    fn distances_to_sink(&mut self) {
         let sink = self.nodes;
-        self.search.state.fill(UNSEEN);
-        self.search.queue.clear();
-        for v in 0..self.nodes {
-            if let Some(k) = self.head(v) {
-                let l = self.entry_cost(k, v) - self.pi[v];
-                self.search.relax(v, l, Pred::Enter(k));
-            }
-        }
-        if mode == Mode::Gains {
-            let l = -self.pi[sink];
-            self.search.relax(sink, l, Pred::Start);
-        }
-        let Self {
-            days,
-            cap,
-            used,
-            chain,
-            moves,
-            pi,
-            search,
-            stamp,
-            ..
-        } = self;
-        let days = *days;
-        while let Some(Reverse((l, u))) = search.queue.pop() {
-            let u = u as usize;
-            if search.state[u] == DONE || l != search.label[u] {
+        let days = self.days;
+        self.state.fill(UNSEEN);
+        self.queue.clear();
+        self.label[sink] = Cost::ZERO;
+        self.state[sink] = OPEN;
+        self.queue.push(Reverse((Cost::ZERO, sink as u32)));
+        while let Some(Reverse((l, w))) = self.queue.pop() {
+            let w = w as usize;
+            if self.state[w] == DONE || l != self.label[w] {
                 continue;
             }
-            search.state[u] = DONE;
-            if u == sink {
-                if mode == Mode::Augment {
-                    return;
-                }
-                for (v, &n) in used.iter().enumerate() {
-                    if n > 0 {
-                        search.relax(v, l + pi[sink] - pi[v], Pred::Start);
+            self.state[w] = DONE;
+            if w == sink {
+                for u in 0..self.nodes {
+                    if self.live[u] && self.used[u] < self.cap[u] {
+                        let rc = self.exit_cost(u) - self.to_sink[u];
+                        self.relax(u, l, rc, Next::Exit);
                     }
                 }
                 continue;
             }
-            let day = u % days;
-            if mode == Mode::Augment && used[u] < cap[u] {
-                search.relax(sink, l + pi[u] - pi[sink], Pred::Exit(u as u32));
+            let day = w % days;
+            let here = self.to_sink[w];
+            if day > 0 && self.live[w - 1] {
+                let rc = here - self.to_sink[w - 1];
+                self.relax(w - 1, l, rc, Next::Later);
             }
-            if day + 1 < days {
-                search.relax(u + 1, l + Cost::days(1) + pi[u] - pi[u + 1], Pred::Later);
+            if day + 1 < days && self.chain[w] > 0 && self.live[w + 1] {
+                let rc = here - self.to_sink[w + 1];
+                self.relax(w + 1, l, rc, Next::Earlier);
             }
-            if day > 0 && chain[u - 1] > 0 {
-                search.relax(
-                    u - 1,
-                    l + Cost::days(-1) + pi[u] - pi[u - 1],
-                    Pred::Earlier,
-                );
-            }
-            for (target, heap) in &mut moves[u] {
-                while let Some(top) = heap.peek() {
-                    if stamp[top.client as usize] == top.stamp {
-                        break;
-                    }
-                    heap.pop();
+            for i in 0..self.into[w].len() {
+                let (u, heap) = self.into[w][i];
+                let u = u as usize;
+                if !self.live[u] {
+                    continue;
                 }
-                if let Some(top) = heap.peek() {
-                    let v = *target as usize;
-                    let cost = Cost {
-                        profit: top.delta,
-                        days: (v % days) as i64 - day as i64,
-                        clients: 0,
-                    };
-                    search.relax(
-                        v,
-                        l + cost + pi[u] - pi[v],
-                        Pred::Move {
-                            from: u as u32,
-                            to: top.to,
+                let top = self.top[heap as usize];
+                if top != EMPTY {
+                    let rc = Cost::profit(top) + here - self.to_sink[u];
+                    self.relax(
+                        u,
+                        l,
+                        rc,
+                        Next::Move {
+                            heap,
+                            to: w as u32,
                         },
                     );
                 }
             }
         }
-    }
-
-    /// Pushes one unit along the path the last search found to the sink.
-    fn augment(&mut self) {
-        let Pred::Exit(last) = self.search.pred[self.nodes] else {
-            return;
-        };
-        let mut v = last as usize;
-        self.used[v] += 1;
-        loop {
-            match self.search.pred[v] {
-                Pred::Enter(k) => {
-                    self.settle(k);
-                    return;
-                }
-                Pred::Move { from, to } => {
-                    self.settle(to);
-                    v = from as usize;
-                }
-                Pred::Later => {
-                    self.chain[v - 1] += 1;
-                    v -= 1;
-                }
-                Pred::Earlier => {
-                    self.chain[v] -= 1;
-                    v += 1;
-                }
-                Pred::Start | Pred::Exit(_) => return,
+        for v in 0..self.nodes {
+            if self.live[v] && self.state[v] == DONE {
+                self.to_sink[v] = self.to_sink[v] + self.label[v];
+            } else {
+                self.live[v] = false;
             }
+        }
+        for v in 0..self.nodes {
+            self.refresh_key(v);
         }
     }
 
-    /// Assigns candidate `k`'s client through `k`, and records its possible moves from there.
+    /// Offers node `v` the label `from + reduced`, where `reduced` is the reduced cost of its
+    /// edge to the node just settled.
+    fn relax(&mut self, v: usize, from: Cost, reduced: Cost, next: Next) {
+        debug_assert!(reduced >= Cost::ZERO, "negative reduced cost");
+        let label = from + reduced;
+        let s = self.state[v];
+        if s == UNSEEN || (s == OPEN && label < self.label[v]) {
+            self.label[v] = label;
+            self.state[v] = OPEN;
+            self.next[v] = next;
+            self.queue.push(Reverse((label, v as u32)));
+        }
+    }
+
+    /// Drops the entries of clients who have left from the top of a heap.
+    fn clean(&mut self, heap: u32) {
+        let h = &mut self.heaps[heap as usize];
+        while let Some(top) = h.peek() {
+            if self.clients[top.client as usize].stamp == top.stamp {
+                break;
+            }
+            h.pop();
+        }
+        self.top[heap as usize] = h.peek().map_or(EMPTY, |t| t.delta);
+    }
+
+    /// Pushes one unit along the best path entering at `v`; true when the distances to the
+    /// sink may have changed.
+    fn augment(&mut self, v: usize) -> bool {
+        let Some(Offer { cand: k0, .. }) = self.head(v) else {
+            return false;
+        };
+        let mut changed = false;
+        let mut moved = Vec::new();
+        let mut u = v;
+        loop {
+            match self.next[u] {
+                Next::Exit => {
+                    self.used[u] += 1;
+                    changed |= self.used[u] >= self.cap[u];
+                    break;
+                }
+                Next::Later => {
+                    self.chain[u] += 1;
+                    u += 1;
+                }
+                Next::Earlier => {
+                    self.chain[u - 1] -= 1;
+                    changed |= self.chain[u - 1] == 0;
+                    u -= 1;
+                }
+                Next::Move { heap, to } => {
+                    let Some(&top) = self.heaps[heap as usize].peek() else {
+                        debug_assert!(false, "a shortest path through an empty heap");
+                        break;
+                    };
+                    moved.push(top.to);
+                    changed = true;
+                    u = to as usize;
+                }
+            }
+        }
+        for k in moved {
+            self.settle(k);
+        }
+        self.settle(k0);
+        changed
+    }
+
+    /// Assigns candidate `k`'s client through `k` (from wherever it was, or from free), and
+    /// records its possible moves from there.
     fn settle(&mut self, k: u32) {
-        let x = self.client[k as usize] as usize;
-        self.at[x] = k;
-        self.stamp[x] = self.stamp[x].wrapping_add(1);
-        let v = self.node[k as usize] as usize;
-        for &k2 in &self.by_client[self.client_start[x]..self.client_start[x + 1]] {
-            if k2 == k {
+        let c = self.cands[k as usize];
+        let x = c.client as usize;
+        let old = self.clients[x].at;
+        let stamp = self.clients[x].stamp.wrapping_add(1);
+        self.clients[x] = ClientState { at: k, stamp };
+        let (first, last) = (self.client_start[x], self.client_start[x + 1]);
+        if old == FREE {
+            self.assigned[x / 64] |= 1 << (x % 64);
+            // No longer free: refresh the nodes where it may have been the best free client.
+            for i in first..last {
+                let v = self.cands[i].node as usize;
+                self.refresh_entry(v);
+                self.refresh_key(v);
+            }
+        } else {
+            // Its entries at the node it left are stale: clean those heaps.
+            let u = self.cands[old as usize].node as usize;
+            for i in first..last {
+                if i == old as usize {
+                    continue;
+                }
+                let target = self.cands[i].node;
+                if let Ok(j) = self.out[u].binary_search_by_key(&target, |&(t, _)| t) {
+                    self.clean(self.out[u][j].1);
+                }
+            }
+        }
+        let v = c.node as usize;
+        for i in first..last {
+            if i == k as usize {
                 continue;
             }
-            let target = self.node[k2 as usize];
+            let target = self.cands[i].node;
             let entry = Move {
-                delta: self.units[k as usize] - self.units[k2 as usize],
+                delta: c.units - self.cands[i].units,
                 client: x as u32,
-                stamp: self.stamp[x],
-                to: k2,
+                stamp,
+                to: i as u32,
             };
-            let list = &mut self.moves[v];
-            match list.binary_search_by_key(&target, |(t, _)| *t) {
-                Ok(i) => list[i].1.push(entry),
-                Err(i) => list.insert(i, (target, BinaryHeap::from(vec![entry]))),
-            }
+            let heap = match self.out[v].binary_search_by_key(&target, |&(t, _)| t) {
+                Ok(j) => self.out[v][j].1,
+                Err(j) => {
+                    let heap = self.heaps.len() as u32;
+                    self.heaps.push(BinaryHeap::new());
+                    self.top.push(EMPTY);
+                    self.out[v].insert(j, (target, heap));
+                    self.into[target as usize].push((v as u32, heap));
+                    heap
+                }
+            };
+            let h = &mut self.heaps[heap as usize];
+            h.push(entry);
+            self.top[heap as usize] = h.peek().map_or(EMPTY, |t| t.delta);
         }
     }
 
     /// Per slot, the profit (in integer units, `>= 0`) that one more unit of its capacity
-    /// would add to the optimum.
+    /// would add to the optimum: minus the length of the shortest path from the source, or
+    /// from the sink back through a used slot, to it (Bellman-Ford: the final residual graph
+    /// has no negative cycle, and it is small).
     fn slot_gains(&mut self) -> Vec<i128> {
-        self.dijkstra(Mode::Gains);
-        (0..self.nodes)
-            .map(|v| {
-                if self.search.state[v] == DONE {
-                    (-(self.search.label[v] + self.pi[v]).profit).max(0)
-                } else {
-                    0
+        let mut dist: Vec<Option<Cost>> = vec![None; self.nodes];
+        for v in 0..self.nodes {
+            let entry = self.entry[v];
+            let back = (self.used[v] > 0).then(|| Cost::ZERO - self.exit_cost(v));
+            dist[v] = match (entry, back) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        for _ in 0..=self.nodes {
+            let mut changed = false;
+            for u in 0..self.nodes {
+                let Some(du) = dist[u] else { continue };
+                let day = u % self.days;
+                let mut edges: Vec<(usize, Cost)> = Vec::new();
+                if day + 1 < self.days {
+                    edges.push((u + 1, Cost::ZERO));
                 }
-            })
+                if day > 0 && self.chain[u - 1] > 0 {
+                    edges.push((u - 1, Cost::ZERO));
+                }
+                for &(to, heap) in &self.out[u] {
+                    let top = self.top[heap as usize];
+                    if top != EMPTY {
+                        edges.push((to as usize, Cost::profit(top)));
+                    }
+                }
+                for (v, c) in edges {
+                    let d = du + c;
+                    if dist[v].is_none_or(|dv| d < dv) {
+                        dist[v] = Some(d);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        dist.iter()
+            .map(|d| d.map_or(0, |d| (-d.profit).max(0)))
             .collect()
     }
 
     /// Per client the chosen input candidate and its day, and the contacts per channel per day:
     /// each channel's chosen clients scheduled earliest day first, smaller indices first.
-    fn schedule(&self, kept: &Kept) -> (Chosen, Vec<Vec<u32>>) {
-        let channels = self.channels;
-        let mut per_channel: Vec<Vec<(u16, u32, usize)>> = vec![Vec::new(); channels];
-        for (x, &k) in self.at.iter().enumerate() {
+    fn schedule(&self) -> (Chosen, Vec<Vec<u32>>) {
+        let mut per_channel: Vec<Vec<(u16, u32, usize)>> = vec![Vec::new(); self.channels];
+        for (x, state) in self.clients.iter().enumerate() {
+            let k = state.at;
             if k != FREE {
-                let v = self.node[k as usize] as usize;
+                let v = self.cands[k as usize].node as usize;
                 per_channel[v / self.days].push((
                     (v % self.days) as u16,
                     x as u32,
-                    kept.index[k as usize],
+                    self.index[k as usize],
                 ));
             }
         }
-        let mut chosen = vec![None; self.at.len()];
-        let mut used = vec![vec![0u32; self.days]; channels];
+        let mut chosen = vec![None; self.clients.len()];
+        let mut used = vec![vec![0u32; self.days]; self.channels];
         for (c, mut list) in per_channel.into_iter().enumerate() {
             list.sort_unstable();
             let mut pool = BinaryHeap::new();
