@@ -28,49 +28,60 @@
 //! # Exactness with floats
 //!
 //! Every finite `f64` is an integer times a power of two, so the positive profits are scaled
-//! by one common power of two into integers held in `i128`: when the profits span fewer than
-//! about 2^89 (a profit of 10^-10 next to one of 10^15 still fits) this conversion loses
-//! nothing and the optimum is exact for the given floats. Beyond that span the smallest profits
-//! are rounded to 2^-89 of the largest (and never below one unit, so they stay positive). The
-//! flow works on those integers; [`Assignment::total_profit`] is the compensated sum of the
-//! chosen candidates' own profits, in client order.
+//! by one common power of two into integers held in `i128`, of at most 90 bits. When the
+//! largest profit is at most 2^36 (about 6.9e10) times the smallest, this loses nothing whatever
+//! the profits' digits (profits with short binary expansions, such as whole numbers or halves,
+//! may span far more), and the plan is exactly optimal for the given floats. Beyond that, the
+//! smallest profits are rounded to units of about 2^-89 of the largest (never below one unit,
+//! so they stay positive). [`Assignment::total_profit`] is the compensated sum of the chosen
+//! candidates' own profits, in client order.
 //!
 //! # Algorithm
 //!
-//! A min-cost flow, solved by successive shortest paths with potentials (Johnson reduced costs,
-//! Dijkstra), on a graph condensed to the slots. The full graph would be source -> client ->
-//! slot -> sink; because a client is only ever reached through one edge (from the source while
-//! free, from its slot while assigned), the client nodes can be folded into edges between slots:
+//! A min-cost flow solved by successive shortest paths, on a graph condensed to the slots.
+//! The full graph would be source -> client -> slot -> sink; a client is only ever reached
+//! through one edge (from the source while free, from its node while assigned), so the client
+//! nodes fold into edges between slot nodes:
 //!
-//! * node `(c, d)` is the entry point of candidates on channel `c` with earliest day `d` and also
-//!   the slot `(c, d)`; a chain `(c, d) -> (c, d+1)` (free, one day more) lets a contact move to a
-//!   later day, its reverse (one day less) exists while such moves carry flow;
-//! * source -> `(c, e)`: the best free client with a candidate there (per-node lists sorted by
-//!   profit, with a pointer that only moves forward: a client, once assigned, stays assigned);
+//! * node `(c, d)` is both the slot `(c, d)` and where candidates on channel `c` with earliest
+//!   day `d` enter; the chain `(c, d) -> (c, d+1)` lets a contact move to a later day, and its
+//!   reverse exists while such moves carry flow;
+//! * source -> `(c, e)`: the best free client with a candidate there, costing
+//!   `(-profit, 0 days, client index)` (per-node lists in rank order with a pointer that only
+//!   moves forward: once assigned, a client stays assigned);
 //! * `(c, e) -> (c', e')`: the cheapest reassignment of a client assigned at `(c, e)` to its
-//!   candidate at `(c', e')`, kept in one heap per pair of nodes with lazy deletion;
-//! * `(c, d)` -> sink while the slot has room.
+//!   candidate at `(c', e')`, costing the profit it gives up; one heap per pair of nodes, whose
+//!   top is kept valid by cleaning a client's heaps when it leaves a node;
+//! * `(c, d)` -> sink while the slot has room, costing `d` days.
 //!
-//! Each search runs on `C * D + 1` nodes, whatever the number of clients, and assigns exactly
-//! one more client; the loop stops when the shortest path no longer pays (the optimal cost as a
-//! function of the number of contacts is convex, so the first non-improving path ends it).
+//! The exact distance from every node to the sink is kept; the shortest augmenting path is then
+//! the best of "enter node `v` with its best free client, follow `v`'s shortest path to the
+//! sink", a scan of `C * D` numbers. A path that only enters, moves to later days and leaves
+//! through a slot with room to spare changes no distance (the edges it adds are its own reversed
+//! edges, which are tight, and the new client's reassignments, which are no shorter than the
+//! path it just took), so the distances are recomputed (a Dijkstra backwards from the sink, on
+//! `C * D + 1` nodes, with the previous distances as potentials) only after a path that
+//! reassigns someone, fills a slot or cancels the last move to a later day. The loop stops when
+//! the shortest path no longer pays: the optimal cost as a function of the number of contacts is
+//! convex, so the first non-improving path ends it.
 //!
 //! Before the flow, candidates that cannot be in any optimal plan are dropped (an exchange
 //! argument): on channel `c`, a candidate with earliest day `e` survives only when fewer than
 //! `K` other clients have a better candidate on `c` with an earliest day `<= e`, with `K` one
 //! more than the total capacity (otherwise one of those clients is free and would take its
-//! place); a candidate is also dropped when the same client has a better one on the same channel
-//! that is free on a superset of its days.
+//! place, also with one more unit of capacity); a candidate is also dropped when the same
+//! client has a better one on the same channel that is free on a superset of its days.
 //!
-//! The value of one more unit of capacity on slot `s` is the most negative cost of a path from
-//! the source, or of a cycle from the sink, to `s` in the final residual graph (any cheaper
-//! change would be a sum of cycles, which optimality makes non-negative); one more search from
-//! both ends gives it for all slots at once.
+//! The value of one more unit of capacity on slot `s` is minus the shortest path from the
+//! source, or from the sink back through a used slot, to `s` in the final residual graph (a
+//! cheaper change would decompose into cycles, which optimality makes non-negative): one
+//! Bellman-Ford on the `C * D` nodes gives it for every slot.
 //!
-//! Cost: sorting the positive candidates of each channel by profit (channels in parallel), then
-//! one search of `O((C D)^2 log(C D))` per contact made. On 563,057 clients, 4 channels,
-//! 7 days and about 162,000 contacts the whole call takes well under a second in a release
-//! build (see `benches/assign.rs`).
+//! Cost: sorting each channel's positive candidates by profit (channels in parallel, the only
+//! parallel step: the result does not depend on the thread count), then `O(C D)` per contact
+//! plus `O((C D)^2 log(C D))` per recomputation. On 563,057 clients (1.7 million candidates),
+//! 4 channels, 7 days and 162,190 contacts, a call takes about half a second in a release build
+//! (see `benches/assign.rs`).
 //!
 //! Why hand-written: the min-cost-flow crates on crates.io either bind C++ (mcmf, LEMON's
 //! network simplex, integer costs only, min cost at maximum flow), are GPL-licensed (rs-graph),
@@ -86,6 +97,9 @@ use thiserror::Error;
 
 /// Largest number of slots (channels x days) a [`Capacity`] may have.
 pub const MAX_SLOTS: usize = 1 << 24;
+
+/// Largest number of candidates [`assign`] takes (they are indexed by `u32` inside).
+pub const MAX_CANDIDATES: usize = u32::MAX as usize - 1;
 
 /// One way to contact one client: on `channel`, on any day from `earliest_day` to the end of
 /// the period, worth `profit`.
@@ -283,6 +297,14 @@ pub enum AssignError {
         /// Number of channels.
         channels: usize,
     },
+    /// More candidates than the assignment can index.
+    #[error("too many candidates: {len}, at most {max}")]
+    TooManyCandidates {
+        /// Candidates given.
+        len: usize,
+        /// The largest number allowed.
+        max: usize,
+    },
     /// A candidate's profit is NaN or infinite.
     #[error("candidate {index} has a non-finite profit ({profit})")]
     NonFiniteProfit {
@@ -300,13 +322,13 @@ pub enum AssignError {
 /// scheduled and is ignored, as are those with a profit `<= 0`.
 ///
 /// Errors on a candidate naming a client `>= n_clients` or a channel `>= capacity.channels()`,
-/// or with a non-finite profit (the first such candidate, by position).
+/// or with a non-finite profit (the first such candidate, by position), and on more than
+/// [`MAX_CANDIDATES`] candidates.
 pub fn assign(
     n_clients: usize,
     candidates: &[Candidate],
     capacity: &Capacity,
 ) -> Result<Assignment, AssignError> {
-    let t0 = std::time::Instant::now();
     validate(n_clients, candidates, capacity)?;
     let days = capacity.days;
     let scale = Scale::of(
@@ -316,11 +338,8 @@ pub fn assign(
             .map(|c| c.profit),
     );
     let kept = prune(n_clients, candidates, capacity, &scale);
-    eprintln!("TIMING prune {:?} kept {}", t0.elapsed(), kept.iter().map(Vec::len).sum::<usize>());
     let mut flow = Flow::new(n_clients, kept, capacity);
-    eprintln!("TIMING new {:?}", t0.elapsed());
     flow.solve();
-    eprintln!("TIMING solve {:?}", t0.elapsed());
     let gains = flow.slot_gains();
     let marginal_value = (0..capacity.channels)
         .map(|c| {
@@ -338,7 +357,6 @@ pub fn assign(
             .flatten()
             .map(|&(index, _)| candidates[index].profit),
     );
-    eprintln!("TIMING end {:?}", t0.elapsed());
     Ok(Assignment {
         chosen,
         total_profit,
@@ -352,6 +370,12 @@ fn validate(
     candidates: &[Candidate],
     capacity: &Capacity,
 ) -> Result<(), AssignError> {
+    if candidates.len() > MAX_CANDIDATES {
+        return Err(AssignError::TooManyCandidates {
+            len: candidates.len(),
+            max: MAX_CANDIDATES,
+        });
+    }
     for (index, c) in candidates.iter().enumerate() {
         if c.client as usize >= n_clients {
             return Err(AssignError::ClientOutOfRange {
@@ -396,8 +420,8 @@ fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
 // Profits as integers
 // ---------------------------------------------------------------------------------------------
 
-/// Bits of the largest scaled profit: paths of up to 2^32 edges and their potentials stay
-/// within `i128`.
+/// Bits of the largest scaled profit: sums along paths of up to 2^32 edges, and the
+/// distances used as potentials, stay within `i128`.
 const PROFIT_BITS: i32 = 90;
 
 /// `2^e` for `e` in the normal range of `f64`.
@@ -442,8 +466,8 @@ struct Scale {
 }
 
 impl Scale {
-    /// The scale of a set of positive finite profits: lossless when they fit in
-    /// [`PROFIT_BITS`] bits, else the largest one takes all of them.
+    /// The scale of a set of positive finite profits: lossless when they all fit in
+    /// [`PROFIT_BITS`] bits; else the largest fills them and the smallest are rounded.
     fn of(profits: impl Iterator<Item = f64>) -> Self {
         let (mut need, mut top) = (i32::MIN, i32::MIN);
         for p in profits {
@@ -520,19 +544,17 @@ fn prune(n_clients: usize, candidates: &[Candidate], capacity: &Capacity, scale:
 /// with earliest day `e` is kept only if fewer than `limit` other clients rank above it with an
 /// earliest day `<= e`, and if its client has no better candidate here with an earliest day
 /// `<= e`.
-fn prune_channel(
-    mut entries: Vec<Entry>,
-    n_clients: usize,
-    days: usize,
-    limit: u64,
-) -> Vec<Entry> {
+fn prune_channel(mut entries: Vec<Entry>, n_clients: usize, days: usize, limit: u64) -> Vec<Entry> {
     // Only the top of the order is usually needed: sort it first, the rest only if reached.
-    let head = entries.len().min(2 * limit.min(usize::MAX as u64 / 4) as usize + 1024);
+    let head = entries
+        .len()
+        .min(2 * limit.min(usize::MAX as u64 / 4) as usize + 1024);
     if head < entries.len() {
         entries.select_nth_unstable_by(head, rank);
     }
     entries[..head].sort_unstable_by(rank);
-    let mut min_earliest = vec![u16::MAX; n_clients];
+    // Per client, the earliest day of its candidates seen so far (u32::MAX: none).
+    let mut min_earliest = vec![u32::MAX; n_clients];
     // better[t]: clients seen so far with a candidate whose earliest day is <= t.
     let mut better = vec![0u64; days];
     let mut kept = Vec::new();
@@ -544,7 +566,7 @@ fn prune_channel(
         let en = entries[i];
         i += 1;
         let e = usize::from(en.earliest);
-        let seen = usize::from(min_earliest[en.client as usize]).min(days);
+        let seen = (min_earliest[en.client as usize] as usize).min(days);
         if seen <= e {
             continue;
         }
@@ -554,7 +576,7 @@ fn prune_channel(
         for b in &mut better[e..seen] {
             *b += 1;
         }
-        min_earliest[en.client as usize] = en.earliest;
+        min_earliest[en.client as usize] = u32::from(en.earliest);
         if better[0] >= limit {
             break;
         }
@@ -589,10 +611,7 @@ impl Cost {
     }
 
     fn days(days: i64) -> Cost {
-        Cost {
-            days,
-            ..Cost::ZERO
-        }
+        Cost { days, ..Cost::ZERO }
     }
 }
 
@@ -698,8 +717,8 @@ const DONE: u8 = 2;
 /// Edge costs (`Cost`): entering node `(c, e)` with a free client's candidate costs
 /// `(-units, 0, client)`; reassigning a client from one node to another costs the profit it
 /// gives up; moving a contact one day later or earlier costs nothing; a contact leaving through
-/// slot `(c, d)` costs `d` days. (Counting the day at the exit is the same as counting it on
-/// every edge, up to potentials that cancel on every path and cycle.)
+/// slot `(c, d)` costs `d` days. (Equivalently, the entry day plus one per move to a later day:
+/// the two differ by a potential, which cancels on every path and cycle.)
 struct Flow<'a> {
     channels: usize,
     days: usize,
@@ -730,14 +749,15 @@ struct Flow<'a> {
     out: Vec<Vec<(u32, u32)>>,
     into: Vec<Vec<(u32, u32)>>,
     /// Per node: whether it can reach the sink at all (once it cannot, it never can again),
-    /// its exact distance to the sink, the first edge of a shortest path there, and the length
-    /// of the best path from the source through it.
+    /// its exact distance to the sink, and the first edge of a shortest path there.
     live: Vec<bool>,
     to_sink: Vec<Cost>,
     next: Vec<Next>,
-    /// Per node, the cost of entering it with its best free client, and the key.
+    /// Per node, the cost of entering it with its best free client, and the length of the
+    /// best augmenting path entering there (`entry + to_sink`).
     entry: Vec<Option<Cost>>,
     key: Vec<Option<Cost>>,
+    /// The backward search's labels (reduced distances), states and queue.
     label: Vec<Cost>,
     state: Vec<u8>,
     queue: BinaryHeap<Reverse<(Cost, u32)>>,
@@ -796,13 +816,7 @@ impl<'a> Flow<'a> {
             group,
             head: vec![0; nodes],
             assigned: vec![0; n_clients.div_ceil(64)],
-            clients: vec![
-                ClientState {
-                    at: FREE,
-                    stamp: 0
-                };
-                n_clients
-            ],
+            clients: vec![ClientState { at: FREE, stamp: 0 }; n_clients],
             used: vec![0; nodes],
             chain: vec![0; nodes],
             heaps: Vec::new(),
@@ -871,10 +885,7 @@ impl<'a> Flow<'a> {
             self.refresh_entry(v);
         }
         self.distances_to_sink();
-        let (mut it, mut rec) = (0usize, 0usize);
         loop {
-            it += 1;
-            if it % 20000 == 0 { eprintln!("TIMING it {it} rec {rec}"); }
             let mut best: Option<(Cost, usize)> = None;
             for (v, key) in self.key.iter().enumerate() {
                 if let Some(k) = *key
@@ -888,7 +899,6 @@ impl<'a> Flow<'a> {
                 return;
             }
             if self.augment(v) {
-                rec += 1;
                 self.distances_to_sink();
             }
         }
@@ -939,15 +949,7 @@ impl<'a> Flow<'a> {
                 let top = self.top[heap as usize];
                 if top != EMPTY {
                     let rc = Cost::profit(top) + here - self.to_sink[u];
-                    self.relax(
-                        u,
-                        l,
-                        rc,
-                        Next::Move {
-                            heap,
-                            to: w as u32,
-                        },
-                    );
+                    self.relax(u, l, rc, Next::Move { heap, to: w as u32 });
                 }
             }
         }
@@ -993,6 +995,10 @@ impl<'a> Flow<'a> {
     /// sink may have changed.
     fn augment(&mut self, v: usize) -> bool {
         let Some(Offer { cand: k0, .. }) = self.head(v) else {
+            // Not reached while `entry` follows the heads; if it were, the node's key would be
+            // cleared so that the loop still ends.
+            self.refresh_entry(v);
+            self.refresh_key(v);
             return false;
         };
         let mut changed = false;
@@ -1096,21 +1102,24 @@ impl<'a> Flow<'a> {
     /// from the sink back through a used slot, to it (Bellman-Ford: the final residual graph
     /// has no negative cycle, and it is small).
     fn slot_gains(&mut self) -> Vec<i128> {
-        let mut dist: Vec<Option<Cost>> = vec![None; self.nodes];
-        for v in 0..self.nodes {
-            let entry = self.entry[v];
-            let back = (self.used[v] > 0).then(|| Cost::ZERO - self.exit_cost(v));
-            dist[v] = match (entry, back) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-        }
+        let mut dist: Vec<Option<Cost>> = (0..self.nodes)
+            .map(|v| {
+                // From the source with the best free client, or from the sink undoing one of
+                // this slot's contacts.
+                let back = (self.used[v] > 0).then(|| Cost::ZERO - self.exit_cost(v));
+                match (self.entry[v], back) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            })
+            .collect();
+        let mut edges: Vec<(usize, Cost)> = Vec::new();
         for _ in 0..=self.nodes {
             let mut changed = false;
             for u in 0..self.nodes {
                 let Some(du) = dist[u] else { continue };
                 let day = u % self.days;
-                let mut edges: Vec<(usize, Cost)> = Vec::new();
+                edges.clear();
                 if day + 1 < self.days {
                     edges.push((u + 1, Cost::ZERO));
                 }
@@ -1123,7 +1132,7 @@ impl<'a> Flow<'a> {
                         edges.push((to as usize, Cost::profit(top)));
                     }
                 }
-                for (v, c) in edges {
+                for &(v, c) in &edges {
                     let d = du + c;
                     if dist[v].is_none_or(|dv| d < dv) {
                         dist[v] = Some(d);
@@ -1161,17 +1170,18 @@ impl<'a> Flow<'a> {
             list.sort_unstable();
             let mut pool = BinaryHeap::new();
             let mut next = 0;
-            for d in 0..self.days {
+            let cap = &self.cap[c * self.days..(c + 1) * self.days];
+            for (d, (n, &room)) in used[c].iter_mut().zip(cap).enumerate() {
                 while next < list.len() && usize::from(list[next].0) <= d {
                     pool.push(Reverse((list[next].1, list[next].2)));
                     next += 1;
                 }
-                while used[c][d] < self.cap[c * self.days + d] {
+                while *n < room {
                     let Some(Reverse((x, index))) = pool.pop() else {
                         break;
                     };
                     chosen[x as usize] = Some((index, d as u16));
-                    used[c][d] += 1;
+                    *n += 1;
                 }
             }
             debug_assert!(pool.is_empty() && next == list.len());

@@ -103,7 +103,10 @@ fn check_feasible(n: usize, cands: &[Candidate], cap: &Capacity, a: &Assignment)
     for (x, c) in a.chosen.iter().enumerate() {
         let Some((index, day)) = *c else { continue };
         let k = cands[index];
-        assert_eq!(k.client as usize, x, "candidate {index} is not client {x}'s");
+        assert_eq!(
+            k.client as usize, x,
+            "candidate {index} is not client {x}'s"
+        );
         assert!(day >= k.earliest_day, "client {x} before its earliest day");
         assert!(usize::from(day) < cap.days(), "client {x} after the period");
         assert!(k.profit > 0.0, "client {x} chosen at a non-positive profit");
@@ -113,9 +116,9 @@ fn check_feasible(n: usize, cands: &[Candidate], cap: &Capacity, a: &Assignment)
         profits.push(k.profit);
     }
     value.profit = profits.iter().sum();
-    for c in 0..cap.channels() {
-        for d in 0..cap.days() {
-            assert!(used[c][d] <= cap.get(c, d), "slot ({c}, {d}) over capacity");
+    for (c, row) in used.iter().enumerate() {
+        for (d, &u) in row.iter().enumerate() {
+            assert!(u <= cap.get(c, d), "slot ({c}, {d}) over capacity");
         }
     }
     assert_eq!(used, a.used);
@@ -225,7 +228,10 @@ fn beats_greedy_with_a_chain_of_two_reassignments() {
     ];
     let a = assign(4, &cands, &one_each(3, 1)).expect("valid");
     assert_eq!(a.total_profit, 25.5);
-    assert_eq!(a.chosen, vec![Some((1, 0)), Some((3, 0)), None, Some((5, 0))]);
+    assert_eq!(
+        a.chosen,
+        vec![Some((1, 0)), Some((3, 0)), None, Some((5, 0))]
+    );
     // Channel 0 +1: A back to 10 and B to 8, C to 7... A:10, D:9.5, B:8, C:6 = 33.5 (+8).
     // Channel 1 +1: A->1, B->1, D->0, C->2: 9 + 8 + 9.5 + 6 = 32.5 (+7).
     // Channel 2 +1: D->0, A->1, B->2, C->2: 9.5 + 9 + 7 + 6 = 31.5 (+6).
@@ -251,11 +257,7 @@ fn a_cooldown_that_moves_another_client_to_a_later_day() {
     // Best: client 1 on day 0 would block client 0... the optimum is 0 (day 0, 10) and
     // 1 (day 1, 9); client 2's 8.5 is left out.
     let cap = Capacity::daily(2, &[1]).expect("shape");
-    let cands = [
-        cand(0, 0, 0, 10.0),
-        cand(1, 0, 0, 9.0),
-        cand(2, 0, 1, 8.5),
-    ];
+    let cands = [cand(0, 0, 0, 10.0), cand(1, 0, 0, 9.0), cand(2, 0, 1, 8.5)];
     let a = assign(3, &cands, &cap).expect("valid");
     assert_eq!(a.total_profit, 19.0);
     assert_eq!(a.chosen, vec![Some((0, 0)), Some((1, 1)), None]);
@@ -316,14 +318,22 @@ fn profits_are_compared_exactly() {
     // Two profits one ulp apart compete for one slot while a far larger profit sits elsewhere.
     let small = 1e-3f64;
     let next = f64::from_bits(small.to_bits() + 1);
-    let cands = [cand(0, 0, 0, small), cand(1, 0, 0, next), cand(2, 1, 0, 1e6)];
+    let cands = [
+        cand(0, 0, 0, small),
+        cand(1, 0, 0, next),
+        cand(2, 1, 0, 1e6),
+    ];
     let a = assign(3, &cands, &Capacity::daily(1, &[1, 1]).expect("shape")).expect("valid");
     assert_eq!(a.chosen, vec![None, Some((1, 0)), Some((2, 0))]);
     // And the value of one more unit is that ulp-sized profit itself.
     assert_eq!(a.marginal_value, vec![small, 0.0]);
 
     // Profits across the whole float range: the order still holds where it can be told.
-    let cands = [cand(0, 0, 0, 1e-300), cand(1, 0, 0, 1e300), cand(2, 1, 0, 3e-300)];
+    let cands = [
+        cand(0, 0, 0, 1e-300),
+        cand(1, 0, 0, 1e300),
+        cand(2, 1, 0, 3e-300),
+    ];
     let a = assign(3, &cands, &Capacity::daily(1, &[1, 1]).expect("shape")).expect("valid");
     assert_eq!(a.chosen, vec![None, Some((1, 0)), Some((2, 0))]);
     assert_eq!(a.total_profit, 1e300 + 3e-300);
@@ -468,10 +478,25 @@ fn an_earliest_day_after_the_period_is_not_schedulable() {
     let cap = Capacity::daily(3, &[1]).expect("shape");
     let a = assign(2, &[cand(0, 0, 3, 50.0), cand(1, 0, 2, 1.0)], &cap).expect("valid");
     assert_eq!(a.chosen, vec![None, Some((1, 2))]);
-    let a = assign(1, &[cand(0, 0, 0, 1.0)], &Capacity::new(1, 0, vec![]).expect("shape"))
-        .expect("valid");
+    let a = assign(
+        1,
+        &[cand(0, 0, 0, 1.0)],
+        &Capacity::new(1, 0, vec![]).expect("shape"),
+    )
+    .expect("valid");
     assert_eq!(a.chosen, vec![None]);
     assert_eq!(a.used, vec![Vec::<u32>::new()]);
+}
+
+#[test]
+fn the_last_of_65536_days_is_schedulable() {
+    let days = usize::from(u16::MAX) + 1;
+    let mut slots = vec![0; days];
+    slots[days - 1] = 1;
+    let cap = Capacity::new(1, days, slots).expect("shape");
+    let a = assign(2, &[cand(0, 0, u16::MAX, 3.0), cand(1, 0, 0, 2.0)], &cap).expect("valid");
+    assert_eq!(a.chosen, vec![Some((0, u16::MAX)), None]);
+    assert_eq!(a.marginal_value, vec![2.0]);
 }
 
 #[test]
@@ -526,5 +551,8 @@ fn bad_inputs_are_named() {
         n_clients: 2,
     }
     .to_string();
-    assert!(msg.contains("candidate 1") && msg.contains("client 2"), "{msg}");
+    assert!(
+        msg.contains("candidate 1") && msg.contains("client 2"),
+        "{msg}"
+    );
 }
