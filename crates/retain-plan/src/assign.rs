@@ -52,7 +52,9 @@
 //! * `(c, e) -> (c', e')`: the cheapest reassignment of a client assigned at `(c, e)` to its
 //!   candidate at `(c', e')`, costing the profit it gives up; one heap per pair of nodes, whose
 //!   top is kept valid by cleaning a client's heaps when it leaves a node;
-//! * `(c, d)` -> sink while the slot has room, costing `d` days.
+//! * `(c, d)` -> sink while the slot has room, costing `d` days; and from every node a virtual
+//!   exit costing more than any plan is worth, so that every node keeps a finite distance to
+//!   the sink (no path through it ever pays, so it is never taken).
 //!
 //! The exact distance from every node to the sink is kept; the shortest augmenting path is then
 //! the best of "enter node `v` with its best free client, follow `v`'s shortest path to the
@@ -74,8 +76,9 @@
 //!
 //! The value of one more unit of capacity on slot `s` is minus the shortest path from the
 //! source, or from the sink back through a used slot, to `s` in the final residual graph (a
-//! cheaper change would decompose into cycles, which optimality makes non-negative): one
-//! Bellman-Ford on the `C * D` nodes gives it for every slot.
+//! cheaper change would decompose into cycles, which optimality makes non-negative): one more
+//! Dijkstra, forwards from both ends with the distances to the sink as potentials, gives it for
+//! every slot.
 //!
 //! Cost: sorting each channel's positive candidates by profit (channels in parallel, the only
 //! parallel step: the result does not depend on the thread count), then `O(C D)` per contact
@@ -420,8 +423,8 @@ fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
 // Profits as integers
 // ---------------------------------------------------------------------------------------------
 
-/// Bits of the largest scaled profit: sums along paths of up to 2^32 edges, and the
-/// distances used as potentials, stay within `i128`.
+/// Bits of the largest scaled profit: sums along paths of up to [`MAX_SLOTS`] + 1 edges,
+/// and the distances used as potentials, stay far within `i128`.
 const PROFIT_BITS: i32 = 90;
 
 /// `2^e` for `e` in the normal range of `f64`.
@@ -671,6 +674,9 @@ impl PartialOrd for Move {
 enum Next {
     /// A contact made on this slot.
     Exit,
+    /// The virtual exit of a node with no real way to the sink (never taken: it costs more
+    /// than any plan is worth).
+    Nowhere,
     /// To the next day of the same channel.
     Later,
     /// To the previous day of the same channel, undoing a move to a later day.
@@ -707,6 +713,10 @@ struct ClientState {
 type Chosen = Vec<Option<(usize, u16)>>;
 
 const FREE: u32 = u32::MAX;
+/// The cost of a node's virtual exit: more than the profit of any path (at most
+/// `(MAX_SLOTS + 1) * 2^PROFIT_BITS < 2^115`), so no augmenting path ending there pays, and
+/// yet every node keeps a finite distance to the sink that serves as a potential.
+const NOWHERE: i128 = 1 << 116;
 const EMPTY: i128 = i128::MAX;
 const UNSEEN: u8 = 0;
 const OPEN: u8 = 1;
@@ -748,9 +758,7 @@ struct Flow<'a> {
     top: Vec<i128>,
     out: Vec<Vec<(u32, u32)>>,
     into: Vec<Vec<(u32, u32)>>,
-    /// Per node: whether it can reach the sink at all (once it cannot, it never can again),
-    /// its exact distance to the sink, and the first edge of a shortest path there.
-    live: Vec<bool>,
+    /// Per node, its exact distance to the sink and the first edge of a shortest path there.
     to_sink: Vec<Cost>,
     next: Vec<Next>,
     /// Per node, the cost of entering it with its best free client, and the length of the
@@ -823,7 +831,6 @@ impl<'a> Flow<'a> {
             top: Vec::new(),
             out: vec![Vec::new(); nodes],
             into: vec![Vec::new(); nodes],
-            live: vec![true; nodes],
             to_sink: vec![Cost::ZERO; nodes + 1],
             next: vec![Next::Exit; nodes],
             entry: vec![None; nodes],
@@ -864,11 +871,7 @@ impl<'a> Flow<'a> {
 
     /// The length of the best augmenting path entering at node `v`.
     fn refresh_key(&mut self, v: usize) {
-        self.key[v] = if self.live[v] {
-            self.entry[v].map(|e| e + self.to_sink[v])
-        } else {
-            None
-        };
+        self.key[v] = self.entry[v].map(|e| e + self.to_sink[v]);
     }
 
     /// Successive shortest paths until none improves the plan.
@@ -923,29 +926,28 @@ impl<'a> Flow<'a> {
             self.state[w] = DONE;
             if w == sink {
                 for u in 0..self.nodes {
-                    if self.live[u] && self.used[u] < self.cap[u] {
-                        let rc = self.exit_cost(u) - self.to_sink[u];
-                        self.relax(u, l, rc, Next::Exit);
-                    }
+                    let (cost, next) = if self.used[u] < self.cap[u] {
+                        (self.exit_cost(u), Next::Exit)
+                    } else {
+                        (Cost::profit(NOWHERE), Next::Nowhere)
+                    };
+                    self.relax(u, l, cost - self.to_sink[u], next);
                 }
                 continue;
             }
             let day = w % days;
             let here = self.to_sink[w];
-            if day > 0 && self.live[w - 1] {
+            if day > 0 {
                 let rc = here - self.to_sink[w - 1];
                 self.relax(w - 1, l, rc, Next::Later);
             }
-            if day + 1 < days && self.chain[w] > 0 && self.live[w + 1] {
+            if day + 1 < days && self.chain[w] > 0 {
                 let rc = here - self.to_sink[w + 1];
                 self.relax(w + 1, l, rc, Next::Earlier);
             }
             for i in 0..self.into[w].len() {
                 let (u, heap) = self.into[w][i];
                 let u = u as usize;
-                if !self.live[u] {
-                    continue;
-                }
                 let top = self.top[heap as usize];
                 if top != EMPTY {
                     let rc = Cost::profit(top) + here - self.to_sink[u];
@@ -954,11 +956,8 @@ impl<'a> Flow<'a> {
             }
         }
         for v in 0..self.nodes {
-            if self.live[v] && self.state[v] == DONE {
-                self.to_sink[v] = self.to_sink[v] + self.label[v];
-            } else {
-                self.live[v] = false;
-            }
+            debug_assert!(self.state[v] == DONE, "every node has an exit");
+            self.to_sink[v] = self.to_sink[v] + self.label[v];
         }
         for v in 0..self.nodes {
             self.refresh_key(v);
@@ -1009,6 +1008,10 @@ impl<'a> Flow<'a> {
                 Next::Exit => {
                     self.used[u] += 1;
                     changed |= self.used[u] >= self.cap[u];
+                    break;
+                }
+                Next::Nowhere => {
+                    debug_assert!(false, "an augmenting path through a virtual exit");
                     break;
                 }
                 Next::Later => {
@@ -1099,53 +1102,68 @@ impl<'a> Flow<'a> {
 
     /// Per slot, the profit (in integer units, `>= 0`) that one more unit of its capacity
     /// would add to the optimum: minus the length of the shortest path from the source, or
-    /// from the sink back through a used slot, to it (Bellman-Ford: the final residual graph
-    /// has no negative cycle, and it is small).
+    /// from the sink back through a used slot, to it. A Dijkstra forwards, whose potentials are
+    /// minus the distances to the sink (valid for every residual edge; the sink's edges back to
+    /// used slots too, as the final plan has no negative cycle through them).
     fn slot_gains(&mut self) -> Vec<i128> {
-        let mut dist: Vec<Option<Cost>> = (0..self.nodes)
-            .map(|v| {
-                // From the source with the best free client, or from the sink undoing one of
-                // this slot's contacts.
-                let back = (self.used[v] > 0).then(|| Cost::ZERO - self.exit_cost(v));
-                match (self.entry[v], back) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            })
-            .collect();
-        let mut edges: Vec<(usize, Cost)> = Vec::new();
-        for _ in 0..=self.nodes {
-            let mut changed = false;
-            for u in 0..self.nodes {
-                let Some(du) = dist[u] else { continue };
-                let day = u % self.days;
-                edges.clear();
-                if day + 1 < self.days {
-                    edges.push((u + 1, Cost::ZERO));
-                }
-                if day > 0 && self.chain[u - 1] > 0 {
-                    edges.push((u - 1, Cost::ZERO));
-                }
-                for &(to, heap) in &self.out[u] {
-                    let top = self.top[heap as usize];
-                    if top != EMPTY {
-                        edges.push((to as usize, Cost::profit(top)));
-                    }
-                }
-                for &(v, c) in &edges {
-                    let d = du + c;
-                    if dist[v].is_none_or(|dv| d < dv) {
-                        dist[v] = Some(d);
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
-                break;
+        let h = self.to_sink.clone();
+        self.state.fill(UNSEEN);
+        self.queue.clear();
+        for (v, &hv) in h.iter().enumerate().take(self.nodes) {
+            let entry = self.entry[v];
+            let back = (self.used[v] > 0).then(|| Cost::ZERO - self.exit_cost(v));
+            let start = match (entry, back) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(d) = start {
+                let label = d + hv;
+                self.label[v] = label;
+                self.state[v] = OPEN;
+                self.queue.push(Reverse((label, v as u32)));
             }
         }
-        dist.iter()
-            .map(|d| d.map_or(0, |d| (-d.profit).max(0)))
+        let mut edges: Vec<(usize, Cost)> = Vec::new();
+        while let Some(Reverse((l, u))) = self.queue.pop() {
+            let u = u as usize;
+            if self.state[u] == DONE || l != self.label[u] {
+                continue;
+            }
+            self.state[u] = DONE;
+            let day = u % self.days;
+            edges.clear();
+            if day + 1 < self.days {
+                edges.push((u + 1, Cost::ZERO));
+            }
+            if day > 0 && self.chain[u - 1] > 0 {
+                edges.push((u - 1, Cost::ZERO));
+            }
+            for &(to, heap) in &self.out[u] {
+                let top = self.top[heap as usize];
+                if top != EMPTY {
+                    edges.push((to as usize, Cost::profit(top)));
+                }
+            }
+            for &(v, c) in &edges {
+                let reduced = c + h[v] - h[u];
+                debug_assert!(reduced >= Cost::ZERO, "negative reduced cost");
+                let label = l + reduced;
+                let s = self.state[v];
+                if s == UNSEEN || (s == OPEN && label < self.label[v]) {
+                    self.label[v] = label;
+                    self.state[v] = OPEN;
+                    self.queue.push(Reverse((label, v as u32)));
+                }
+            }
+        }
+        (0..self.nodes)
+            .map(|v| {
+                if self.state[v] == DONE {
+                    (-(self.label[v] - h[v]).profit).max(0)
+                } else {
+                    0
+                }
+            })
             .collect()
     }
 
