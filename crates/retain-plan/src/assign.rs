@@ -685,10 +685,11 @@ enum Next {
     Move { heap: u32, to: u32 },
 }
 
-/// A kept candidate, as the flow sees it.
+/// A kept candidate, as the flow sees it. Profits in integer units are held as integer-valued
+/// `f64` (exact up to 2^1023) to halve the memory, and turned into `i128` to compute.
 #[derive(Clone, Copy)]
 struct Cand {
-    units: i128,
+    units: f64,
     node: u32,
     client: u32,
 }
@@ -696,7 +697,7 @@ struct Cand {
 /// A candidate in its node's list: what entering with it costs, without looking it up.
 #[derive(Clone, Copy)]
 struct Offer {
-    units: i128,
+    units: f64,
     cand: u32,
     client: u32,
 }
@@ -738,8 +739,8 @@ struct Flow<'a> {
     /// The kept candidates, grouped by client (client `x` has `client_start[x]..
     /// client_start[x + 1]`), and their positions in the input.
     cands: Vec<Cand>,
-    index: Vec<usize>,
-    client_start: Vec<usize>,
+    index: Vec<u32>,
+    client_start: Vec<u32>,
     /// Per node, its candidates in rank order, and the position of the first one whose client
     /// may still be free.
     group: Vec<Vec<Offer>>,
@@ -776,38 +777,39 @@ impl<'a> Flow<'a> {
         let days = capacity.days;
         let nodes = capacity.channels * days;
         // A counting sort by client, keeping each node's list in rank order.
-        let mut client_start = vec![0usize; n_clients + 1];
+        // (Positions fit in u32: there are at most MAX_CANDIDATES.)
+        let mut client_start = vec![0u32; n_clients + 1];
         for e in kept.iter().flatten() {
             client_start[e.client as usize + 1] += 1;
         }
         for x in 0..n_clients {
             client_start[x + 1] += client_start[x];
         }
-        let total = client_start[n_clients];
+        let total = client_start[n_clients] as usize;
         let mut fill = client_start.clone();
         let mut cands = vec![
             Cand {
-                units: 0,
+                units: 0.0,
                 node: 0,
                 client: 0
             };
             total
         ];
-        let mut index = vec![0usize; total];
+        let mut index = vec![0u32; total];
         let mut group = vec![Vec::new(); nodes];
         for (channel, entries) in kept.into_iter().enumerate() {
             for e in entries {
                 let node = channel * days + usize::from(e.earliest);
-                let k = fill[e.client as usize];
+                let k = fill[e.client as usize] as usize;
                 fill[e.client as usize] += 1;
                 cands[k] = Cand {
-                    units: e.units as i128,
+                    units: e.units,
                     node: node as u32,
                     client: e.client,
                 };
-                index[k] = e.index;
+                index[k] = e.index as u32;
                 group[node].push(Offer {
-                    units: e.units as i128,
+                    units: e.units,
                     cand: k as u32,
                     client: e.client,
                 });
@@ -863,7 +865,7 @@ impl<'a> Flow<'a> {
     /// The cost of entering node `v` with its best free client.
     fn refresh_entry(&mut self, v: usize) {
         self.entry[v] = self.head(v).map(|o| Cost {
-            profit: -o.units,
+            profit: -(o.units as i128),
             days: 0,
             clients: i64::from(o.client),
         });
@@ -1049,7 +1051,10 @@ impl<'a> Flow<'a> {
         let old = self.clients[x].at;
         let stamp = self.clients[x].stamp.wrapping_add(1);
         self.clients[x] = ClientState { at: k, stamp };
-        let (first, last) = (self.client_start[x], self.client_start[x + 1]);
+        let (first, last) = (
+            self.client_start[x] as usize,
+            self.client_start[x + 1] as usize,
+        );
         if old == FREE {
             self.assigned[x / 64] |= 1 << (x % 64);
             // No longer free: refresh the nodes where it may have been the best free client.
@@ -1078,7 +1083,7 @@ impl<'a> Flow<'a> {
             }
             let target = self.cands[i].node;
             let entry = Move {
-                delta: c.units - self.cands[i].units,
+                delta: c.units as i128 - self.cands[i].units as i128,
                 client: x as u32,
                 stamp,
                 to: i as u32,
@@ -1178,7 +1183,7 @@ impl<'a> Flow<'a> {
                 per_channel[v / self.days].push((
                     (v % self.days) as u16,
                     x as u32,
-                    self.index[k as usize],
+                    self.index[k as usize] as usize,
                 ));
             }
         }
