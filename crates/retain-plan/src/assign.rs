@@ -126,7 +126,11 @@ pub struct Candidate {
 }
 
 /// Contacts each channel can make each day: a channels x days table, validated.
+///
+/// Serialised as its rows (one list of daily capacities per channel); deserialising validates
+/// them as [`Capacity::from_rows`] does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<Vec<u32>>", into = "Vec<Vec<u32>>")]
 pub struct Capacity {
     channels: usize,
     days: usize,
@@ -222,6 +226,23 @@ impl Capacity {
     /// Total capacity of all slots.
     pub fn total(&self) -> u64 {
         self.per_slot.iter().map(|&c| u64::from(c)).sum()
+    }
+}
+
+impl TryFrom<Vec<Vec<u32>>> for Capacity {
+    type Error = AssignError;
+
+    fn try_from(rows: Vec<Vec<u32>>) -> Result<Self, AssignError> {
+        Self::from_rows(rows)
+    }
+}
+
+impl From<Capacity> for Vec<Vec<u32>> {
+    fn from(c: Capacity) -> Self {
+        if c.days == 0 {
+            return vec![Vec::new(); c.channels];
+        }
+        c.per_slot.chunks(c.days).map(<[u32]>::to_vec).collect()
     }
 }
 
@@ -327,6 +348,27 @@ pub enum AssignError {
 /// Errors on a candidate naming a client `>= n_clients` or a channel `>= capacity.channels()`,
 /// or with a non-finite profit (the first such candidate, by position), and on more than
 /// [`MAX_CANDIDATES`] candidates.
+///
+/// # Example
+///
+/// One phone call and one email in a one-day period. Client 0 is worth 10 by phone or 9 by
+/// email, client 1 is worth 8 by phone: giving client 0 the phone (greedy) makes 10, the optimum
+/// sends client 0 an email and calls client 1.
+///
+/// ```
+/// use retain_plan::assign::{Candidate, Capacity, assign};
+///
+/// let (phone, email) = (0, 1);
+/// let cap = Capacity::daily(1, &[1, 1])?;
+/// let offer = |client, channel, profit| Candidate { client, channel, earliest_day: 0, profit };
+/// let cands = [offer(0, phone, 10.0), offer(0, email, 9.0), offer(1, phone, 8.0)];
+/// let plan = assign(2, &cands, &cap)?;
+/// assert_eq!(plan.total_profit, 17.0);
+/// assert_eq!(plan.chosen, vec![Some((1, 0)), Some((2, 0))]); // (candidate, day)
+/// // One more phone call would add 1 (client 0 back on the phone); another email, nothing.
+/// assert_eq!(plan.marginal_value, vec![1.0, 0.0]);
+/// # Ok::<(), retain_plan::assign::AssignError>(())
+/// ```
 pub fn assign(
     n_clients: usize,
     candidates: &[Candidate],

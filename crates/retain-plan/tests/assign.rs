@@ -545,6 +545,18 @@ fn bad_inputs_are_named() {
         Capacity::new(70_000, 1, vec![0; 70_000]),
         Err(AssignError::CapacityTooLarge { .. })
     ));
+    // A capacity read from JSON is validated like one built in code.
+    let cap = Capacity::from_rows(vec![vec![150, 0, 3], vec![20, 20, 20]]).expect("shape");
+    let json = serde_json::to_string(&cap).expect("json");
+    assert_eq!(json, "[[150,0,3],[20,20,20]]");
+    assert_eq!(serde_json::from_str::<Capacity>(&json).expect("valid"), cap);
+    let err = serde_json::from_str::<Capacity>("[[1,2],[3]]").unwrap_err();
+    assert!(err.to_string().contains("channel 1 has 1 days"), "{err}");
+    let empty = Capacity::new(2, 0, vec![]).expect("shape");
+    let back: Capacity =
+        serde_json::from_str(&serde_json::to_string(&empty).expect("json")).expect("valid");
+    assert_eq!(back, empty);
+
     let msg = AssignError::ClientOutOfRange {
         index: 1,
         client: 2,
