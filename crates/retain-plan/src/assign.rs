@@ -557,9 +557,7 @@ struct Entry {
 fn rank(a: &Entry, b: &Entry) -> Ordering {
     b.units
         .total_cmp(&a.units)
-        .then(a.client.cmp(&b.client))
-        .then(a.earliest.cmp(&b.earliest))
-        .then(a.index.cmp(&b.index))
+        .then_with(|| (a.client, a.earliest, a.index).cmp(&(b.client, b.earliest, b.index)))
 }
 
 /// The candidates that may be in an optimal plan, per channel in rank order.
@@ -697,11 +695,7 @@ struct Move {
 impl Ord for Move {
     /// Reversed, so that the max-heap's top is the cheapest move (then the smallest client).
     fn cmp(&self, o: &Self) -> Ordering {
-        o.delta
-            .cmp(&self.delta)
-            .then(o.client.cmp(&self.client))
-            .then(o.stamp.cmp(&self.stamp))
-            .then(o.to.cmp(&self.to))
+        (o.delta, o.client, o.stamp, o.to).cmp(&(self.delta, self.client, self.stamp, self.to))
     }
 }
 
