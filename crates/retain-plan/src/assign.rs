@@ -22,8 +22,10 @@
 //! chosen set, so it changes nothing in the objective. Plans equal in all three are told apart by
 //! the algorithm's fixed order on the candidates sorted canonically, never by their order in the
 //! input or by the thread count: the same input gives the same [`Assignment`] byte for byte, and
-//! shuffled candidates give the same choices (among exact duplicates of a candidate, the one with
-//! the lowest input index is reported).
+//! shuffled candidates give the same choices. (Among duplicates of a candidate, the one with
+//! the lowest input index is reported; duplicates are candidates of one client, channel and
+//! earliest day with equal profits, or, beyond the exact range below, profits that round to
+//! the same integer.)
 //!
 //! # Exactness with floats
 //!
