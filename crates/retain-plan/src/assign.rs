@@ -22,55 +22,71 @@
 //! chosen set, so it changes nothing in the objective. Plans equal in all three are told apart by
 //! the algorithm's fixed order on the candidates sorted canonically, never by their order in the
 //! input or by the thread count: the same input gives the same [`Assignment`] byte for byte, and
-//! shuffled candidates give the same choices (among exact duplicates of a candidate, the one with
-//! the lowest input index is reported).
+//! shuffled candidates give the same choices. (Among duplicates of a candidate, the one with
+//! the lowest input index is reported; duplicates are candidates of one client, channel and
+//! earliest day with equal profits, or, beyond the exact range below, profits that round to
+//! the same integer.)
 //!
 //! # Exactness with floats
 //!
 //! Every finite `f64` is an integer times a power of two, so the positive profits are scaled
-//! by one common power of two into integers held in `i128`: when the profits span fewer than
-//! about 2^89 (a profit of 10^-10 next to one of 10^15 still fits) this conversion loses
-//! nothing and the optimum is exact for the given floats. Beyond that span the smallest profits
-//! are rounded to 2^-89 of the largest (and never below one unit, so they stay positive). The
-//! flow works on those integers; [`Assignment::total_profit`] is the compensated sum of the
-//! chosen candidates' own profits, in client order.
+//! by one common power of two into integers held in `i128`, of at most 90 bits. When the
+//! largest profit is at most 2^36 (about 6.9e10) times the smallest, this loses nothing whatever
+//! the profits' digits (profits with short binary expansions, such as whole numbers or halves,
+//! may span far more), and the plan is exactly optimal for the given floats. Beyond that, the
+//! smallest profits are rounded to units of about 2^-89 of the largest (never below one unit,
+//! so they stay positive). [`Assignment::total_profit`] is the compensated sum of the chosen
+//! candidates' own profits, in client order.
 //!
 //! # Algorithm
 //!
-//! A min-cost flow, solved by successive shortest paths with potentials (Johnson reduced costs,
-//! Dijkstra), on a graph condensed to the slots. The full graph would be source -> client ->
-//! slot -> sink; because a client is only ever reached through one edge (from the source while
-//! free, from its slot while assigned), the client nodes can be folded into edges between slots:
+//! A min-cost flow solved by successive shortest paths, on a graph condensed to the slots.
+//! The full graph would be source -> client -> slot -> sink; a client is only ever reached
+//! through one edge (from the source while free, from its node while assigned), so the client
+//! nodes fold into edges between slot nodes:
 //!
-//! * node `(c, d)` is the entry point of candidates on channel `c` with earliest day `d` and also
-//!   the slot `(c, d)`; a chain `(c, d) -> (c, d+1)` (free, one day more) lets a contact move to a
-//!   later day, its reverse (one day less) exists while such moves carry flow;
-//! * source -> `(c, e)`: the best free client with a candidate there (per-node lists sorted by
-//!   profit, with a pointer that only moves forward: a client, once assigned, stays assigned);
+//! * node `(c, d)` is both the slot `(c, d)` and where candidates on channel `c` with earliest
+//!   day `d` enter; the chain `(c, d) -> (c, d+1)` lets a contact move to a later day, and its
+//!   reverse exists while such moves carry flow;
+//! * source -> `(c, e)`: the best free client with a candidate there, costing
+//!   `(-profit, 0 days, client index)` (per-node lists in rank order with a pointer that only
+//!   moves forward: once assigned, a client stays assigned);
 //! * `(c, e) -> (c', e')`: the cheapest reassignment of a client assigned at `(c, e)` to its
-//!   candidate at `(c', e')`, kept in one heap per pair of nodes with lazy deletion;
-//! * `(c, d)` -> sink while the slot has room.
+//!   candidate at `(c', e')`, costing the profit it gives up; one heap per pair of nodes, whose
+//!   top is kept valid by cleaning a client's heaps when it leaves a node;
+//! * `(c, d)` -> sink while the slot has room, costing `d` days; and from every node a virtual
+//!   exit costing more than any plan is worth, so that every node keeps a finite distance to
+//!   the sink (no path through it ever pays, so it is never taken).
 //!
-//! Each search runs on `C * D + 1` nodes, whatever the number of clients, and assigns exactly
-//! one more client; the loop stops when the shortest path no longer pays (the optimal cost as a
-//! function of the number of contacts is convex, so the first non-improving path ends it).
+//! The exact distance from every node to the sink is kept; the shortest augmenting path is then
+//! the best of "enter node `v` with its best free client, follow `v`'s shortest path to the
+//! sink", a scan of `C * D` numbers. A path that only enters, moves to later days and leaves
+//! through a slot with room to spare changes no distance (the edges it adds are its own reversed
+//! edges, which are tight, and the new client's reassignments, which are no shorter than the
+//! path it just took), so the distances are recomputed (a Dijkstra backwards from the sink, on
+//! `C * D + 1` nodes, with the previous distances as potentials) only after a path that
+//! reassigns someone, fills a slot or cancels the last move to a later day. The loop stops when
+//! the shortest path no longer pays: the optimal cost as a function of the number of contacts is
+//! convex, so the first non-improving path ends it.
 //!
 //! Before the flow, candidates that cannot be in any optimal plan are dropped (an exchange
 //! argument): on channel `c`, a candidate with earliest day `e` survives only when fewer than
 //! `K` other clients have a better candidate on `c` with an earliest day `<= e`, with `K` one
 //! more than the total capacity (otherwise one of those clients is free and would take its
-//! place); a candidate is also dropped when the same client has a better one on the same channel
-//! that is free on a superset of its days.
+//! place, also with one more unit of capacity); a candidate is also dropped when the same
+//! client has a better one on the same channel that is free on a superset of its days.
 //!
-//! The value of one more unit of capacity on slot `s` is the most negative cost of a path from
-//! the source, or of a cycle from the sink, to `s` in the final residual graph (any cheaper
-//! change would be a sum of cycles, which optimality makes non-negative); one more search from
-//! both ends gives it for all slots at once.
+//! The value of one more unit of capacity on slot `s` is minus the shortest path from the
+//! source, or from the sink back through a used slot, to `s` in the final residual graph (a
+//! cheaper change would decompose into cycles, which optimality makes non-negative): one more
+//! Dijkstra, forwards from both ends with the distances to the sink as potentials, gives it for
+//! every slot.
 //!
-//! Cost: sorting the positive candidates of each channel by profit (channels in parallel), then
-//! one search of `O((C D)^2 log(C D))` per contact made. On 563,057 clients, 4 channels,
-//! 7 days and about 162,000 contacts the whole call takes well under a second in a release
-//! build (see `benches/assign.rs`).
+//! Cost: sorting each channel's positive candidates by profit (channels in parallel, the only
+//! parallel step: the result does not depend on the thread count), then `O(C D)` per contact
+//! plus `O((C D)^2 log(C D))` per recomputation. On 563,057 clients (1.7 million candidates),
+//! 4 channels, 7 days and 162,190 contacts, a call takes about half a second in a release build
+//! (see `benches/assign.rs`).
 //!
 //! Why hand-written: the min-cost-flow crates on crates.io either bind C++ (mcmf, LEMON's
 //! network simplex, integer costs only, min cost at maximum flow), are GPL-licensed (rs-graph),
@@ -81,11 +97,14 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-use std::ops::{Add, Neg, Sub};
+use std::ops::{Add, Sub};
 use thiserror::Error;
 
 /// Largest number of slots (channels x days) a [`Capacity`] may have.
 pub const MAX_SLOTS: usize = 1 << 24;
+
+/// Largest number of candidates [`assign`] takes (they are indexed by `u32` inside).
+pub const MAX_CANDIDATES: usize = u32::MAX as usize - 1;
 
 /// One way to contact one client: on `channel`, on any day from `earliest_day` to the end of
 /// the period, worth `profit`.
@@ -109,7 +128,11 @@ pub struct Candidate {
 }
 
 /// Contacts each channel can make each day: a channels x days table, validated.
+///
+/// Serialised as its rows (one list of daily capacities per channel); deserialising validates
+/// them as [`Capacity::from_rows`] does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<Vec<u32>>", into = "Vec<Vec<u32>>")]
 pub struct Capacity {
     channels: usize,
     days: usize,
@@ -208,6 +231,23 @@ impl Capacity {
     }
 }
 
+impl TryFrom<Vec<Vec<u32>>> for Capacity {
+    type Error = AssignError;
+
+    fn try_from(rows: Vec<Vec<u32>>) -> Result<Self, AssignError> {
+        Self::from_rows(rows)
+    }
+}
+
+impl From<Capacity> for Vec<Vec<u32>> {
+    fn from(c: Capacity) -> Self {
+        if c.days == 0 {
+            return vec![Vec::new(); c.channels];
+        }
+        c.per_slot.chunks(c.days).map(<[u32]>::to_vec).collect()
+    }
+}
+
 /// The optimal plan returned by [`assign`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
@@ -283,6 +323,14 @@ pub enum AssignError {
         /// Number of channels.
         channels: usize,
     },
+    /// More candidates than the assignment can index.
+    #[error("too many candidates: {len}, at most {max}")]
+    TooManyCandidates {
+        /// Candidates given.
+        len: usize,
+        /// The largest number allowed.
+        max: usize,
+    },
     /// A candidate's profit is NaN or infinite.
     #[error("candidate {index} has a non-finite profit ({profit})")]
     NonFiniteProfit {
@@ -300,7 +348,29 @@ pub enum AssignError {
 /// scheduled and is ignored, as are those with a profit `<= 0`.
 ///
 /// Errors on a candidate naming a client `>= n_clients` or a channel `>= capacity.channels()`,
-/// or with a non-finite profit (the first such candidate, by position).
+/// or with a non-finite profit (the first such candidate, by position), and on more than
+/// [`MAX_CANDIDATES`] candidates.
+///
+/// # Example
+///
+/// One phone call and one email in a one-day period. Client 0 is worth 10 by phone or 9 by
+/// email, client 1 is worth 8 by phone: giving client 0 the phone (greedy) makes 10, the optimum
+/// sends client 0 an email and calls client 1.
+///
+/// ```
+/// use retain_plan::assign::{Candidate, Capacity, assign};
+///
+/// let (phone, email) = (0, 1);
+/// let cap = Capacity::daily(1, &[1, 1])?;
+/// let offer = |client, channel, profit| Candidate { client, channel, earliest_day: 0, profit };
+/// let cands = [offer(0, phone, 10.0), offer(0, email, 9.0), offer(1, phone, 8.0)];
+/// let plan = assign(2, &cands, &cap)?;
+/// assert_eq!(plan.total_profit, 17.0);
+/// assert_eq!(plan.chosen, vec![Some((1, 0)), Some((2, 0))]); // (candidate, day)
+/// // One more phone call would add 1 (client 0 back on the phone); another email, nothing.
+/// assert_eq!(plan.marginal_value, vec![1.0, 0.0]);
+/// # Ok::<(), retain_plan::assign::AssignError>(())
+/// ```
 pub fn assign(
     n_clients: usize,
     candidates: &[Candidate],
@@ -315,7 +385,7 @@ pub fn assign(
             .map(|c| c.profit),
     );
     let kept = prune(n_clients, candidates, capacity, &scale);
-    let mut flow = Flow::new(n_clients, &kept, capacity);
+    let mut flow = Flow::new(n_clients, kept, capacity);
     flow.solve();
     let gains = flow.slot_gains();
     let marginal_value = (0..capacity.channels)
@@ -327,7 +397,7 @@ pub fn assign(
                 .map_or(0.0, |g| scale.to_profit(g))
         })
         .collect();
-    let (chosen, used) = flow.schedule(&kept);
+    let (chosen, used) = flow.schedule();
     let total_profit = compensated_sum(
         chosen
             .iter()
@@ -347,6 +417,12 @@ fn validate(
     candidates: &[Candidate],
     capacity: &Capacity,
 ) -> Result<(), AssignError> {
+    if candidates.len() > MAX_CANDIDATES {
+        return Err(AssignError::TooManyCandidates {
+            len: candidates.len(),
+            max: MAX_CANDIDATES,
+        });
+    }
     for (index, c) in candidates.iter().enumerate() {
         if c.client as usize >= n_clients {
             return Err(AssignError::ClientOutOfRange {
@@ -391,8 +467,8 @@ fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
 // Profits as integers
 // ---------------------------------------------------------------------------------------------
 
-/// Bits of the largest scaled profit: paths of up to 2^32 edges and their potentials stay
-/// within `i128`.
+/// Bits of the largest scaled profit: sums along paths of up to [`MAX_SLOTS`] + 1 edges,
+/// and the distances used as potentials, stay far within `i128`.
 const PROFIT_BITS: i32 = 90;
 
 /// `2^e` for `e` in the normal range of `f64`.
@@ -437,8 +513,8 @@ struct Scale {
 }
 
 impl Scale {
-    /// The scale of a set of positive finite profits: lossless when they fit in
-    /// [`PROFIT_BITS`] bits, else the largest one takes all of them.
+    /// The scale of a set of positive finite profits: lossless when they all fit in
+    /// [`PROFIT_BITS`] bits; else the largest fills them and the smallest are rounded.
     fn of(profits: impl Iterator<Item = f64>) -> Self {
         let (mut need, mut top) = (i32::MIN, i32::MIN);
         for p in profits {
@@ -483,18 +559,11 @@ struct Entry {
 fn rank(a: &Entry, b: &Entry) -> Ordering {
     b.units
         .total_cmp(&a.units)
-        .then(a.client.cmp(&b.client))
-        .then(a.earliest.cmp(&b.earliest))
-        .then(a.index.cmp(&b.index))
+        .then_with(|| (a.client, a.earliest, a.index).cmp(&(b.client, b.earliest, b.index)))
 }
 
-/// The candidates that may be in an optimal plan, channel by channel in rank order.
-struct Kept {
-    client: Vec<u32>,
-    node: Vec<u32>,
-    units: Vec<i128>,
-    index: Vec<usize>,
-}
+/// The candidates that may be in an optimal plan, per channel in rank order.
+type Kept = Vec<Vec<Entry>>;
 
 fn prune(n_clients: usize, candidates: &[Candidate], capacity: &Capacity, scale: &Scale) -> Kept {
     let days = capacity.days;
@@ -510,27 +579,10 @@ fn prune(n_clients: usize, candidates: &[Candidate], capacity: &Capacity, scale:
         }
     }
     let limit = capacity.total() + 1;
-    let kept: Vec<Vec<Entry>> = per_channel
+    per_channel
         .into_par_iter()
         .map(|entries| prune_channel(entries, n_clients, days, limit))
-        .collect();
-    let total: usize = kept.iter().map(Vec::len).sum();
-    let mut out = Kept {
-        client: Vec::with_capacity(total),
-        node: Vec::with_capacity(total),
-        units: Vec::with_capacity(total),
-        index: Vec::with_capacity(total),
-    };
-    for (channel, entries) in kept.into_iter().enumerate() {
-        for e in entries {
-            out.client.push(e.client);
-            out.node
-                .push((channel * days + usize::from(e.earliest)) as u32);
-            out.units.push(e.units as i128);
-            out.index.push(e.index);
-        }
-    }
-    out
+        .collect()
 }
 
 /// One channel's candidates in rank order, without those no optimal plan uses: a candidate
@@ -546,7 +598,8 @@ fn prune_channel(mut entries: Vec<Entry>, n_clients: usize, days: usize, limit: 
         entries.select_nth_unstable_by(head, rank);
     }
     entries[..head].sort_unstable_by(rank);
-    let mut min_earliest = vec![u16::MAX; n_clients];
+    // Per client, the earliest day of its candidates seen so far (u32::MAX: none).
+    let mut min_earliest = vec![u32::MAX; n_clients];
     // better[t]: clients seen so far with a candidate whose earliest day is <= t.
     let mut better = vec![0u64; days];
     let mut kept = Vec::new();
@@ -558,7 +611,7 @@ fn prune_channel(mut entries: Vec<Entry>, n_clients: usize, days: usize, limit: 
         let en = entries[i];
         i += 1;
         let e = usize::from(en.earliest);
-        let seen = usize::from(min_earliest[en.client as usize]).min(days);
+        let seen = (min_earliest[en.client as usize] as usize).min(days);
         if seen <= e {
             continue;
         }
@@ -568,7 +621,7 @@ fn prune_channel(mut entries: Vec<Entry>, n_clients: usize, days: usize, limit: 
         for b in &mut better[e..seen] {
             *b += 1;
         }
-        min_earliest[en.client as usize] = en.earliest;
+        min_earliest[en.client as usize] = u32::from(en.earliest);
         if better[0] >= limit {
             break;
         }
@@ -594,6 +647,13 @@ impl Cost {
         days: 0,
         clients: 0,
     };
+
+    fn profit(profit: i128) -> Cost {
+        Cost {
+            profit,
+            ..Cost::ZERO
+        }
+    }
 
     fn days(days: i64) -> Cost {
         Cost { days, ..Cost::ZERO }
@@ -622,14 +682,7 @@ impl Sub for Cost {
     }
 }
 
-impl Neg for Cost {
-    type Output = Cost;
-    fn neg(self) -> Cost {
-        Cost::ZERO - self
-    }
-}
-
-/// A client assigned at one node who could move to a candidate at another node.
+/// A client assigned at one node who could move to its candidate at another node.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Move {
     /// Profit given up by the move (`units(from) - units(to)`).
@@ -644,11 +697,7 @@ struct Move {
 impl Ord for Move {
     /// Reversed, so that the max-heap's top is the cheapest move (then the smallest client).
     fn cmp(&self, o: &Self) -> Ordering {
-        o.delta
-            .cmp(&self.delta)
-            .then(o.client.cmp(&self.client))
-            .then(o.stamp.cmp(&self.stamp))
-            .then(o.to.cmp(&self.to))
+        (o.delta, o.client, o.stamp, o.to).cmp(&(self.delta, self.client, self.stamp, self.to))
     }
 }
 
@@ -658,352 +707,502 @@ impl PartialOrd for Move {
     }
 }
 
-/// How a node was reached in a search.
+/// The first edge of a node's shortest path to the sink.
 #[derive(Clone, Copy)]
-enum Pred {
-    /// A search source.
-    Start,
-    /// From the source, by assigning a free client's candidate.
-    Enter(u32),
-    /// From node `from`, by moving a client there to candidate `to`.
-    Move { from: u32, to: u32 },
-    /// From the previous day of the same channel.
+enum Next {
+    /// A contact made on this slot.
+    Exit,
+    /// The virtual exit of a node with no real way to the sink (never taken: it costs more
+    /// than any plan is worth).
+    Nowhere,
+    /// To the next day of the same channel.
     Later,
-    /// From the next day of the same channel, undoing a move to a later day.
+    /// To the previous day of the same channel, undoing a move to a later day.
     Earlier,
-    /// The sink, from node `from` (a contact made on that slot).
-    Exit(u32),
+    /// A client assigned here moves to its candidate at `to`, the cheapest in heap `heap`.
+    Move { heap: u32, to: u32 },
+}
+
+/// A kept candidate, as the flow sees it. Profits in integer units are held as integer-valued
+/// `f64` (exact up to 2^1023) to halve the memory, and turned into `i128` to compute.
+#[derive(Clone, Copy)]
+struct Cand {
+    units: f64,
+    node: u32,
+    client: u32,
+}
+
+/// A candidate in its node's list: what entering with it costs, without looking it up.
+#[derive(Clone, Copy)]
+struct Offer {
+    units: f64,
+    cand: u32,
+    client: u32,
+}
+
+/// Where a client is: the candidate it is assigned through (or `FREE`), and how many times it
+/// has been placed (heap entries made before its last move are stale).
+#[derive(Clone, Copy)]
+struct ClientState {
+    at: u32,
+    stamp: u32,
 }
 
 /// Per client, the chosen input candidate and day.
 type Chosen = Vec<Option<(usize, u16)>>;
 
 const FREE: u32 = u32::MAX;
+/// The cost of a node's virtual exit: more than the profit of any path (at most
+/// `(MAX_SLOTS + 1) * 2^PROFIT_BITS < 2^115`), so no augmenting path ending there pays, and
+/// yet every node keeps a finite distance to the sink that serves as a potential.
+const NOWHERE: i128 = 1 << 116;
+const EMPTY: i128 = i128::MAX;
 const UNSEEN: u8 = 0;
 const OPEN: u8 = 1;
 const DONE: u8 = 2;
 
-/// The residual graph, the potentials and the search's scratch space.
+/// The residual graph, the distances to the sink and the search's scratch space.
+///
+/// Edge costs (`Cost`): entering node `(c, e)` with a free client's candidate costs
+/// `(-units, 0, client)`; reassigning a client from one node to another costs the profit it
+/// gives up; moving a contact one day later or earlier costs nothing; a contact leaving through
+/// slot `(c, d)` costs `d` days. (Equivalently, the entry day plus one per move to a later day:
+/// the two differ by a potential, which cancels on every path and cycle.)
 struct Flow<'a> {
     channels: usize,
     days: usize,
     /// Slot nodes; the sink is node `nodes`.
     nodes: usize,
     cap: &'a [u32],
-    client: Vec<u32>,
-    node: Vec<u32>,
-    units: Vec<i128>,
-    /// Each client's kept candidates: `by_client[client_start[x]..client_start[x + 1]]`.
-    client_start: Vec<usize>,
-    by_client: Vec<u32>,
+    /// The kept candidates, grouped by client (client `x` has `client_start[x]..
+    /// client_start[x + 1]`), and their positions in the input.
+    cands: Vec<Cand>,
+    index: Vec<u32>,
+    client_start: Vec<u32>,
     /// Per node, its candidates in rank order, and the position of the first one whose client
     /// may still be free.
-    group: Vec<Vec<u32>>,
+    group: Vec<Vec<Offer>>,
     head: Vec<usize>,
-    /// Per client, the candidate it is assigned through, or `FREE`.
-    at: Vec<u32>,
-    stamp: Vec<u32>,
+    clients: Vec<ClientState>,
+    /// One bit per client, set once it is assigned (small enough to stay in cache).
+    assigned: Vec<u64>,
     /// Contacts leaving through each slot, and flow from each slot to the next day's.
     used: Vec<u32>,
     chain: Vec<u32>,
-    /// Per node, the reassignment heaps to other nodes, sorted by target node.
-    moves: Vec<Vec<(u32, BinaryHeap<Move>)>>,
-    /// Potentials (the source's is 0), then the search's labels, states and predecessors.
-    pi: Vec<Cost>,
-    search: Search,
-}
-
-struct Search {
+    /// Reassignment heaps, one per pair of nodes that has had an entry; `out[u]` lists
+    /// `(to, heap)` sorted by `to`, `into[v]` lists `(from, heap)`.
+    heaps: Vec<BinaryHeap<Move>>,
+    /// The cost of each heap's top (`EMPTY` if none), kept current: a heap's top is always an
+    /// entry whose client is still there, because a client leaving a node cleans its heaps.
+    top: Vec<i128>,
+    out: Vec<Vec<(u32, u32)>>,
+    into: Vec<Vec<(u32, u32)>>,
+    /// Per node, its exact distance to the sink and the first edge of a shortest path there.
+    to_sink: Vec<Cost>,
+    next: Vec<Next>,
+    /// Per node, the cost of entering it with its best free client, and the length of the
+    /// best augmenting path entering there (`entry + to_sink`).
+    entry: Vec<Option<Cost>>,
+    key: Vec<Option<Cost>>,
+    /// The backward search's labels (reduced distances), states and queue.
     label: Vec<Cost>,
     state: Vec<u8>,
-    pred: Vec<Pred>,
     queue: BinaryHeap<Reverse<(Cost, u32)>>,
 }
 
-impl Search {
-    fn relax(&mut self, v: usize, label: Cost, pred: Pred) {
-        let s = self.state[v];
-        if s == UNSEEN || (s == OPEN && label < self.label[v]) {
-            self.label[v] = label;
-            self.state[v] = OPEN;
-            self.pred[v] = pred;
-            self.queue.push(Reverse((label, v as u32)));
-        }
-    }
-}
-
-/// Whether a search looks for an augmenting path (from the source to the sink) or for the best
-/// change ending at each slot (from the source and the sink, run to the end).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Augment,
-    Gains,
-}
-
 impl<'a> Flow<'a> {
-    fn new(n_clients: usize, kept: &Kept, capacity: &'a Capacity) -> Self {
+    fn new(n_clients: usize, kept: Kept, capacity: &'a Capacity) -> Self {
         let days = capacity.days;
         let nodes = capacity.channels * days;
-        let mut group = vec![Vec::new(); nodes];
-        for (k, &v) in kept.node.iter().enumerate() {
-            group[v as usize].push(k as u32);
-        }
-        let mut client_start = vec![0usize; n_clients + 1];
-        for &x in &kept.client {
-            client_start[x as usize + 1] += 1;
+        // A counting sort by client, keeping each node's list in rank order.
+        // (Positions fit in u32: there are at most MAX_CANDIDATES.)
+        let mut client_start = vec![0u32; n_clients + 1];
+        for e in kept.iter().flatten() {
+            client_start[e.client as usize + 1] += 1;
         }
         for x in 0..n_clients {
             client_start[x + 1] += client_start[x];
         }
+        let total = client_start[n_clients] as usize;
         let mut fill = client_start.clone();
-        let mut by_client = vec![0u32; kept.client.len()];
-        for (k, &x) in kept.client.iter().enumerate() {
-            by_client[fill[x as usize]] = k as u32;
-            fill[x as usize] += 1;
+        let mut cands = vec![
+            Cand {
+                units: 0.0,
+                node: 0,
+                client: 0
+            };
+            total
+        ];
+        let mut index = vec![0u32; total];
+        let mut group = vec![Vec::new(); nodes];
+        for (channel, entries) in kept.into_iter().enumerate() {
+            for e in entries {
+                let node = channel * days + usize::from(e.earliest);
+                let k = fill[e.client as usize] as usize;
+                fill[e.client as usize] += 1;
+                cands[k] = Cand {
+                    units: e.units,
+                    node: node as u32,
+                    client: e.client,
+                };
+                index[k] = e.index as u32;
+                group[node].push(Offer {
+                    units: e.units,
+                    cand: k as u32,
+                    client: e.client,
+                });
+            }
         }
-        let mut flow = Self {
+        Self {
             channels: capacity.channels,
             days,
             nodes,
             cap: &capacity.per_slot,
-            client: kept.client.clone(),
-            node: kept.node.clone(),
-            units: kept.units.clone(),
+            cands,
+            index,
             client_start,
-            by_client,
             group,
             head: vec![0; nodes],
-            at: vec![FREE; n_clients],
-            stamp: vec![0; n_clients],
+            assigned: vec![0; n_clients.div_ceil(64)],
+            clients: vec![ClientState { at: FREE, stamp: 0 }; n_clients],
             used: vec![0; nodes],
             chain: vec![0; nodes],
-            moves: vec![Vec::new(); nodes],
-            pi: vec![Cost::ZERO; nodes + 1],
-            search: Search {
-                label: vec![Cost::ZERO; nodes + 1],
-                state: vec![UNSEEN; nodes + 1],
-                pred: vec![Pred::Start; nodes + 1],
-                queue: BinaryHeap::new(),
-            },
-        };
-        flow.initial_potentials();
-        flow
+            heaps: Vec::new(),
+            top: Vec::new(),
+            out: vec![Vec::new(); nodes],
+            into: vec![Vec::new(); nodes],
+            to_sink: vec![Cost::ZERO; nodes + 1],
+            next: vec![Next::Exit; nodes],
+            entry: vec![None; nodes],
+            key: vec![None; nodes],
+            label: vec![Cost::ZERO; nodes + 1],
+            state: vec![UNSEEN; nodes + 1],
+            queue: BinaryHeap::new(),
+        }
     }
 
-    /// The cost of entering node `v` through candidate `k` of a free client.
-    fn entry_cost(&self, k: u32, v: usize) -> Cost {
-        Cost {
-            profit: -self.units[k as usize],
-            days: (v % self.days) as i64,
-            clients: i64::from(self.client[k as usize]),
-        }
+    /// The cost of a contact leaving through slot `v`: its day.
+    fn exit_cost(&self, v: usize) -> Cost {
+        Cost::days((v % self.days) as i64)
     }
 
     /// The best candidate at node `v` whose client is still free.
-    fn head(&mut self, v: usize) -> Option<u32> {
+    fn head(&mut self, v: usize) -> Option<Offer> {
         let list = &self.group[v];
         let h = &mut self.head[v];
-        while *h < list.len() && self.at[self.client[list[*h] as usize] as usize] != FREE {
+        while let Some(o) = list.get(*h) {
+            let x = o.client as usize;
+            if self.assigned[x / 64] >> (x % 64) & 1 == 0 {
+                return Some(*o);
+            }
             *h += 1;
         }
-        list.get(*h).copied()
+        None
     }
 
-    /// Shortest distances in the initial graph (a DAG: source -> nodes -> later days -> sink).
-    /// Nodes it cannot reach are never reached later either (no candidate enters them or an
-    /// earlier day of their channel), so their potential does not matter.
-    fn initial_potentials(&mut self) {
-        let mut sink: Option<Cost> = None;
-        let mut previous: Option<Cost> = None;
-        for v in 0..self.nodes {
-            if v % self.days == 0 {
-                previous = None;
-            }
-            let entry = self.head(v).map(|k| self.entry_cost(k, v));
-            let later = previous.map(|p| p + Cost::days(1));
-            let best = match (entry, later) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if let Some(b) = best {
-                self.pi[v] = b;
-                if self.cap[v] > 0 {
-                    sink = Some(sink.map_or(b, |s| s.min(b)));
-                }
-            }
-            previous = best;
-        }
-        self.pi[self.nodes] = sink.unwrap_or(Cost::ZERO);
+    /// The cost of entering node `v` with its best free client.
+    fn refresh_entry(&mut self, v: usize) {
+        self.entry[v] = self.head(v).map(|o| Cost {
+            profit: -(o.units as i128),
+            days: 0,
+            clients: i64::from(o.client),
+        });
+    }
+
+    /// The length of the best augmenting path entering at node `v`.
+    fn refresh_key(&mut self, v: usize) {
+        self.key[v] = self.entry[v].map(|e| e + self.to_sink[v]);
     }
 
     /// Successive shortest paths until none improves the plan.
+    ///
+    /// The shortest augmenting path is the best of "enter node `v` with its best free client,
+    /// then follow `v`'s shortest path to the sink". The distances to the sink are recomputed
+    /// only after a path that changes them: one that reassigns a client (its heap's top
+    /// changes), fills a slot, or cancels the last unit moved to a later day. A path that only
+    /// enters, moves to later days and leaves through a slot with room left changes none: the
+    /// edges it adds are its own reversed (tight) edges and the new client's reassignments,
+    /// which are no shorter than the path the client just took.
     fn solve(&mut self) {
-        let sink = self.nodes;
-        loop {
-            self.dijkstra(Mode::Augment);
-            if self.search.state[sink] != DONE {
-                return;
-            }
-            let at_sink = self.search.label[sink];
-            for v in 0..=sink {
-                let d = if self.search.state[v] == DONE {
-                    self.search.label[v]
-                } else {
-                    at_sink
-                };
-                self.pi[v] = self.pi[v] + d;
-            }
-            // The true length of the path found is the sink's new potential.
-            if self.pi[sink] >= Cost::ZERO {
-                return;
-            }
-            self.augment();
-        }
-    }
-
-    fn dijkstra(&mut self, mode: Mode) {
-        let sink = self.nodes;
-        self.search.state.fill(UNSEEN);
-        self.search.queue.clear();
         for v in 0..self.nodes {
-            if let Some(k) = self.head(v) {
-                let l = self.entry_cost(k, v) - self.pi[v];
-                self.search.relax(v, l, Pred::Enter(k));
-            }
+            self.refresh_entry(v);
         }
-        if mode == Mode::Gains {
-            let l = -self.pi[sink];
-            self.search.relax(sink, l, Pred::Start);
-        }
-        let Self {
-            days,
-            cap,
-            used,
-            chain,
-            moves,
-            pi,
-            search,
-            stamp,
-            ..
-        } = self;
-        let days = *days;
-        while let Some(Reverse((l, u))) = search.queue.pop() {
-            let u = u as usize;
-            if search.state[u] == DONE || l != search.label[u] {
-                continue;
-            }
-            search.state[u] = DONE;
-            if u == sink {
-                if mode == Mode::Augment {
-                    return;
-                }
-                for (v, &n) in used.iter().enumerate() {
-                    if n > 0 {
-                        search.relax(v, l + pi[sink] - pi[v], Pred::Start);
-                    }
-                }
-                continue;
-            }
-            let day = u % days;
-            if mode == Mode::Augment && used[u] < cap[u] {
-                search.relax(sink, l + pi[u] - pi[sink], Pred::Exit(u as u32));
-            }
-            if day + 1 < days {
-                search.relax(u + 1, l + Cost::days(1) + pi[u] - pi[u + 1], Pred::Later);
-            }
-            if day > 0 && chain[u - 1] > 0 {
-                search.relax(u - 1, l + Cost::days(-1) + pi[u] - pi[u - 1], Pred::Earlier);
-            }
-            for (target, heap) in &mut moves[u] {
-                while let Some(top) = heap.peek() {
-                    if stamp[top.client as usize] == top.stamp {
-                        break;
-                    }
-                    heap.pop();
-                }
-                if let Some(top) = heap.peek() {
-                    let v = *target as usize;
-                    let cost = Cost {
-                        profit: top.delta,
-                        days: (v % days) as i64 - day as i64,
-                        clients: 0,
-                    };
-                    search.relax(
-                        v,
-                        l + cost + pi[u] - pi[v],
-                        Pred::Move {
-                            from: u as u32,
-                            to: top.to,
-                        },
-                    );
-                }
-            }
-        }
-    }
-
-    /// Pushes one unit along the path the last search found to the sink.
-    fn augment(&mut self) {
-        let Pred::Exit(last) = self.search.pred[self.nodes] else {
-            return;
-        };
-        let mut v = last as usize;
-        self.used[v] += 1;
+        self.distances_to_sink();
         loop {
-            match self.search.pred[v] {
-                Pred::Enter(k) => {
-                    self.settle(k);
-                    return;
+            let mut best: Option<(Cost, usize)> = None;
+            for (v, key) in self.key.iter().enumerate() {
+                if let Some(k) = *key
+                    && best.is_none_or(|(b, _)| k < b)
+                {
+                    best = Some((k, v));
                 }
-                Pred::Move { from, to } => {
-                    self.settle(to);
-                    v = from as usize;
-                }
-                Pred::Later => {
-                    self.chain[v - 1] += 1;
-                    v -= 1;
-                }
-                Pred::Earlier => {
-                    self.chain[v] -= 1;
-                    v += 1;
-                }
-                Pred::Start | Pred::Exit(_) => return,
+            }
+            let Some((length, v)) = best else { return };
+            if length >= Cost::ZERO {
+                return;
+            }
+            if self.augment(v) {
+                self.distances_to_sink();
             }
         }
     }
 
-    /// Assigns candidate `k`'s client through `k`, and records its possible moves from there.
-    fn settle(&mut self, k: u32) {
-        let x = self.client[k as usize] as usize;
-        self.at[x] = k;
-        self.stamp[x] = self.stamp[x].wrapping_add(1);
-        let v = self.node[k as usize] as usize;
-        for &k2 in &self.by_client[self.client_start[x]..self.client_start[x + 1]] {
-            if k2 == k {
+    /// Exact distances from every node to the sink (a backward Dijkstra whose potentials are
+    /// the previous distances: every residual edge `u -> v` keeps
+    /// `cost + to_sink[v] - to_sink[u] >= 0`), then every node's key.
+    fn distances_to_sink(&mut self) {
+        let sink = self.nodes;
+        let days = self.days;
+        self.state.fill(UNSEEN);
+        self.queue.clear();
+        self.label[sink] = Cost::ZERO;
+        self.state[sink] = OPEN;
+        self.queue.push(Reverse((Cost::ZERO, sink as u32)));
+        while let Some(Reverse((l, w))) = self.queue.pop() {
+            let w = w as usize;
+            if self.state[w] == DONE || l != self.label[w] {
                 continue;
             }
-            let target = self.node[k2 as usize];
-            let entry = Move {
-                delta: self.units[k as usize] - self.units[k2 as usize],
-                client: x as u32,
-                stamp: self.stamp[x],
-                to: k2,
-            };
-            let list = &mut self.moves[v];
-            match list.binary_search_by_key(&target, |(t, _)| *t) {
-                Ok(i) => list[i].1.push(entry),
-                Err(i) => list.insert(i, (target, BinaryHeap::from(vec![entry]))),
+            self.state[w] = DONE;
+            if w == sink {
+                for u in 0..self.nodes {
+                    let (cost, next) = if self.used[u] < self.cap[u] {
+                        (self.exit_cost(u), Next::Exit)
+                    } else {
+                        (Cost::profit(NOWHERE), Next::Nowhere)
+                    };
+                    self.relax(u, l, cost - self.to_sink[u], next);
+                }
+                continue;
             }
+            let day = w % days;
+            let here = self.to_sink[w];
+            if day > 0 {
+                let rc = here - self.to_sink[w - 1];
+                self.relax(w - 1, l, rc, Next::Later);
+            }
+            if day + 1 < days && self.chain[w] > 0 {
+                let rc = here - self.to_sink[w + 1];
+                self.relax(w + 1, l, rc, Next::Earlier);
+            }
+            for i in 0..self.into[w].len() {
+                let (u, heap) = self.into[w][i];
+                let u = u as usize;
+                let top = self.top[heap as usize];
+                if top != EMPTY {
+                    let rc = Cost::profit(top) + here - self.to_sink[u];
+                    self.relax(u, l, rc, Next::Move { heap, to: w as u32 });
+                }
+            }
+        }
+        for v in 0..self.nodes {
+            debug_assert!(self.state[v] == DONE, "every node has an exit");
+            self.to_sink[v] = self.to_sink[v] + self.label[v];
+        }
+        for v in 0..self.nodes {
+            self.refresh_key(v);
+        }
+    }
+
+    /// Offers node `v` the label `from + reduced`, where `reduced` is the reduced cost of its
+    /// edge to the node just settled.
+    fn relax(&mut self, v: usize, from: Cost, reduced: Cost, next: Next) {
+        debug_assert!(reduced >= Cost::ZERO, "negative reduced cost");
+        let label = from + reduced;
+        let s = self.state[v];
+        if s == UNSEEN || (s == OPEN && label < self.label[v]) {
+            self.label[v] = label;
+            self.state[v] = OPEN;
+            self.next[v] = next;
+            self.queue.push(Reverse((label, v as u32)));
+        }
+    }
+
+    /// Drops the entries of clients who have left from the top of a heap.
+    fn clean(&mut self, heap: u32) {
+        let h = &mut self.heaps[heap as usize];
+        while let Some(top) = h.peek() {
+            if self.clients[top.client as usize].stamp == top.stamp {
+                break;
+            }
+            h.pop();
+        }
+        self.top[heap as usize] = h.peek().map_or(EMPTY, |t| t.delta);
+    }
+
+    /// Pushes one unit along the best path entering at `v`; true when the distances to the
+    /// sink may have changed.
+    fn augment(&mut self, v: usize) -> bool {
+        let Some(Offer { cand: k0, .. }) = self.head(v) else {
+            // Not reached while `entry` follows the heads; if it were, the node's key would be
+            // cleared so that the loop still ends.
+            self.refresh_entry(v);
+            self.refresh_key(v);
+            return false;
+        };
+        let mut changed = false;
+        let mut moved = Vec::new();
+        let mut u = v;
+        loop {
+            match self.next[u] {
+                Next::Exit => {
+                    self.used[u] += 1;
+                    changed |= self.used[u] >= self.cap[u];
+                    break;
+                }
+                Next::Nowhere => {
+                    debug_assert!(false, "an augmenting path through a virtual exit");
+                    break;
+                }
+                Next::Later => {
+                    self.chain[u] += 1;
+                    u += 1;
+                }
+                Next::Earlier => {
+                    self.chain[u - 1] -= 1;
+                    changed |= self.chain[u - 1] == 0;
+                    u -= 1;
+                }
+                Next::Move { heap, to } => {
+                    let Some(&top) = self.heaps[heap as usize].peek() else {
+                        debug_assert!(false, "a shortest path through an empty heap");
+                        break;
+                    };
+                    moved.push(top.to);
+                    changed = true;
+                    u = to as usize;
+                }
+            }
+        }
+        for k in moved {
+            self.settle(k);
+        }
+        self.settle(k0);
+        changed
+    }
+
+    /// Assigns candidate `k`'s client through `k` (from wherever it was, or from free), and
+    /// records its possible moves from there.
+    fn settle(&mut self, k: u32) {
+        let c = self.cands[k as usize];
+        let x = c.client as usize;
+        let old = self.clients[x].at;
+        let stamp = self.clients[x].stamp.wrapping_add(1);
+        self.clients[x] = ClientState { at: k, stamp };
+        let (first, last) = (
+            self.client_start[x] as usize,
+            self.client_start[x + 1] as usize,
+        );
+        if old == FREE {
+            self.assigned[x / 64] |= 1 << (x % 64);
+            // No longer free: refresh the nodes where it may have been the best free client.
+            for i in first..last {
+                let v = self.cands[i].node as usize;
+                self.refresh_entry(v);
+                self.refresh_key(v);
+            }
+        } else {
+            // Its entries at the node it left are stale: clean those heaps.
+            let u = self.cands[old as usize].node as usize;
+            for i in first..last {
+                if i == old as usize {
+                    continue;
+                }
+                let target = self.cands[i].node;
+                if let Ok(j) = self.out[u].binary_search_by_key(&target, |&(t, _)| t) {
+                    self.clean(self.out[u][j].1);
+                }
+            }
+        }
+        let v = c.node as usize;
+        for i in first..last {
+            if i == k as usize {
+                continue;
+            }
+            let target = self.cands[i].node;
+            let entry = Move {
+                delta: c.units as i128 - self.cands[i].units as i128,
+                client: x as u32,
+                stamp,
+                to: i as u32,
+            };
+            let heap = match self.out[v].binary_search_by_key(&target, |&(t, _)| t) {
+                Ok(j) => self.out[v][j].1,
+                Err(j) => {
+                    let heap = self.heaps.len() as u32;
+                    self.heaps.push(BinaryHeap::new());
+                    self.top.push(EMPTY);
+                    self.out[v].insert(j, (target, heap));
+                    self.into[target as usize].push((v as u32, heap));
+                    heap
+                }
+            };
+            let h = &mut self.heaps[heap as usize];
+            h.push(entry);
+            self.top[heap as usize] = h.peek().map_or(EMPTY, |t| t.delta);
         }
     }
 
     /// Per slot, the profit (in integer units, `>= 0`) that one more unit of its capacity
-    /// would add to the optimum.
+    /// would add to the optimum: minus the length of the shortest path from the source, or
+    /// from the sink back through a used slot, to it. A Dijkstra forwards, whose potentials are
+    /// minus the distances to the sink (valid for every residual edge; the sink's edges back to
+    /// used slots too, as the final plan has no negative cycle through them).
     fn slot_gains(&mut self) -> Vec<i128> {
-        self.dijkstra(Mode::Gains);
+        let h = self.to_sink.clone();
+        self.state.fill(UNSEEN);
+        self.queue.clear();
+        for (v, &hv) in h.iter().enumerate().take(self.nodes) {
+            let entry = self.entry[v];
+            let back = (self.used[v] > 0).then(|| Cost::ZERO - self.exit_cost(v));
+            let start = match (entry, back) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(d) = start {
+                let label = d + hv;
+                self.label[v] = label;
+                self.state[v] = OPEN;
+                self.queue.push(Reverse((label, v as u32)));
+            }
+        }
+        let mut edges: Vec<(usize, Cost)> = Vec::new();
+        while let Some(Reverse((l, u))) = self.queue.pop() {
+            let u = u as usize;
+            if self.state[u] == DONE || l != self.label[u] {
+                continue;
+            }
+            self.state[u] = DONE;
+            let day = u % self.days;
+            edges.clear();
+            if day + 1 < self.days {
+                edges.push((u + 1, Cost::ZERO));
+            }
+            if day > 0 && self.chain[u - 1] > 0 {
+                edges.push((u - 1, Cost::ZERO));
+            }
+            for &(to, heap) in &self.out[u] {
+                let top = self.top[heap as usize];
+                if top != EMPTY {
+                    edges.push((to as usize, Cost::profit(top)));
+                }
+            }
+            for &(v, c) in &edges {
+                let reduced = c + h[v] - h[u];
+                debug_assert!(reduced >= Cost::ZERO, "negative reduced cost");
+                let label = l + reduced;
+                let s = self.state[v];
+                if s == UNSEEN || (s == OPEN && label < self.label[v]) {
+                    self.label[v] = label;
+                    self.state[v] = OPEN;
+                    self.queue.push(Reverse((label, v as u32)));
+                }
+            }
+        }
         (0..self.nodes)
             .map(|v| {
-                if self.search.state[v] == DONE {
-                    (-(self.search.label[v] + self.pi[v]).profit).max(0)
+                if self.state[v] == DONE {
+                    (-(self.label[v] - h[v]).profit).max(0)
                 } else {
                     0
                 }
@@ -1013,36 +1212,37 @@ impl<'a> Flow<'a> {
 
     /// Per client the chosen input candidate and its day, and the contacts per channel per day:
     /// each channel's chosen clients scheduled earliest day first, smaller indices first.
-    fn schedule(&self, kept: &Kept) -> (Chosen, Vec<Vec<u32>>) {
-        let channels = self.channels;
-        let mut per_channel: Vec<Vec<(u16, u32, usize)>> = vec![Vec::new(); channels];
-        for (x, &k) in self.at.iter().enumerate() {
+    fn schedule(&self) -> (Chosen, Vec<Vec<u32>>) {
+        let mut per_channel: Vec<Vec<(u16, u32, usize)>> = vec![Vec::new(); self.channels];
+        for (x, state) in self.clients.iter().enumerate() {
+            let k = state.at;
             if k != FREE {
-                let v = self.node[k as usize] as usize;
+                let v = self.cands[k as usize].node as usize;
                 per_channel[v / self.days].push((
                     (v % self.days) as u16,
                     x as u32,
-                    kept.index[k as usize],
+                    self.index[k as usize] as usize,
                 ));
             }
         }
-        let mut chosen = vec![None; self.at.len()];
-        let mut used = vec![vec![0u32; self.days]; channels];
+        let mut chosen = vec![None; self.clients.len()];
+        let mut used = vec![vec![0u32; self.days]; self.channels];
         for (c, mut list) in per_channel.into_iter().enumerate() {
             list.sort_unstable();
             let mut pool = BinaryHeap::new();
             let mut next = 0;
-            for d in 0..self.days {
+            let cap = &self.cap[c * self.days..(c + 1) * self.days];
+            for (d, (n, &room)) in used[c].iter_mut().zip(cap).enumerate() {
                 while next < list.len() && usize::from(list[next].0) <= d {
                     pool.push(Reverse((list[next].1, list[next].2)));
                     next += 1;
                 }
-                while used[c][d] < self.cap[c * self.days + d] {
+                while *n < room {
                     let Some(Reverse((x, index))) = pool.pop() else {
                         break;
                     };
                     chosen[x as usize] = Some((index, d as u16));
-                    used[c][d] += 1;
+                    *n += 1;
                 }
             }
             debug_assert!(pool.is_empty() && next == list.len());

@@ -116,9 +116,9 @@ fn check_feasible(n: usize, cands: &[Candidate], cap: &Capacity, a: &Assignment)
         profits.push(k.profit);
     }
     value.profit = profits.iter().sum();
-    for c in 0..cap.channels() {
-        for d in 0..cap.days() {
-            assert!(used[c][d] <= cap.get(c, d), "slot ({c}, {d}) over capacity");
+    for (c, row) in used.iter().enumerate() {
+        for (d, &u) in row.iter().enumerate() {
+            assert!(u <= cap.get(c, d), "slot ({c}, {d}) over capacity");
         }
     }
     assert_eq!(used, a.used);
@@ -195,7 +195,7 @@ fn equals_exhaustive_search_on_small_instances_with_float_profits() {
     }
 }
 
-/// Channel 0 takes one contact a day, channel 1 one; two days.
+/// One contact a day on each channel.
 fn one_each(channels: usize, days: usize) -> Capacity {
     Capacity::daily(days, &vec![1; channels]).expect("shape")
 }
@@ -251,17 +251,17 @@ fn beats_greedy_on_days() {
 }
 
 #[test]
-fn a_cooldown_that_moves_another_client_to_a_later_day() {
-    // One channel, one contact a day for two days. Client 0 may only go on day 0 (its other
-    // action, from day 1, pays less); client 1 from day 0; client 2 from day 1.
-    // Best: client 1 on day 0 would block client 0... the optimum is 0 (day 0, 10) and
-    // 1 (day 1, 9); client 2's 8.5 is left out.
+fn two_days_for_three_clients_one_with_a_cooldown() {
+    // One channel, one contact a day for two days. Clients 0 (10) and 1 (9) may go any day,
+    // client 2 (8.5) only on day 1 (a cooldown). The two best take both days, earliest day to
+    // the smaller index; client 2 is left out.
     let cap = Capacity::daily(2, &[1]).expect("shape");
     let cands = [cand(0, 0, 0, 10.0), cand(1, 0, 0, 9.0), cand(2, 0, 1, 8.5)];
     let a = assign(3, &cands, &cap).expect("valid");
     assert_eq!(a.total_profit, 19.0);
     assert_eq!(a.chosen, vec![Some((0, 0)), Some((1, 1)), None]);
-    // One more on day 0 or day 1 lets client 2 in (on day 1).
+    // One more contact on either day lets client 2 in: both clients 0 and 1 fit on days 0-1
+    // with client 2 on day 1 (day 0 + 1), or client 1 moves next to client 2 (day 1 + 1).
     assert_eq!(a.marginal_value, vec![8.5]);
 }
 
@@ -489,6 +489,17 @@ fn an_earliest_day_after_the_period_is_not_schedulable() {
 }
 
 #[test]
+fn the_last_of_65536_days_is_schedulable() {
+    let days = usize::from(u16::MAX) + 1;
+    let mut slots = vec![0; days];
+    slots[days - 1] = 1;
+    let cap = Capacity::new(1, days, slots).expect("shape");
+    let a = assign(2, &[cand(0, 0, u16::MAX, 3.0), cand(1, 0, 0, 2.0)], &cap).expect("valid");
+    assert_eq!(a.chosen, vec![Some((0, u16::MAX)), None]);
+    assert_eq!(a.marginal_value, vec![2.0]);
+}
+
+#[test]
 fn bad_inputs_are_named() {
     let cap = Capacity::daily(2, &[1, 1]).expect("shape");
     assert_eq!(
@@ -534,6 +545,18 @@ fn bad_inputs_are_named() {
         Capacity::new(70_000, 1, vec![0; 70_000]),
         Err(AssignError::CapacityTooLarge { .. })
     ));
+    // A capacity read from JSON is validated like one built in code.
+    let cap = Capacity::from_rows(vec![vec![150, 0, 3], vec![20, 20, 20]]).expect("shape");
+    let json = serde_json::to_string(&cap).expect("json");
+    assert_eq!(json, "[[150,0,3],[20,20,20]]");
+    assert_eq!(serde_json::from_str::<Capacity>(&json).expect("valid"), cap);
+    let err = serde_json::from_str::<Capacity>("[[1,2],[3]]").unwrap_err();
+    assert!(err.to_string().contains("channel 1 has 1 days"), "{err}");
+    let empty = Capacity::new(2, 0, vec![]).expect("shape");
+    let back: Capacity =
+        serde_json::from_str(&serde_json::to_string(&empty).expect("json")).expect("valid");
+    assert_eq!(back, empty);
+
     let msg = AssignError::ClientOutOfRange {
         index: 1,
         client: 2,

@@ -190,7 +190,10 @@ fn next_best_contact_against_the_simulated_truth() {
     let w = world(n, 7);
     if let Some(u) = &w.uplift {
         for (a, x) in &u.model.actions {
-            eprintln!("uplift {a}: qini {:.4}, average effect {:.4}, response {:.3}", x.qini, x.average_effect, x.model.response_rate);
+            eprintln!(
+                "uplift {a}: qini {:.4}, average effect {:.4}, response {:.3}",
+                x.qini, x.average_effect, x.model.response_rate
+            );
         }
     }
     let plan = plan_of(&w, None);
