@@ -103,13 +103,39 @@ pub struct ActionUplift {
     pub qini: f64,
     /// The held-out Qini curve (share targeted, incremental retained per client).
     pub qini_curve: Vec<(f64, f64)>,
+    /// The standard error of the held-out Qini coefficient (bootstrap over the held-out
+    /// rows).
+    pub qini_se: f64,
     /// The average effect on all training rows: the control rows' churn rate minus the
     /// treated rows' (intention to treat).
     pub average_effect: f64,
+    /// The control rows' churn rate.
+    pub control_churn: f64,
     /// Held-out treated rows.
     pub holdout_treated: usize,
     /// Held-out control rows.
     pub holdout_control: usize,
+}
+
+impl ActionUplift {
+    /// Whether the model ranks held-out clients better than chance beyond doubt: its Qini is
+    /// above twice its standard error. Only then are its per-client effects worth more than
+    /// the action's average effect.
+    pub fn reliable(&self) -> bool {
+        self.qini_se > 0.0 && self.qini > 2.0 * self.qini_se
+    }
+
+    /// The measured save rate: the share of answering clients who would have churned and
+    /// stay, `average_effect / (response_rate x control_churn)` (the average effect per answer,
+    /// as a share of the churners), in `[-1, 1]`; negative when the action harms on average.
+    pub fn save_rate(&self) -> f64 {
+        let den = self.model.response_rate * self.control_churn;
+        if den > 0.0 {
+            (self.average_effect / den).clamp(-1.0, 1.0)
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The uplift of every action learned from one contacts log: saved as one artifact

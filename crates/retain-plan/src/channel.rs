@@ -35,6 +35,8 @@ pub enum Source {
     Purchases,
     /// The uplift model learned from the contacts log (actions only).
     Model,
+    /// The average effect measured by the contacts log's experiments (actions only).
+    Measured,
     /// The action catalogue's stated rates (actions only).
     Catalogue,
 }
@@ -48,6 +50,7 @@ impl Source {
             Self::Population => "population",
             Self::Purchases => "purchases",
             Self::Model => "model",
+            Self::Measured => "measured",
             Self::Catalogue => "catalogue",
         }
     }

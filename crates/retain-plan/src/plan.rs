@@ -7,9 +7,11 @@
 //!
 //! - `r_ic`: the estimated response rate ([`crate::channel`]);
 //! - `e_ia`: the drop in churn probability when the client answers: from the uplift model of
-//!   the contacts log when it has one for the action whose held-out Qini is above 0 (its
-//!   per-answer effect, which is negative for clients a contact harms), else
-//!   `P(churn)_i x save_rate_a` (the catalogue's stated rate);
+//!   the contacts log's experiments when it is reliable (held-out Qini above twice its
+//!   standard error: its per-client effect, negative for clients a contact harms); else
+//!   `P(churn)_i x` the save rate measured by those experiments (the action's average effect
+//!   per answer, as a share of the churners); else `P(churn)_i x save_rate_a`, the
+//!   catalogue's stated rate;
 //! - `V_i`: what a saved client is worth: its value over the horizon given it stays,
 //!   `clv_i / max(1 - P(churn)_i, min_retained_share)` (the CLV counts nothing when the
 //!   client churns), times its margin when the clients file has one; without a value model,
@@ -63,13 +65,20 @@ pub enum PlanError {
     Eval(#[from] retain_eval::EvalError),
 }
 
-/// An action's learned effect: per client, the drop in churn probability when it answers.
+/// What the contacts log's experiments say of an action.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionEffect {
-    /// Per client (the book's order).
+    /// Per client (the book's order): the uplift model's drop in churn probability when the
+    /// client answers.
     pub per_answer: Vec<f64>,
     /// The model's held-out Qini coefficient, for the evidence.
     pub qini: f64,
+    /// Whether the model ranks held-out clients better than chance beyond doubt (Qini above
+    /// twice its standard error): only then are its per-client effects used.
+    pub reliable: bool,
+    /// The measured save rate (average effect per answer, as a share of the churners),
+    /// used with each client's churn probability when the model is not reliable.
+    pub save_rate: f64,
 }
 
 /// A product offered to a client.
@@ -158,10 +167,13 @@ pub struct ChannelSummary {
 /// How one action's effect was estimated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActionSummary {
-    /// `model` (uplift model of the contacts log) or `catalogue`.
+    /// `model` (the uplift model of the contacts log, reliable), `measured` (the log's
+    /// average effect) or `catalogue` (the stated save rate).
     pub source: &'static str,
     /// The uplift model's held-out Qini, when it has one.
     pub qini: Option<f64>,
+    /// The save rate used with the churn probability (measured or stated).
+    pub save_rate: f64,
     /// Contacts planned with it.
     pub planned: u32,
 }
@@ -284,13 +296,20 @@ struct Choice {
     earliest: u16,
 }
 
-/// The learned effect of an action, when its model ranks held-out clients better than chance
-/// (Qini above 0); else the catalogue's stated rate is used.
-fn learned_effect<'a>(
-    effects: &'a BTreeMap<String, ActionEffect>,
-    id: &str,
-) -> Option<&'a ActionEffect> {
-    effects.get(id).filter(|e| e.qini > 0.0)
+/// How an action's effect is known for a client: the uplift model's per-client effect when
+/// reliable; else the measured save rate (from the log's experiments) times the client's
+/// churn probability; else the catalogue's stated save rate times it.
+fn effect_of(
+    effects: &BTreeMap<String, ActionEffect>,
+    spec: &crate::config::ActionConfig,
+    i: usize,
+    p: f64,
+) -> (f64, Source) {
+    match effects.get(&spec.id) {
+        Some(e) if e.reliable => (e.per_answer[i], Source::Model),
+        Some(e) => (p * e.save_rate, Source::Measured),
+        None => (p * spec.save_rate, Source::Catalogue),
+    }
 }
 
 /// Plans every client (module docs).
@@ -429,10 +448,7 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
                 if earliest >= days as i32 {
                     continue;
                 }
-                let effect = match learned_effect(inputs.effects, &spec.id) {
-                    Some(e) => e.per_answer[i],
-                    None => p * spec.save_rate,
-                };
+                let (effect, _) = effect_of(inputs.effects, spec, i, p);
                 let incentive = spec.incentive + spec.incentive_share * cb.mean_order_value[i].max(0.0);
                 for &c in &action_channels[a] {
                     if !consent[c] {
@@ -465,24 +481,24 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
                 Some(o) if o.profit > 0.0 => (Some(o.action), o.profit),
                 _ => (None, 0.0),
             };
-            let learned = action
-                .map(|a| learned_effect(inputs.effects, &config.actions[a].id))
-                .unwrap_or(None);
-            let action_source = if learned.is_some() {
-                Source::Model
-            } else {
-                Source::Catalogue
-            };
+            let action_source = action.map_or(Source::Catalogue, |a| {
+                effect_of(inputs.effects, &config.actions[a], i, p).1
+            });
             let action_evidence = match best_on_channel {
                 Some(o) if action.is_some() => {
                     let spec = &config.actions[o.action];
-                    let effect = match learned {
-                        Some(e) => format!(
-                            "an answer cuts churn by {:.0} points (uplift model, Qini {:.3})",
+                    let effect = match (inputs.effects.get(&spec.id), action_source) {
+                        (Some(e), Source::Model) => format!(
+                            "an answer cuts churn by {:.1} points (uplift model, Qini {:.4})",
                             100.0 * e.per_answer[i],
                             e.qini
                         ),
-                        None => format!(
+                        (Some(e), _) => format!(
+                            "churn {:.0}% x measured save rate {:.1}% (the log's experiments)",
+                            100.0 * p,
+                            100.0 * e.save_rate
+                        ),
+                        _ => format!(
                             "churn {:.0}% x stated save rate {:.0}%",
                             100.0 * p,
                             100.0 * spec.save_rate
@@ -615,12 +631,13 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
             (
                 a.id.clone(),
                 ActionSummary {
-                    source: if learned_effect(inputs.effects, &a.id).is_some() {
-                        "model"
-                    } else {
-                        "catalogue"
+                    source: match e {
+                        Some(e) if e.reliable => "model",
+                        Some(_) => "measured",
+                        None => "catalogue",
                     },
                     qini: e.map(|e| e.qini),
+                    save_rate: e.map_or(a.save_rate, |e| e.save_rate),
                     planned: 0,
                 },
             )

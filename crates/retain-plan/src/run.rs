@@ -243,6 +243,8 @@ pub fn plan_scores(
                 ActionEffect {
                     per_answer,
                     qini: a.qini,
+                    reliable: a.reliable(),
+                    save_rate: a.save_rate(),
                 },
             );
         }

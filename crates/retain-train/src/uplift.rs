@@ -296,6 +296,35 @@ fn held_out(client: i64, seed: u64, share: f64) -> bool {
     (h >> 11) as f64 / (1u64 << 53) as f64 <= share
 }
 
+/// Bootstrap resamples of the held-out rows behind the Qini's standard error.
+const QINI_RESAMPLES: usize = 100;
+
+/// The standard deviation of the Qini coefficient over seeded bootstrap resamples of the
+/// rows (resamples holding one group only are skipped).
+fn qini_standard_error(uplift: &[f64], treated: &[bool], retained: &[bool], seed: u64) -> f64 {
+    use rand::{Rng, SeedableRng};
+    let n = uplift.len();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x0051_4E49);
+    let (mut u, mut t, mut y) = (vec![0.0; n], vec![false; n], vec![false; n]);
+    let mut qs = Vec::with_capacity(QINI_RESAMPLES);
+    for _ in 0..QINI_RESAMPLES {
+        for j in 0..n {
+            let i = rng.random_range(0..n);
+            u[j] = uplift[i];
+            t[j] = treated[i];
+            y[j] = retained[i];
+        }
+        if let Ok(q) = retain_eval::qini(&u, &t, &y) {
+            qs.push(q.coefficient);
+        }
+    }
+    if qs.len() < 2 {
+        return 0.0;
+    }
+    let mean = qs.iter().sum::<f64>() / qs.len() as f64;
+    (qs.iter().map(|q| (q - mean).powi(2)).sum::<f64>() / (qs.len() - 1) as f64).sqrt()
+}
+
 fn pick(x: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
     x.select(ndarray::Axis(0), idx)
 }
@@ -380,11 +409,14 @@ pub fn train_uplift(
         let u = model.uplift(xe.view())?;
         let is_treated: Vec<bool> = (0..eval_idx.len()).map(|j| j < t_hold.len()).collect();
         let retained: Vec<bool> = eval_idx.iter().map(|&i| !rows.churned[i]).collect();
-        let q = retain_eval::qini(u.as_slice().unwrap_or(&u.to_vec()), &is_treated, &retained)?;
+        let uv = u.to_vec();
+        let q = retain_eval::qini(&uv, &is_treated, &retained)?;
+        let qini_se = qini_standard_error(&uv, &is_treated, &retained, params.seed);
         let treated_churn =
             treated.iter().filter(|&&i| rows.churned[i]).count() as f64 / treated.len() as f64;
         let average_effect = control_churn - treated_churn;
         metrics.insert(format!("qini:{name}"), q.coefficient);
+        metrics.insert(format!("qini_se:{name}"), qini_se);
         metrics.insert(format!("average_effect:{name}"), average_effect);
         metrics.insert(format!("response_rate:{name}"), model.response_rate);
         set.actions.insert(
@@ -393,7 +425,9 @@ pub fn train_uplift(
                 model,
                 qini: q.coefficient,
                 qini_curve: q.curve,
+                qini_se,
                 average_effect,
+                control_churn,
                 holdout_treated: t_hold.len(),
                 holdout_control: control_hold.len(),
             },
