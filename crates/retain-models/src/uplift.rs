@@ -93,6 +93,9 @@ impl UpliftModel {
     }
 }
 
+/// The prior standard deviation of an action's save rate ([`ActionUplift::save_rate`]).
+pub const SAVE_RATE_PRIOR_SD: f64 = 0.25;
+
 /// One action's uplift with how well it ranks on clients it was not fitted on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActionUplift {
@@ -109,6 +112,8 @@ pub struct ActionUplift {
     /// The average effect on all training rows: the control rows' churn rate minus the
     /// treated rows' (intention to treat).
     pub average_effect: f64,
+    /// The standard error of the average effect (two independent proportions).
+    pub average_effect_se: f64,
     /// The control rows' churn rate.
     pub control_churn: f64,
     /// Held-out treated rows.
@@ -126,15 +131,21 @@ impl ActionUplift {
     }
 
     /// The measured save rate: the share of answering clients who would have churned and
-    /// stay, `average_effect / (response_rate x control_churn)` (the average effect per answer,
-    /// as a share of the churners), in `[-1, 1]`; negative when the action harms on average.
+    /// stay, `s = average_effect / (response_rate x control_churn)` (the average effect per
+    /// answer, as a share of the churners), shrunk toward 0 by its uncertainty: with a normal
+    /// prior of mean 0 and standard deviation [`SAVE_RATE_PRIOR_SD`] (most actions save less
+    /// than a quarter of the answering churners), the posterior mean is
+    /// `s x sd^2 / (sd^2 + se^2)`, `se` the standard error of `s`. A noisy estimate from a
+    /// few rows (or a tiny answer rate) is worth little; a precise one is kept. In `[-1, 1]`.
     pub fn save_rate(&self) -> f64 {
         let den = self.model.response_rate * self.control_churn;
-        if den > 0.0 {
-            (self.average_effect / den).clamp(-1.0, 1.0)
-        } else {
-            0.0
+        if den <= 0.0 {
+            return 0.0;
         }
+        let s = self.average_effect / den;
+        let se = self.average_effect_se / den;
+        let prior = SAVE_RATE_PRIOR_SD * SAVE_RATE_PRIOR_SD;
+        (s * prior / (prior + se * se)).clamp(-1.0, 1.0)
     }
 }
 

@@ -376,7 +376,8 @@ impl Plan {
     }
 
     /// Adds the plan's columns to the scored list (replacing its `key_client` with the plan's
-    /// key clients) and its summary to the run summary.
+    /// key clients), a `models` column naming the churn, value and uplift models used (kind,
+    /// retain version, build id), and the plan's summary to the run summary.
     pub fn attach(
         &self,
         scores: &mut Scores,
@@ -389,6 +390,36 @@ impl Plan {
         for col in self.columns() {
             table.with_column(col)?;
         }
+        // The model versions behind every row (one value; Parquet stores it once).
+        let short = |b: &str| b.chars().take(12).collect::<String>();
+        let s = &scores.summary;
+        let mut models = vec![format!(
+            "churn={} {} {}",
+            s.churn_model.kind,
+            s.churn_model.retain_version,
+            short(&s.churn_model.build_id)
+        )];
+        if let Some(v) = &s.value_model {
+            models.push(format!(
+                "value={} {} {}",
+                v.kind,
+                v.retain_version,
+                short(&v.build_id)
+            ));
+        }
+        if let Some(u) = uplift {
+            models.push(format!(
+                "uplift={} {} {}",
+                u.kind,
+                u.retain_version,
+                short(&u.build_id)
+            ));
+        }
+        let models = models.join("; ");
+        table.with_column(Column::new(
+            "models".into(),
+            vec![models.as_str(); table.height()],
+        ))?;
         scores.table = table;
         let mut summary = serde_json::to_value(&self.summary)
             .map_err(|e| BookError::Invalid(format!("the plan summary: {e}")))?;

@@ -320,11 +320,13 @@ impl ContactTruth {
     /// The expected incremental profit of one contact, at the planning date (the span's last
     /// day):
     ///
-    /// `P(respond) * [(1 - alive) * s_plus * V - alive * s_minus * V - incentive * accept]
-    /// - cost_channel - cost_action`
+    /// `P(respond) * [(1 - alive) * s_plus * V + alive * s_plus * O - alive * s_minus * V
+    /// - incentive * accept] - cost_channel - cost_action`
     ///
     /// with `P(respond)` from [`ContactTruth::response_probability`], `alive` the client's true
-    /// state at the end of the span (0 or 1), `V` its `value_if_alive`, and the incentive
+    /// state at the end of the span (0 or 1), `V` its `value_if_alive`, `O` the margin of one
+    /// order (`margin x mean_spend`: the extra order a contact prompts an alive persuadable
+    /// client to place), and the incentive
     /// (`incentive + incentive_share * mean_spend`) paid when a responder accepts.
     ///
     /// # Errors
@@ -353,7 +355,8 @@ impl ContactTruth {
         let p = self.window_probability(c, ch, weekday, start);
         let alive = if c.alive_at_end { 1.0 } else { 0.0 };
         let v = c.value_if_alive;
-        let gain = (1.0 - alive) * c.s_plus[a] * v
+        let order = c.margin * c.mean_spend;
+        let gain = (1.0 - alive) * c.s_plus[a] * v + alive * c.s_plus[a] * order
             - alive * c.s_minus[a] * v
             - c.incentive(cfg, a) * cfg.actions[a].accept;
         p * gain - cfg.channels[ch].cost - cfg.actions[a].cost

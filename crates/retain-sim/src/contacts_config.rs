@@ -35,7 +35,9 @@ pub struct ChannelSpec {
 /// An action (what the contact offers) and its true effect.
 ///
 /// A persuadable client who responds while dead is revived with probability
-/// `s_plus = save * u_i`; a sleeping dog who responds while alive is killed with probability
+/// `s_plus = save * u_i`, and while alive places an extra order within two weeks with the
+/// same probability (the contact prompts it); a sleeping dog who responds while alive is
+/// killed with probability
 /// `s_minus = harm * v_i` (`u_i`, `v_i` uniform in [`UpliftSpec::susceptibility_min`], 1]).
 /// The incentive, `incentive + incentive_share * mean order value`, is paid when a responder
 /// accepts (probability `accept`).

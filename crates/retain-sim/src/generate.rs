@@ -413,6 +413,19 @@ impl<'a> ContactSim<'a> {
                     }
                     life = Life::Killed;
                     truth.killed += 1;
+                } else if d.effect_draw < truth.s_plus[action] {
+                    // An alive persuadable client: the contact prompts an extra order within
+                    // two weeks (never on a day it already buys).
+                    let rng = revive_rng.get_or_insert_with(|| {
+                        let mut r = self.revive_rng.clone();
+                        r.set_stream(id as u64);
+                        r
+                    });
+                    let day = ts.div_euclid(DAY) + rng.random_range(1..=PROMPT_DAYS);
+                    if day < i64::from(config.span_days) && !taken.contains(&day) {
+                        taken.push(day);
+                        revived.push(day * DAY + clock(rng, habits.hour, config.hour_spread));
+                    }
                 }
             } else if d.effect_draw < truth.s_plus[action] {
                 let rng = revive_rng.get_or_insert_with(|| {
@@ -461,6 +474,9 @@ impl<'a> ContactSim<'a> {
         (log, ContactTruth::new(cfg.clone(), self.clients))
     }
 }
+
+/// Days within which a contact prompts an alive persuadable client's extra order.
+const PROMPT_DAYS: i64 = 14;
 
 /// The purchases of a client revived at `from_ts`: its own BG/NBD process (rate `lambda`,
 /// dropout `p`) restarted then, with its weekday habit and clock, on days after the contact's

@@ -415,6 +415,9 @@ pub fn train_uplift(
         let treated_churn =
             treated.iter().filter(|&&i| rows.churned[i]).count() as f64 / treated.len() as f64;
         let average_effect = control_churn - treated_churn;
+        let average_effect_se = (control_churn * (1.0 - control_churn) / n_control_all as f64
+            + treated_churn * (1.0 - treated_churn) / treated.len() as f64)
+            .sqrt();
         metrics.insert(format!("qini:{name}"), q.coefficient);
         metrics.insert(format!("qini_se:{name}"), qini_se);
         metrics.insert(format!("average_effect:{name}"), average_effect);
@@ -427,6 +430,7 @@ pub fn train_uplift(
                 qini_curve: q.curve,
                 qini_se,
                 average_effect,
+                average_effect_se,
                 control_churn,
                 holdout_treated: t_hold.len(),
                 holdout_control: control_hold.len(),
