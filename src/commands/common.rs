@@ -182,6 +182,8 @@ pub struct PlanRequest<'a> {
     pub holdout_share: Option<f64>,
     /// `--plan-start`.
     pub start: Option<NaiveDate>,
+    /// The contacts log and client attributes, when the caller has read them already.
+    pub loaded: Option<(Option<&'a Contacts>, Option<&'a ClientAttributes>)>,
 }
 
 /// Plans the scored clients (`retain score --plan`, `retain plan`, the demo) and adds the plan
@@ -201,7 +203,14 @@ pub fn plan_scored(
         config.holdout_share = h;
     }
     config.check().map_err(DataError::Config)?;
-    let (contacts, clients) = load_contacts(ui, req.input, req.contact, req.contact_defaults)?;
+    let read;
+    let (contacts, clients) = match req.loaded {
+        Some(l) => l,
+        None => {
+            read = load_contacts(ui, req.input, req.contact, req.contact_defaults)?;
+            (read.0.as_ref(), read.1.as_ref())
+        }
+    };
     let uplift = match &req.uplift_dir {
         Some(d) => Some(load_uplift(d, scorer.churn_card())?),
         None => None,
@@ -212,8 +221,8 @@ pub fn plan_scored(
             scores,
             RunInputs {
                 transactions: tx,
-                contacts: contacts.as_ref(),
-                clients: clients.as_ref(),
+                contacts,
+                clients,
                 uplift: uplift.as_ref(),
                 start: req.start,
             },

@@ -118,7 +118,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
         (None, None)
     };
     let no_flags = ContactArgs::default();
-    let (contacts, _) = load_contacts(ui, &args.input, &no_flags, contact_defaults)?;
+    let (contacts, clients) = load_contacts(ui, &args.input, &no_flags, contact_defaults)?;
     let uplift = match &contacts {
         Some(c) => ui.step(
             "learning each action's uplift from the contacts log",
@@ -154,6 +154,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
             days: None,
             holdout_share: None,
             start: None,
+            loaded: Some((contacts.as_ref(), clients.as_ref())),
         },
         &scorer,
         &tx,

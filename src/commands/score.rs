@@ -98,6 +98,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
                 days: args.plan_days,
                 holdout_share: args.holdout_share,
                 start: args.plan_start,
+                loaded: None,
             },
             &scorer,
             &tx,
