@@ -414,71 +414,121 @@ fn detect_format(
     }
 }
 
-/// Seconds since 1970-01-01 UTC of a date-time column: `(ts, bad)`.
-fn instant(name: &str, dtype: &DataType, format: Option<&str>) -> (Expr, Expr) {
+/// Adds `__ts` (seconds since 1970-01-01 UTC) and `__bad_timestamp` to `lf`, from the
+/// timestamp column `name` of type `dtype`.
+///
+/// Text is taken apart in stages, each a projection over the previous one's columns (an
+/// expression repeated inside one projection is evaluated once per use): the trimmed text;
+/// its last six characters and length; single characters of those; the offset and the cut;
+/// the local part parsed.
+fn instant(lf: LazyFrame, name: &str, dtype: &DataType, format: Option<&str>) -> LazyFrame {
+    let with_bad = |lf: LazyFrame, ts: Expr| {
+        lf.with_columns([ts.alias("__ts")])
+            .with_column(col("__ts").is_null().alias("__bad_timestamp"))
+    };
     match dtype {
-        DataType::Datetime(_, _) => {
-            let ts = col(name)
+        DataType::Datetime(_, _) => with_bad(
+            lf,
+            col(name)
                 .dt()
                 .timestamp(TimeUnit::Milliseconds)
-                .floor_div(lit(1000i64));
-            (ts.clone(), ts.is_null())
-        }
-        DataType::Date => {
-            let ts = col(name).cast(DataType::Int64) * lit(86_400i64);
-            (ts.clone(), ts.is_null())
-        }
+                .floor_div(lit(1000i64)),
+        ),
+        DataType::Date => with_bad(lf, col(name).cast(DataType::Int64) * lit(86_400i64)),
         _ => {
             // text (anything else is read as its text, and refused if it does not parse)
-            let t = table::text(name);
-            let z = t
-                .clone()
-                .str()
-                .ends_with(lit("Z"))
-                .or(t.clone().str().ends_with(lit("z")));
-            let sign = |e: Expr| e.clone().eq(lit("+")).or(e.eq(lit("-")));
-            let t6 = t.clone().str().tail(lit(6i64));
-            let t5 = t.clone().str().tail(lit(5i64));
-            let colon6 = sign(t6.clone().str().slice(lit(0i64), lit(1u64)))
-                .and(t6.clone().str().slice(lit(3i64), lit(1u64)).eq(lit(":")));
-            let sign5 = sign(t5.clone().str().slice(lit(0i64), lit(1u64)));
-            let int = |e: Expr| e.strict_cast(DataType::String).cast(DataType::Int64);
-            let (hh, mm, neg) = (
-                when(colon6.clone())
-                    .then(int(t6.clone().str().slice(lit(1i64), lit(2u64))))
-                    .otherwise(int(t5.clone().str().slice(lit(1i64), lit(2u64)))),
-                when(colon6.clone())
-                    .then(int(t6.clone().str().slice(lit(4i64), lit(2u64))))
-                    .otherwise(int(t5.clone().str().slice(lit(3i64), lit(2u64)))),
-                when(colon6.clone())
-                    .then(t6.str().slice(lit(0i64), lit(1u64)).eq(lit("-")))
-                    .otherwise(t5.str().slice(lit(0i64), lit(1u64)).eq(lit("-"))),
+            let lf = lf.with_column(table::text(name).alias("__t"));
+            let lf = lf.with_columns([
+                col("__t").str().tail(lit(6i64)).alias("__tail"),
+                col("__t").str().len_chars().cast(DataType::Int64).alias("__len"),
+            ]);
+            // `...+HH:MM`: sign at 0, colon at 3; `...+HHMM`: sign at 1; `...Z`: Z at 5
+            let ch = |i: i64| col("__tail").str().slice(lit(i), lit(1u64));
+            let int = |i: i64| {
+                col("__tail")
+                    .str()
+                    .slice(lit(i), lit(2u64))
+                    .cast(DataType::Int64)
+            };
+            let lf = lf.with_columns([
+                ch(0).alias("__c0"),
+                ch(1).alias("__c1"),
+                ch(3).alias("__c3"),
+                ch(5).alias("__c5"),
+                int(1).alias("__hh6"),
+                int(4).alias("__mm"),
+                int(2).alias("__hh5"),
+                col("__tail").str().len_chars().alias("__tail_len"),
+            ]);
+            let sign = |c: &str| col(c).eq(lit("+")).or(col(c).eq(lit("-")));
+            let full = col("__tail_len").eq(lit(6u32));
+            let lf = lf.with_columns([
+                col("__c5")
+                    .eq(lit("Z"))
+                    .or(col("__c5").eq(lit("z")))
+                    .alias("__z"),
+                full.clone()
+                    .and(sign("__c0"))
+                    .and(col("__c3").eq(lit(":")))
+                    .alias("__colon"),
+                full.and(sign("__c1")).alias("__plain"),
+            ]);
+            // a Z ends the text: it has no other offset
+            let lf = lf.with_columns([
+                col("__colon").and(col("__z").not()).alias("__colon"),
+                col("__plain").and(col("__z").not()).alias("__plain"),
+                when(col("__colon"))
+                    .then(col("__hh6"))
+                    .otherwise(col("__hh5"))
+                    .alias("__hh"),
+                when(col("__colon"))
+                    .then(col("__c0").eq(lit("-")))
+                    .otherwise(col("__c1").eq(lit("-")))
+                    .alias("__neg"),
+            ]);
+            let has_offset = col("__colon").or(col("__plain"));
+            let magnitude = col("__hh") * lit(3600i64) + col("__mm") * lit(60i64);
+            let lf = lf.with_columns([
+                when(has_offset.clone())
+                    .then(
+                        when(col("__neg"))
+                            .then(lit(0i64) - magnitude.clone())
+                            .otherwise(magnitude),
+                    )
+                    .otherwise(lit(0i64))
+                    .alias("__offset"),
+                has_offset
+                    .clone()
+                    .and(
+                        col("__hh")
+                            .is_null()
+                            .or(col("__mm").is_null())
+                            .or(col("__hh").gt(lit(18i64)))
+                            .or(col("__mm").gt_eq(lit(60i64))),
+                    )
+                    .alias("__bad_offset"),
+                when(col("__z"))
+                    .then(lit(1i64))
+                    .when(col("__colon"))
+                    .then(lit(6i64))
+                    .when(col("__plain"))
+                    .then(lit(5i64))
+                    .otherwise(lit(0i64))
+                    .alias("__cut"),
+            ]);
+            // the local part: cut only when there is something to cut
+            let lf = lf.with_column(
+                when(col("__cut").eq(lit(0i64)))
+                    .then(col("__t"))
+                    .otherwise(
+                        col("__t")
+                            .str()
+                            .head(col("__len") - col("__cut"))
+                            .str()
+                            .strip_chars_end(lit(NULL)),
+                    )
+                    .alias("__local_text"),
             );
-            let has_offset = colon6.clone().or(sign5.clone()).and(z.clone().not());
-            let magnitude = hh.clone() * lit(3600i64) + mm.clone() * lit(60i64);
-            let offset = when(has_offset.clone())
-                .then(when(neg).then(lit(0i64) - magnitude.clone()).otherwise(magnitude))
-                .otherwise(lit(0i64));
-            let bad_offset = has_offset.clone().and(
-                hh.clone()
-                    .is_null()
-                    .or(mm.clone().is_null())
-                    .or(hh.gt(lit(18i64)))
-                    .or(mm.gt_eq(lit(60i64))),
-            );
-            let cut = when(z)
-                .then(lit(1i64))
-                .when(colon6)
-                .then(lit(6i64))
-                .when(sign5)
-                .then(lit(5i64))
-                .otherwise(lit(0i64));
-            let naive = t
-                .clone()
-                .str()
-                .head(t.str().len_chars().cast(DataType::Int64) - cut)
-                .str()
-                .strip_chars_end(lit(NULL));
             let opts = StrptimeOptions {
                 format: format.map(Into::into),
                 strict: false,
@@ -486,20 +536,31 @@ fn instant(name: &str, dtype: &DataType, format: Option<&str>) -> (Expr, Expr) {
                 cache: false,
             };
             let local = match format {
-                Some(f) if has_time(f) => naive
+                Some(f) if has_time(f) => col("__local_text")
                     .str()
                     .to_datetime(Some(TimeUnit::Milliseconds), None, opts, lit("raise"))
                     .cast(DataType::Int64)
                     .floor_div(lit(1000i64)),
-                _ => naive.str().to_date(opts).cast(DataType::Int64) * lit(86_400i64),
+                _ => {
+                    col("__local_text").str().to_date(opts).cast(DataType::Int64)
+                        * lit(86_400i64)
+                }
             };
-            let bad = local.clone().is_null().or(bad_offset);
-            (local - offset, bad)
+            let lf = lf.with_column(local.alias("__local"));
+            lf.with_columns([
+                (col("__local") - col("__offset")).alias("__ts"),
+                col("__local")
+                    .is_null()
+                    .or(col("__bad_offset"))
+                    .alias("__bad_timestamp"),
+            ])
         }
     }
 }
 
 /// The clean columns of one file, with the `__bad_<role>` flags, the file and the row.
+/// Each input column is cleaned once (trimmed, lower-cased, parsed) and the checks and
+/// mappings read the clean column.
 fn canonical(
     lf: LazyFrame,
     schema: &Schema,
@@ -509,81 +570,85 @@ fn canonical(
     ts_format: Option<&str>,
 ) -> LazyFrame {
     let dtype = |c: &str| schema.get(c).cloned().unwrap_or(DataType::String);
-    let (client, bad_client) = table::client_id(&layout.client_id, &dtype(&layout.client_id));
-    let (ts, bad_ts) = instant(&layout.timestamp, &dtype(&layout.timestamp), ts_format);
-
-    let channel = table::word(&layout.channel);
-    let bad_channel = channel.clone().eq(lit(""));
-
-    let action = match &roles.action {
-        Some(a) => table::nullable_text(a),
-        None => lit(NULL).cast(DataType::String),
+    let id = &layout.client_id;
+    let lf = table::client_id(lf, id, &dtype(id), "__client", "__bad_client_id");
+    let lf = instant(lf, &layout.timestamp, &dtype(&layout.timestamp), ts_format);
+    let lf = match &roles.action {
+        Some(a) => table::nullable_text(lf, a, "__action"),
+        None => lf.with_column(lit(NULL).cast(DataType::String).alias("__action")),
     };
-    let (control, bad_group) = match &roles.group {
-        Some(g) => {
-            let g = table::word(g);
-            let any = |vals: &[&str]| {
-                vals.iter()
-                    .map(|v| g.clone().eq(lit(*v)))
-                    .reduce(Expr::or)
-                    .unwrap_or(lit(false))
-            };
-            let control = any(&["control", "c", "holdout"]);
-            let treated = any(&["treated", "treatment", "t", ""]);
-            (control.clone(), control.or(treated).not())
+    let lf = match &roles.cost {
+        Some(c) => {
+            let lf = table::optional_number(lf, c, &dtype(c), "__cost", "__bad_cost_text");
+            lf.with_column(
+                col("__bad_cost_text")
+                    .or(col("__cost").lt(lit(0.0)).fill_null(lit(false)))
+                    .alias("__bad_cost"),
+            )
         }
-        None => (lit(false), lit(false)),
+        None => lf.with_columns([
+            lit(NULL).cast(DataType::Float64).alias("__cost"),
+            lit(false).alias("__bad_cost"),
+        ]),
     };
+    let lf = lf.with_columns([
+        table::word(&layout.channel).alias("__channel"),
+        table::word(&layout.outcome).alias("__o"),
+        match &roles.group {
+            Some(g) => table::word(g),
+            None => lit(""),
+        }
+        .alias("__g"),
+    ]);
 
-    // levels as nested conditions (the last spelling list checked first); a control row's
-    // blank outcome is 0 whatever the lists say
-    let o = table::word(&layout.outcome);
+    let any = |c: &str, vals: &[String]| {
+        vals.iter()
+            .map(|v| col(c).eq(lit(v.clone())))
+            .reduce(Expr::or)
+            .unwrap_or(lit(false))
+    };
+    let words = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let lf = lf.with_columns([
+        any("__g", &words(&["control", "c", "holdout"])).alias("__control"),
+        any("__g", &words(&["treated", "treatment", "t", ""])).alias("__treated"),
+    ]);
+
+    // levels as nested conditions; a control row's blank outcome is 0 whatever the lists say
     let mut outcome = lit(NULL).cast(DataType::Int8);
     for (level, spellings) in layout.outcomes.normalised().into_iter().rev() {
-        if let Some(matches) = spellings
-            .into_iter()
-            .map(|s| o.clone().eq(lit(s)))
-            .reduce(Expr::or)
-        {
-            outcome = when(matches)
+        if !spellings.is_empty() {
+            outcome = when(any("__o", &spellings))
                 .then(lit(level.code()).cast(DataType::Int8))
                 .otherwise(outcome);
         }
     }
-    let outcome = when(control.clone().and(o.eq(lit(""))))
+    let outcome = when(col("__control").and(col("__o").eq(lit(""))))
         .then(lit(0i8).cast(DataType::Int8))
         .otherwise(outcome);
-    let bad_outcome = outcome.clone().is_null();
-
-    let (cost, bad_cost) = match &roles.cost {
-        Some(c) => {
-            let (v, bad) = table::optional_number(c, &dtype(c));
-            (v.clone(), bad.or(v.lt(lit(0.0)).fill_null(lit(false))))
-        }
-        None => (lit(NULL).cast(DataType::Float64), lit(false)),
-    };
+    let lf = lf.with_column(outcome.alias("__outcome"));
 
     let mut exprs = vec![
-        client.alias(cols::CLIENT),
-        ts.clone().alias(cols::TS),
-        ts.floor_div(lit(86_400i64))
+        col("__client").alias(cols::CLIENT),
+        col("__ts").alias(cols::TS),
+        col("__ts")
+            .floor_div(lit(86_400i64))
             .cast(DataType::Int32)
             .alias(cols::DAY),
-        channel.alias(cols::CHANNEL),
-        action.alias(cols::ACTION),
-        outcome.cast(DataType::Int8).alias(cols::OUTCOME),
-        control.alias(cols::CONTROL),
-        cost.alias(cols::COST),
+        col("__channel").alias(cols::CHANNEL),
+        col("__action").alias(cols::ACTION),
+        col("__outcome").alias(cols::OUTCOME),
+        col("__control").alias(cols::CONTROL),
+        col("__cost").alias(cols::COST),
         col(ROW),
         lit(file_idx as u32).cast(DataType::UInt32).alias(FILE),
     ];
     for (role, bad) in [
-        ("client_id", bad_client),
-        ("timestamp", bad_ts),
-        ("channel", bad_channel),
-        ("outcome", bad_outcome),
-        ("group", bad_group),
-        ("cost", bad_cost),
+        ("client_id", col("__bad_client_id")),
+        ("timestamp", col("__bad_timestamp")),
+        ("channel", col("__channel").eq(lit(""))),
+        ("outcome", col("__outcome").is_null()),
+        ("group", col("__control").or(col("__treated")).not()),
+        ("cost", col("__bad_cost")),
     ] {
         exprs.push(bad.fill_null(lit(true)).alias(format!("__bad_{role}")));
     }

@@ -136,71 +136,115 @@ pub(crate) fn word(name: &str) -> Expr {
     text(name).str().to_lowercase().fill_null(lit(""))
 }
 
-/// Trimmed text with the empty string read as null.
-pub(crate) fn nullable_text(name: &str) -> Expr {
-    let t = text(name);
-    when(t.clone().eq(lit("")))
-        .then(lit(NULL).cast(DataType::String))
-        .otherwise(t)
+// The cleaning steps below add their result to a plan in stages: each stage is a projection
+// over the columns of the one before, so a value used several times (the trimmed text, the
+// parsed number) is computed once. Inside one projection, an expression used twice is
+// evaluated twice.
+
+/// Adds `out`: the trimmed text of `name` with the empty string read as null.
+pub(crate) fn nullable_text(lf: LazyFrame, name: &str, out: &str) -> LazyFrame {
+    let t = format!("__{out}_text");
+    lf.with_column(text(name).alias(t.as_str())).with_column(
+        when(col(t.as_str()).eq(lit("")))
+            .then(lit(NULL).cast(DataType::String))
+            .otherwise(col(t.as_str()))
+            .alias(out),
+    )
 }
 
-/// An optional number: `(value, bad)`. Empty text and nulls give a null value; text that is
-/// not a finite number, or a stored NaN or infinity, is bad.
-pub(crate) fn optional_number(name: &str, dtype: &DataType) -> (Expr, Expr) {
-    if dtype == &DataType::String {
-        let t = text(name);
-        let v = t.clone().cast(DataType::Float64);
-        let given = t.clone().is_not_null().and(t.neq(lit("")));
-        let bad = given.and(v.clone().is_null().or(v.clone().is_finite().not()));
-        let v = when(v.clone().is_finite()).then(v).otherwise(lit(NULL));
-        (v.cast(DataType::Float64), bad)
+/// Adds `out`, an optional number (`f64`), and its flag `bad`. Empty text and nulls give a
+/// null; text that is not a finite number, or a stored NaN or infinity, is bad.
+pub(crate) fn optional_number(
+    lf: LazyFrame,
+    name: &str,
+    dtype: &DataType,
+    out: &str,
+    bad: &str,
+) -> LazyFrame {
+    let (v, given) = (format!("__{out}_v"), format!("__{out}_given"));
+    let lf = if dtype == &DataType::String {
+        let t = format!("__{out}_text");
+        lf.with_column(text(name).alias(t.as_str())).with_columns([
+            col(t.as_str()).cast(DataType::Float64).alias(v.as_str()),
+            col(t.as_str())
+                .is_not_null()
+                .and(col(t.as_str()).neq(lit("")))
+                .alias(given.as_str()),
+        ])
     } else {
-        let v = col(name).cast(DataType::Float64);
-        let bad = v
-            .clone()
-            .is_not_null()
-            .and(v.clone().is_finite().not().fill_null(lit(true)));
-        (v, bad)
-    }
+        lf.with_column(col(name).cast(DataType::Float64).alias(v.as_str()))
+            .with_column(col(v.as_str()).is_not_null().alias(given.as_str()))
+    };
+    let v = col(v.as_str());
+    lf.with_columns([
+        when(v.clone().is_finite())
+            .then(v.clone())
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias(out),
+        col(given.as_str())
+            .and(v.clone().is_null().or(v.is_finite().not()))
+            .fill_null(lit(true))
+            .alias(bad),
+    ])
 }
 
-/// A client id, read as the transactions reader reads it (a number with no fractional part,
-/// via `f64`): `(id as i64, bad)`. A missing id is bad too.
-pub(crate) fn client_id(name: &str, dtype: &DataType) -> (Expr, Expr) {
-    let f = if dtype == &DataType::String {
+/// Adds `out`, a client id read as the transactions reader reads it (a number with no
+/// fractional part, via `f64`, as `i64`), and its flag `bad`. A missing id is bad too.
+pub(crate) fn client_id(
+    lf: LazyFrame,
+    name: &str,
+    dtype: &DataType,
+    out: &str,
+    bad: &str,
+) -> LazyFrame {
+    let f = format!("__{out}_f");
+    let parsed = if dtype == &DataType::String {
         text(name).cast(DataType::Float64)
     } else {
         col(name).cast(DataType::Float64)
     };
+    let v = col(f.as_str());
     // 2^63: beyond it the cast to i64 overflows
-    let bad = f.clone().is_null().or(f
-        .clone()
-        .neq(f.clone().floor())
-        .or(f.clone().abs().gt_eq(lit(9.223_372_036_854_776e18)))
-        .fill_null(lit(true)));
-    (f.cast(DataType::Int64), bad)
+    lf.with_column(parsed.alias(f.as_str())).with_columns([
+        v.clone().cast(DataType::Int64).alias(out),
+        v.clone()
+            .is_null()
+            .or(v.clone().neq(v.clone().floor()))
+            .or(v.abs().gt_eq(lit(9.223_372_036_854_776e18)))
+            .fill_null(lit(true))
+            .alias(bad),
+    ])
 }
 
-/// A yes/no value: `(value, bad)`. `true/false`, `yes/no`, `y/n`, `1/0` in any case, with
-/// blanks around; empty (or null) is unknown (a null value); anything else is bad.
-pub(crate) fn boolean(name: &str) -> (Expr, Expr) {
-    let w = word(name);
+/// Adds `out`, a yes/no value, and its flag `bad`: `true/false`, `yes/no`, `y/n`, `1/0` in
+/// any case, with blanks around; empty (or null) is unknown (null); anything else is bad.
+pub(crate) fn boolean(lf: LazyFrame, name: &str, out: &str, bad: &str) -> LazyFrame {
+    let w = format!("__{out}_word");
     let any = |vals: &[&str]| {
         vals.iter()
-            .map(|v| w.clone().eq(lit(*v)))
+            .map(|v| col(w.as_str()).eq(lit(*v)))
             .reduce(Expr::or)
             .unwrap_or(lit(false))
     };
-    let yes = any(&["true", "yes", "y", "1"]);
-    let no = any(&["false", "no", "n", "0"]);
-    let empty = w.clone().eq(lit(""));
-    let v = when(yes.clone())
-        .then(lit(true))
-        .when(no.clone())
-        .then(lit(false))
-        .otherwise(lit(NULL).cast(DataType::Boolean));
-    let bad = yes.or(no).or(empty).not();
-    (v, bad)
+    let (yes, no) = (format!("__{out}_yes"), format!("__{out}_no"));
+    lf.with_column(word(name).alias(w.as_str()))
+        .with_columns([
+            any(&["true", "yes", "y", "1"]).alias(yes.as_str()),
+            any(&["false", "no", "n", "0"]).alias(no.as_str()),
+        ])
+        .with_columns([
+            when(col(yes.as_str()))
+                .then(lit(true))
+                .when(col(no.as_str()))
+                .then(lit(false))
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+                .alias(out),
+            col(yes.as_str())
+                .or(col(no.as_str()))
+                .or(col(w.as_str()).eq(lit("")))
+                .not()
+                .alias(bad),
+        ])
 }
 
 /// The first bad value: the earliest row (in file order, then row order) with any flag set,
