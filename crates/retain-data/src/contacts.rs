@@ -1,7 +1,6 @@
 //! Reading a retention team's contact log (one row per contact attempt or control-group
 //! assignment) into a canonical, sorted contact table.
 
-use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -344,21 +343,65 @@ impl Contacts {
     }
 }
 
-/// Strips a trailing UTC offset (`Z`, `+HH:MM`, `+HHMM`, either sign) and blanks: the same
-/// rule as the read's expressions, for detecting the format.
-fn strip_offset(s: &str) -> &str {
-    let b = s.as_bytes();
+/// Splits a date-time text into its local part (trimmed) and its UTC offset in seconds:
+/// a trailing `Z`, `+HH:MM` or `+HHMM` (either sign, a blank before it allowed). The offset
+/// is 0 without one, `None` when malformed (hours above 18, minutes above 59, not digits).
+/// Only a text whose local part has a time (a `:`) carries an offset: `15-01-2024` is a
+/// date, not `15-01` at -20:24.
+fn split_offset(s: &str) -> (&str, Option<i64>) {
+    let t = s.trim();
+    let b = t.as_bytes();
     let n = b.len();
-    let cut = if s.ends_with(['Z', 'z']) {
-        1
-    } else if n >= 6 && matches!(b[n - 6], b'+' | b'-') && b[n - 3] == b':' {
-        6
-    } else if n >= 5 && matches!(b[n - 5], b'+' | b'-') {
-        5
-    } else {
-        0
+    let hhmm = |sign: u8, h: &[u8], m: &[u8]| -> Option<i64> {
+        let two = |x: &[u8]| {
+            (x.len() == 2 && x.iter().all(u8::is_ascii_digit))
+                .then(|| i64::from(x[0] - b'0') * 10 + i64::from(x[1] - b'0'))
+        };
+        let (h, m) = (two(h)?, two(m)?);
+        (h <= 18 && m < 60).then(|| {
+            let v = h * 3600 + m * 60;
+            if sign == b'-' { -v } else { v }
+        })
     };
-    s[..n - cut].trim_end()
+    let (cut, offset) = if t.ends_with(['Z', 'z']) {
+        (1, Some(0))
+    } else if n >= 6 && matches!(b[n - 6], b'+' | b'-') && b[n - 3] == b':' {
+        (6, hhmm(b[n - 6], &b[n - 5..n - 3], &b[n - 2..]))
+    } else if n >= 5 && matches!(b[n - 5], b'+' | b'-') {
+        (5, hhmm(b[n - 5], &b[n - 4..n - 2], &b[n - 2..]))
+    } else {
+        return (t, Some(0));
+    };
+    let local = t[..n - cut].trim_end();
+    if local.contains(':') {
+        (local, offset)
+    } else {
+        (t, Some(0))
+    }
+}
+
+/// The local parts of a text column (see [`split_offset`]); the column itself when no value
+/// has an offset or blanks around it.
+fn local_part(c: Column) -> PolarsResult<Column> {
+    let ca = c.str()?;
+    if ca
+        .iter()
+        .all(|v| v.is_none_or(|s| split_offset(s).0.len() == s.len()))
+    {
+        return Ok(c);
+    }
+    let out: StringChunked = ca.iter().map(|v| v.map(|s| split_offset(s).0)).collect();
+    Ok(out.with_name(c.name().clone()).into_column())
+}
+
+/// The UTC offsets of a text column in seconds (see [`split_offset`]): null when malformed.
+fn offset_part(c: Column) -> PolarsResult<Column> {
+    let ca = c.str()?;
+    let out: Int64Chunked = ca
+        .iter()
+        .map(|v| v.map_or(Some(0), |s| split_offset(s).1))
+        .collect();
+    Ok(out.with_name(c.name().clone()).into_column())
 }
 
 /// The date-time format: the layout's, else the candidate that parses the most of the first
@@ -375,16 +418,21 @@ fn detect_format(
     }
     let column = &layout.timestamp;
     let err = polars_err(file);
-    let head = lf
-        .clone()
-        .with_row_index(ROW, None)
-        .select([col(ROW), table::text(column)])
-        .filter(col(column).neq(lit("")))
-        .limit(200)
-        .collect()
-        .map_err(&err)?;
+    // the first rows, then (when they have no date-time) the whole file
+    let sample = |lf: LazyFrame| {
+        lf.with_row_index(ROW, None)
+            .select([col(ROW), table::text(column)])
+            .filter(col(column).neq(lit("")))
+            .limit(200)
+            .collect()
+            .map_err(&err)
+    };
+    let mut head = sample(lf.clone().limit(10_000))?;
+    if head.height() == 0 {
+        head = sample(lf.clone())?;
+    }
     let s = head.column(column).map_err(&err)?.str().map_err(&err)?;
-    let values: Vec<&str> = s.iter().flatten().map(strip_offset).collect();
+    let values: Vec<&str> = s.iter().flatten().map(|v| split_offset(v).0).collect();
     if values.is_empty() {
         return Ok(None);
     }
@@ -416,11 +464,8 @@ fn detect_format(
 
 /// Adds `__ts` (seconds since 1970-01-01 UTC) and `__bad_timestamp` to `lf`, from the
 /// timestamp column `name` of type `dtype`.
-///
-/// Text is taken apart in stages, each a projection over the previous one's columns (an
-/// expression repeated inside one projection is evaluated once per use): the trimmed text;
-/// its last six characters and length; single characters of those; the offset and the cut;
-/// the local part parsed.
+/// Text is split into its local part and offset (see [`split_offset`]), and the local part
+/// parsed with `format`.
 fn instant(lf: LazyFrame, name: &str, dtype: &DataType, format: Option<&str>) -> LazyFrame {
     let with_bad = |lf: LazyFrame, ts: Expr| {
         lf.with_columns([ts.alias("__ts")])
@@ -436,99 +481,21 @@ fn instant(lf: LazyFrame, name: &str, dtype: &DataType, format: Option<&str>) ->
         ),
         DataType::Date => with_bad(lf, col(name).cast(DataType::Int64) * lit(86_400i64)),
         _ => {
-            // text (anything else is read as its text, and refused if it does not parse)
-            let lf = lf.with_column(table::text(name).alias("__t"));
+            // text (anything else is read as its text, and refused if it does not parse).
+            // The offsets are split off in Rust: polars reads `%z` only with its time-zone
+            // feature, which this workspace does not build.
+            let text = col(name).cast(DataType::String);
             let lf = lf.with_columns([
-                col("__t").str().tail(lit(6i64)).alias("__tail"),
-                col("__t").str().len_chars().cast(DataType::Int64).alias("__len"),
-            ]);
-            // `...+HH:MM`: sign at 0, colon at 3; `...+HHMM`: sign at 1; `...Z`: Z at 5
-            let ch = |i: i64| col("__tail").str().slice(lit(i), lit(1u64));
-            let int = |i: i64| {
-                col("__tail")
-                    .str()
-                    .slice(lit(i), lit(2u64))
-                    .cast(DataType::Int64)
-            };
-            let lf = lf.with_columns([
-                ch(0).alias("__c0"),
-                ch(1).alias("__c1"),
-                ch(3).alias("__c3"),
-                ch(5).alias("__c5"),
-                int(1).alias("__hh6"),
-                int(4).alias("__mm"),
-                int(2).alias("__hh5"),
-                col("__tail").str().len_chars().alias("__tail_len"),
-            ]);
-            let sign = |c: &str| col(c).eq(lit("+")).or(col(c).eq(lit("-")));
-            let full = col("__tail_len").eq(lit(6u32));
-            let lf = lf.with_columns([
-                col("__c5")
-                    .eq(lit("Z"))
-                    .or(col("__c5").eq(lit("z")))
-                    .alias("__z"),
-                full.clone()
-                    .and(sign("__c0"))
-                    .and(col("__c3").eq(lit(":")))
-                    .alias("__colon"),
-                full.and(sign("__c1")).alias("__plain"),
-            ]);
-            // a Z ends the text: it has no other offset
-            let lf = lf.with_columns([
-                col("__colon").and(col("__z").not()).alias("__colon"),
-                col("__plain").and(col("__z").not()).alias("__plain"),
-                when(col("__colon"))
-                    .then(col("__hh6"))
-                    .otherwise(col("__hh5"))
-                    .alias("__hh"),
-                when(col("__colon"))
-                    .then(col("__c0").eq(lit("-")))
-                    .otherwise(col("__c1").eq(lit("-")))
-                    .alias("__neg"),
-            ]);
-            let has_offset = col("__colon").or(col("__plain"));
-            let magnitude = col("__hh") * lit(3600i64) + col("__mm") * lit(60i64);
-            let lf = lf.with_columns([
-                when(has_offset.clone())
-                    .then(
-                        when(col("__neg"))
-                            .then(lit(0i64) - magnitude.clone())
-                            .otherwise(magnitude),
-                    )
-                    .otherwise(lit(0i64))
-                    .alias("__offset"),
-                has_offset
-                    .clone()
-                    .and(
-                        col("__hh")
-                            .is_null()
-                            .or(col("__mm").is_null())
-                            .or(col("__hh").gt(lit(18i64)))
-                            .or(col("__mm").gt_eq(lit(60i64))),
-                    )
-                    .alias("__bad_offset"),
-                when(col("__z"))
-                    .then(lit(1i64))
-                    .when(col("__colon"))
-                    .then(lit(6i64))
-                    .when(col("__plain"))
-                    .then(lit(5i64))
-                    .otherwise(lit(0i64))
-                    .alias("__cut"),
-            ]);
-            // the local part: cut only when there is something to cut
-            let lf = lf.with_column(
-                when(col("__cut").eq(lit(0i64)))
-                    .then(col("__t"))
-                    .otherwise(
-                        col("__t")
-                            .str()
-                            .head(col("__len") - col("__cut"))
-                            .str()
-                            .strip_chars_end(lit(NULL)),
-                    )
+                text.clone()
+                    .map(local_part, |_: &Schema, f: &Field| {
+                        Ok(Field::new(f.name().clone(), DataType::String))
+                    })
                     .alias("__local_text"),
-            );
+                text.map(offset_part, |_: &Schema, f: &Field| {
+                    Ok(Field::new(f.name().clone(), DataType::Int64))
+                })
+                .alias("__offset"),
+            ]);
             let opts = StrptimeOptions {
                 format: format.map(Into::into),
                 strict: false,
@@ -551,7 +518,7 @@ fn instant(lf: LazyFrame, name: &str, dtype: &DataType, format: Option<&str>) ->
                 (col("__local") - col("__offset")).alias("__ts"),
                 col("__local")
                     .is_null()
-                    .or(col("__bad_offset"))
+                    .or(col("__offset").is_null())
                     .alias("__bad_timestamp"),
             ])
         }
@@ -591,41 +558,42 @@ fn canonical(
             lit(false).alias("__bad_cost"),
         ]),
     };
+    let levels = layout.outcomes.normalised();
+    let outcome_code = move |v: &str| {
+        let w = v.trim().to_lowercase();
+        levels
+            .iter()
+            .find(|(_, spellings)| spellings.contains(&w))
+            .map(|(o, _)| o.code())
+            .or(if w.is_empty() { Some(-1) } else { None })
+    };
+    let group_code = |v: &str| match v.trim().to_lowercase().as_str() {
+        "treated" | "treatment" | "t" | "" => Some(0),
+        "control" | "c" | "holdout" => Some(1),
+        _ => None,
+    };
     let lf = lf.with_columns([
-        table::word(&layout.channel).alias("__channel"),
-        table::word(&layout.outcome).alias("__o"),
+        table::map_text(col(&layout.channel), |v| v.trim().to_lowercase()).alias("__channel"),
+        // -1: a blank outcome the lists do not accept (fine on a control row)
+        table::map_codes(col(&layout.outcome), outcome_code).alias("__o"),
         match &roles.group {
-            Some(g) => table::word(g),
-            None => lit(""),
+            Some(g) => table::map_codes(col(g), group_code),
+            None => lit(0i8).cast(DataType::Int8),
         }
         .alias("__g"),
     ]);
-
-    let any = |c: &str, vals: &[String]| {
-        vals.iter()
-            .map(|v| col(c).eq(lit(v.clone())))
-            .reduce(Expr::or)
-            .unwrap_or(lit(false))
-    };
-    let words = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let lf = lf.with_columns([
-        any("__g", &words(&["control", "c", "holdout"])).alias("__control"),
-        any("__g", &words(&["treated", "treatment", "t", ""])).alias("__treated"),
-    ]);
-
-    // levels as nested conditions; a control row's blank outcome is 0 whatever the lists say
-    let mut outcome = lit(NULL).cast(DataType::Int8);
-    for (level, spellings) in layout.outcomes.normalised().into_iter().rev() {
-        if !spellings.is_empty() {
-            outcome = when(any("__o", &spellings))
-                .then(lit(level.code()).cast(DataType::Int8))
-                .otherwise(outcome);
-        }
-    }
-    let outcome = when(col("__control").and(col("__o").eq(lit(""))))
-        .then(lit(0i8).cast(DataType::Int8))
-        .otherwise(outcome);
-    let lf = lf.with_column(outcome.alias("__outcome"));
+    let lf = lf.with_column(col("__g").eq(lit(1i8)).alias("__control"));
+    // a control row's blank outcome is 0 whatever the lists say
+    let lf = lf.with_column(
+        when(col("__o").eq(lit(-1i8)))
+            .then(
+                when(col("__control"))
+                    .then(lit(0i8).cast(DataType::Int8))
+                    .otherwise(lit(NULL).cast(DataType::Int8)),
+            )
+            .otherwise(col("__o"))
+            .alias("__outcome"),
+    );
 
     let mut exprs = vec![
         col("__client").alias(cols::CLIENT),
@@ -647,7 +615,7 @@ fn canonical(
         ("timestamp", col("__bad_timestamp")),
         ("channel", col("__channel").eq(lit(""))),
         ("outcome", col("__outcome").is_null()),
-        ("group", col("__control").or(col("__treated")).not()),
+        ("group", col("__g").is_null()),
         ("cost", col("__bad_cost")),
     ] {
         exprs.push(bad.fill_null(lit(true)).alias(format!("__bad_{role}")));
@@ -794,7 +762,7 @@ impl Ctx<'_> {
                 ts_format.as_deref(),
             ));
         }
-        let all = concat(frames, UnionArgs::default()).map_err(polars_err(input))?;
+            let all = concat(frames, UnionArgs::default()).map_err(polars_err(input))?;
         let df = all
             .collect_with_engine(Engine::Streaming)
             .map_err(polars_err(input))?
@@ -837,12 +805,46 @@ impl Ctx<'_> {
     }
 }
 
-/// Sorts rows by (client, instant, channel, action, outcome, control, cost): rows equal on
-/// every key are equal rows, so the table is the same however the input was ordered. The
-/// (client, instant) pairs are sorted as plain tuples; the text keys are only compared
-/// between rows that tie on both, which is rare.
-fn canonical_order(mut df: DataFrame) -> PolarsResult<DataFrame> {
-    df.rechunk_mut_par();
+/// One row as a sort key that carries the whole row: sorting these moves every value along
+/// in cache-friendly passes, where sorting indices and then gathering each column reads
+/// memory at random (over a second for 5 million rows). Fields compare in declaration
+/// order; rows equal on every field are equal rows, so the order is the same however the
+/// input was ordered.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    client: i64,
+    ts: i64,
+    /// Rank of the channel among the sorted distinct channels.
+    channel: u32,
+    /// 0 for no action, else 1 + rank among the sorted distinct actions.
+    action: u32,
+    outcome: i8,
+    control: bool,
+    /// 0 for no cost, else 1 + the bits of the cost: a cost is >= 0 (-0 is read as 0),
+    /// and the bits of such floats order as the floats do.
+    cost: u64,
+}
+
+/// The sorted distinct values of a text column and each row's rank among them (nulls first).
+fn ranks(ca: &StringChunked) -> (Vec<u32>, Vec<Option<String>>) {
+    let mut distinct: Vec<Option<String>> = Vec::new();
+    let first_seen = table::distinct_map(ca, |v| {
+        distinct.push(v.map(str::to_string));
+        distinct.len() as u32 - 1
+    });
+    let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
+    order.sort_by(|&a, &b| distinct[a as usize].cmp(&distinct[b as usize]));
+    let mut rank = vec![0u32; distinct.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    let sorted = order.iter().map(|&i| distinct[i as usize].clone()).collect();
+    (first_seen.iter().map(|&i| rank[i as usize]).collect(), sorted)
+}
+
+/// Sorts rows by (client, instant, channel, action, outcome, control, cost) and rebuilds
+/// the table from the sorted rows, `day` included.
+fn canonical_order(df: DataFrame) -> PolarsResult<DataFrame> {
     let client = df.column(cols::CLIENT)?.i64()?;
     let ts = df.column(cols::TS)?.i64()?;
     let channel = df.column(cols::CHANNEL)?.str()?;
@@ -859,94 +861,118 @@ fn canonical_order(mut df: DataFrame) -> PolarsResult<DataFrame> {
     ] {
         polars_ensure!(nulls == 0, ComputeError: "the contact table has {nulls} null values in `{name}`");
     }
-    let tie = |a: IdxSize, b: IdxSize| -> Ordering {
-        let (i, j) = (a as usize, b as usize);
-        channel
-            .get(i)
-            .cmp(&channel.get(j))
-            .then_with(|| action.get(i).cmp(&action.get(j)))
-            .then_with(|| outcome.get(i).cmp(&outcome.get(j)))
-            .then_with(|| control.get(i).cmp(&control.get(j)))
-            .then_with(|| {
-                let c = |k| cost.get(k).map(table::ordered);
-                c(i).cmp(&c(j))
-            })
-            .then(a.cmp(&b))
-    };
-    let mut keys: Vec<(i64, i64, IdxSize)> = client
+    let (channel_rank, channels) = ranks(channel);
+    let (action_rank, actions) = ranks(action);
+    // with a null among the actions, it ranks first; shift so that 0 always means none
+    let shift = u32::from(actions.first().is_none_or(|a| a.is_some()));
+    let mut rows: Vec<Row> = client
         .into_no_null_iter()
         .zip(ts.into_no_null_iter())
-        .enumerate()
-        .map(|(i, (c, t))| (c, t, i as IdxSize))
+        .zip(channel_rank)
+        .zip(action_rank)
+        .zip(outcome.into_no_null_iter())
+        .zip(control.iter())
+        .zip(cost.iter())
+        .map(|((((((client, ts), channel), action), outcome), control), cost)| Row {
+            client,
+            ts,
+            channel,
+            action: action + shift,
+            outcome,
+            control: control.unwrap_or(false),
+            cost: cost.map_or(0, |c| (c + 0.0).to_bits() + 1),
+        })
         .collect();
-    keys.par_sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)).then_with(|| tie(x.2, y.2)));
-    let idx = IdxCa::from_vec("idx".into(), keys.into_iter().map(|k| k.2).collect());
-    let mut df = df.take(&idx)?;
-    df.rechunk_mut_par();
-    let mut client = df.column(cols::CLIENT)?.clone();
+    rows.par_sort_unstable();
+
+    let action_of = |a: u32| -> Option<&str> {
+        if a == 0 {
+            None
+        } else {
+            actions[(a - shift) as usize].as_deref()
+        }
+    };
+    let n = rows.len();
+    let ts: Vec<i64> = rows.iter().map(|r| r.ts).collect();
+    let day: Vec<i32> = ts.iter().map(|t| t.div_euclid(86_400) as i32).collect();
+    let mut client = Column::new(
+        cols::CLIENT.into(),
+        rows.iter().map(|r| r.client).collect::<Vec<_>>(),
+    );
     client.set_sorted_flag(polars::series::IsSorted::Ascending);
-    df.with_column(client)?;
-    Ok(df)
+    let columns = vec![
+        client,
+        Column::new(cols::TS.into(), ts),
+        Column::new(cols::DAY.into(), day),
+        rows.iter()
+            .map(|r| channels[r.channel as usize].as_deref())
+            .collect::<StringChunked>()
+            .with_name(cols::CHANNEL.into())
+            .into_column(),
+        rows.iter()
+            .map(|r| action_of(r.action))
+            .collect::<StringChunked>()
+            .with_name(cols::ACTION.into())
+            .into_column(),
+        Column::new(
+            cols::OUTCOME.into(),
+            rows.iter().map(|r| r.outcome).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            cols::CONTROL.into(),
+            rows.iter().map(|r| r.control).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            cols::COST.into(),
+            rows.iter()
+                .map(|r| (r.cost != 0).then(|| f64::from_bits(r.cost - 1)))
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    DataFrame::new(n, columns)
 }
 
 fn summarize(frame: &DataFrame, files: usize) -> PolarsResult<ContactsStats> {
-    let treated_with = |code: i8| {
-        col(cols::OUTCOME)
-            .eq(lit(code))
-            .and(col(cols::CONTROL).not())
-            .sum()
-            .cast(DataType::UInt64)
-            .alias(format!("o{code}"))
-    };
-    let s = frame
-        .clone()
-        .lazy()
-        .select([
-            col(cols::CLIENT)
-                .n_unique()
-                .cast(DataType::UInt64)
-                .alias("clients"),
-            col(cols::DAY).min().alias("first"),
-            col(cols::DAY).max().alias("last"),
-            col(cols::CONTROL)
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("control"),
-            treated_with(0),
-            treated_with(1),
-            treated_with(2),
-        ])
-        .collect()?;
-    let u = |name: &str| -> PolarsResult<u64> { Ok(s.column(name)?.u64()?.get(0).unwrap_or(0)) };
-    let d = |name: &str| -> PolarsResult<Option<NaiveDate>> {
-        Ok(s.column(name)?
-            .i32()?
-            .get(0)
-            .map(retain_core::from_day_number))
-    };
-    let distinct = frame
-        .clone()
-        .lazy()
-        .select([col(cols::CHANNEL).unique()])
-        .collect()?;
-    let mut channels: Vec<String> = distinct
-        .column(cols::CHANNEL)?
-        .str()?
+    // the client column is sorted: a new client starts where the id changes
+    let client = frame.column(cols::CLIENT)?.i64()?;
+    let mut clients = 0u64;
+    let mut last = None;
+    for c in client.iter() {
+        if c != last {
+            clients += 1;
+            last = c;
+        }
+    }
+    let day = frame.column(cols::DAY)?.i32()?;
+    let mut counts = [0u64; 3];
+    let mut control_rows = 0u64;
+    for (o, c) in frame
+        .column(cols::OUTCOME)?
+        .i8()?
         .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
+        .zip(frame.column(cols::CONTROL)?.bool()?.iter())
+    {
+        if c == Some(true) {
+            control_rows += 1;
+        } else if let Some(slot) = o.and_then(|o| counts.get_mut(usize::try_from(o).ok()?)) {
+            *slot += 1;
+        }
+    }
+    let mut channels: Vec<String> = Vec::new();
+    table::distinct_map(frame.column(cols::CHANNEL)?.str()?, |c| {
+        channels.extend(c.map(str::to_string));
+    });
     channels.sort();
     Ok(ContactsStats {
         files,
         rows: frame.height() as u64,
-        clients: u("clients")?,
-        first_day: d("first")?,
-        last_day: d("last")?,
-        no_answer_rows: u("o0")?,
-        responded_rows: u("o1")?,
-        converted_rows: u("o2")?,
-        control_rows: u("control")?,
+        clients,
+        first_day: day.min().map(retain_core::from_day_number),
+        last_day: day.max().map(retain_core::from_day_number),
+        no_answer_rows: counts[0],
+        responded_rows: counts[1],
+        converted_rows: counts[2],
+        control_rows,
         channels,
     })
 }

@@ -131,11 +131,6 @@ pub(crate) fn text(name: &str) -> Expr {
         .strip_chars(lit(NULL))
 }
 
-/// A column as trimmed lower-case text, with null read as the empty string.
-pub(crate) fn word(name: &str) -> Expr {
-    text(name).str().to_lowercase().fill_null(lit(""))
-}
-
 // The cleaning steps below add their result to a plan in stages: each stage is a projection
 // over the columns of the one before, so a value used several times (the trimmed text, the
 // parsed number) is computed once. Inside one projection, an expression used twice is
@@ -219,31 +214,14 @@ pub(crate) fn client_id(
 /// Adds `out`, a yes/no value, and its flag `bad`: `true/false`, `yes/no`, `y/n`, `1/0` in
 /// any case, with blanks around; empty (or null) is unknown (null); anything else is bad.
 pub(crate) fn boolean(lf: LazyFrame, name: &str, out: &str, bad: &str) -> LazyFrame {
-    let w = format!("__{out}_word");
-    let any = |vals: &[&str]| {
-        vals.iter()
-            .map(|v| col(w.as_str()).eq(lit(*v)))
-            .reduce(Expr::or)
-            .unwrap_or(lit(false))
-    };
-    let (yes, no) = (format!("__{out}_yes"), format!("__{out}_no"));
-    lf.with_column(word(name).alias(w.as_str()))
+    let code = format!("__{out}_code");
+    lf.with_column(map_codes(col(name), yes_no_code).alias(code.as_str()))
         .with_columns([
-            any(&["true", "yes", "y", "1"]).alias(yes.as_str()),
-            any(&["false", "no", "n", "0"]).alias(no.as_str()),
-        ])
-        .with_columns([
-            when(col(yes.as_str()))
-                .then(lit(true))
-                .when(col(no.as_str()))
-                .then(lit(false))
-                .otherwise(lit(NULL).cast(DataType::Boolean))
+            when(col(code.as_str()).eq(lit(-1i8)))
+                .then(lit(NULL).cast(DataType::Boolean))
+                .otherwise(col(code.as_str()).eq(lit(1i8)))
                 .alias(out),
-            col(yes.as_str())
-                .or(col(no.as_str()))
-                .or(col(w.as_str()).eq(lit("")))
-                .not()
-                .alias(bad),
+            col(code.as_str()).is_null().alias(bad),
         ])
 }
 
@@ -323,8 +301,104 @@ pub(crate) fn raw_value(file: &DataFile, separator: u8, column: &str, row: u64) 
     value().unwrap_or_default()
 }
 
-/// Orders floats by the IEEE total order (for sort keys).
-pub(crate) fn ordered(x: f64) -> u64 {
-    let b = x.to_bits();
-    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+
+// Columns with few distinct values (channel, outcome, group, yes/no) are cleaned by mapping
+// each distinct text once per batch through a plain Rust rule, and each row by a look-up:
+// about three times cheaper than trimming and lower-casing every row with the string kernels
+// (0.2 s against 0.75 s of CPU for 5 million rows), and the rule reads as Rust.
+
+/// Calls `f` once per distinct value of `ca` (null included) and returns each row's result.
+/// A text of up to 12 bytes is held whole in its 16-byte view, so rows with equal views
+/// hold equal texts: they are looked up by the view in a short list, which is several times
+/// cheaper than hashing the text; longer texts and nulls are looked up by hash.
+pub(crate) fn distinct_map<T: Copy>(
+    ca: &StringChunked,
+    mut f: impl FnMut(Option<&str>) -> T,
+) -> Vec<T> {
+    const SHORT_LIST: usize = 32;
+    let mut out = Vec::with_capacity(ca.len());
+    let mut by_text: PlHashMap<Option<&str>, T> = PlHashMap::new();
+    let mut by_view: Vec<(u128, T)> = Vec::with_capacity(SHORT_LIST);
+    for (arr, validity) in ca.downcast_iter().zip(ca.iter_validities()) {
+        for (i, v) in arr.views().iter().enumerate() {
+            if validity.is_some_and(|b| !b.get_bit(i)) {
+                out.push(*by_text.entry(None).or_insert_with(|| f(None)));
+                continue;
+            }
+            if v.length <= 12 {
+                let key = u128::from(v.length)
+                    | u128::from(v.prefix) << 32
+                    | u128::from(v.buffer_idx) << 64
+                    | u128::from(v.offset) << 96;
+                if let Some((_, t)) = by_view.iter().find(|(k, _)| *k == key) {
+                    out.push(*t);
+                    continue;
+                }
+                let text = Some(arr.value(i));
+                let t = *by_text.entry(text).or_insert_with(|| f(text));
+                if by_view.len() < SHORT_LIST {
+                    by_view.push((key, t));
+                }
+                out.push(t);
+            } else {
+                let text = Some(arr.value(i));
+                out.push(*by_text.entry(text).or_insert_with(|| f(text)));
+            }
+        }
+    }
+    out
+}
+
+/// Maps each distinct text of `e` (read as text; null read as "") once per batch through
+/// `f` to an `i8` code; null where `f` gives none.
+pub(crate) fn map_codes<F>(e: Expr, f: F) -> Expr
+where
+    F: Fn(&str) -> Option<i8> + Send + Sync + 'static,
+{
+    e.cast(DataType::String).map(
+        move |c: Column| {
+            let codes = distinct_map(c.str()?, |v| f(v.unwrap_or("")));
+            let out = Int8Chunked::from_iter_options(c.name().clone(), codes.into_iter());
+            Ok(out.into_column())
+        },
+        |_: &Schema, field: &Field| Ok(Field::new(field.name().clone(), DataType::Int8)),
+    )
+}
+
+/// Maps each distinct text of `e` (read as text; null read as "") once per batch through
+/// `f` to a new text. A batch whose texts `f` leaves unchanged is passed through as is.
+pub(crate) fn map_text<F>(e: Expr, f: F) -> Expr
+where
+    F: Fn(&str) -> String + Send + Sync + 'static,
+{
+    e.cast(DataType::String).map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let mut mapped: Vec<String> = Vec::new();
+            let mut changed = false;
+            let idx = distinct_map(ca, |v| {
+                let m = f(v.unwrap_or(""));
+                changed |= v != Some(m.as_str());
+                mapped.push(m);
+                mapped.len() - 1
+            });
+            if !changed {
+                return Ok(c);
+            }
+            let out: StringChunked = idx.iter().map(|&i| Some(mapped[i].as_str())).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_: &Schema, field: &Field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
+/// A yes/no text as a code: 1 for `true/yes/y/1`, 0 for `false/no/n/0` (any case, blanks
+/// around), -1 for empty (unknown); `None` for anything else.
+pub(crate) fn yes_no_code(v: &str) -> Option<i8> {
+    match v.trim().to_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" => Some(1),
+        "false" | "no" | "n" | "0" => Some(0),
+        "" => Some(-1),
+        _ => None,
+    }
 }
