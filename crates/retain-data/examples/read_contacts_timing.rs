@@ -26,7 +26,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(&csv)?);
     writeln!(out, "client_id,timestamp,channel,action,outcome,group,cost")?;
     let channels = ["Phone", "email", "SMS", "meeting", "Chat"];
-    let outcomes = ["", "no answer", "responded", "1", "converted", "Accepted", "0"];
+    let outcomes = [
+        "",
+        "no answer",
+        "responded",
+        "1",
+        "converted",
+        "Accepted",
+        "0",
+    ];
     for _ in 0..rows {
         let client = rng.random_range(1..=500_000u32);
         let (m, d) = (rng.random_range(1..=12u32), rng.random_range(1..=28u32));

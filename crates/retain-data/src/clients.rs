@@ -125,7 +125,9 @@ impl ClientsLayout {
             for k in map.keys() {
                 let c = channel_name(k);
                 if c.is_empty() {
-                    return Err(DataError::Config("a consent channel has an empty name".into()));
+                    return Err(DataError::Config(
+                        "a consent channel has an empty name".into(),
+                    ));
                 }
                 if seen.contains(&c) {
                     return Err(DataError::Config(format!(
@@ -507,7 +509,7 @@ impl Ctx<'_> {
         let mut frames = Vec::with_capacity(self.files.len());
         let mut checks = Vec::new();
         for (idx, file) in self.files.iter().enumerate() {
-            let mut lf = table::scan(file, self.separator, &numeric, typed)?;
+            let mut lf = table::read(file, self.separator, &numeric, typed)?;
             let schema = lf.collect_schema().map_err(polars_err(&file.path))?;
             let (lf, c) = self.canonical(lf.with_row_index(ROW, None), &schema, idx);
             frames.push(lf);
@@ -521,7 +523,11 @@ impl Ctx<'_> {
         table::check_not_empty(&df, self.files, input)?;
 
         // time zones: each distinct text parsed once
-        let tz_text = df.column(cols::TIMEZONE).map_err(&err)?.str().map_err(&err)?;
+        let tz_text = df
+            .column(cols::TIMEZONE)
+            .map_err(&err)?
+            .str()
+            .map_err(&err)?;
         let mut parsed: HashMap<&str, Option<TimeZoneSpec>> = HashMap::new();
         let zones: Vec<Option<TimeZoneSpec>> = tz_text
             .iter()

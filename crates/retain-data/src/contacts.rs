@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::DataError;
-use crate::read::{TS_FORMATS, has_time, parses, polars_err};
+use crate::datetime::{DateTimeFormat, split_offset};
+use crate::read::{TS_FORMATS, parses, polars_err};
 use crate::source::{DataFile, FileFormat, resolve};
 use crate::table::{self, FILE, ROW};
 
@@ -57,7 +58,9 @@ impl Outcome {
 
     /// The outcome of a code, `None` above 2.
     pub fn from_code(code: i8) -> Option<Self> {
-        usize::try_from(code).ok().and_then(|c| Self::ALL.get(c).copied())
+        usize::try_from(code)
+            .ok()
+            .and_then(|c| Self::ALL.get(c).copied())
     }
 
     /// The outcome's name, as in `retain.toml`.
@@ -314,11 +317,6 @@ impl Contacts {
             .select([
                 col(cols::CLIENT).strict_cast(DataType::Int64),
                 col(cols::TS).strict_cast(DataType::Int64),
-                col(cols::TS)
-                    .strict_cast(DataType::Int64)
-                    .floor_div(lit(86_400i64))
-                    .cast(DataType::Int32)
-                    .alias(cols::DAY),
                 col(cols::CHANNEL).strict_cast(DataType::String),
                 col(cols::ACTION).strict_cast(DataType::String),
                 col(cols::OUTCOME).strict_cast(DataType::Int8),
@@ -327,7 +325,11 @@ impl Contacts {
             ])
             .collect()
             .map_err(err)?;
-        let outcome = frame.column(cols::OUTCOME).map_err(err)?.i8().map_err(err)?;
+        let outcome = frame
+            .column(cols::OUTCOME)
+            .map_err(err)?
+            .i8()
+            .map_err(err)?;
         if outcome.max().is_some_and(|m| m > 2) {
             return Err(DataError::Config(format!(
                 "{source}: outcome codes are 0, 1 and 2"
@@ -341,67 +343,6 @@ impl Contacts {
             source: source.to_string(),
         })
     }
-}
-
-/// Splits a date-time text into its local part (trimmed) and its UTC offset in seconds:
-/// a trailing `Z`, `+HH:MM` or `+HHMM` (either sign, a blank before it allowed). The offset
-/// is 0 without one, `None` when malformed (hours above 18, minutes above 59, not digits).
-/// Only a text whose local part has a time (a `:`) carries an offset: `15-01-2024` is a
-/// date, not `15-01` at -20:24.
-fn split_offset(s: &str) -> (&str, Option<i64>) {
-    let t = s.trim();
-    let b = t.as_bytes();
-    let n = b.len();
-    let hhmm = |sign: u8, h: &[u8], m: &[u8]| -> Option<i64> {
-        let two = |x: &[u8]| {
-            (x.len() == 2 && x.iter().all(u8::is_ascii_digit))
-                .then(|| i64::from(x[0] - b'0') * 10 + i64::from(x[1] - b'0'))
-        };
-        let (h, m) = (two(h)?, two(m)?);
-        (h <= 18 && m < 60).then(|| {
-            let v = h * 3600 + m * 60;
-            if sign == b'-' { -v } else { v }
-        })
-    };
-    let (cut, offset) = if t.ends_with(['Z', 'z']) {
-        (1, Some(0))
-    } else if n >= 6 && matches!(b[n - 6], b'+' | b'-') && b[n - 3] == b':' {
-        (6, hhmm(b[n - 6], &b[n - 5..n - 3], &b[n - 2..]))
-    } else if n >= 5 && matches!(b[n - 5], b'+' | b'-') {
-        (5, hhmm(b[n - 5], &b[n - 4..n - 2], &b[n - 2..]))
-    } else {
-        return (t, Some(0));
-    };
-    let local = t[..n - cut].trim_end();
-    if local.contains(':') {
-        (local, offset)
-    } else {
-        (t, Some(0))
-    }
-}
-
-/// The local parts of a text column (see [`split_offset`]); the column itself when no value
-/// has an offset or blanks around it.
-fn local_part(c: Column) -> PolarsResult<Column> {
-    let ca = c.str()?;
-    if ca
-        .iter()
-        .all(|v| v.is_none_or(|s| split_offset(s).0.len() == s.len()))
-    {
-        return Ok(c);
-    }
-    let out: StringChunked = ca.iter().map(|v| v.map(|s| split_offset(s).0)).collect();
-    Ok(out.with_name(c.name().clone()).into_column())
-}
-
-/// The UTC offsets of a text column in seconds (see [`split_offset`]): null when malformed.
-fn offset_part(c: Column) -> PolarsResult<Column> {
-    let ca = c.str()?;
-    let out: Int64Chunked = ca
-        .iter()
-        .map(|v| v.map_or(Some(0), |s| split_offset(s).1))
-        .collect();
-    Ok(out.with_name(c.name().clone()).into_column())
 }
 
 /// The date-time format: the layout's, else the candidate that parses the most of the first
@@ -463,9 +404,8 @@ fn detect_format(
 }
 
 /// Adds `__ts` (seconds since 1970-01-01 UTC) and `__bad_timestamp` to `lf`, from the
-/// timestamp column `name` of type `dtype`.
-/// Text is split into its local part and offset (see [`split_offset`]), and the local part
-/// parsed with `format`.
+/// timestamp column `name` of type `dtype`. Text is read by [`split_offset`] and
+/// [`DateTimeFormat`] in one pass.
 fn instant(lf: LazyFrame, name: &str, dtype: &DataType, format: Option<&str>) -> LazyFrame {
     let with_bad = |lf: LazyFrame, ts: Expr| {
         lf.with_columns([ts.alias("__ts")])
@@ -481,53 +421,35 @@ fn instant(lf: LazyFrame, name: &str, dtype: &DataType, format: Option<&str>) ->
         ),
         DataType::Date => with_bad(lf, col(name).cast(DataType::Int64) * lit(86_400i64)),
         _ => {
-            // text (anything else is read as its text, and refused if it does not parse).
-            // The offsets are split off in Rust: polars reads `%z` only with its time-zone
-            // feature, which this workspace does not build.
-            let text = col(name).cast(DataType::String);
-            let lf = lf.with_columns([
-                text.clone()
-                    .map(local_part, |_: &Schema, f: &Field| {
-                        Ok(Field::new(f.name().clone(), DataType::String))
+            // text (anything else is read as its text, and refused if it does not parse)
+            let format = format.map(DateTimeFormat::new);
+            let seconds = move |c: Column| {
+                let out: Int64Chunked = c
+                    .str()?
+                    .iter()
+                    .map(|v| {
+                        let (local, offset) = split_offset(v?);
+                        Some(format.as_ref()?.seconds(local)? - offset?)
                     })
-                    .alias("__local_text"),
-                text.map(offset_part, |_: &Schema, f: &Field| {
-                    Ok(Field::new(f.name().clone(), DataType::Int64))
-                })
-                .alias("__offset"),
-            ]);
-            let opts = StrptimeOptions {
-                format: format.map(Into::into),
-                strict: false,
-                exact: true,
-                cache: false,
+                    .collect();
+                Ok(out.with_name(c.name().clone()).into_column())
             };
-            let local = match format {
-                Some(f) if has_time(f) => col("__local_text")
-                    .str()
-                    .to_datetime(Some(TimeUnit::Milliseconds), None, opts, lit("raise"))
-                    .cast(DataType::Int64)
-                    .floor_div(lit(1000i64)),
-                _ => {
-                    col("__local_text").str().to_date(opts).cast(DataType::Int64)
-                        * lit(86_400i64)
-                }
-            };
-            let lf = lf.with_column(local.alias("__local"));
-            lf.with_columns([
-                (col("__local") - col("__offset")).alias("__ts"),
-                col("__local")
-                    .is_null()
-                    .or(col("__offset").is_null())
-                    .alias("__bad_timestamp"),
-            ])
+            lf.with_column(
+                col(name)
+                    .cast(DataType::String)
+                    .map(seconds, |_: &Schema, f: &Field| {
+                        Ok(Field::new(f.name().clone(), DataType::Int64))
+                    })
+                    .alias("__ts"),
+            )
+            .with_column(col("__ts").is_null().alias("__bad_timestamp"))
         }
     }
 }
 
 /// The clean columns of one file, with the `__bad_<role>` flags, the file and the row.
-/// Each input column is cleaned once (trimmed, lower-cased, parsed) and the checks and
-/// mappings read the clean column.
+/// Each input column is read once; channels and actions are left as text here and cleaned
+/// once per distinct value by [`canonical_order`].
 fn canonical(
     lf: LazyFrame,
     schema: &Schema,
@@ -540,10 +462,6 @@ fn canonical(
     let id = &layout.client_id;
     let lf = table::client_id(lf, id, &dtype(id), "__client", "__bad_client_id");
     let lf = instant(lf, &layout.timestamp, &dtype(&layout.timestamp), ts_format);
-    let lf = match &roles.action {
-        Some(a) => table::nullable_text(lf, a, "__action"),
-        None => lf.with_column(lit(NULL).cast(DataType::String).alias("__action")),
-    };
     let lf = match &roles.cost {
         Some(c) => {
             let lf = table::optional_number(lf, c, &dtype(c), "__cost", "__bad_cost_text");
@@ -558,6 +476,7 @@ fn canonical(
             lit(false).alias("__bad_cost"),
         ]),
     };
+
     let levels = layout.outcomes.normalised();
     let outcome_code = move |v: &str| {
         let w = v.trim().to_lowercase();
@@ -573,7 +492,19 @@ fn canonical(
         _ => None,
     };
     let lf = lf.with_columns([
-        table::map_text(col(&layout.channel), |v| v.trim().to_lowercase()).alias("__channel"),
+        col(&layout.channel)
+            .cast(DataType::String)
+            .fill_null(lit(""))
+            .alias("__channel"),
+        table::map_codes(col(&layout.channel), |v| {
+            (!v.trim().is_empty()).then_some(0)
+        })
+        .alias("__channel_given"),
+        match &roles.action {
+            Some(a) => col(a).cast(DataType::String),
+            None => lit(NULL).cast(DataType::String),
+        }
+        .alias("__action"),
         // -1: a blank outcome the lists do not accept (fine on a control row)
         table::map_codes(col(&layout.outcome), outcome_code).alias("__o"),
         match &roles.group {
@@ -598,10 +529,6 @@ fn canonical(
     let mut exprs = vec![
         col("__client").alias(cols::CLIENT),
         col("__ts").alias(cols::TS),
-        col("__ts")
-            .floor_div(lit(86_400i64))
-            .cast(DataType::Int32)
-            .alias(cols::DAY),
         col("__channel").alias(cols::CHANNEL),
         col("__action").alias(cols::ACTION),
         col("__outcome").alias(cols::OUTCOME),
@@ -613,7 +540,7 @@ fn canonical(
     for (role, bad) in [
         ("client_id", col("__bad_client_id")),
         ("timestamp", col("__bad_timestamp")),
-        ("channel", col("__channel").eq(lit(""))),
+        ("channel", col("__channel_given").is_null()),
         ("outcome", col("__outcome").is_null()),
         ("group", col("__g").is_null()),
         ("cost", col("__bad_cost")),
@@ -683,7 +610,9 @@ fn expected_of(role: &str, layout: &ContactsLayout, ts_format: Option<&str>) -> 
         "client_id" => "an integer client id (every contact needs its client)".into(),
         "timestamp" => format!(
             "a date-time{}, optionally followed by an offset (Z, +01:00, -0500)",
-            ts_format.map(|f| format!(" in format `{f}`")).unwrap_or_default()
+            ts_format
+                .map(|f| format!(" in format `{f}`"))
+                .unwrap_or_default()
         ),
         "channel" => "a channel label such as phone or email (it is empty)".into(),
         "outcome" => format!("an outcome: {}", layout.outcomes.describe()),
@@ -745,7 +674,7 @@ impl Ctx<'_> {
         let mut frames = Vec::with_capacity(self.files.len());
         let mut ts_format: Option<String> = None;
         for (idx, file) in self.files.iter().enumerate() {
-            let mut lf = table::scan(file, self.separator, &numeric, typed)?;
+            let mut lf = table::read(file, self.separator, &numeric, typed)?;
             let schema = lf.collect_schema().map_err(polars_err(&file.path))?;
             let ts_dtype = schema.get(&layout.timestamp).cloned();
             let is_text = !matches!(ts_dtype, Some(DataType::Datetime(..) | DataType::Date));
@@ -762,7 +691,7 @@ impl Ctx<'_> {
                 ts_format.as_deref(),
             ));
         }
-            let all = concat(frames, UnionArgs::default()).map_err(polars_err(input))?;
+        let all = concat(frames, UnionArgs::default()).map_err(polars_err(input))?;
         let df = all
             .collect_with_engine(Engine::Streaming)
             .map_err(polars_err(input))?
@@ -787,7 +716,6 @@ impl Ctx<'_> {
             .select([
                 cols::CLIENT,
                 cols::TS,
-                cols::DAY,
                 cols::CHANNEL,
                 cols::ACTION,
                 cols::OUTCOME,
@@ -816,7 +744,7 @@ struct Row {
     ts: i64,
     /// Rank of the channel among the sorted distinct channels.
     channel: u32,
-    /// 0 for no action, else 1 + rank among the sorted distinct actions.
+    /// Rank of the action among the sorted distinct actions, none first.
     action: u32,
     outcome: i8,
     control: bool,
@@ -825,25 +753,62 @@ struct Row {
     cost: u64,
 }
 
-/// The sorted distinct values of a text column and each row's rank among them (nulls first).
-fn ranks(ca: &StringChunked) -> (Vec<u32>, Vec<Option<String>>) {
-    let mut distinct: Vec<Option<String>> = Vec::new();
-    let first_seen = table::distinct_map(ca, |v| {
-        distinct.push(v.map(str::to_string));
-        distinct.len() as u32 - 1
-    });
-    let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
-    order.sort_by(|&a, &b| distinct[a as usize].cmp(&distinct[b as usize]));
-    let mut rank = vec![0u32; distinct.len()];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i as usize] = r as u32;
+/// A text column by rank: each row's raw distinct value (`raw`), the rank of each raw value's
+/// clean form among the sorted distinct clean forms (`rank`), and those forms (`sorted`,
+/// none first).
+struct Ranked {
+    raw: Vec<u32>,
+    rank: Vec<u32>,
+    sorted: Vec<Option<String>>,
+}
+
+impl Ranked {
+    /// Ranks `ca`, each distinct value cleaned once by `clean`.
+    fn new(ca: &StringChunked, clean: impl Fn(Option<&str>) -> Option<String>) -> Self {
+        let mut cleaned: Vec<Option<String>> = Vec::new();
+        let raw = table::distinct_map(ca, |v| {
+            cleaned.push(clean(v));
+            cleaned.len() as u32 - 1
+        });
+        let mut sorted = cleaned.clone();
+        sorted.sort();
+        sorted.dedup();
+        let rank = cleaned
+            .iter()
+            .map(|c| sorted.partition_point(|s| s < c) as u32)
+            .collect();
+        Self { raw, rank, sorted }
     }
-    let sorted = order.iter().map(|&i| distinct[i as usize].clone()).collect();
-    (first_seen.iter().map(|&i| rank[i as usize]).collect(), sorted)
+
+    /// The rank of row `i`.
+    fn of(&self, i: usize) -> u32 {
+        self.rank[self.raw[i] as usize]
+    }
+
+    /// A text column of the values of `ranks` (a gather from the short list of distinct
+    /// values: far cheaper than building every row's text).
+    fn column(&self, name: &str, ranks: impl Iterator<Item = u32>) -> PolarsResult<Column> {
+        let dict: StringChunked = self.sorted.iter().map(|s| s.as_deref()).collect();
+        let idx = IdxCa::from_vec("idx".into(), ranks.map(|r| r as IdxSize).collect());
+        Ok(dict.take(&idx)?.with_name(name.into()).into_column())
+    }
+}
+
+/// A channel's clean form: trimmed, lower case.
+fn clean_channel(v: Option<&str>) -> Option<String> {
+    Some(v.unwrap_or("").trim().to_lowercase())
+}
+
+/// An action's clean form: trimmed; none when empty.
+fn clean_action(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
 }
 
 /// Sorts rows by (client, instant, channel, action, outcome, control, cost) and rebuilds
-/// the table from the sorted rows, `day` included.
+/// the table from the sorted rows, `day` included. Channels and actions are cleaned here
+/// (each distinct value once): trimmed, channels lower-cased, empty actions none.
 fn canonical_order(df: DataFrame) -> PolarsResult<DataFrame> {
     let client = df.column(cols::CLIENT)?.i64()?;
     let ts = df.column(cols::TS)?.i64()?;
@@ -861,23 +826,20 @@ fn canonical_order(df: DataFrame) -> PolarsResult<DataFrame> {
     ] {
         polars_ensure!(nulls == 0, ComputeError: "the contact table has {nulls} null values in `{name}`");
     }
-    let (channel_rank, channels) = ranks(channel);
-    let (action_rank, actions) = ranks(action);
-    // with a null among the actions, it ranks first; shift so that 0 always means none
-    let shift = u32::from(actions.first().is_none_or(|a| a.is_some()));
+    let channels = Ranked::new(channel, clean_channel);
+    let actions = Ranked::new(action, clean_action);
     let mut rows: Vec<Row> = client
         .into_no_null_iter()
         .zip(ts.into_no_null_iter())
-        .zip(channel_rank)
-        .zip(action_rank)
         .zip(outcome.into_no_null_iter())
         .zip(control.iter())
         .zip(cost.iter())
-        .map(|((((((client, ts), channel), action), outcome), control), cost)| Row {
+        .enumerate()
+        .map(|(i, ((((client, ts), outcome), control), cost))| Row {
             client,
             ts,
-            channel,
-            action: action + shift,
+            channel: channels.of(i),
+            action: actions.of(i),
             outcome,
             control: control.unwrap_or(false),
             cost: cost.map_or(0, |c| (c + 0.0).to_bits() + 1),
@@ -885,49 +847,33 @@ fn canonical_order(df: DataFrame) -> PolarsResult<DataFrame> {
         .collect();
     rows.par_sort_unstable();
 
-    let action_of = |a: u32| -> Option<&str> {
-        if a == 0 {
-            None
-        } else {
-            actions[(a - shift) as usize].as_deref()
-        }
-    };
     let n = rows.len();
-    let ts: Vec<i64> = rows.iter().map(|r| r.ts).collect();
-    let day: Vec<i32> = ts.iter().map(|t| t.div_euclid(86_400) as i32).collect();
+    let ts: Vec<i64> = rows.par_iter().map(|r| r.ts).collect();
+    let day: Vec<i32> = ts.par_iter().map(|t| t.div_euclid(86_400) as i32).collect();
     let mut client = Column::new(
         cols::CLIENT.into(),
-        rows.iter().map(|r| r.client).collect::<Vec<_>>(),
+        rows.par_iter().map(|r| r.client).collect::<Vec<_>>(),
     );
     client.set_sorted_flag(polars::series::IsSorted::Ascending);
+    let cost: Float64Chunked = rows
+        .iter()
+        .map(|r| (r.cost != 0).then(|| f64::from_bits(r.cost - 1)))
+        .collect();
     let columns = vec![
         client,
         Column::new(cols::TS.into(), ts),
         Column::new(cols::DAY.into(), day),
-        rows.iter()
-            .map(|r| channels[r.channel as usize].as_deref())
-            .collect::<StringChunked>()
-            .with_name(cols::CHANNEL.into())
-            .into_column(),
-        rows.iter()
-            .map(|r| action_of(r.action))
-            .collect::<StringChunked>()
-            .with_name(cols::ACTION.into())
-            .into_column(),
+        channels.column(cols::CHANNEL, rows.iter().map(|r| r.channel))?,
+        actions.column(cols::ACTION, rows.iter().map(|r| r.action))?,
         Column::new(
             cols::OUTCOME.into(),
-            rows.iter().map(|r| r.outcome).collect::<Vec<_>>(),
+            rows.par_iter().map(|r| r.outcome).collect::<Vec<_>>(),
         ),
         Column::new(
             cols::CONTROL.into(),
             rows.iter().map(|r| r.control).collect::<Vec<_>>(),
         ),
-        Column::new(
-            cols::COST.into(),
-            rows.iter()
-                .map(|r| (r.cost != 0).then(|| f64::from_bits(r.cost - 1)))
-                .collect::<Vec<_>>(),
-        ),
+        cost.with_name(cols::COST.into()).into_column(),
     ];
     DataFrame::new(n, columns)
 }

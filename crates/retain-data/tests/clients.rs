@@ -113,10 +113,7 @@ fn values_defaults_and_look_ups() {
         strs(df, "segment"),
         some(&[Some("silver"), None, Some("gold"), None])
     );
-    assert_eq!(
-        f64s(df, "margin"),
-        [Some(0.0), Some(1.0), Some(0.35), None]
-    );
+    assert_eq!(f64s(df, "margin"), [Some(0.0), Some(1.0), Some(0.35), None]);
     assert_eq!(f64s(df, "nps"), [Some(0.0), Some(10.0), Some(9.0), None]);
     assert_eq!(f64s(df, "csat"), [Some(1.0), Some(5.0), Some(4.5), None]);
 
@@ -134,7 +131,10 @@ fn values_defaults_and_look_ups() {
     // consent and the do-not-contact list
     assert!(c.consent(1, "email") && c.consent(1, " Phone"));
     assert!(!c.consent(2, "email"), "unknown consent is no consent");
-    assert!(c.consent(2, "phone") && !c.may_contact(2, "phone"), "on the list");
+    assert!(
+        c.consent(2, "phone") && !c.may_contact(2, "phone"),
+        "on the list"
+    );
     assert!(c.may_contact(1, "email"));
     assert!(!c.consent(1, "sms"), "no consent column for the channel");
     assert!(!c.consent(99, "email") && !c.do_not_contact(99) && !c.may_contact(99, "email"));
@@ -210,12 +210,14 @@ fn an_explicit_layout_from_toml() {
     assert_eq!(c.time_zone(8).offset_minutes_at(JUL), -300);
     assert_eq!(f64s(c.frame(), "margin"), [Some(0.2), None]);
     assert!(toml::from_str::<ClientsLayout>("consents = {}").is_err());
-    let mut twice = ClientsLayout::default();
-    twice.consent = Some(
-        [("Email", "a"), ("email ", "b")]
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .into(),
-    );
+    let twice = ClientsLayout {
+        consent: Some(
+            [("Email", "a"), ("email ", "b")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
+        ),
+        ..Default::default()
+    };
     assert!(twice.check().unwrap_err().to_string().contains("email"));
 }
 
@@ -347,14 +349,22 @@ fn every_bad_value_is_named() {
         dir.path(),
         "two.csv",
         HEADER,
-        &[good, "2,yes,no,no,Nowhere,Anna,gold,0.5,7,4", "3,yes,no,no,UTC,Anna,gold,2,7,4"],
+        &[
+            good,
+            "2,yes,no,no,Nowhere,Anna,gold,0.5,7,4",
+            "3,yes,no,no,UTC,Anna,gold,2,7,4",
+        ],
     );
     assert_bad(&p, &p, "timezone", 2, "Nowhere");
     let p = write(
         dir.path(),
         "three.csv",
         HEADER,
-        &[good, "2,yes,no,no,UTC,Anna,gold,2,7,4", "3,yes,no,no,Nowhere,Anna,gold,0.5,7,4"],
+        &[
+            good,
+            "2,yes,no,no,UTC,Anna,gold,2,7,4",
+            "3,yes,no,no,Nowhere,Anna,gold,0.5,7,4",
+        ],
     );
     assert_bad(&p, &p, "margin", 2, "2");
 }
@@ -378,7 +388,10 @@ fn a_duplicate_client_names_both_rows() {
             first_file,
             first_row,
             ..
-        } => assert_eq!((file, row, id, first_file, first_row), (p.clone(), 4, 5, p, 1)),
+        } => assert_eq!(
+            (file, row, id, first_file, first_row),
+            (p.clone(), 4, 5, p, 1)
+        ),
         other => panic!("expected a duplicate, got {other:?}"),
     }
     assert!(
@@ -413,11 +426,16 @@ fn missing_columns_and_empty_files_are_named() {
             && msg.contains("the file has: id, consent_email"),
         "{msg}"
     );
-    let mut layout = ClientsLayout::default();
-    layout.consent = Some([("email".to_string(), "mail_ok".to_string())].into());
+    let layout = ClientsLayout {
+        consent: Some([("email".to_string(), "mail_ok".to_string())].into()),
+        ..Default::default()
+    };
     let p = write(dir.path(), "n.csv", "client_id,consent_email", &["1,yes"]);
     let msg = read_clients(&p, &layout).unwrap_err().to_string();
-    assert!(msg.contains("`mail_ok` (the consent_email column)"), "{msg}");
+    assert!(
+        msg.contains("`mail_ok` (the consent_email column)"),
+        "{msg}"
+    );
     // a consent column in one file only
     let parts = dir.path().join("parts");
     std::fs::create_dir(&parts).unwrap();

@@ -37,7 +37,12 @@ fn write(dir: &Path, name: &str, header: &str, rows: &[&str]) -> PathBuf {
 }
 
 fn i64s(df: &DataFrame, name: &str) -> Vec<i64> {
-    df.column(name).unwrap().i64().unwrap().into_no_null_iter().collect()
+    df.column(name)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
 }
 
 fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
@@ -106,7 +111,10 @@ fn values_are_converted_to_utc_typed_and_sorted() {
         .unwrap()
         .into_no_null_iter()
         .collect();
-    assert_eq!(days, [19736, 19737, 19737, 19737, 19737, 19737, 19738, 19738]);
+    assert_eq!(
+        days,
+        [19736, 19737, 19737, 19737, 19737, 19737, 19738, 19738]
+    );
     let s = |v: &[Option<&str>]| v.iter().map(|s| s.map(str::to_string)).collect::<Vec<_>>();
     assert_eq!(
         strs(df, cols::CHANNEL),
@@ -155,7 +163,13 @@ fn values_are_converted_to_utc_typed_and_sorted() {
         control,
         [false, false, false, true, false, false, true, true]
     );
-    let cost: Vec<Option<f64>> = df.column(cols::COST).unwrap().f64().unwrap().iter().collect();
+    let cost: Vec<Option<f64>> = df
+        .column(cols::COST)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect();
     assert_eq!(
         cost,
         [
@@ -376,7 +390,11 @@ fn dates_formats_and_the_layout_from_toml() {
     let d15 = 1_705_276_800;
     assert_eq!(
         i64s(c.frame(), cols::TS),
-        [d15 + 9 * 3600, d15 + 10 * 3600 + 1800, d15 + 2 * 86_400 - 60]
+        [
+            d15 + 9 * 3600,
+            d15 + 10 * 3600 + 1800,
+            d15 + 2 * 86_400 - 60
+        ]
     );
     let outcomes: Vec<i8> = c
         .frame()
@@ -413,7 +431,10 @@ fn dates_formats_and_the_layout_from_toml() {
         dir.path(),
         "frac.csv",
         "client_id,timestamp,channel,outcome",
-        &["1,2024-01-15 10:00:00.750,email,1", "1,1969-12-31 23:59:59.5,email,1"],
+        &[
+            "1,2024-01-15 10:00:00.750,email,1",
+            "1,1969-12-31 23:59:59.5,email,1",
+        ],
     );
     let c = read_contacts(&p, &ContactsLayout::default()).unwrap();
     assert_eq!(i64s(c.frame(), cols::TS), [-1, d15 + 36_000]);
@@ -493,8 +514,16 @@ fn every_bad_value_is_named() {
     let cases: [(&str, &str, &str); 14] = [
         ("2024-13-45 10:00:00", "timestamp", "2024-13-45 10:00:00"),
         ("", "timestamp", ""),
-        ("2024-01-15 10:00:00+25:00", "timestamp", "2024-01-15 10:00:00+25:00"),
-        ("2024-01-15 10:00:00+01:xx", "timestamp", "2024-01-15 10:00:00+01:xx"),
+        (
+            "2024-01-15 10:00:00+25:00",
+            "timestamp",
+            "2024-01-15 10:00:00+25:00",
+        ),
+        (
+            "2024-01-15 10:00:00+01:xx",
+            "timestamp",
+            "2024-01-15 10:00:00+01:xx",
+        ),
         ("maybe", "outcome", "maybe"),
         ("test", "group", "test"),
         (" ", "channel", " "),
@@ -544,7 +573,12 @@ fn every_bad_value_is_named() {
     );
     assert_bad_in(&parts, &b, &layout, "outcome", 2, "won");
     // a wrong first value stops the format detection with row 1
-    let p = write(dir.path(), "first.csv", HEADER, &["1,yesterday,email,A,1,,"]);
+    let p = write(
+        dir.path(),
+        "first.csv",
+        HEADER,
+        &["1,yesterday,email,A,1,,"],
+    );
     assert_bad(&p, &layout, "timestamp", 1, "yesterday");
 }
 
@@ -568,16 +602,28 @@ fn missing_columns_and_empty_files_are_named() {
         assert!(msg.contains(&part), "{msg}");
     }
     // a named optional column must be there
-    let mut layout = ContactsLayout::default();
-    layout.cost = Some("price".into());
-    let p = write(dir.path(), "n.csv", HEADER, &["1,2024-01-15 10:00:00,email,A,1,,"]);
+    let layout = ContactsLayout {
+        cost: Some("price".into()),
+        ..Default::default()
+    };
+    let p = write(
+        dir.path(),
+        "n.csv",
+        HEADER,
+        &["1,2024-01-15 10:00:00,email,A,1,,"],
+    );
     let msg = read_contacts(&p, &layout).unwrap_err().to_string();
     assert!(msg.contains("`price` (the cost column)"), "{msg}");
 
     // an optional column present in one file only: the other file is named
     let parts = dir.path().join("parts");
     std::fs::create_dir(&parts).unwrap();
-    write(&parts, "a.csv", HEADER, &["1,2024-01-15 10:00:00,email,A,1,,"]);
+    write(
+        &parts,
+        "a.csv",
+        HEADER,
+        &["1,2024-01-15 10:00:00,email,A,1,,"],
+    );
     let b = write(
         &parts,
         "b.csv",
