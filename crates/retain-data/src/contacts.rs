@@ -335,8 +335,8 @@ impl Contacts {
                 "{source}: outcome codes are 0, 1 and 2"
             )));
         }
-        let frame = canonical_order(frame).map_err(err)?;
-        let stats = summarize(&frame, 0).map_err(err)?;
+        let (frame, channels) = canonical_order(frame, None).map_err(err)?;
+        let stats = summarize(&frame, 0, channels).map_err(err)?;
         Ok(Self {
             frame,
             stats,
@@ -449,7 +449,7 @@ fn instant(lf: LazyFrame, name: &str, dtype: &DataType, format: Option<&str>) ->
 
 /// The clean columns of one file, with the `__bad_<role>` flags, the file and the row.
 /// Each input column is read once; channels and actions are left as text here and cleaned
-/// once per distinct value by [`canonical_order`].
+/// once per distinct value ([`Ranked`]) after the collect (an empty channel is found there).
 fn canonical(
     lf: LazyFrame,
     schema: &Schema,
@@ -496,10 +496,6 @@ fn canonical(
             .cast(DataType::String)
             .fill_null(lit(""))
             .alias("__channel"),
-        table::map_codes(col(&layout.channel), |v| {
-            (!v.trim().is_empty()).then_some(0)
-        })
-        .alias("__channel_given"),
         match &roles.action {
             Some(a) => col(a).cast(DataType::String),
             None => lit(NULL).cast(DataType::String),
@@ -540,7 +536,6 @@ fn canonical(
     for (role, bad) in [
         ("client_id", col("__bad_client_id")),
         ("timestamp", col("__bad_timestamp")),
-        ("channel", col("__channel_given").is_null()),
         ("outcome", col("__outcome").is_null()),
         ("group", col("__g").is_null()),
         ("cost", col("__bad_cost")),
@@ -698,8 +693,27 @@ impl Ctx<'_> {
             .unwrap_single();
         table::check_not_empty(&df, self.files, input)?;
 
+        let err = polars_err(input);
+        let channels = Ranked::new(
+            df.column(cols::CHANNEL)
+                .map_err(&err)?
+                .str()
+                .map_err(&err)?,
+            clean_channel,
+        );
         let flags: Vec<String> = ROLES.iter().map(|r| format!("__bad_{r}")).collect();
-        if let Some((i, f, row)) = table::first_bad(&df, &flags, input)? {
+        let mut bad = table::first_bad(&df, &flags, input)?.map(|(i, f, r)| (f, r, i));
+        if let Some(empty) = channels.rank_of("") {
+            let files = df.column(FILE).map_err(&err)?.u32().map_err(&err)?;
+            let rows = df.column(ROW).map_err(&err)?.idx().map_err(&err)?;
+            let channel_role = ROLES.iter().position(|r| *r == "channel").unwrap_or(0);
+            let first = (0..df.height())
+                .filter(|&i| channels.of(i) == empty)
+                .filter_map(|i| Some((files.get(i)? as usize, rows.get(i)? as u64, channel_role)))
+                .min();
+            bad = bad.into_iter().chain(first).min();
+        }
+        if let Some((f, row, i)) = bad {
             let role = ROLES[i];
             let column = self.roles.column_of(layout, role);
             let file = &self.files[f];
@@ -723,8 +737,8 @@ impl Ctx<'_> {
                 cols::COST,
             ])
             .map_err(polars_err(input))?;
-        let frame = canonical_order(frame).map_err(polars_err(input))?;
-        let stats = summarize(&frame, self.files.len()).map_err(polars_err(input))?;
+        let (frame, channels) = canonical_order(frame, Some(channels)).map_err(&err)?;
+        let stats = summarize(&frame, self.files.len(), channels).map_err(&err)?;
         Ok(Contacts {
             frame,
             stats,
@@ -780,6 +794,14 @@ impl Ranked {
         Self { raw, rank, sorted }
     }
 
+    /// The rank of a clean value, if any row has it.
+    fn rank_of(&self, clean: &str) -> Option<u32> {
+        self.sorted
+            .binary_search_by(|s| s.as_deref().cmp(&Some(clean)))
+            .ok()
+            .map(|r| r as u32)
+    }
+
     /// The rank of row `i`.
     fn of(&self, i: usize) -> u32 {
         self.rank[self.raw[i] as usize]
@@ -807,9 +829,13 @@ fn clean_action(v: Option<&str>) -> Option<String> {
 }
 
 /// Sorts rows by (client, instant, channel, action, outcome, control, cost) and rebuilds
-/// the table from the sorted rows, `day` included. Channels and actions are cleaned here
-/// (each distinct value once): trimmed, channels lower-cased, empty actions none.
-fn canonical_order(df: DataFrame) -> PolarsResult<DataFrame> {
+/// the table from the sorted rows, `day` included; returns it with its distinct channels.
+/// Channels (unless already `channels`) and actions are cleaned here, each distinct value
+/// once: trimmed, channels lower-cased, empty actions none.
+fn canonical_order(
+    df: DataFrame,
+    channels: Option<Ranked>,
+) -> PolarsResult<(DataFrame, Vec<String>)> {
     let client = df.column(cols::CLIENT)?.i64()?;
     let ts = df.column(cols::TS)?.i64()?;
     let channel = df.column(cols::CHANNEL)?.str()?;
@@ -826,7 +852,7 @@ fn canonical_order(df: DataFrame) -> PolarsResult<DataFrame> {
     ] {
         polars_ensure!(nulls == 0, ComputeError: "the contact table has {nulls} null values in `{name}`");
     }
-    let channels = Ranked::new(channel, clean_channel);
+    let channels = channels.unwrap_or_else(|| Ranked::new(channel, clean_channel));
     let actions = Ranked::new(action, clean_action);
     let mut rows: Vec<Row> = client
         .into_no_null_iter()
@@ -875,10 +901,15 @@ fn canonical_order(df: DataFrame) -> PolarsResult<DataFrame> {
         ),
         cost.with_name(cols::COST.into()).into_column(),
     ];
-    DataFrame::new(n, columns)
+    let distinct = channels.sorted.into_iter().flatten().collect();
+    Ok((DataFrame::new(n, columns)?, distinct))
 }
 
-fn summarize(frame: &DataFrame, files: usize) -> PolarsResult<ContactsStats> {
+fn summarize(
+    frame: &DataFrame,
+    files: usize,
+    channels: Vec<String>,
+) -> PolarsResult<ContactsStats> {
     // the client column is sorted: a new client starts where the id changes
     let client = frame.column(cols::CLIENT)?.i64()?;
     let mut clients = 0u64;
@@ -904,11 +935,6 @@ fn summarize(frame: &DataFrame, files: usize) -> PolarsResult<ContactsStats> {
             *slot += 1;
         }
     }
-    let mut channels: Vec<String> = Vec::new();
-    table::distinct_map(frame.column(cols::CHANNEL)?.str()?, |c| {
-        channels.extend(c.map(str::to_string));
-    });
-    channels.sort();
     Ok(ContactsStats {
         files,
         rows: frame.height() as u64,
