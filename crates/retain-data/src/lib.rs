@@ -22,7 +22,9 @@ mod table;
 mod timezone;
 mod write;
 
-pub use clients::{ClientAttributes, ClientsLayout, ClientsStats, read_clients};
+pub use clients::{
+    ClientAttributes, ClientsLayout, ClientsStats, cols as client_cols, read_clients,
+};
 pub use contacts::{
     Contacts, ContactsLayout, ContactsStats, Outcome, OutcomeLabels, cols as contact_cols,
     read_contacts,

@@ -647,3 +647,75 @@ fn missing_columns_and_empty_files_are_named() {
         assert!(e.to_string().contains(&p.display().to_string()));
     }
 }
+
+#[test]
+fn a_gzip_csv_reads_like_the_plain_one() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write(dir.path(), "c.csv", HEADER, &ROWS);
+    let p = dir.path().join("c.csv.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&p).unwrap(),
+        flate2::Compression::default(),
+    );
+    gz.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    gz.finish().unwrap();
+    let a = read_contacts(&plain, &ContactsLayout::default()).unwrap();
+    let b = read_contacts(&p, &ContactsLayout::default()).unwrap();
+    assert!(b.frame().equals_missing(a.frame()));
+}
+
+#[test]
+fn a_frame_in_canonical_columns_is_sorted_and_checked() {
+    let df = df! {
+        cols::CLIENT => [2i64, 1, 1],
+        cols::TS => [86_400i64 * 3 + 5, -1, 86_400],
+        cols::CHANNEL => ["email", "phone", "Email "],
+        cols::ACTION => [None, Some("A"), Some(" ")],
+        cols::OUTCOME => [0i8, 2, 1],
+        cols::CONTROL => [false, false, true],
+        cols::COST => [None, Some(1.5f64), None],
+    }
+    .unwrap();
+    let c = retain_data::Contacts::from_frame(df.clone(), "test").unwrap();
+    assert_eq!(i64s(c.frame(), cols::CLIENT), [1, 1, 2]);
+    assert_eq!(i64s(c.frame(), cols::TS), [-1, 86_400, 86_400 * 3 + 5]);
+    let days: Vec<i32> = c
+        .frame()
+        .column(cols::DAY)
+        .unwrap()
+        .i32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(days, [-1, 1, 3], "a second before 1970 is on day -1");
+    assert_eq!(
+        strs(c.frame(), cols::CHANNEL),
+        [Some("phone"), Some("email"), Some("email")].map(|s| s.map(str::to_string))
+    );
+    assert_eq!(
+        strs(c.frame(), cols::ACTION),
+        [Some("A"), None, None].map(|s| s.map(str::to_string))
+    );
+    assert_eq!(c.stats().control_rows, 1);
+    assert_eq!((c.stats().converted_rows, c.stats().no_answer_rows), (1, 1));
+    assert_eq!(c.channels(), ["email", "phone"]);
+    // an outcome code above 2 is refused
+    let mut bad = df;
+    bad.with_column(Column::new(cols::OUTCOME.into(), [0i8, 3, 1]))
+        .unwrap();
+    assert!(retain_data::Contacts::from_frame(bad, "test").is_err());
+}
+
+#[test]
+fn tens_of_thousands_of_channels_mean_the_wrong_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (0..70_000)
+        .map(|i| format!("1,2024-01-15 10:00:00,ch{i},A,1,,"))
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let p = write(dir.path(), "many.csv", HEADER, &rows);
+    let e = read_contacts(&p, &ContactsLayout::default()).unwrap_err();
+    assert!(matches!(e, DataError::Config(_)), "{e:?}");
+    assert!(e.to_string().contains("70000 distinct channels"), "{e}");
+}
