@@ -194,7 +194,7 @@ pub struct ClientsStats {
     pub with_timezone: u64,
 }
 
-/// The clients' attributes: one row per client in the canonical columns of [`cols`], sorted
+/// The clients' attributes: one row per client in the canonical columns of [`cols`](mod@cols), sorted
 /// by client id, and look-ups by client id that give the documented defaults for a client
 /// missing from the file (see [`ClientsLayout`]).
 #[derive(Debug, Clone)]

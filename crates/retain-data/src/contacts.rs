@@ -264,7 +264,7 @@ pub struct ContactsStats {
     pub channels: Vec<String>,
 }
 
-/// The clean contact table: one row per input row in the canonical columns of [`cols`],
+/// The clean contact table: one row per input row in the canonical columns of [`cols`](mod@cols),
 /// sorted by client, instant, channel, action (then outcome, control and cost, so rows are
 /// in the same order however the input was ordered and every later sum is deterministic).
 #[derive(Debug, Clone)]
@@ -305,7 +305,7 @@ impl Contacts {
     }
 
     /// Builds a contact table from a frame already in the canonical columns and types of
-    /// [`cols`] (tests, simulated data); it is sorted canonically. A null in a column that
+    /// [`cols`](mod@cols) (tests, simulated data); it is sorted canonically. A null in a column that
     /// must not have one, a wrong type or an outcome code above 2 is refused.
     pub fn from_frame(frame: DataFrame, source: &str) -> Result<Self, DataError> {
         let err = |e| DataError::Polars {
