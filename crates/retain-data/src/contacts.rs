@@ -764,7 +764,7 @@ const MAX_CHANNELS: usize = u16::MAX as usize;
 /// memory at random (over a second for 5 million rows). Fields compare in declaration
 /// order; rows equal on every field are equal rows, so the order is the same however the
 /// input was ordered.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct Row {
     client: i64,
     ts: i64,
@@ -871,14 +871,34 @@ fn canonical_order(
         ComputeError: "{} distinct channels: more than {MAX_CHANNELS}", channels.sorted.len()
     );
     let actions = Ranked::new(action, clean_action);
-    let mut rows: Vec<Row> = client
+    // Rows are placed straight into buckets of consecutive client ids, then each bucket is
+    // sorted on its own: buckets of a few thousand rows sort in cache, in parallel, about
+    // twice as fast as one sort of the whole table. Buckets split the id range evenly, so
+    // their concatenation is in order whatever the ids (skewed ids only unbalance them).
+    let n = client.len();
+    let (lo, hi) = (client.min().unwrap_or(0), client.max().unwrap_or(0));
+    let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
+    let buckets = (n / 2048).clamp(1, 1 << 16) as u128;
+    let bucket = |c: i64| ((i128::from(c) - i128::from(lo)) as u128 * buckets / span) as usize;
+    let mut start = vec![0usize; buckets as usize + 1];
+    for c in client.into_no_null_iter() {
+        start[bucket(c) + 1] += 1;
+    }
+    for b in 1..start.len() {
+        start[b] += start[b - 1];
+    }
+    let mut next = start.clone();
+    let mut rows = vec![Row::default(); n];
+    for (i, ((((client, ts), outcome), control), cost)) in client
         .into_no_null_iter()
         .zip(ts.into_no_null_iter())
         .zip(outcome.into_no_null_iter())
         .zip(control.iter())
         .zip(cost.iter())
         .enumerate()
-        .map(|(i, ((((client, ts), outcome), control), cost))| Row {
+    {
+        let slot = &mut next[bucket(client)];
+        rows[*slot] = Row {
             client,
             ts,
             channel: channels.of(i) as u16,
@@ -886,11 +906,18 @@ fn canonical_order(
             outcome,
             control: control.unwrap_or(false),
             cost: cost.map_or(0, |c| (c + 0.0).to_bits() + 1),
-        })
-        .collect();
-    rows.par_sort_unstable();
+        };
+        *slot += 1;
+    }
+    let mut parts: Vec<&mut [Row]> = Vec::with_capacity(start.len());
+    let mut rest: &mut [Row] = &mut rows;
+    for w in start.windows(2) {
+        let (part, tail) = rest.split_at_mut(w[1] - w[0]);
+        parts.push(part);
+        rest = tail;
+    }
+    parts.into_par_iter().for_each(|p| p.sort_unstable());
 
-    let n = rows.len();
     let ts: Vec<i64> = rows.par_iter().map(|r| r.ts).collect();
     let day: Vec<i32> = ts.par_iter().map(|t| t.div_euclid(86_400) as i32).collect();
     let mut client = Column::new(

@@ -719,3 +719,100 @@ fn tens_of_thousands_of_channels_mean_the_wrong_column() {
     assert!(matches!(e, DataError::Config(_)), "{e:?}");
     assert!(e.to_string().contains("70000 distinct channels"), "{e}");
 }
+
+#[test]
+fn large_tables_sort_like_a_plain_sort_of_their_rows() {
+    use rand::Rng;
+    // enough rows for many client buckets; ids of every size, some far apart, and many ties
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let n = 40_000;
+    let ids = [i64::MIN, -5, 0, 3, 1 << 40, i64::MAX];
+    let client: Vec<i64> = (0..n)
+        .map(|i| {
+            if i % 7 == 0 {
+                ids[rng.random_range(0..ids.len())]
+            } else {
+                rng.random_range(-1000..3000)
+            }
+        })
+        .collect();
+    let ts: Vec<i64> = (0..n).map(|_| rng.random_range(-5..5) * 3600).collect();
+    let channel: Vec<&str> = (0..n)
+        .map(|_| ["sms", "email", "phone"][rng.random_range(0..3)])
+        .collect();
+    let action: Vec<Option<String>> = (0..n)
+        .map(|_| {
+            rng.random_bool(0.5)
+                .then(|| format!("A{}", rng.random_range(0..3)))
+        })
+        .collect();
+    let outcome: Vec<i8> = (0..n).map(|_| rng.random_range(0..3)).collect();
+    let control: Vec<bool> = (0..n).map(|_| rng.random_bool(0.2)).collect();
+    let cost: Vec<Option<f64>> = (0..n)
+        .map(|_| {
+            rng.random_bool(0.5)
+                .then(|| rng.random_range(0..4) as f64 / 2.0)
+        })
+        .collect();
+    let df = df! {
+        cols::CLIENT => &client,
+        cols::TS => &ts,
+        cols::CHANNEL => &channel,
+        cols::ACTION => &action,
+        cols::OUTCOME => &outcome,
+        cols::CONTROL => &control,
+        cols::COST => &cost,
+    }
+    .unwrap();
+    let c = retain_data::Contacts::from_frame(df, "test").unwrap();
+    // brute force: the rows as tuples, sorted (none before any cost or action)
+    let mut want: Vec<_> = (0..n)
+        .map(|i| {
+            (
+                client[i],
+                ts[i],
+                channel[i].to_string(),
+                action[i].clone(),
+                outcome[i],
+                control[i],
+                cost[i].map(f64::to_bits),
+            )
+        })
+        .collect();
+    want.sort();
+    let f = c.frame();
+    let got_action = strs(f, cols::ACTION);
+    let got_channel = strs(f, cols::CHANNEL);
+    let got_cost: Vec<Option<f64>> = f
+        .column(cols::COST)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect();
+    let got_outcome: Vec<i8> = f
+        .column(cols::OUTCOME)
+        .unwrap()
+        .i8()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let (got_client, got_ts) = (i64s(f, cols::CLIENT), i64s(f, cols::TS));
+    for (i, w) in want.iter().enumerate() {
+        let got = (
+            got_client[i],
+            got_ts[i],
+            got_channel[i].clone().unwrap(),
+            got_action[i].clone(),
+            got_outcome[i],
+            f.column(cols::CONTROL)
+                .unwrap()
+                .bool()
+                .unwrap()
+                .get(i)
+                .unwrap(),
+            got_cost[i].map(f64::to_bits),
+        );
+        assert_eq!(&got, w, "row {i}");
+    }
+}
