@@ -170,8 +170,9 @@ pub struct ContactsLayout {
     pub client_id: String,
     /// Date-time column.
     pub timestamp: String,
-    /// chrono format of the date-time text, without the offset (a trailing `%z` or `%:z` is
-    /// ignored: offsets are always read); detected from the first file when absent.
+    /// chrono format of the date-time text, without the offset (a trailing `%z`, `%:z` or
+    /// literal `Z` is ignored: offsets are always read); detected from the first file when
+    /// absent.
     pub timestamp_format: Option<String>,
     /// Channel column.
     pub channel: String,
@@ -229,7 +230,7 @@ impl ContactsLayout {
     fn timestamp_format(&self) -> Option<String> {
         self.timestamp_format.as_ref().map(|f| {
             let f = f.trim_end();
-            let f = ["%:z", "%#z", "%z"]
+            let f = ["%:z", "%#z", "%z", "Z"]
                 .iter()
                 .find_map(|z| f.strip_suffix(z))
                 .unwrap_or(f);
@@ -991,4 +992,31 @@ fn summarize(
         control_rows,
         channels,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trailing_offset_is_dropped_from_the_format() {
+        let with = |f: &str| ContactsLayout {
+            timestamp_format: Some(f.into()),
+            ..Default::default()
+        };
+        for f in [
+            "%Y-%m-%dT%H:%M:%S%z",
+            "%Y-%m-%dT%H:%M:%S%:z",
+            "%Y-%m-%dT%H:%M:%SZ",
+            "%Y-%m-%dT%H:%M:%S %z",
+            "%Y-%m-%dT%H:%M:%S",
+        ] {
+            assert_eq!(
+                with(f).timestamp_format().as_deref(),
+                Some("%Y-%m-%dT%H:%M:%S"),
+                "{f}"
+            );
+        }
+        assert_eq!(ContactsLayout::default().timestamp_format(), None);
+    }
 }
