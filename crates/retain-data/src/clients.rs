@@ -194,7 +194,7 @@ pub struct ClientsStats {
     pub with_timezone: u64,
 }
 
-/// The clients' attributes: one row per client in the canonical columns of [`cols`], sorted
+/// The clients' attributes: one row per client in the canonical columns of [`cols`](mod@cols), sorted
 /// by client id, and look-ups by client id that give the documented defaults for a client
 /// missing from the file (see [`ClientsLayout`]).
 #[derive(Debug, Clone)]
@@ -383,7 +383,9 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// The clean columns of one file, with the bad-value flags (in `checks` order).
+    /// The clean columns of one file, with the bad-value flags `__bad_<i>` (in `checks`
+    /// order). Every value is built under a temporary name and renamed at the end, so an
+    /// input column is never read after a clean one took its name.
     fn canonical(
         &self,
         lf: LazyFrame,
@@ -392,51 +394,55 @@ impl Ctx<'_> {
     ) -> (LazyFrame, Vec<Check>) {
         let dtype = |c: &str| schema.get(c).cloned().unwrap_or(DataType::String);
         let plan = self.plan;
-        let mut exprs = Vec::new();
-        let mut flags = Vec::new();
-        let mut checks = Vec::new();
-        let mut check = |column: &str, bad: Expr, expected| {
-            flags.push(
-                bad.fill_null(lit(true))
-                    .alias(format!("__bad_{}", checks.len())),
-            );
+        let mut out: Vec<Expr> = Vec::new();
+        let mut checks: Vec<Check> = Vec::new();
+        let mut check = |column: &str, expected| {
             checks.push(Check {
                 column: column.to_string(),
                 expected,
             });
+            format!("__bad_{}", checks.len() - 1)
         };
+        let tmp = |name: &str| format!("__out_{name}");
 
         let id = &self.layout.client_id;
-        let (client, bad) = table::client_id(id, &dtype(id));
-        exprs.push(client.alias(cols::CLIENT));
-        check(id, bad, "an integer client id");
+        let bad = check(id, "an integer client id");
+        let mut lf = table::client_id(lf, id, &dtype(id), &tmp(cols::CLIENT), &bad);
+        out.push(col(tmp(cols::CLIENT)).alias(cols::CLIENT));
 
-        for (channel, c) in &plan.consent {
-            let name = cols::consent(channel);
-            let (v, bad) = table::boolean(c);
-            exprs.push(v.fill_null(lit(false)).alias(name.as_str()));
-            check(c, bad, YES_NO);
+        let yes_no: Vec<(String, &String)> = plan
+            .consent
+            .iter()
+            .map(|(channel, c)| (cols::consent(channel), c))
+            .chain(
+                plan.do_not_contact
+                    .iter()
+                    .map(|c| (cols::DO_NOT_CONTACT.to_string(), c)),
+            )
+            .collect();
+        for (name, c) in &yes_no {
+            let bad = check(c, YES_NO);
+            lf = table::boolean(lf, c, &tmp(name), &bad);
+            out.push(col(tmp(name)).fill_null(lit(false)).alias(name.as_str()));
         }
-        match &plan.do_not_contact {
-            Some(c) => {
-                let (v, bad) = table::boolean(c);
-                exprs.push(v.fill_null(lit(false)).alias(cols::DO_NOT_CONTACT));
-                check(c, bad, YES_NO);
-            }
-            None => exprs.push(lit(false).alias(cols::DO_NOT_CONTACT)),
+        if plan.do_not_contact.is_none() {
+            out.push(lit(false).alias(cols::DO_NOT_CONTACT));
         }
         for (name, c) in [
             (cols::TIMEZONE, &plan.timezone),
             (cols::ACCOUNT_MANAGER, &plan.account_manager),
             (cols::SEGMENT, &plan.segment),
         ] {
-            exprs.push(match c {
-                Some(c) => table::nullable_text(c).alias(name),
-                None => lit(NULL).cast(DataType::String).alias(name),
-            });
+            match c {
+                Some(c) => {
+                    lf = table::nullable_text(lf, c, &tmp(name));
+                    out.push(col(tmp(name)).alias(name));
+                }
+                None => out.push(lit(NULL).cast(DataType::String).alias(name)),
+            }
         }
-        type Range = fn(Expr) -> Expr;
-        let scores: [(&str, &Option<String>, Range, &'static str); 3] = [
+        type Outside = fn(Expr) -> Expr;
+        let scores: [(&str, &Option<String>, Outside, &'static str); 3] = [
             (
                 cols::MARGIN,
                 &plan.margin,
@@ -464,17 +470,27 @@ impl Ctx<'_> {
         for (name, c, outside, expected) in scores {
             match c {
                 Some(c) => {
-                    let (v, bad) = table::optional_number(c, &dtype(c));
-                    exprs.push(v.clone().alias(name));
-                    check(c, bad.or(outside(v).fill_null(lit(false))), expected);
+                    let bad = check(c, expected);
+                    let text_bad = format!("{bad}_text");
+                    lf = table::optional_number(lf, c, &dtype(c), &tmp(name), &text_bad)
+                        .with_column(
+                            col(text_bad.as_str())
+                                .or(outside(col(tmp(name))).fill_null(lit(false)))
+                                .alias(bad.as_str()),
+                        );
+                    out.push(col(tmp(name)).alias(name));
                 }
-                None => exprs.push(lit(NULL).cast(DataType::Float64).alias(name)),
+                None => out.push(lit(NULL).cast(DataType::Float64).alias(name)),
             }
         }
-        exprs.push(col(ROW));
-        exprs.push(lit(file_idx as u32).cast(DataType::UInt32).alias(FILE));
-        exprs.extend(flags);
-        (lf.select(exprs), checks)
+        out.push(col(ROW));
+        out.push(lit(file_idx as u32).cast(DataType::UInt32).alias(FILE));
+        out.extend((0..checks.len()).map(|i| {
+            col(format!("__bad_{i}"))
+                .fill_null(lit(true))
+                .alias(format!("__bad_{i}"))
+        }));
+        (lf.select(out), checks)
     }
 
     fn read(&self, typed: bool) -> Result<ClientAttributes, DataError> {
@@ -493,7 +509,7 @@ impl Ctx<'_> {
         let mut frames = Vec::with_capacity(self.files.len());
         let mut checks = Vec::new();
         for (idx, file) in self.files.iter().enumerate() {
-            let mut lf = table::scan(file, self.separator, &numeric, typed)?;
+            let mut lf = table::read(file, self.separator, &numeric, typed)?;
             let schema = lf.collect_schema().map_err(polars_err(&file.path))?;
             let (lf, c) = self.canonical(lf.with_row_index(ROW, None), &schema, idx);
             frames.push(lf);

@@ -12,6 +12,7 @@
 
 mod clients;
 mod contacts;
+mod datetime;
 mod error;
 mod layout;
 mod read;

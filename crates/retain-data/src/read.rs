@@ -54,7 +54,7 @@ pub struct LoadStats {
     pub last_day: Option<NaiveDate>,
 }
 
-/// The clean line table: one row per kept input line, in canonical columns ([`cols`]).
+/// The clean line table: one row per kept input line, in canonical columns ([`cols`](mod@cols)).
 #[derive(Debug, Clone)]
 pub struct Transactions {
     frame: DataFrame,

@@ -71,6 +71,51 @@ pub(crate) fn scan(
     Ok(lf)
 }
 
+/// Reads one file for the main pass: a CSV file is read whole by the eager CSV reader (it
+/// splits the file between threads without first counting every line, which the streaming
+/// scan does: about 30% fewer instructions), with the `numeric` columns typed as in
+/// [`scan`]; a Parquet file is scanned.
+pub(crate) fn read(
+    file: &DataFile,
+    separator: u8,
+    numeric: &[&str],
+    typed: bool,
+) -> Result<LazyFrame, DataError> {
+    if file.format == FileFormat::Parquet {
+        return scan(file, separator, numeric, typed);
+    }
+    let meta = std::fs::metadata(&file.path).map_err(|source| DataError::Io {
+        action: "reading",
+        path: file.path.clone(),
+        source,
+    })?;
+    if meta.len() == 0 {
+        return Err(DataError::EmptyFile {
+            file: file.path.clone(),
+        });
+    }
+    let mut options = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .map_parse_options(|o| o.with_separator(separator));
+    if typed && !numeric.is_empty() {
+        let schema: Schema = numeric
+            .iter()
+            .map(|c| Field::new((*c).into(), DataType::Float64))
+            .collect();
+        options = options.with_schema_overwrite(Some(Arc::new(schema)));
+    }
+    let df = options
+        .try_into_reader_with_file_path(Some(file.path.clone()))
+        .and_then(|r| r.finish())
+        .map_err(polars_err(&file.path))?;
+    let mut lf = df.lazy();
+    for (k, v) in &file.partitions {
+        lf = lf.with_column(lit(v.clone()).alias(k.as_str()));
+    }
+    Ok(lf)
+}
+
 /// The schema of each file (scanned as text), in file order.
 pub(crate) fn schemas(files: &[DataFile], separator: u8) -> Result<Vec<Schema>, DataError> {
     files
@@ -131,76 +176,98 @@ pub(crate) fn text(name: &str) -> Expr {
         .strip_chars(lit(NULL))
 }
 
-/// A column as trimmed lower-case text, with null read as the empty string.
-pub(crate) fn word(name: &str) -> Expr {
-    text(name).str().to_lowercase().fill_null(lit(""))
+// The cleaning steps below add their result to a plan in stages: each stage is a projection
+// over the columns of the one before, so a value used several times (the trimmed text, the
+// parsed number) is computed once. Inside one projection, an expression used twice is
+// evaluated twice.
+
+/// Adds `out`: the trimmed text of `name` with the empty string read as null.
+pub(crate) fn nullable_text(lf: LazyFrame, name: &str, out: &str) -> LazyFrame {
+    let t = format!("__{out}_text");
+    lf.with_column(text(name).alias(t.as_str())).with_column(
+        when(col(t.as_str()).eq(lit("")))
+            .then(lit(NULL).cast(DataType::String))
+            .otherwise(col(t.as_str()))
+            .alias(out),
+    )
 }
 
-/// Trimmed text with the empty string read as null.
-pub(crate) fn nullable_text(name: &str) -> Expr {
-    let t = text(name);
-    when(t.clone().eq(lit("")))
-        .then(lit(NULL).cast(DataType::String))
-        .otherwise(t)
-}
-
-/// An optional number: `(value, bad)`. Empty text and nulls give a null value; text that is
-/// not a finite number, or a stored NaN or infinity, is bad.
-pub(crate) fn optional_number(name: &str, dtype: &DataType) -> (Expr, Expr) {
-    if dtype == &DataType::String {
-        let t = text(name);
-        let v = t.clone().cast(DataType::Float64);
-        let given = t.clone().is_not_null().and(t.neq(lit("")));
-        let bad = given.and(v.clone().is_null().or(v.clone().is_finite().not()));
-        let v = when(v.clone().is_finite()).then(v).otherwise(lit(NULL));
-        (v.cast(DataType::Float64), bad)
+/// Adds `out`, an optional number (`f64`), and its flag `bad`. Empty text and nulls give a
+/// null; text that is not a finite number, or a stored NaN or infinity, is bad.
+pub(crate) fn optional_number(
+    lf: LazyFrame,
+    name: &str,
+    dtype: &DataType,
+    out: &str,
+    bad: &str,
+) -> LazyFrame {
+    let (v, given) = (format!("__{out}_v"), format!("__{out}_given"));
+    let lf = if dtype == &DataType::String {
+        let t = format!("__{out}_text");
+        lf.with_column(text(name).alias(t.as_str())).with_columns([
+            col(t.as_str()).cast(DataType::Float64).alias(v.as_str()),
+            col(t.as_str())
+                .is_not_null()
+                .and(col(t.as_str()).neq(lit("")))
+                .alias(given.as_str()),
+        ])
     } else {
-        let v = col(name).cast(DataType::Float64);
-        let bad = v
-            .clone()
-            .is_not_null()
-            .and(v.clone().is_finite().not().fill_null(lit(true)));
-        (v, bad)
-    }
+        lf.with_column(col(name).cast(DataType::Float64).alias(v.as_str()))
+            .with_column(col(v.as_str()).is_not_null().alias(given.as_str()))
+    };
+    let v = col(v.as_str());
+    lf.with_columns([
+        when(v.clone().is_finite())
+            .then(v.clone())
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias(out),
+        col(given.as_str())
+            .and(v.clone().is_null().or(v.is_finite().not()))
+            .fill_null(lit(true))
+            .alias(bad),
+    ])
 }
 
-/// A client id, read as the transactions reader reads it (a number with no fractional part,
-/// via `f64`): `(id as i64, bad)`. A missing id is bad too.
-pub(crate) fn client_id(name: &str, dtype: &DataType) -> (Expr, Expr) {
-    let f = if dtype == &DataType::String {
+/// Adds `out`, a client id read as the transactions reader reads it (a number with no
+/// fractional part, via `f64`, as `i64`), and its flag `bad`. A missing id is bad too.
+pub(crate) fn client_id(
+    lf: LazyFrame,
+    name: &str,
+    dtype: &DataType,
+    out: &str,
+    bad: &str,
+) -> LazyFrame {
+    let f = format!("__{out}_f");
+    let parsed = if dtype == &DataType::String {
         text(name).cast(DataType::Float64)
     } else {
         col(name).cast(DataType::Float64)
     };
+    let v = col(f.as_str());
     // 2^63: beyond it the cast to i64 overflows
-    let bad = f.clone().is_null().or(f
-        .clone()
-        .neq(f.clone().floor())
-        .or(f.clone().abs().gt_eq(lit(9.223_372_036_854_776e18)))
-        .fill_null(lit(true)));
-    (f.cast(DataType::Int64), bad)
+    lf.with_column(parsed.alias(f.as_str())).with_columns([
+        v.clone().cast(DataType::Int64).alias(out),
+        v.clone()
+            .is_null()
+            .or(v.clone().neq(v.clone().floor()))
+            .or(v.abs().gt_eq(lit(9.223_372_036_854_776e18)))
+            .fill_null(lit(true))
+            .alias(bad),
+    ])
 }
 
-/// A yes/no value: `(value, bad)`. `true/false`, `yes/no`, `y/n`, `1/0` in any case, with
-/// blanks around; empty (or null) is unknown (a null value); anything else is bad.
-pub(crate) fn boolean(name: &str) -> (Expr, Expr) {
-    let w = word(name);
-    let any = |vals: &[&str]| {
-        vals.iter()
-            .map(|v| w.clone().eq(lit(*v)))
-            .reduce(Expr::or)
-            .unwrap_or(lit(false))
-    };
-    let yes = any(&["true", "yes", "y", "1"]);
-    let no = any(&["false", "no", "n", "0"]);
-    let empty = w.clone().eq(lit(""));
-    let v = when(yes.clone())
-        .then(lit(true))
-        .when(no.clone())
-        .then(lit(false))
-        .otherwise(lit(NULL).cast(DataType::Boolean));
-    let bad = yes.or(no).or(empty).not();
-    (v, bad)
+/// Adds `out`, a yes/no value, and its flag `bad`: `true/false`, `yes/no`, `y/n`, `1/0` in
+/// any case, with blanks around; empty (or null) is unknown (null); anything else is bad.
+pub(crate) fn boolean(lf: LazyFrame, name: &str, out: &str, bad: &str) -> LazyFrame {
+    let code = format!("__{out}_code");
+    lf.with_column(map_codes(col(name), yes_no_code).alias(code.as_str()))
+        .with_columns([
+            when(col(code.as_str()).eq(lit(-1i8)))
+                .then(lit(NULL).cast(DataType::Boolean))
+                .otherwise(col(code.as_str()).eq(lit(1i8)))
+                .alias(out),
+            col(code.as_str()).is_null().alias(bad),
+        ])
 }
 
 /// The first bad value: the earliest row (in file order, then row order) with any flag set,
@@ -279,8 +346,76 @@ pub(crate) fn raw_value(file: &DataFile, separator: u8, column: &str, row: u64) 
     value().unwrap_or_default()
 }
 
-/// Orders floats by the IEEE total order (for sort keys).
-pub(crate) fn ordered(x: f64) -> u64 {
-    let b = x.to_bits();
-    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+// Columns with few distinct values (channel, outcome, group, yes/no) are cleaned by mapping
+// each distinct text once per batch through a plain Rust rule, and each row by a look-up:
+// about three times cheaper than trimming and lower-casing every row with the string kernels
+// (0.2 s against 0.75 s of CPU for 5 million rows), and the rule reads as Rust.
+
+/// Calls `f` once per distinct value of `ca` (null included) and returns each row's result.
+/// A text of up to 12 bytes is held whole in its 16-byte view, so rows with equal views
+/// hold equal texts: they are looked up by the view in a short list, which is several times
+/// cheaper than hashing the text; longer texts and nulls are looked up by hash.
+pub(crate) fn distinct_map<T: Copy>(
+    ca: &StringChunked,
+    mut f: impl FnMut(Option<&str>) -> T,
+) -> Vec<T> {
+    const SHORT_LIST: usize = 32;
+    let mut out = Vec::with_capacity(ca.len());
+    let mut by_text: PlHashMap<Option<&str>, T> = PlHashMap::new();
+    let mut by_view: Vec<(u128, T)> = Vec::with_capacity(SHORT_LIST);
+    for (arr, validity) in ca.downcast_iter().zip(ca.iter_validities()) {
+        for (i, v) in arr.views().iter().enumerate() {
+            if validity.is_some_and(|b| !b.get_bit(i)) {
+                out.push(*by_text.entry(None).or_insert_with(|| f(None)));
+                continue;
+            }
+            if v.length <= 12 {
+                let key = u128::from(v.length)
+                    | u128::from(v.prefix) << 32
+                    | u128::from(v.buffer_idx) << 64
+                    | u128::from(v.offset) << 96;
+                if let Some((_, t)) = by_view.iter().find(|(k, _)| *k == key) {
+                    out.push(*t);
+                    continue;
+                }
+                let text = Some(arr.value(i));
+                let t = *by_text.entry(text).or_insert_with(|| f(text));
+                if by_view.len() < SHORT_LIST {
+                    by_view.push((key, t));
+                }
+                out.push(t);
+            } else {
+                let text = Some(arr.value(i));
+                out.push(*by_text.entry(text).or_insert_with(|| f(text)));
+            }
+        }
+    }
+    out
+}
+
+/// Maps each distinct text of `e` (read as text; null read as "") once per batch through
+/// `f` to an `i8` code; null where `f` gives none.
+pub(crate) fn map_codes<F>(e: Expr, f: F) -> Expr
+where
+    F: Fn(&str) -> Option<i8> + Send + Sync + 'static,
+{
+    e.cast(DataType::String).map(
+        move |c: Column| {
+            let codes = distinct_map(c.str()?, |v| f(v.unwrap_or("")));
+            let out = Int8Chunked::from_iter_options(c.name().clone(), codes.into_iter());
+            Ok(out.into_column())
+        },
+        |_: &Schema, field: &Field| Ok(Field::new(field.name().clone(), DataType::Int8)),
+    )
+}
+
+/// A yes/no text as a code: 1 for `true/yes/y/1`, 0 for `false/no/n/0` (any case, blanks
+/// around), -1 for empty (unknown); `None` for anything else.
+pub(crate) fn yes_no_code(v: &str) -> Option<i8> {
+    match v.trim().to_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" => Some(1),
+        "false" | "no" | "n" | "0" => Some(0),
+        "" => Some(-1),
+        _ => None,
+    }
 }

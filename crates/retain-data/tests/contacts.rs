@@ -83,6 +83,7 @@ fn values_are_converted_to_utc_typed_and_sorted() {
             (cols::ACTION, DataType::String),
             (cols::OUTCOME, DataType::Int8),
             (cols::CONTROL, DataType::Boolean),
+            (cols::EXPERIMENT, DataType::Boolean),
             (cols::COST, DataType::Float64),
         ]
         .map(|(n, t)| (n.to_string(), t))
@@ -162,6 +163,20 @@ fn values_are_converted_to_utc_typed_and_sorted() {
     assert_eq!(
         control,
         [false, false, false, true, false, false, true, true]
+    );
+    // a row with a group is in an experiment; the blank group of client 2's phone call is an
+    // ordinary contact
+    let experiment: Vec<bool> = df
+        .column(cols::EXPERIMENT)
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .map(Option::unwrap)
+        .collect();
+    assert_eq!(
+        experiment,
+        [true, true, true, true, true, false, true, true]
     );
     let cost: Vec<Option<f64>> = df
         .column(cols::COST)
@@ -602,8 +617,10 @@ fn missing_columns_and_empty_files_are_named() {
         assert!(msg.contains(&part), "{msg}");
     }
     // a named optional column must be there
-    let mut layout = ContactsLayout::default();
-    layout.cost = Some("price".into());
+    let layout = ContactsLayout {
+        cost: Some("price".into()),
+        ..Default::default()
+    };
     let p = write(
         dir.path(),
         "n.csv",
@@ -643,5 +660,174 @@ fn missing_columns_and_empty_files_are_named() {
         let e = read_contacts(&p, &ContactsLayout::default()).unwrap_err();
         assert!(matches!(e, DataError::EmptyFile { .. }), "{name}: {e:?}");
         assert!(e.to_string().contains(&p.display().to_string()));
+    }
+}
+
+#[test]
+fn a_gzip_csv_reads_like_the_plain_one() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write(dir.path(), "c.csv", HEADER, &ROWS);
+    let p = dir.path().join("c.csv.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&p).unwrap(),
+        flate2::Compression::default(),
+    );
+    gz.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    gz.finish().unwrap();
+    let a = read_contacts(&plain, &ContactsLayout::default()).unwrap();
+    let b = read_contacts(&p, &ContactsLayout::default()).unwrap();
+    assert!(b.frame().equals_missing(a.frame()));
+}
+
+#[test]
+fn a_frame_in_canonical_columns_is_sorted_and_checked() {
+    let df = df! {
+        cols::CLIENT => [2i64, 1, 1],
+        cols::TS => [86_400i64 * 3 + 5, -1, 86_400],
+        cols::CHANNEL => ["email", "phone", "Email "],
+        cols::ACTION => [None, Some("A"), Some(" ")],
+        cols::OUTCOME => [0i8, 2, 1],
+        cols::CONTROL => [false, false, true],
+        cols::COST => [None, Some(1.5f64), None],
+    }
+    .unwrap();
+    let c = retain_data::Contacts::from_frame(df.clone(), "test").unwrap();
+    assert_eq!(i64s(c.frame(), cols::CLIENT), [1, 1, 2]);
+    assert_eq!(i64s(c.frame(), cols::TS), [-1, 86_400, 86_400 * 3 + 5]);
+    let days: Vec<i32> = c
+        .frame()
+        .column(cols::DAY)
+        .unwrap()
+        .i32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(days, [-1, 1, 3], "a second before 1970 is on day -1");
+    assert_eq!(
+        strs(c.frame(), cols::CHANNEL),
+        [Some("phone"), Some("email"), Some("email")].map(|s| s.map(str::to_string))
+    );
+    assert_eq!(
+        strs(c.frame(), cols::ACTION),
+        [Some("A"), None, None].map(|s| s.map(str::to_string))
+    );
+    assert_eq!(c.stats().control_rows, 1);
+    assert_eq!((c.stats().converted_rows, c.stats().no_answer_rows), (1, 1));
+    assert_eq!(c.channels(), ["email", "phone"]);
+    // an outcome code above 2 is refused
+    let mut bad = df;
+    bad.with_column(Column::new(cols::OUTCOME.into(), [0i8, 3, 1]))
+        .unwrap();
+    assert!(retain_data::Contacts::from_frame(bad, "test").is_err());
+}
+
+#[test]
+fn tens_of_thousands_of_channels_mean_the_wrong_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (0..70_000)
+        .map(|i| format!("1,2024-01-15 10:00:00,ch{i},A,1,,"))
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let p = write(dir.path(), "many.csv", HEADER, &rows);
+    let e = read_contacts(&p, &ContactsLayout::default()).unwrap_err();
+    assert!(matches!(e, DataError::Config(_)), "{e:?}");
+    assert!(e.to_string().contains("70000 distinct channels"), "{e}");
+}
+
+#[test]
+fn large_tables_sort_like_a_plain_sort_of_their_rows() {
+    use rand::Rng;
+    // enough rows for many client buckets; ids of every size, some far apart, and many ties
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let n = 40_000;
+    let ids = [i64::MIN, -5, 0, 3, 1 << 40, i64::MAX];
+    let client: Vec<i64> = (0..n)
+        .map(|i| {
+            if i % 7 == 0 {
+                ids[rng.random_range(0..ids.len())]
+            } else {
+                rng.random_range(-1000..3000)
+            }
+        })
+        .collect();
+    let ts: Vec<i64> = (0..n).map(|_| rng.random_range(-5..5) * 3600).collect();
+    let channel: Vec<&str> = (0..n)
+        .map(|_| ["sms", "email", "phone"][rng.random_range(0..3)])
+        .collect();
+    let action: Vec<Option<String>> = (0..n)
+        .map(|_| {
+            rng.random_bool(0.5)
+                .then(|| format!("A{}", rng.random_range(0..3)))
+        })
+        .collect();
+    let outcome: Vec<i8> = (0..n).map(|_| rng.random_range(0..3)).collect();
+    let control: Vec<bool> = (0..n).map(|_| rng.random_bool(0.2)).collect();
+    let cost: Vec<Option<f64>> = (0..n)
+        .map(|_| {
+            rng.random_bool(0.5)
+                .then(|| rng.random_range(0..4) as f64 / 2.0)
+        })
+        .collect();
+    let df = df! {
+        cols::CLIENT => &client,
+        cols::TS => &ts,
+        cols::CHANNEL => &channel,
+        cols::ACTION => &action,
+        cols::OUTCOME => &outcome,
+        cols::CONTROL => &control,
+        cols::COST => &cost,
+    }
+    .unwrap();
+    let c = retain_data::Contacts::from_frame(df, "test").unwrap();
+    // brute force: the rows as tuples, sorted (none before any cost or action)
+    let mut want: Vec<_> = (0..n)
+        .map(|i| {
+            (
+                client[i],
+                ts[i],
+                channel[i].to_string(),
+                action[i].clone(),
+                outcome[i],
+                control[i],
+                cost[i].map(f64::to_bits),
+            )
+        })
+        .collect();
+    want.sort();
+    let f = c.frame();
+    let got_action = strs(f, cols::ACTION);
+    let got_channel = strs(f, cols::CHANNEL);
+    let got_cost: Vec<Option<f64>> = f
+        .column(cols::COST)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect();
+    let got_outcome: Vec<i8> = f
+        .column(cols::OUTCOME)
+        .unwrap()
+        .i8()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let (got_client, got_ts) = (i64s(f, cols::CLIENT), i64s(f, cols::TS));
+    for (i, w) in want.iter().enumerate() {
+        let got = (
+            got_client[i],
+            got_ts[i],
+            got_channel[i].clone().unwrap(),
+            got_action[i].clone(),
+            got_outcome[i],
+            f.column(cols::CONTROL)
+                .unwrap()
+                .bool()
+                .unwrap()
+                .get(i)
+                .unwrap(),
+            got_cost[i].map(f64::to_bits),
+        );
+        assert_eq!(&got, w, "row {i}");
     }
 }
