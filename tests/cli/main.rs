@@ -3,6 +3,7 @@
 mod bad_input;
 mod output;
 mod pipeline;
+mod plan;
 mod report;
 
 use std::path::Path;

@@ -269,8 +269,8 @@ fn evaluate_and_score_print_aligned_tables_with_headers() {
         assert!(head.contains(col), "{head}");
     }
     assert!(rows.iter().any(|r| r.starts_with("bgnbd_gg_clv")), "{out}");
-    // the read line has thousands separators (the sample has 7,109 lines)
-    assert!(out.contains("read 7,109 lines from 1 file(s)"), "{out}");
+    // the read line has thousands separators (the sample has 7,153 lines)
+    assert!(out.contains("read 7,153 lines from 1 file(s)"), "{out}");
 
     let (out, _) = run(d, &["score", "-i", INPUT, "-o", "out/t"]);
     let (head, rows) = table_after(&out, "rank");
@@ -319,7 +319,7 @@ fn quiet_prints_nothing_and_verbose_times_each_step() {
 
     // --verbose: each step counted and timed on stderr even off a terminal, and the total
     let (out, err) = run(d, &["score", "-v", "-i", INPUT, "-o", "out/v"]);
-    assert!(err.contains("[1/3] read 7,109 lines in "), "{err}");
+    assert!(err.contains("[1/3] read 7,153 lines in "), "{err}");
     assert!(err.contains("[3/3] scored 400 clients"), "{err}");
     assert!(err.contains("done in "), "{err}");
     assert!(!out.contains("done in"), "timings stay off stdout: {out}");

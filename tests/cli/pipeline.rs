@@ -288,12 +288,29 @@ fn train_auto_writes_both_models_and_score_adds_value_columns() {
         p.windows(2).all(|w| w[0] >= w[1]),
         "ranked by churn probability"
     );
+    // key clients: the fewest clients, by CLV descending, whose CLV reaches 80% of the total
     let key = csv_column(&csv, "key_client");
-    assert_eq!(
-        key.iter().filter(|k| *k == "true").count(),
-        120,
-        "top 20% by clv"
-    );
+    let mut by_value: Vec<f64> = clv.clone();
+    by_value.sort_by(|a, b| b.total_cmp(a));
+    let total: f64 = by_value.iter().sum();
+    let mut cum = 0.0;
+    let want = by_value
+        .iter()
+        .position(|v| {
+            cum += v;
+            cum >= 0.8 * total * (1.0 - 1e-12)
+        })
+        .map_or(0, |i| i + 1);
+    assert!(want > 0 && want < 600, "{want}");
+    assert_eq!(key.iter().filter(|k| *k == "true").count(), want);
+    for i in 0..p.len() {
+        if key[i] == "true" {
+            assert!(
+                clv[i] >= by_value[want - 1],
+                "row {i}: a key client below the cut"
+            );
+        }
+    }
     // ranked by value at risk instead
     ok(
         d,

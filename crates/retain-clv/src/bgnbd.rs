@@ -125,6 +125,10 @@ fn starts(data: &Compressed) -> Vec<Vec<f64>> {
     .collect()
 }
 
+/// Beyond this, `a` and `b` of a fit are taken as the limit of a fixed dropout probability
+/// (see `BgCore::expected_if_alive`).
+const FIXED_DROPOUT: f64 = 1.0e4;
+
 /// Shared fitted state of the BG family.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct BgCore {
@@ -182,9 +186,21 @@ impl BgCore {
     }
 
     /// `E[X(T, T+t)]` for a client alive at `T` (FHL 2005 eq. 10 without the P(alive) factor).
+    ///
+    /// When `a` and `b` are both above [`FIXED_DROPOUT`] (a fit that runs off to the edge
+    /// where every client has the same dropout probability `p = a / (a + b)`), the Euler-
+    /// transformed 2F1 overflows while its factor underflows; the limit is used instead: an
+    /// alive client with rate `lambda` makes `(1 - exp(-lambda p t)) / p` purchases in
+    /// expectation, and over `lambda ~ Gamma(r + x, alpha + T)` that is
+    /// `(1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p`.
     fn expected_if_alive(&self, k: f64, t: f64, x: f64, big_t: f64) -> f64 {
         if t <= 0.0 {
             return 0.0;
+        }
+        if self.a > FIXED_DROPOUT && self.b > FIXED_DROPOUT {
+            let p = self.a / (self.a + self.b);
+            let base = self.alpha + big_t;
+            return -(-(self.r + x) * (p * t / base).ln_1p()).exp_m1() / p;
         }
         let f = |a: f64| {
             let c = a + self.b + x + k - 1.0;
@@ -393,6 +409,35 @@ mod tests {
                     "k={k} i={i}: {ga:?} vs {gn:?}"
                 );
             }
+        }
+    }
+
+    /// A fit at the edge where `a` and `b` run off to infinity (one dropout probability for
+    /// all): the expectations stay finite and match the exact formula's approach to the limit.
+    #[test]
+    fn fixed_dropout_limit_is_finite_and_continuous() {
+        let core = |a: f64, b: f64| BgCore {
+            r: 0.75,
+            alpha: 9.9,
+            a,
+            b,
+            log_likelihood: None,
+            standard_errors: None,
+            n_clients: 1.0,
+            iterations: 0,
+        };
+        let p = 0.038;
+        for (x, t_x, big_t) in [(0.0, 0.0, 30.0), (3.0, 20.0, 40.0), (12.0, 50.0, 52.0)] {
+            // exact formula with large (but computable) a, b against the limit
+            let near =
+                core(p * 3_000.0, (1.0 - p) * 3_000.0).expected_if_alive(0.0, 13.0, x, big_t);
+            let limit = core(p * 1.0e7, (1.0 - p) * 1.0e7).expected_if_alive(0.0, 13.0, x, big_t);
+            assert!(limit.is_finite() && limit > 0.0, "{limit}");
+            assert!(
+                (near - limit).abs() / limit < 0.02,
+                "{near} vs {limit} at x={x}"
+            );
+            let _ = t_x;
         }
     }
 }
