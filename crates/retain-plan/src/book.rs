@@ -39,6 +39,8 @@ pub struct ClientBook {
     pub value: Vec<f64>,
     /// Whether `value` comes from a value model.
     pub has_value_model: bool,
+    /// P(alive) from the value model's customer-base model, when it has one.
+    pub p_alive: Option<Vec<f64>>,
     /// Days since the last purchase.
     pub recency: Vec<f64>,
     /// Purchase days.
@@ -253,38 +255,57 @@ impl ContactBook {
             .map(|(i, a)| (a.id.as_str(), i))
             .collect();
         let cap_from = start_day - config.contact_cap.days as i32;
-        // Events per client, gathered then laid out client by client (the log is sorted by
-        // client, but clients may be in another order than the list's).
-        let mut per_client: Vec<Vec<LocalContact>> = vec![Vec::new(); n];
-        for r in 0..f.height() {
-            let (Some(c), Some(t), Some(d)) = (client.get(r), ts.get(r), day.get(r)) else {
+        // One pass over the log's columns, zipped (no per-row chunk lookups). The log is
+        // sorted by client, so a client's row in the list is looked up once per run of rows.
+        // Events are gathered with their client's row, then laid out client by client (a
+        // counting sort: the list's order is not the log's).
+        let mut gathered: Vec<(u32, LocalContact)> = Vec::with_capacity(f.height());
+        let mut last: Option<(i64, Option<usize>)> = None;
+        let rows = client
+            .iter()
+            .zip(ts.iter())
+            .zip(day.iter())
+            .zip(channel.iter())
+            .zip(action.iter())
+            .zip(outcome.iter())
+            .zip(control.iter());
+        for ((((((c, t), d), ch), a), o), ctl) in rows {
+            let (Some(c), Some(t), Some(d)) = (c, t, d) else {
                 continue;
             };
             if d >= start_day {
                 continue;
             }
-            let Some(&i) = row_of.get(&c) else {
+            let row = match last {
+                Some((lc, r)) if lc == c => r,
+                _ => {
+                    let r = row_of.get(&c).copied();
+                    last = Some((c, r));
+                    r
+                }
+            };
+            let Some(i) = row else {
                 book.unknown_rows += 1;
                 continue;
             };
             book.rows += 1;
             book.in_log[i] = true;
-            if control.get(r) == Some(true) {
+            if ctl == Some(true) {
                 continue;
             }
             if d >= cap_from {
                 book.recent[i] += 1;
             }
-            if let Some(&a) = action.get(r).and_then(|a| act_index.get(a)) {
-                let slot = &mut book.last_action[i * book.n_actions + a];
+            if let Some(&k) = a.and_then(|a| act_index.get(a)) {
+                let slot = &mut book.last_action[i * book.n_actions + k];
                 *slot = (*slot).max(d);
             }
-            let Some(&ch) = channel.get(r).and_then(|c| ch_index.get(c)) else {
+            let Some(&chi) = ch.and_then(|c| ch_index.get(c)) else {
                 book.other_channel_rows += 1;
                 continue;
             };
-            let answered = outcome.get(r).is_some_and(|o| o >= 1);
-            let k = &mut book.counts[i * book.n_channels + ch];
+            let answered = o.is_some_and(|o| o >= 1);
+            let k = &mut book.counts[i * book.n_channels + chi];
             k.attempts += 1;
             k.responses += u32::from(answered);
             let local = clients.zone[i].local_secs(t);
@@ -292,20 +313,38 @@ impl ContactBook {
             // 1970-01-01 was a Thursday (weekday 3, Monday = 0).
             let weekday = (local_day + 3).rem_euclid(7) as u8;
             let hour = (local.rem_euclid(86_400) / 3_600) as u8;
-            per_client[i].push(LocalContact {
-                channel: ch as u8,
-                weekday,
-                hour,
-                answered,
-            });
+            gathered.push((
+                i as u32,
+                LocalContact {
+                    channel: chi as u8,
+                    weekday,
+                    hour,
+                    answered,
+                },
+            ));
         }
-        let mut offset = 0u32;
-        for (i, ev) in per_client.into_iter().enumerate() {
-            book.offsets[i] = offset;
-            offset += ev.len() as u32;
-            book.events.extend(ev);
+        let mut start = vec![0u32; n + 1];
+        for (i, _) in &gathered {
+            start[*i as usize + 1] += 1;
         }
-        book.offsets[n] = offset;
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        book.offsets.clone_from(&start);
+        let mut next = start;
+        let filler = LocalContact {
+            channel: 0,
+            weekday: 0,
+            hour: 0,
+            answered: false,
+        };
+        book.events = vec![filler; gathered.len()];
+        // the log's order within a client (by time) is kept
+        for (i, e) in gathered {
+            let slot = &mut next[i as usize];
+            book.events[*slot as usize] = e;
+            *slot += 1;
+        }
         Ok(book)
     }
 
@@ -318,6 +357,12 @@ impl ContactBook {
     /// (the client's estimated rate on the contact's channel).
     pub fn cells_of(&self, i: usize, rates: &[f64]) -> Cells {
         let mut cells = crate::window::empty_cells();
+        self.add_cells(i, rates, &mut cells);
+        cells
+    }
+
+    /// Adds the client's contacts to `cells` (as [`ContactBook::cells_of`] counts them).
+    pub fn add_cells(&self, i: usize, rates: &[f64], cells: &mut Cells) {
         let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
         for e in &self.events[a..b] {
             let c = &mut cells[usize::from(e.weekday)][usize::from(e.hour)];
@@ -327,7 +372,6 @@ impl ContactBook {
             c.expected += r;
             c.variance += r * (1.0 - r);
         }
-        cells
     }
 
     /// The day the client last got action `a` (`None` = never).
@@ -340,7 +384,7 @@ impl ContactBook {
 /// Reads the list columns the planner needs from the scored list and the features frame,
 /// both with one row per client in the same order (`client_id` first): the churn probability
 /// (`churn_probability`, else `1 - risk_rank / n` for a model without probabilities), the
-/// value (`clv`, or 0), and from the features `days_since_last`, `frequency` (purchase days:
+/// value (`clv`, or 0) and `p_alive` (when there), and from the features `days_since_last`, `frequency` (purchase days:
 /// `frequency + 1`), `net_revenue`, `avg_invoice_value`, `preferred_weekday`,
 /// `preferred_hour` (an hour of 0 counts as unknown: the features hold 0 when the data have
 /// dates only).
@@ -393,10 +437,16 @@ pub fn client_book(list: &DataFrame, features: &DataFrame) -> Result<ClientBook,
             ((0.0..7.0).contains(&d) && (1.0..24.0).contains(&h)).then_some((d as u8, h as u8))
         })
         .collect();
+    let p_alive = if has(list, "p_alive") {
+        Some(f64s(list, "p_alive")?)
+    } else {
+        None
+    };
     Ok(ClientBook {
         p_churn,
         value,
         has_value_model,
+        p_alive,
         recency: f64s(features, "days_since_last")?,
         frequency: f64s(features, "frequency")?
             .iter()

@@ -12,10 +12,11 @@
 //!   `P(churn)_i x` the save rate measured by those experiments (the action's average effect
 //!   per answer, as a share of the churners); else `P(churn)_i x save_rate_a`, the
 //!   catalogue's stated rate;
-//! - `V_i`: what a saved client is worth: its value over the horizon given it stays,
-//!   `clv_i / max(1 - P(churn)_i, min_retained_share)` (the CLV counts nothing when the
-//!   client churns), times its margin when the clients file has one; without a value model,
-//!   the revenue-rate baseline `net_revenue / (T + 1) x 91`;
+//! - `V_i`: what a saved client is worth: its value over the horizon given it stays active,
+//!   `clv_i / max(P(alive)_i, min_retained_share)` with the value model's P(alive) (the CLV
+//!   counts nothing from a client that has left; `1 - P(churn)_i` when the list has no
+//!   `p_alive`), times its margin when the clients file has one; without a value model,
+//!   net revenue x 91 / 365;
 //! - `incentive_ia = incentive_a + incentive_share_a x mean order value_i`, paid when an
 //!   answering client accepts (`accept_a`).
 //!
@@ -46,7 +47,7 @@ use crate::config::{KeyBy, PlanConfig};
 use crate::segments::{
     ConcentrationCurve, RfmCuts, Segment, concentration_curve, key_clients, rfm,
 };
-use crate::window::{Window, WindowModel};
+use crate::window::{self, Window, WindowModel};
 
 /// Errors of planning.
 #[derive(Debug, thiserror::Error)]
@@ -366,18 +367,32 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
         (0..n).map(|i| (group[i], book.counts_of(i))),
     );
     // Each client's estimated rate per channel: what a contact on it is expected to bring,
-    // against which the windows are judged.
-    let rates_of = |i: usize| -> Vec<f64> {
-        let counts = book.counts_of(i);
-        (0..nc)
-            .map(|c| channel_model.rate(group[i], c, counts[c]))
-            .collect()
-    };
+    // against which the windows are judged (one row of `nc` per client).
+    let cm = &channel_model;
+    let rates: Vec<f64> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let counts = book.counts_of(i);
+            let g = group[i];
+            (0..nc).map(move |c| cm.rate(g, c, counts[c]))
+        })
+        .collect();
+    let rates_of = |i: usize| &rates[i * nc..(i + 1) * nc];
+    let with_contacts = |i: &usize| book.offsets[*i] != book.offsets[*i + 1];
+    let mut pooled = vec![window::empty_cells(); group_names.len()];
+    for i in (0..n).filter(with_contacts) {
+        if let Some(p) = pooled.get_mut(group[i]) {
+            book.add_cells(i, rates_of(i), p);
+        }
+    }
     let window_model = WindowModel::fit(
         config.business_hours.clone(),
-        group_names.len(),
+        pooled,
         config.min_own_responses,
-        (0..n).map(|i| (group[i], book.cells_of(i, &rates_of(i)))),
+        (0..n)
+            .filter(with_contacts)
+            .take(window::FIT_CLIENTS)
+            .map(|i| (group[i], book.cells_of(i, rates_of(i)))),
     )
     .map_err(PlanError::Invalid)?;
 
@@ -408,9 +423,24 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
                 let t = i64::from(d) * 24 + i64::from(h) + offset_h;
                 ((t.div_euclid(24).rem_euclid(7)) as u8, t.rem_euclid(24) as u8)
             });
-            let w = window_model.choose(seg, &book.cells_of(i, &rates_of(i)), habit);
+            // Own cells only for a client with enough answers to choose its own window.
+            let answers: u32 = counts.iter().map(|c| c.responses).sum();
+            let cells = if answers >= config.min_own_responses {
+                book.cells_of(i, rates_of(i))
+            } else {
+                window::empty_cells()
+            };
+            let w = window_model.choose(seg, &cells, habit);
             let p = cb.p_churn[i].clamp(0.0, 1.0);
-            let retained = (1.0 - p).max(config.min_retained_share);
+            // What a saved client is worth: its value given it stays active. With the
+            // customer-base model's P(alive), the model the CLV comes from, that is
+            // `clv / P(alive)` (the CLV counts nothing from a client that has left); else
+            // `clv / (1 - P(churn))`.
+            let retained = cb
+                .p_alive
+                .as_ref()
+                .map_or(1.0 - p, |a| a[i].clamp(0.0, 1.0))
+                .max(config.min_retained_share);
             let value = if cb.has_value_model {
                 cb.value[i].max(0.0)
             } else {

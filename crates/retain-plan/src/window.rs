@@ -67,7 +67,7 @@ pub fn empty_cells() -> Cells {
 
 /// Clients whose cells fit the client strength (the first ones with contacts): enough for a
 /// stable fit, bounded so the fit costs the same at any scale.
-const FIT_CLIENTS: usize = 20_000;
+pub const FIT_CLIENTS: usize = 20_000;
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -240,29 +240,26 @@ fn fit_strength(units: &[(u32, f64, f64, f64)]) -> f64 {
 }
 
 impl WindowModel {
-    /// Fits the segment profiles and the shrinkage strengths. `clients` yields each client's
-    /// segment and cells (`clone`d for the second pass); `n_segments` bounds the segment
-    /// indices (others count for the population only).
+    /// Fits the segment profiles and the shrinkage strengths: `pooled` holds each segment's
+    /// cells (every client's added; its length is the number of segments) and `clients`
+    /// yields each client's segment and cells for the strength (the first
+    /// [`FIT_CLIENTS`] with contacts are used).
     pub fn fit<I>(
         hours: BusinessHours,
-        n_segments: usize,
+        pooled: Vec<Cells>,
         min_own_responses: u32,
         clients: I,
     ) -> Result<Self, String>
     where
-        I: Iterator<Item = (usize, Cells)> + Clone,
+        I: Iterator<Item = (usize, Cells)>,
     {
         hours.check()?;
         let windows = hours.windows();
-        let mut pooled = vec![empty_cells(); n_segments];
         let mut all = empty_cells();
-        for (s, cells) in clients.clone() {
+        for p in &pooled {
             for d in 0..7 {
                 for h in 0..24 {
-                    all[d][h].add(cells[d][h]);
-                    if let Some(p) = pooled.get_mut(s) {
-                        p[d][h].add(cells[d][h]);
-                    }
+                    all[d][h].add(p[d][h]);
                 }
             }
         }
@@ -506,7 +503,16 @@ mod tests {
             }
             clients.push((0usize, c));
         }
-        let m = WindowModel::fit(BusinessHours::default(), 1, 3, clients.iter().cloned()).unwrap();
+        let mut pooled = vec![empty_cells()];
+        for (_, c) in &clients {
+            for d in 0..7 {
+                for h in 0..24 {
+                    pooled[0][d][h].add(c[d][h]);
+                }
+            }
+        }
+        let m =
+            WindowModel::fit(BusinessHours::default(), pooled, 3, clients.iter().cloned()).unwrap();
         // a client with its own pattern: Tuesday 10-12, answered 5 of 6 there
         let own = cells_with(&[(1, 10, 3, 3), (1, 11, 3, 2), (2, 14, 2, 0), (2, 15, 2, 0)]);
         let c = m.choose(0, &own, None);
