@@ -33,6 +33,9 @@ fn peak_rss_gib() -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // As the binary does (src/main.rs): freed memory is not handed back to the kernel.
+    // SAFETY: first thing in main, before any thread is started.
+    unsafe { libmimalloc_sys::mi_option_set(15, -1) };
     let mut args = std::env::args().skip(1);
     let factor: u32 = args.next().map_or(Ok(100), |s| s.parse())?;
     let rows: usize = args.next().map_or(Ok(5_000_000), |s| s.parse())?;

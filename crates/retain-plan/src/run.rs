@@ -225,8 +225,11 @@ pub fn plan_scores(
     });
     let features = features_in_list_order(scores)?;
     let mut book = client_book(&scores.table, &features)?;
-    book.period_revenue =
-        period_revenue(inputs.transactions, &book.ids, date, config.key_period_days);
+    // Revenue over the key-client period: a pass over every line, only when needed.
+    if config.key_by == crate::config::KeyBy::Revenue || !book.has_value_model {
+        book.period_revenue =
+            period_revenue(inputs.transactions, &book.ids, date, config.key_period_days);
+    }
     book.set_attributes(config, inputs.clients)?;
     let start_day = retain_core::day_number(start);
     let contacts = match inputs.contacts {
