@@ -39,8 +39,6 @@ pub struct ClientBook {
     pub value: Vec<f64>,
     /// Whether `value` comes from a value model.
     pub has_value_model: bool,
-    /// P(alive) from the value model's customer-base model, when it has one.
-    pub p_alive: Option<Vec<f64>>,
     /// Days since the last purchase.
     pub recency: Vec<f64>,
     /// Purchase days.
@@ -384,7 +382,7 @@ impl ContactBook {
 /// Reads the list columns the planner needs from the scored list and the features frame,
 /// both with one row per client in the same order (`client_id` first): the churn probability
 /// (`churn_probability`, else `1 - risk_rank / n` for a model without probabilities), the
-/// value (`clv`, or 0) and `p_alive` (when there), and from the features `days_since_last`, `frequency` (purchase days:
+/// value (`clv`, or 0), and from the features `days_since_last`, `frequency` (purchase days:
 /// `frequency + 1`), `net_revenue`, `avg_invoice_value`, `preferred_weekday`,
 /// `preferred_hour` (an hour of 0 counts as unknown: the features hold 0 when the data have
 /// dates only).
@@ -437,16 +435,10 @@ pub fn client_book(list: &DataFrame, features: &DataFrame) -> Result<ClientBook,
             ((0.0..7.0).contains(&d) && (1.0..24.0).contains(&h)).then_some((d as u8, h as u8))
         })
         .collect();
-    let p_alive = if has(list, "p_alive") {
-        Some(f64s(list, "p_alive")?)
-    } else {
-        None
-    };
     Ok(ClientBook {
         p_churn,
         value,
         has_value_model,
-        p_alive,
         recency: f64s(features, "days_since_last")?,
         frequency: f64s(features, "frequency")?
             .iter()

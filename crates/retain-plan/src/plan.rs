@@ -12,11 +12,10 @@
 //!   `P(churn)_i x` the save rate measured by those experiments (the action's average effect
 //!   per answer, as a share of the churners); else `P(churn)_i x save_rate_a`, the
 //!   catalogue's stated rate;
-//! - `V_i`: what a saved client is worth: its value over the horizon given it stays active,
-//!   `clv_i / max(P(alive)_i, min_retained_share)` with the value model's P(alive) (the CLV
-//!   counts nothing from a client that has left; `1 - P(churn)_i` when the list has no
-//!   `p_alive`), times its margin when the clients file has one; without a value model,
-//!   net revenue x 91 / 365;
+//! - `V_i`: what a saved client is worth: its value over the horizon given it buys then (the
+//!   event the churn label and the uplift are about), `clv_i / max(1 - P(churn)_i,
+//!   min_retained_share)` (the CLV counts nothing from a client that does not buy), times its
+//!   margin when the clients file has one; without a value model, net revenue x 91 / 365;
 //! - `incentive_ia = incentive_a + incentive_share_a x mean order value_i`, paid when an
 //!   answering client accepts (`accept_a`).
 //!
@@ -432,15 +431,10 @@ pub fn plan(config: &PlanConfig, inputs: PlanInputs<'_>) -> Result<Plan, PlanErr
             };
             let w = window_model.choose(seg, &cells, habit);
             let p = cb.p_churn[i].clamp(0.0, 1.0);
-            // What a saved client is worth: its value given it stays active. With the
-            // customer-base model's P(alive), the model the CLV comes from, that is
-            // `clv / P(alive)` (the CLV counts nothing from a client that has left); else
-            // `clv / (1 - P(churn))`.
-            let retained = cb
-                .p_alive
-                .as_ref()
-                .map_or(1.0 - p, |a| a[i].clamp(0.0, 1.0))
-                .max(config.min_retained_share);
+            // What a saved client is worth: its value given it buys in the horizon, the
+            // event the churn label and the uplift are about. The CLV counts nothing from a
+            // client that does not buy, so that is `clv / P(buys) = clv / (1 - P(churn))`.
+            let retained = (1.0 - p).max(config.min_retained_share);
             let value = if cb.has_value_model {
                 cb.value[i].max(0.0)
             } else {

@@ -189,13 +189,11 @@ fn next_best_contact_against_the_simulated_truth() {
         .unwrap_or(8_000);
     let w = world(n, 7);
     let plan = plan_of(&w, None);
-    if let Some(u) = &w.uplift {
-        for (a, x) in &u.model.actions {
-            eprintln!(
-                "uplift {a}: qini {:.4}, average effect {:.4}, response {:.3}",
-                x.qini, x.average_effect, x.model.response_rate
-            );
-        }
+    for (a, x) in &plan.summary.actions {
+        eprintln!(
+            "action {a}: effect from the {}, save rate {:.3}, Qini {:?}, planned {}",
+            x.source, x.save_rate, x.qini, x.planned
+        );
     }
     let ids = list_ids(&w);
     let hist = history_counts(&w.contacts);
