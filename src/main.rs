@@ -34,6 +34,15 @@ fn main() -> ExitCode {
     // memory is the same: only the return of memory to the kernel waits for the exit.
     // SAFETY: called first thing in main, before any thread is started.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    // No transparent huge pages for this process: the allocator reserves large regions and
+    // touches them sparsely, and with huge pages every first touch zeroes 2 MiB. On `retain
+    // score` over Online Retail II (boosted model, reasons) that is 0.55 s of system time
+    // against 0.93, 1.87 s of wall time against 2.07 (medians of 7) and a lower peak.
+    // SAFETY: a plain prctl on this process; its failure (an old kernel) changes nothing.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0)
+    };
     retain_core::set_build_id(env!("RETAIN_BUILD_ID"));
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet, cli.verbose, cli.format);
