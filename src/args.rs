@@ -71,6 +71,15 @@ pub enum ValueModelArg {
     Ensemble,
 }
 
+/// What makes a key client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyByArg {
+    /// Predicted value over the horizon.
+    Clv,
+    /// Revenue over the key-client period.
+    Revenue,
+}
+
 /// The classifier of the uplift models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum UpliftLearnerArg {
@@ -490,6 +499,10 @@ pub struct ScoreArgs {
     /// Also write the list as JSON lines (`<OUT>.jsonl`).
     #[arg(long)]
     pub json_lines: bool,
+    /// With the plan: key clients by predicted value (the CLV) or by revenue over the last
+    /// `[plan] key_period_days` (365) days (overrides `[plan] key_by`).
+    #[arg(long, value_enum)]
+    pub key_by: Option<KeyByArg>,
 }
 
 /// How a command prints its results.

@@ -180,6 +180,8 @@ pub struct PlanRequest<'a> {
     pub days: Option<u32>,
     /// `--holdout-share`.
     pub holdout_share: Option<f64>,
+    /// `--key-by`.
+    pub key_by: Option<retain_plan::config::KeyBy>,
     /// `--plan-start`.
     pub start: Option<NaiveDate>,
     /// The contacts log and client attributes, when the caller has read them already.
@@ -201,6 +203,9 @@ pub fn plan_scored(
     }
     if let Some(h) = req.holdout_share {
         config.holdout_share = h;
+    }
+    if let Some(k) = req.key_by {
+        config.key_by = k;
     }
     config.check().map_err(DataError::Config)?;
     let read;

@@ -153,6 +153,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
             uplift_dir: uplift.is_some().then(|| uplift_dir.clone()),
             days: None,
             holdout_share: None,
+            key_by: None,
             start: None,
             loaded: Some((contacts.as_ref(), clients.as_ref())),
         },

@@ -98,6 +98,12 @@ pub fn write_report(
     let kpis: KpiReport = serde_json::from_value(read(&paths.kpis)?)
         .with_context(|| format!("reading the KPIs in {}", paths.kpis.display()))?;
     let scores = read_table(&paths.scores)?;
+    // The run summary beside the list holds the plan when the list was planned.
+    let summary_path = paths.scores.with_file_name("summary.json");
+    let plan: Option<Value> = std::fs::read_to_string(&summary_path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v.get("plan").cloned());
     let lines = Lines::from_transactions(tx)?;
     let diagnostics = ui.step("re-applying the BG/NBD at the evaluation cutoff", || {
         diagnostics_of(&evaluation, &lines)
@@ -133,6 +139,7 @@ pub fn write_report(
                 ("KPIs".into(), shown(&paths.kpis)),
             ],
             top: paths.top,
+            plan: plan.as_ref(),
         })?)
     })?;
     retain_core::write_atomic(&paths.out, |w| w.write_all(html.as_bytes()))?;

@@ -97,6 +97,10 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
                 uplift_dir,
                 days: args.plan_days,
                 holdout_share: args.holdout_share,
+                key_by: args.key_by.map(|k| match k {
+                    crate::args::KeyByArg::Clv => retain_plan::config::KeyBy::Clv,
+                    crate::args::KeyByArg::Revenue => retain_plan::config::KeyBy::Revenue,
+                }),
                 start: args.plan_start,
                 loaded: None,
             },

@@ -41,6 +41,9 @@ pub struct ReportInputs<'a> {
     pub sources: Vec<(String, String)>,
     /// Rows of the outreach list shown.
     pub top: usize,
+    /// The plan's summary (`plan` of the run summary beside the list), when the list was
+    /// planned.
+    pub plan: Option<&'a Value>,
 }
 
 /// Escapes text for HTML.
@@ -623,6 +626,11 @@ pub fn render(inp: &ReportInputs) -> Result<String, ReportError> {
         w.push_str("</section>\n");
     }
 
+    // ---- the plan
+    if let Some(p) = inp.plan {
+        plan_section(w, p);
+    }
+
     // ---- outreach list
     section(w, "outreach", "Top of the outreach list");
     outreach_table(w, inp.scores, inp.top)?;
@@ -648,6 +656,64 @@ pub fn render(inp: &ReportInputs) -> Result<String, ReportError> {
 fn day_of(d: chrono::NaiveDate) -> i32 {
     use chrono::Datelike;
     d.num_days_from_ce() - 719_163
+}
+
+/// The week's plan: what it expects, each channel's use and the value of one more contact,
+/// and the same capacity filled by ranking instead.
+fn plan_section(w: &mut String, p: &Value) {
+    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
+    section(w, "plan", "The contact plan");
+    let _ = write!(
+        w,
+        "<p>From {} for {} days: <b>{}</b> contacts to {} clients the plan may reach ({} held out \
+         at random to measure the campaign). Expected profit <b>{}</b>: value saved {}, incentives \
+         {}, contact costs {}.</p>",
+        esc(p.get("start").and_then(Value::as_str).unwrap_or("-")),
+        num(p, "days").map_or("-".into(), |d| format!("{d}")),
+        thousands(num(p, "planned").unwrap_or(0.0) as i64),
+        thousands(num(p, "eligible").unwrap_or(0.0) as i64),
+        thousands(num(p, "holdout").unwrap_or(0.0) as i64),
+        opt_cell(num(p, "expected_profit"), money),
+        opt_cell(num(p, "expected_saved_value"), money),
+        opt_cell(num(p, "expected_incentives"), money),
+        opt_cell(num(p, "contact_costs"), money),
+    );
+    w.push_str(
+        "<table class=\"sortable\" id=\"plan-channels\"><thead><tr><th>channel</th>\
+         <th class=\"num\">contacts a day</th><th class=\"num\">planned</th>\
+         <th class=\"num\">answer rate</th><th class=\"num\">one more contact is worth</th>\
+         </tr></thead><tbody>",
+    );
+    if let Some(chs) = p.get("channels").and_then(Value::as_object) {
+        for (name, c) in chs {
+            let _ = write!(
+                w,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(name),
+                thousands(num(c, "capacity_per_day").unwrap_or(0.0) as i64),
+                thousands(num(c, "planned").unwrap_or(0.0) as i64),
+                percent(num(c, "population_response")),
+                opt_cell(num(c, "marginal_value"), money),
+            );
+        }
+    }
+    w.push_str("</tbody></table>");
+    let base = |k: &str| {
+        p.get(k).map_or(("-".to_string(), "-".to_string()), |b| {
+            (
+                thousands(num(b, "contacts").unwrap_or(0.0) as i64),
+                opt_cell(num(b, "expected_profit"), money),
+            )
+        })
+    };
+    let ((cc, cp), (vc, vp)) = (base("by_churn_probability"), base("by_value_at_risk"));
+    let _ = write!(
+        w,
+        "<p>The same capacity filled in order of churn probability: {cc} contacts, expected \
+         profit {cp}; in order of value at risk: {vc} contacts, {vp} (each client with its best \
+         contact).</p></section>\n"
+    );
 }
 
 fn section(w: &mut String, id: &str, title: &str) {
