@@ -15,7 +15,7 @@ use super::common::{
     plan_scored, print_backtest, protocol, read_summary, resolve_input, save_pair, score_all,
     source, write_backtest,
 };
-use super::html_report::ReportSummary;
+use super::pages::{ReportPaths, ReportSummary, compute_and_write, write_report};
 use super::report::{
     BacktestView, ScoresView, TrainView, backtest_view, report_drift, scores_view, summarize,
     train_view,
@@ -172,13 +172,12 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
         horizon_days: args.window.horizon.days(),
         ..Default::default()
     };
-    let (_, kpis) =
-        super::kpis::compute_and_write(ui, &tx, &kpi_params, None, &args.out.join("kpis"))?;
-    let report = super::html_report::write_report(
+    let (_, kpis) = compute_and_write(ui, &tx, &kpi_params, None, &args.out.join("kpis"))?;
+    let report = write_report(
         ui,
         &tx,
         &input,
-        &super::html_report::ReportPaths {
+        &ReportPaths {
             evaluation: eval_path.clone(),
             scores: parquet.clone(),
             kpis: kpis[2].clone(),

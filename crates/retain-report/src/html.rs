@@ -708,11 +708,11 @@ fn plan_section(w: &mut String, p: &Value) {
         })
     };
     let ((cc, cp), (vc, vp)) = (base("by_churn_probability"), base("by_value_at_risk"));
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<p>The same capacity filled in order of churn probability: {cc} contacts, expected \
          profit {cp}; in order of value at risk: {vc} contacts, {vp} (each client with its best \
-         contact).</p></section>\n"
+         contact).</p></section>"
     );
 }
 
