@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use retain_train::{Progress, ProgressEvent};
 use serde::Serialize;
 
 use crate::args::OutputFormat;
@@ -72,11 +73,64 @@ impl Ui {
         f: impl FnOnce() -> Result<T>,
         done: impl FnOnce(&T, Duration) -> String,
     ) -> Result<T> {
+        self.step_reporting(msg, |_| f(), done)
+    }
+
+    /// [`Ui::step_counted`] for a library call that reports its own progress: `f` gets a
+    /// [`Progress`] whose events (each evaluation run, each model fitted) show on the bar,
+    /// `runs` being the evaluation runs the call will make (`run 2/4 at 2011-09-09: fitting
+    /// random_forest`).
+    pub fn step_with_progress<T>(
+        &self,
+        msg: &str,
+        runs: usize,
+        f: impl FnOnce(Progress) -> Result<T>,
+        done: impl FnOnce(&T, Duration) -> String,
+    ) -> Result<T> {
+        self.step_reporting(
+            msg,
+            |bar| {
+                let Some(bar) = bar else {
+                    return f(Progress::default());
+                };
+                let bar = bar.clone();
+                let label = msg.to_string();
+                let run = std::sync::Mutex::new(String::new());
+                f(Progress::new(move |e| {
+                    let mut run = run.lock().unwrap_or_else(|p| p.into_inner());
+                    match e {
+                        ProgressEvent::Run {
+                            done,
+                            cutoff,
+                            validation,
+                        } => {
+                            *run = format!(
+                                "run {done}/{runs} at {cutoff}{}",
+                                if validation { " (validation)" } else { "" }
+                            );
+                            bar.set_message(format!("{label}: {run}"));
+                        }
+                        ProgressEvent::Model(m) => {
+                            bar.set_message(format!("{label}: {run}: fitting {m}"));
+                        }
+                    }
+                }))
+            },
+            done,
+        )
+    }
+
+    fn step_reporting<T>(
+        &self,
+        msg: &str,
+        f: impl FnOnce(Option<&ProgressBar>) -> Result<T>,
+        done: impl FnOnce(&T, Duration) -> String,
+    ) -> Result<T> {
         let (finished, planned) = self.steps.get();
         let total = planned.max(finished + 1);
         let start = Instant::now();
         let bar = if self.quiet || !self.tty {
-            ProgressBar::hidden()
+            None
         } else {
             let counted = planned > 0;
             let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
@@ -93,10 +147,12 @@ impl Ui {
             b.set_position(finished as u64);
             b.set_message(msg.to_string());
             b.enable_steady_tick(Duration::from_millis(100));
-            b
+            Some(b)
         };
-        let out = f();
-        bar.finish_and_clear();
+        let out = f(bar.as_ref());
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
         self.steps.set((finished + 1, planned));
         if let Ok(t) = &out
             && !self.quiet

@@ -73,9 +73,13 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     let p = protocol(&args.window, last.minus(args.window.horizon));
     let mut params = BacktestParams::new(p);
     params.bootstrap_resamples = 0;
-    let b = ui.step_counted(
+    let b = ui.step_with_progress(
         "training and evaluating every model",
-        || Ok(backtest(&tx, &params)?),
+        2,
+        |progress| {
+            params.progress = progress;
+            Ok(backtest(&tx, &params)?)
+        },
         |b, d| {
             let models = b
                 .cutoffs
@@ -91,6 +95,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     ui.say("");
 
     // 2. the production models: selected and trained on the most recent windows
+    params.progress = retain_train::Progress::default();
     let mut latest = params.clone();
     let latest_protocol = protocol(&args.window, last);
     latest.protocol = latest_protocol;

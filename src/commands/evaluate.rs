@@ -38,9 +38,14 @@ pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
         1 => "training and evaluating every model".to_string(),
         k => format!("training and evaluating every model at {k} cutoffs"),
     };
-    let b = ui.step_counted(
+    let runs = params.cutoffs * (1 + usize::from(params.validate));
+    let b = ui.step_with_progress(
         &what,
-        || Ok(backtest(&tx, &params)?),
+        runs,
+        |progress| {
+            params.progress = progress;
+            Ok(backtest(&tx, &params)?)
+        },
         |b, d| {
             let models = b
                 .cutoffs

@@ -15,7 +15,7 @@ use super::common::{
 };
 use super::report::{TrainView, selection_lines, train_view};
 use crate::args::{ModelArg, RfmArg, TrainArgs, UpliftLearnerArg, ValueModelArg};
-use crate::table::thousands;
+use crate::table::{duration, thousands};
 use retain_features::History;
 use retain_train::{UpliftLearner, UpliftParams, train_uplift};
 
@@ -68,7 +68,17 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         "training"
     };
     let (contacts, _) = load_contacts(ui, &args.input, &args.contact, (None, None))?;
-    let trained = ui.step(what, || Ok(train(&tx, &params, &source(&tx))?))?;
+    let mut params = params;
+    let runs = usize::from(what != "training");
+    let trained = ui.step_with_progress(
+        what,
+        runs,
+        |progress| {
+            params.backtest.progress = progress;
+            Ok(train(&tx, &params, &source(&tx))?)
+        },
+        |t, d| format!("trained {} in {}", t.churn.card.kind, duration(d)),
+    )?;
     let uplift = match &contacts {
         Some(c) => ui.step(
             "learning each action's uplift from the contacts log",

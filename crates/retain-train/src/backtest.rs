@@ -66,6 +66,7 @@ use crate::TrainError;
 pub(crate) use crate::candidates::window_cutoffs;
 pub use crate::candidates::{Candidates, calibration_suffix};
 use crate::candidates::{customer_base_values, fit_candidates};
+use crate::progress::Progress;
 use crate::protocol::{Evaluation, Protocol, churn_rate, column_f64};
 
 /// Names of the hybrid columns appended with [`BacktestParams::hybrid`].
@@ -182,6 +183,9 @@ pub struct BacktestParams {
     pub validate: bool,
     /// Seed of the calibration split and of the bootstrap.
     pub seed: u64,
+    /// Told of each evaluation run and each model fit (default: nothing).
+    #[serde(skip)]
+    pub progress: Progress,
 }
 
 impl BacktestParams {
@@ -202,6 +206,7 @@ impl BacktestParams {
             boosting_trees: 300,
             validate: true,
             seed: 42,
+            progress: Progress::default(),
         }
     }
 }
@@ -361,6 +366,7 @@ fn run_cutoff(
     params: &BacktestParams,
     full: bool,
 ) -> Result<CutoffRun, TrainError> {
+    params.progress.run(c, !full);
     let eval = history.labelled_set(c, horizon, countries).collect()?;
     let mut p = params.clone();
     p.protocol.horizon = horizon;

@@ -173,6 +173,7 @@ fn fit_classifiers(
         if !want(name) {
             continue;
         }
+        params.progress.model(name);
         let m: AnyClassifier = match name {
             kinds::LOGISTIC => LogisticParams::new().fit(x, &y, None)?.into(),
             kinds::DECISION_TREE => DecisionTreeParams::new().fit(x, &y, None)?.into(),
@@ -415,6 +416,7 @@ pub(crate) fn fit_candidates(
             );
         }
         if want_gbr {
+            params.progress.model(kinds::GRADIENT_BOOSTING_REGRESSOR);
             let gbr = GradientBoostingRegressorParams::new()
                 .n_trees(params.boosting_trees)
                 .fit(train.x.view(), &train.value, None)?;
@@ -429,6 +431,7 @@ pub(crate) fn fit_candidates(
                 .find(|(n, _)| *n == kinds::GRADIENT_BOOSTING)
                 .map(|(_, m)| m.clone())
                 .ok_or_else(|| TrainError::Window("no gradient boosting model".into()))?;
+            params.progress.model(kinds::TWO_PART);
             let two = TwoPartParams::new()
                 .spend(
                     GradientBoostingRegressorParams::new()

@@ -13,11 +13,13 @@
 
 pub mod backtest;
 mod candidates;
+pub mod progress;
 pub mod protocol;
 pub mod train;
 pub mod uplift;
 
 pub use backtest::{Backtest, BacktestParams, SelectMetric, Selection, backtest};
+pub use progress::{Progress, ProgressEvent};
 pub use protocol::{Evaluation, Protocol, ProtocolSets};
 pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, train};
 pub use uplift::{UpliftLearner, UpliftParams, UpliftRows, train_uplift, uplift_rows};
