@@ -177,79 +177,68 @@ pub(crate) fn polars_err(file: &Path) -> impl Fn(PolarsError) -> DataError + '_ 
 /// value that does not parse fails the whole scan without saying where, so the text scan
 /// stays the fallback that names the row.
 fn scan(file: &DataFile, layout: &Layout, typed: bool) -> Result<LazyFrame, DataError> {
+    if file.format == FileFormat::Csv && layout.separator == "whitespace" {
+        return scan_whitespace(file, layout);
+    }
+    let numeric: Vec<&str> = [
+        Some(&layout.client_id),
+        layout.quantity.as_ref(),
+        layout.unit_price.as_ref(),
+        layout.amount.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(String::as_str)
+    .collect();
+    crate::table::scan_with_header(
+        file,
+        layout.separator.as_bytes()[0],
+        layout.has_header,
+        &numeric,
+        typed,
+    )
+}
+
+/// A whitespace-separated file (CDNOW's): rewritten as CSV in memory, then read as text.
+fn scan_whitespace(file: &DataFile, layout: &Layout) -> Result<LazyFrame, DataError> {
     let err = polars_err(&file.path);
-    let meta = std::fs::metadata(&file.path).map_err(|source| DataError::Io {
+    let bytes = std::fs::read(&file.path).map_err(|source| DataError::Io {
         action: "reading",
         path: file.path.clone(),
         source,
     })?;
-    if meta.len() == 0 {
+    if bytes.is_empty() {
         return Err(DataError::EmptyFile {
             file: file.path.clone(),
         });
     }
-    let path_str = file.path.to_string_lossy().to_string();
-    let lf = match file.format {
-        FileFormat::Parquet => {
-            LazyFrame::scan_parquet(PlRefPath::new(&path_str), ScanArgsParquet::default())
-                .map_err(&err)?
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Err(DataError::Config(format!(
+            "{}: whitespace-separated files must be uncompressed",
+            file.path.display()
+        )));
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let mut csv = String::with_capacity(bytes.len());
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if !fields.is_empty() {
+            csv.push_str(&fields.join(","));
+            csv.push('\n');
         }
-        FileFormat::Csv if layout.separator == "whitespace" => {
-            let bytes = std::fs::read(&file.path).map_err(|source| DataError::Io {
-                action: "reading",
-                path: file.path.clone(),
-                source,
-            })?;
-            if bytes.starts_with(&[0x1f, 0x8b]) {
-                return Err(DataError::Config(format!(
-                    "{}: whitespace-separated files must be uncompressed",
-                    file.path.display()
-                )));
-            }
-            let text = String::from_utf8_lossy(&bytes);
-            let mut csv = String::with_capacity(bytes.len());
-            for line in text.lines() {
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                if !fields.is_empty() {
-                    csv.push_str(&fields.join(","));
-                    csv.push('\n');
-                }
-            }
-            if csv.is_empty() {
-                return Err(DataError::EmptyFile {
-                    file: file.path.clone(),
-                });
-            }
-            CsvReadOptions::default()
-                .with_has_header(layout.has_header)
-                .with_infer_schema_length(Some(0))
-                .into_reader_with_file_handle(std::io::Cursor::new(csv.into_bytes()))
-                .finish()
-                .map_err(&err)?
-                .lazy()
-        }
-        FileFormat::Csv => {
-            let mut reader = LazyCsvReader::new(PlRefPath::new(&path_str))
-                .with_has_header(layout.has_header)
-                .with_separator(layout.separator.as_bytes()[0])
-                .with_infer_schema_length(Some(0));
-            if typed {
-                let numeric: Schema = [
-                    Some(&layout.client_id),
-                    layout.quantity.as_ref(),
-                    layout.unit_price.as_ref(),
-                    layout.amount.as_ref(),
-                ]
-                .into_iter()
-                .flatten()
-                .map(|c| Field::new(c.as_str().into(), DataType::Float64))
-                .collect();
-                reader = reader.with_dtype_overwrite(Some(Arc::new(numeric)));
-            }
-            reader.finish().map_err(&err)?
-        }
-    };
-    let mut lf = lf;
+    }
+    if csv.is_empty() {
+        return Err(DataError::EmptyFile {
+            file: file.path.clone(),
+        });
+    }
+    let mut lf = CsvReadOptions::default()
+        .with_has_header(layout.has_header)
+        .with_infer_schema_length(Some(0))
+        .into_reader_with_file_handle(std::io::Cursor::new(csv.into_bytes()))
+        .finish()
+        .map_err(&err)?
+        .lazy();
     for (k, v) in &file.partitions {
         lf = lf.with_column(lit(v.clone()).alias(k.as_str()));
     }

@@ -27,10 +27,22 @@ pub(crate) fn separator_byte(separator: &str) -> Result<u8, DataError> {
 /// Scans one file with every column as stored (text for CSV). With `typed`, the `numeric`
 /// columns of a CSV file are parsed as `f64` by the CSV reader itself: several times cheaper
 /// than text plus a cast, but a value that does not parse fails the whole scan without
-/// saying where, so the text scan stays the fallback that names the row.
+/// saying where, so the text scan stays the fallback that names the row. CSV files have a
+/// header row (the transactions' layout may say they have none: [`scan_with_header`]).
 pub(crate) fn scan(
     file: &DataFile,
     separator: u8,
+    numeric: &[&str],
+    typed: bool,
+) -> Result<LazyFrame, DataError> {
+    scan_with_header(file, separator, true, numeric, typed)
+}
+
+/// [`scan`] of a CSV file with or without a header row.
+pub(crate) fn scan_with_header(
+    file: &DataFile,
+    separator: u8,
+    has_header: bool,
     numeric: &[&str],
     typed: bool,
 ) -> Result<LazyFrame, DataError> {
@@ -52,7 +64,7 @@ pub(crate) fn scan(
         }
         FileFormat::Csv => {
             let mut reader = LazyCsvReader::new(path)
-                .with_has_header(true)
+                .with_has_header(has_header)
                 .with_separator(separator)
                 .with_infer_schema_length(Some(0));
             if typed && !numeric.is_empty() {
