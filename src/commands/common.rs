@@ -395,6 +395,35 @@ pub fn score_all(
     )
 }
 
+/// Runs the backtest under the step `what`, its runs and model fits shown on the bar.
+pub fn run_backtest(
+    ui: &Ui,
+    what: &str,
+    tx: &Transactions,
+    params: &mut BacktestParams,
+) -> Result<retain_train::Backtest> {
+    let runs = params.cutoffs * (1 + usize::from(params.validate));
+    ui.step_with_progress(
+        what,
+        runs,
+        |progress| {
+            params.progress = progress;
+            Ok(retain_train::backtest(tx, params)?)
+        },
+        |b, d| {
+            let models = b
+                .cutoffs
+                .last()
+                .map_or(0, |c| c.churn.len() + c.value.len());
+            format!(
+                "trained and evaluated {models} models at {} cutoff(s) in {}",
+                b.cutoffs.len(),
+                duration(d)
+            )
+        },
+    )
+}
+
 /// The JSON written by `retain evaluate`: the last cutoff's evaluation in the protocol shape
 /// (as before), plus the whole backtest under `backtest`.
 #[derive(serde::Serialize)]

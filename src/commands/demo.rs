@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use retain_clv::RfmKind;
 use retain_score::{ScoreOptions, Scorer};
-use retain_train::{BacktestParams, ChurnChoice, TrainParams, ValueChoice, backtest, train};
+use retain_train::{BacktestParams, ChurnChoice, TrainParams, ValueChoice, train};
 use serde::Serialize;
 
 use super::common::{
     Generated, PlanRequest, ReadSummary, Ui, generate_sample, last_day, load, load_contacts,
-    plan_scored, print_backtest, protocol, read_summary, resolve_input, save_pair, score_all,
-    source, write_backtest,
+    plan_scored, print_backtest, protocol, read_summary, resolve_input, run_backtest, save_pair,
+    score_all, source, write_backtest,
 };
 use super::pages::{ReportPaths, ReportSummary, compute_and_write, write_report};
 use super::report::{
@@ -21,7 +21,7 @@ use super::report::{
     train_view,
 };
 use crate::args::{ContactArgs, DemoArgs, GenerateArgs, defaults};
-use crate::table::{Align, Table, duration};
+use crate::table::{Align, Table};
 use retain_features::History;
 use retain_train::{UpliftParams, train_uplift};
 
@@ -73,21 +73,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     let p = protocol(&args.window, last.minus(args.window.horizon));
     let mut params = BacktestParams::new(p);
     params.bootstrap_resamples = 0;
-    let b = ui.step_with_progress(
-        "training and evaluating every model",
-        2,
-        |progress| {
-            params.progress = progress;
-            Ok(backtest(&tx, &params)?)
-        },
-        |b, d| {
-            let models = b
-                .cutoffs
-                .last()
-                .map_or(0, |c| c.churn.len() + c.value.len());
-            format!("trained and evaluated {models} models in {}", duration(d))
-        },
-    )?;
+    let b = run_backtest(ui, "training and evaluating every model", &tx, &mut params)?;
     let eval_path = args.out.join("evaluation.json");
     write_backtest(&b, &eval_path)?;
     ui.say("");

@@ -5,16 +5,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
-use retain_train::backtest;
 use serde::Serialize;
 
 use super::common::{
     ReadSummary, Ui, backtest_params, last_day, load, print_backtest, protocol, read_summary,
-    resolve_input, write_backtest,
+    resolve_input, run_backtest, write_backtest,
 };
 use super::report::{BacktestView, backtest_view};
 use crate::args::EvaluateArgs;
-use crate::table::duration;
 
 /// `retain evaluate --format json`.
 #[derive(Serialize)]
@@ -38,26 +36,7 @@ pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
         1 => "training and evaluating every model".to_string(),
         k => format!("training and evaluating every model at {k} cutoffs"),
     };
-    let runs = params.cutoffs * (1 + usize::from(params.validate));
-    let b = ui.step_with_progress(
-        &what,
-        runs,
-        |progress| {
-            params.progress = progress;
-            Ok(backtest(&tx, &params)?)
-        },
-        |b, d| {
-            let models = b
-                .cutoffs
-                .last()
-                .map_or(0, |c| c.churn.len() + c.value.len());
-            format!(
-                "trained and evaluated {models} models at {} cutoff(s) in {}",
-                b.cutoffs.len(),
-                duration(d)
-            )
-        },
-    )?;
+    let b = run_backtest(ui, &what, &tx, &mut params)?;
     write_backtest(&b, &args.out)?;
     if ui.emit(&EvaluateOutput {
         read: read_summary(&tx),

@@ -546,20 +546,7 @@ fn read(
     for (idx, file) in files.iter().enumerate() {
         let mut lf = scan(file, layout, typed)?;
         let schema = lf.collect_schema().map_err(polars_err(&file.path))?;
-        for (role, column) in layout.columns() {
-            if schema.get(column).is_none() {
-                return Err(DataError::MissingColumn {
-                    file: file.path.clone(),
-                    column: column.to_string(),
-                    role: role.to_string(),
-                    available: schema
-                        .iter_names()
-                        .map(|n| n.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
-        }
+        crate::table::check_columns(file, &schema, &layout.columns())?;
         let ts_dtype = schema
             .get(&layout.timestamp)
             .cloned()
