@@ -247,6 +247,72 @@ pub fn plan_config(input: &InputArgs) -> Result<PlanConfig> {
     Ok(config.plan.unwrap_or_default())
 }
 
+/// An absolute, normalised form of `p`, which need not exist: its longest existing ancestor
+/// resolved (links followed), then the rest appended.
+fn absolute(p: &Path) -> PathBuf {
+    let p = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    let mut rest = Vec::new();
+    let mut head = p.as_path();
+    loop {
+        if let Ok(c) = head.canonicalize() {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (head.parent(), head.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                head = parent;
+            }
+            _ => return p,
+        }
+    }
+}
+
+/// Refuses, before any work, an output that would overwrite an input: an output path equal
+/// to an input file (or to a file a glob or folder input holds), or inside an input folder.
+pub fn check_outputs(inputs: &[&Path], outputs: &[&Path]) -> Result<()> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            folders.push(absolute(input));
+        } else if input.is_file() {
+            files.push(absolute(input));
+        } else if let Ok(found) = retain_data::resolve(input) {
+            files.extend(found.iter().map(|f| absolute(&f.path)));
+        }
+    }
+    for out in outputs {
+        let o = absolute(out);
+        if let Some(input) = files.iter().find(|f| **f == o || f.starts_with(&o)) {
+            bail!(DataError::Config(format!(
+                "the output {} would overwrite the input {}: choose another output path",
+                out.display(),
+                input.display()
+            )));
+        }
+        if let Some(folder) = folders
+            .iter()
+            .find(|d| o.starts_with(d) || d.starts_with(&o))
+        {
+            bail!(DataError::Config(format!(
+                "the output {} is inside the input folder {}, where the next run would read \
+                 it as input: choose another output path",
+                out.display(),
+                folder.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads and validates the transactions; prints what was read and kept.
 pub fn load(ui: &Ui, input: &Path, layout: &Layout) -> Result<Transactions> {
     let tx = ui.step_counted(

@@ -8,8 +8,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::common::{
-    ReadSummary, Ui, backtest_params, last_day, load, print_backtest, protocol, read_summary,
-    resolve_input, run_backtest, write_backtest,
+    ReadSummary, Ui, backtest_params, check_outputs, last_day, load, print_backtest, protocol,
+    read_summary, resolve_input, run_backtest, write_backtest,
 };
 use super::report::{BacktestView, backtest_view};
 use crate::args::EvaluateArgs;
@@ -25,6 +25,7 @@ struct EvaluateOutput<'a> {
 pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
     ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
+    check_outputs(&[&input], &[&args.out])?;
     let tx = load(ui, &input, &layout)?;
     let default_cutoff = last_day(&tx)?.minus(args.window.horizon);
     let p = protocol(&args.window, default_cutoff);

@@ -9,7 +9,7 @@ use retain_data::write_table;
 use retain_features::History;
 use serde::Serialize;
 
-use super::common::{ReadSummary, Ui, last_day, load, read_summary, resolve_input};
+use super::common::{ReadSummary, Ui, check_outputs, last_day, load, read_summary, resolve_input};
 use crate::args::FeaturesArgs;
 use crate::output::per_second;
 use crate::table::{duration, thousands};
@@ -31,6 +31,7 @@ struct FeaturesOutput<'a> {
 pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
     ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
+    check_outputs(&[&input], &[&args.out])?;
     let tx = load(ui, &input, &layout)?;
     let cutoff = match args.cutoff {
         Some(c) => c,

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::common::{Ui, load, resolve_input};
+use super::common::{Ui, check_outputs, load, resolve_input};
 use super::pages::{ReportPaths, write_report};
 use crate::args::ReportArgs;
 use crate::table::{Table, fixed, thousands};
@@ -15,6 +15,10 @@ const SAMPLE: &str = "data/sample/transactions.csv.gz";
 pub fn run(args: &ReportArgs, ui: &Ui, verbose: bool) -> Result<()> {
     ui.plan(3);
     let (input, layout) = resolve_input(&args.input, Some(Path::new(SAMPLE)))?;
+    check_outputs(
+        &[&input, &args.evaluation, &args.scores, &args.kpis],
+        &[&args.out],
+    )?;
     let tx = load(ui, &input, &layout)?;
     let paths = ReportPaths {
         evaluation: args.evaluation.clone(),

@@ -1,9 +1,11 @@
 //! `retain kpis`: retention KPIs by period, as a table, CSV/Parquet and JSON.
 
+use std::path::Path;
+
 use anyhow::Result;
 use retain_report::kpis::{KpiParams, KpiReport};
 
-use super::common::{Ui, load, resolve_input};
+use super::common::{Ui, check_outputs, load, resolve_input};
 use super::pages::compute_and_write;
 use crate::args::KpisArgs;
 use crate::table::{Align, Table, fixed, money, percent, thousands};
@@ -11,6 +13,11 @@ use crate::table::{Align, Table, fixed, money, percent, thousands};
 pub fn run(args: &KpisArgs, ui: &Ui, verbose: bool) -> Result<()> {
     ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
+    let outs = ["csv", "parquet", "json"].map(|e| args.out.with_extension(e));
+    let inputs: Vec<&Path> = std::iter::once(input.as_path())
+        .chain(args.clients.as_deref())
+        .collect();
+    check_outputs(&inputs, &outs.each_ref().map(|p| p.as_path()))?;
     let tx = load(ui, &input, &layout)?;
     let params = KpiParams {
         period: args.period,

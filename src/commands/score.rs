@@ -10,8 +10,8 @@ use retain_score::{Bands, RankBy, ScoreOptions, Scorer};
 use serde::Serialize;
 
 use super::common::{
-    PlanRequest, ReadSummary, Ui, last_day, load, plan_scored, read_summary, resolve_input,
-    score_all,
+    PlanRequest, ReadSummary, Ui, check_outputs, last_day, load, plan_scored, read_summary,
+    resolve_input, score_all,
 };
 use super::report::{ScoresView, plan_lines, report_drift, scores_view, summarize};
 use crate::args::{RankByArg, ScoreArgs, defaults};
@@ -32,6 +32,23 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
     let plan = plan || args.plan;
     ui.plan(if plan { 5 } else { 3 });
     let (input, layout) = resolve_input(&args.input, None)?;
+    let out = if plan && !args.plan && args.out == Path::new(defaults::SCORES) {
+        PathBuf::from(defaults::PLAN)
+    } else {
+        args.out.clone()
+    };
+    let inputs: Vec<&Path> = [input.as_path(), args.model.as_path()]
+        .into_iter()
+        .chain(args.value_model.as_deref())
+        .chain(args.contact.contacts.as_deref())
+        .chain(args.contact.clients.as_deref())
+        .collect();
+    check_outputs(
+        &inputs,
+        &retain_score::list_paths(&out)
+            .each_ref()
+            .map(|p| p.as_path()),
+    )?;
     let value_dir = args
         .value_model
         .clone()
@@ -78,11 +95,6 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
             options.drift_threshold
         )));
     }
-    let out = if plan && !args.plan && args.out == Path::new(defaults::SCORES) {
-        PathBuf::from(defaults::PLAN)
-    } else {
-        args.out.clone()
-    };
     if plan {
         let uplift_dir = args
             .uplift_model

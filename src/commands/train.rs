@@ -10,8 +10,8 @@ use retain_train::{ChurnChoice, TrainParams, ValueChoice, train};
 use serde::Serialize;
 
 use super::common::{
-    ReadSummary, Ui, backtest_params, last_day, load, load_contacts, protocol, read_summary,
-    resolve_input, save_pair, source,
+    ReadSummary, Ui, backtest_params, check_outputs, last_day, load, load_contacts, protocol,
+    read_summary, resolve_input, save_pair, source,
 };
 use super::report::{TrainView, selection_lines, train_view};
 use crate::args::{ModelArg, RfmArg, TrainArgs, UpliftLearnerArg, ValueModelArg};
@@ -37,6 +37,18 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     }
     ui.plan(3);
     let (input, layout) = resolve_input(&args.input, None)?;
+    let inputs: Vec<&Path> = std::iter::once(input.as_path())
+        .chain(args.contact.contacts.as_deref())
+        .chain(args.contact.clients.as_deref())
+        .collect();
+    check_outputs(
+        &inputs,
+        &[
+            &args.model_dir,
+            &args.value_model_dir,
+            &args.uplift_model_dir,
+        ],
+    )?;
     let tx = load(ui, &input, &layout)?;
     let p = protocol(&args.window, last_day(&tx)?);
     let params = TrainParams {

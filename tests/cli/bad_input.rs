@@ -163,3 +163,41 @@ fn a_usage_error_exits_2() {
     let o = retain(dir.path(), &["features", "--cutoff", "yesterday"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// An output that would overwrite an input, or land in an input folder where the next run
+/// would read it, is refused before any work; the input stays byte for byte.
+#[test]
+fn an_output_never_overwrites_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = csv(dir.path(), "good.csv", &good_rows());
+    let before = std::fs::read(dir.path().join(&f)).unwrap();
+    let runs: [&[&str]; 4] = [
+        &["features", "-i", &f, "-o", &f],
+        &["evaluate", "-i", &f, "-o", "./good.csv"],
+        &["kpis", "-i", &f, "-o", "good"],
+        &["features", "-i", ".", "-o", "sub/../f.csv"],
+    ];
+    for args in runs {
+        let o = retain(dir.path(), args);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("good.csv") || err.contains("input folder"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("choose another output path"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join(&f)).unwrap(),
+            before,
+            "{args:?}"
+        );
+    }
+    let written: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written, ["good.csv"], "nothing else may be written");
+}

@@ -25,7 +25,7 @@ mod list;
 mod reasons;
 mod summary;
 
-pub use list::{Bands, RankBy, ScoreOptions, Scores};
+pub use list::{Bands, RankBy, ScoreOptions, Scores, list_paths};
 pub use summary::{DriftRow, ModelUsed, RunSummary};
 
 use std::path::{Path, PathBuf};

@@ -346,6 +346,35 @@ fn drift_row(feature: &str, psi: f64, options: &ScoreOptions) -> DriftRow {
     }
 }
 
+/// The files of the list written at `stem`: `<stem>.csv`, `<stem>.parquet`, `summary.json`
+/// beside them and `<stem>.jsonl`. `-o out/` (or an existing folder) means `out/scores.*`;
+/// `-o out/scores.2024.01` keeps its dots: the extensions are appended, never substituted.
+pub fn list_paths(stem: &Path) -> [PathBuf; 4] {
+    let is_dir = stem
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::MAIN_SEPARATOR)
+        || stem.is_dir();
+    let (dir, name) = if is_dir {
+        (stem, "scores".to_string())
+    } else {
+        (
+            stem.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+            stem.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "scores".into()),
+        )
+    };
+    [
+        dir.join(format!("{name}.csv")),
+        dir.join(format!("{name}.parquet")),
+        dir.join("summary.json"),
+        dir.join(format!("{name}.jsonl")),
+    ]
+}
+
 impl Scores {
     /// Writes `<stem>.csv`, `<stem>.parquet` and `summary.json` beside them. Each is written
     /// to a temporary file first; the three are renamed into place only when all three are
@@ -363,29 +392,11 @@ impl Scores {
         stem: &Path,
         json_lines: bool,
     ) -> Result<[PathBuf; 4], ScoreError> {
-        // `-o out/` (or an existing folder) means `out/scores.*`; `-o out/scores.2024.01` keeps
-        // its dots: the extensions are appended, never substituted.
-        let is_dir = stem
-            .as_os_str()
-            .to_string_lossy()
-            .ends_with(std::path::MAIN_SEPARATOR)
-            || stem.is_dir();
-        let (dir, name) = if is_dir {
-            (stem, "scores".to_string())
-        } else {
-            (
-                stem.parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new(".")),
-                stem.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "scores".into()),
-            )
-        };
-        let csv = dir.join(format!("{name}.csv"));
-        let parquet = dir.join(format!("{name}.parquet"));
-        let summary = dir.join("summary.json");
-        let jsonl = dir.join(format!("{name}.jsonl"));
+        let [csv, parquet, summary, jsonl] = list_paths(stem);
+        let name = csv
+            .file_stem()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scores".into());
         let tmp = |p: &Path| {
             let ext = p
                 .extension()
