@@ -245,6 +245,11 @@ pub struct InputArgs {
     /// over the file. Default: ./retain.toml if it exists.
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The run's date: lines dated after it are refused (naming the first and counting all),
+    /// so one mistyped year cannot become the default cutoff. Default: tomorrow (UTC), so a
+    /// time zone ahead of UTC never trips it.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 /// The optional inputs of next best contact.
@@ -325,11 +330,12 @@ pub struct FeaturesArgs {
     /// The transactions.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Cutoff date (default: the last day of the data).
+    /// Cutoff date (default: the last day of the data; with --labels, the last day minus the
+    /// label window, so the window is covered).
     #[arg(long, value_name = "DATE")]
     pub cutoff: Option<Cutoff>,
     /// Add the labels churned, holdout_purchases and holdout_value over this many days after
-    /// the cutoff.
+    /// the cutoff. The data must cover the window.
     #[arg(long, value_name = "DAYS")]
     pub labels: Option<Horizon>,
     /// Output file (.csv or .parquet).

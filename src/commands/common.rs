@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use retain_core::DataSource;
 use retain_data::{
     ClientAttributes, ClientsLayout, Contacts, ContactsLayout, DataError, Layout, LoadStats,
-    Transactions, read_clients, read_contacts, read_transactions,
+    Transactions, read_clients, read_contacts, read_transactions_until,
 };
 use retain_plan::config::PlanConfig;
 use retain_plan::run::{RunInputs, load_uplift, plan_scores};
@@ -313,11 +313,28 @@ pub fn check_outputs(inputs: &[&Path], outputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
+/// Tomorrow's date in UTC, from the system clock.
+fn tomorrow() -> chrono::NaiveDate {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+        + chrono::Days::new(secs / 86_400 + 1)
+}
+
 /// Reads and validates the transactions; prints what was read and kept.
-pub fn load(ui: &Ui, input: &Path, layout: &Layout) -> Result<Transactions> {
+///
+/// Lines dated after `as_of` (default: tomorrow, UTC) are refused.
+pub fn load(
+    ui: &Ui,
+    input: &Path,
+    layout: &Layout,
+    as_of: Option<chrono::NaiveDate>,
+) -> Result<Transactions> {
+    let latest = as_of.unwrap_or_else(tomorrow);
     let tx = ui.step_counted(
         &format!("reading {}", input.display()),
-        || Ok(read_transactions(input, layout)?),
+        || Ok(read_transactions_until(input, layout, Some(latest))?),
         |tx: &Transactions, d| {
             let n = tx.stats().lines_read;
             format!(

@@ -65,7 +65,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
         )?);
     }
     let (input, layout) = resolve_input(&args.input, Some(&sample))?;
-    let tx = load(ui, &input, &layout)?;
+    let tx = load(ui, &input, &layout, args.input.as_of)?;
     let last = last_day(&tx)?;
 
     // 1. honest evaluation: every model trained on earlier windows, measured on the last

@@ -26,7 +26,7 @@ pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
     ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
     check_outputs(&[&input], &[&args.out])?;
-    let tx = load(ui, &input, &layout)?;
+    let tx = load(ui, &input, &layout, args.input.as_of)?;
     let default_cutoff = last_day(&tx)?.minus(args.window.horizon);
     let p = protocol(&args.window, default_cutoff);
     let mut params = backtest_params(p, &args.settings);

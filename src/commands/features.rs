@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use retain_core::Cutoff;
 use retain_data::write_table;
 use retain_features::History;
@@ -32,11 +32,24 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
     ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
     check_outputs(&[&input], &[&args.out])?;
-    let tx = load(ui, &input, &layout)?;
-    let cutoff = match args.cutoff {
-        Some(c) => c,
-        None => last_day(&tx)?,
+    let tx = load(ui, &input, &layout, args.input.as_of)?;
+    let cutoff = match (args.cutoff, args.labels) {
+        (Some(c), _) => c,
+        (None, Some(h)) => last_day(&tx)?.minus(h),
+        (None, None) => last_day(&tx)?,
     };
+    if let Some(h) = args.labels {
+        let last = last_day(&tx)?;
+        if last.date() < cutoff.plus(h).date() {
+            bail!(retain_train::TrainError::Window(format!(
+                "the data end on {last}, before the end of the label window ({cutoff} + {} days = \
+                 {}): every client would be labelled churned; choose a --cutoff on or before {}",
+                h.days(),
+                cutoff.plus(h),
+                last.days_before(i64::from(h.days())),
+            )));
+        }
+    }
     let c = cutoff;
     let mut df = ui.step_counted(
         "computing features",
@@ -58,6 +71,11 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
             )
         },
     )?;
+    if df.height() == 0 {
+        bail!(retain_features::FeatureError::EmptyPopulation(
+            cutoff.date()
+        ));
+    }
     write_table(&mut df, &args.out)?;
     if ui.emit(&FeaturesOutput {
         read: read_summary(&tx),

@@ -19,7 +19,7 @@ pub fn run(args: &ReportArgs, ui: &Ui, verbose: bool) -> Result<()> {
         &[&input, &args.evaluation, &args.scores, &args.kpis],
         &[&args.out],
     )?;
-    let tx = load(ui, &input, &layout)?;
+    let tx = load(ui, &input, &layout, args.input.as_of)?;
     let paths = ReportPaths {
         evaluation: args.evaluation.clone(),
         scores: args.scores.clone(),

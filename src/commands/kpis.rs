@@ -18,7 +18,7 @@ pub fn run(args: &KpisArgs, ui: &Ui, verbose: bool) -> Result<()> {
         .chain(args.clients.as_deref())
         .collect();
     check_outputs(&inputs, &outs.each_ref().map(|p| p.as_path()))?;
-    let tx = load(ui, &input, &layout)?;
+    let tx = load(ui, &input, &layout, args.input.as_of)?;
     let params = KpiParams {
         period: args.period,
         horizon_days: args.horizon,

@@ -63,7 +63,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
     }
     // Models first: a bad artifact is refused before the data are read.
     let scorer = Scorer::load(&args.model, value_dir.as_deref())?;
-    let tx = load(ui, &input, &layout)?;
+    let tx = load(ui, &input, &layout, args.input.as_of)?;
     let date = match args.date {
         Some(d) => d,
         None => last_day(&tx)?,

@@ -49,7 +49,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
             &args.uplift_model_dir,
         ],
     )?;
-    let tx = load(ui, &input, &layout)?;
+    let tx = load(ui, &input, &layout, args.input.as_of)?;
     let p = protocol(&args.window, last_day(&tx)?);
     let params = TrainParams {
         backtest: backtest_params(p, &args.settings),

@@ -106,6 +106,47 @@ fn an_unparsable_date_names_row_and_value() {
     );
 }
 
+/// One line dated 2099 (or year 1) would become the default cutoff (or a client's first
+/// purchase): refused naming the line, unless the run's `--as-of` date covers it.
+#[test]
+fn a_date_outside_the_plausible_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = good_rows();
+    rows[2] = "500002,A2,OTHER,1,2099-02-03 11:00:00,10,12345,France";
+    let f = csv(dir.path(), "late.csv", &rows);
+    assert_refused(
+        dir.path(),
+        &f,
+        &[
+            "late.csv",
+            "row 2",
+            "`InvoiceDate`",
+            "2099-02-03 11:00:00",
+            "--as-of",
+            "1 line is",
+        ],
+    );
+    let o = retain(
+        dir.path(),
+        &["features", "-i", &f, "--as-of", "2100-01-01", "-o", "f.csv"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    rows[2] = "500002,A2,OTHER,1,0001-02-03 11:00:00,10,12345,France";
+    rows[3] = "500003,A1,THING,4,1899-12-31 09:30:00,3.5,12346,Germany";
+    let f = csv(dir.path(), "early.csv", &rows);
+    assert_refused(
+        dir.path(),
+        &f,
+        &[
+            "early.csv",
+            "row 2",
+            "0001-02-03 11:00:00",
+            "1900-01-01",
+            "2 lines are",
+        ],
+    );
+}
+
 #[test]
 fn a_non_numeric_amount_names_row_and_value() {
     let dir = tempfile::tempdir().unwrap();
@@ -200,4 +241,45 @@ fn an_output_never_overwrites_an_input() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(written, ["good.csv"], "nothing else may be written");
+}
+
+/// A label window past the data's last day would label every client churned, and a cutoff
+/// before the first purchase finds nobody: both refused, neither writes a file.
+#[test]
+fn windows_the_data_do_not_cover_and_empty_populations_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = csv(dir.path(), "good.csv", &good_rows());
+    let cases: [(&[&str], &[&str]); 2] = [
+        (
+            &["--labels", "60", "--cutoff", "2011-01-10"],
+            &[
+                "2011-02-04",
+                "2011-03-11",
+                "choose a --cutoff on or before 2010-12-06",
+            ],
+        ),
+        (&["--cutoff", "2010-12-31"], &["no client", "2010-12-31"]),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec!["features", "-i", f.as_str(), "-o", "f.csv"];
+        args.extend_from_slice(extra);
+        let o = retain(dir.path(), &args);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        for n in needles {
+            assert!(
+                err.contains(n),
+                "{args:?}: stderr should mention {n:?}: {err}"
+            );
+        }
+        assert!(!dir.path().join("f.csv").exists(), "{args:?}");
+    }
+    // with --labels and no --cutoff, the cutoff steps back so the window is covered
+    let o = retain(
+        dir.path(),
+        &["features", "-i", &f, "--labels", "30", "-o", "f.csv"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let out = std::fs::read_to_string(dir.path().join("f.csv")).unwrap();
+    assert!(out.lines().next().unwrap().contains("churned"), "{out}");
 }

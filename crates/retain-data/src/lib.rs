@@ -31,7 +31,9 @@ pub use contacts::{
 };
 pub use error::DataError;
 pub use layout::{Layout, PRESETS, ReturnRule};
-pub use read::{LoadStats, Transactions, cols, read_transactions};
+pub use read::{
+    EARLIEST_DAY, LoadStats, Transactions, cols, read_transactions, read_transactions_until,
+};
 pub use replicate::{replicate, splitmix64};
 pub use source::{DataFile, FileFormat, resolve};
 pub use timezone::{TimeZoneError, TimeZoneSpec};

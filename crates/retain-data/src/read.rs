@@ -522,14 +522,33 @@ fn expected_of(role: &str, ts_format: Option<&str>) -> String {
 /// non-numeric amount or an empty file stops the read with an error naming the file, the
 /// column, and the row and value.
 pub fn read_transactions(input: &Path, layout: &Layout) -> Result<Transactions, DataError> {
+    read_transactions_until(input, layout, None)
+}
+
+/// The first day a line may carry: anything earlier is a typo or a placeholder (year 1, 1899),
+/// never a purchase.
+pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => unreachable!(),
+};
+
+/// [`read_transactions`], refusing too lines dated after `latest` (the run's as-of date): one
+/// line dated 2099 would otherwise become the default cutoff and make every client look
+/// safe. Lines dated before [`EARLIEST_DAY`] are always refused. The error names the first
+/// such line's file, row and value, and counts them all.
+pub fn read_transactions_until(
+    input: &Path,
+    layout: &Layout,
+    latest: Option<NaiveDate>,
+) -> Result<Transactions, DataError> {
     layout.check()?;
     let files = resolve(input)?;
     // Only comma-style CSV files have a typed scan; anything else is read once.
     let typed =
         layout.separator != "whitespace" && files.iter().any(|f| f.format == FileFormat::Csv);
-    match read(input, &files, layout, typed) {
+    match read(input, &files, layout, typed, latest) {
         // a value the typed CSV reader could not parse: read again as text to find it
-        Err(DataError::Polars { .. }) if typed => read(input, &files, layout, false),
+        Err(DataError::Polars { .. }) if typed => read(input, &files, layout, false, latest),
         done => done,
     }
 }
@@ -539,6 +558,7 @@ fn read(
     files: &[DataFile],
     layout: &Layout,
     typed: bool,
+    latest: Option<NaiveDate>,
 ) -> Result<Transactions, DataError> {
     let mut frames = Vec::with_capacity(files.len());
     let mut ts_format: Option<String> = None;
@@ -607,6 +627,8 @@ fn read(
         }
     }
 
+    check_dates(&df, input, files, layout, latest)?;
+
     let lines_read = df.height() as u64;
     let no_client = df
         .column("__has_client")
@@ -639,6 +661,54 @@ fn read(
         stats,
         source: input.to_string_lossy().into_owned(),
         layout: layout.clone(),
+    })
+}
+
+/// Refuses lines dated before [`EARLIEST_DAY`] or after `latest`, naming the first (in file,
+/// then row order) and counting all.
+fn check_dates(
+    df: &DataFrame,
+    input: &Path,
+    files: &[DataFile],
+    layout: &Layout,
+    latest: Option<NaiveDate>,
+) -> Result<(), DataError> {
+    let lo = retain_core::day_number(EARLIEST_DAY);
+    let hi = latest.map_or(i32::MAX, retain_core::day_number);
+    let days = df
+        .column(crate::cols::DAY)
+        .and_then(|c| c.i32())
+        .map_err(polars_err(input))?;
+    let outside = |d: i32| d < lo || d > hi;
+    let n = days.iter().flatten().filter(|&d| outside(d)).count();
+    let Some(pos) = days.iter().position(|d| d.is_some_and(outside)) else {
+        return Ok(());
+    };
+    let at = |c: &str| -> Result<u64, PolarsError> {
+        let c = df.column(c)?;
+        Ok(match c.dtype() {
+            DataType::UInt32 => c.u32()?.get(pos).unwrap_or(0) as u64,
+            _ => c.idx()?.get(pos).unwrap_or(0) as u64,
+        })
+    };
+    let file = &files[at("__file").map_err(polars_err(input))? as usize];
+    let row = at("__row").map_err(polars_err(input))?;
+    let value = raw_value(file, layout, &layout.timestamp, row).unwrap_or_default();
+    let range = match latest {
+        Some(l) => format!(
+            "a date from {EARLIEST_DAY} to {l} (the run's as-of date; pass --as-of for a later one)"
+        ),
+        None => format!("a date from {EARLIEST_DAY} on"),
+    };
+    Err(DataError::BadValue {
+        file: file.path.clone(),
+        column: layout.timestamp.clone(),
+        row: row + 1,
+        value,
+        expected: format!(
+            "{range}; {n} line{} outside it: correct or remove them",
+            if n == 1 { " is" } else { "s are" }
+        ),
     })
 }
 
@@ -787,8 +857,8 @@ mod tests {
         let p = write(dir.path(), "t.csv", body);
         let layout = Layout::online_retail_ii();
         let files = resolve(&p).unwrap();
-        let typed = read(&p, &files, &layout, true).unwrap();
-        let text = read(&p, &files, &layout, false).unwrap();
+        let typed = read(&p, &files, &layout, true, None).unwrap();
+        let text = read(&p, &files, &layout, false, None).unwrap();
         assert!(typed.frame().equals_missing(text.frame()));
         assert_eq!(typed.stats(), text.stats());
         assert_eq!(
