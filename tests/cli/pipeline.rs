@@ -407,6 +407,90 @@ fn a_model_whose_features_differ_is_refused() {
     );
 }
 
+/// An edited model file with numbers no fit gives (a scale of 0, a coefficient of 1e308, a
+/// negative BG/NBD parameter) is refused on load, naming the file and the number; nothing
+/// is written.
+#[test]
+fn a_model_with_impossible_numbers_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    sample(d, "300");
+    let input = "data/transactions.csv.gz";
+    ok(
+        d,
+        &[
+            "train",
+            "-i",
+            input,
+            "--model",
+            "logistic",
+            "-m",
+            "m",
+            "--value-model-dir",
+            "v",
+        ],
+    );
+    let churn = std::fs::read_to_string(d.join("m/model.json")).unwrap();
+    let value = std::fs::read_to_string(d.join("v/model.json")).unwrap();
+    let edit = |text: &str, key: &str, to: &str| -> String {
+        // replace the first number after `"key": ` (an array's first element included)
+        let at = text.find(&format!("\"{key}\": ")).unwrap() + key.len() + 4;
+        let start = at
+            + text[at..]
+                .find(|c: char| c == '-' || c.is_ascii_digit())
+                .unwrap();
+        let end = start
+            + text[start..]
+                .find(|c: char| !(c == '-' || c == '.' || c == 'e' || c.is_ascii_digit()))
+                .unwrap();
+        format!("{}{to}{}", &text[..start], &text[end..])
+    };
+    let cases = [
+        ("m", edit(&churn, "scale", "0.0"), "scale 0 is 0"),
+        ("m", edit(&churn, "coef", "1e308"), "coefficient 0 is 1e308"),
+        ("v", edit(&value, "r", "-0.5"), "r = -0.5"),
+    ];
+    for (folder, edited, needle) in cases {
+        let path = d.join(folder).join("model.json");
+        let before = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, edited).unwrap();
+        let o = retain(
+            d,
+            &[
+                "score",
+                "-i",
+                input,
+                "-m",
+                "m",
+                "--value-model",
+                "v",
+                "-o",
+                "s",
+            ],
+        );
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{needle}: {err}");
+        assert!(err.contains(&format!("{folder}/model.json")), "{err}");
+        assert!(err.contains(needle), "{needle}: {err}");
+        assert!(!d.join("s.csv").exists());
+        std::fs::write(&path, before).unwrap();
+    }
+    ok(
+        d,
+        &[
+            "score",
+            "-i",
+            input,
+            "-m",
+            "m",
+            "--value-model",
+            "v",
+            "-o",
+            "s",
+        ],
+    );
+}
+
 #[test]
 fn csv_parquet_glob_and_hive_folders_give_the_same_evaluation() {
     let dir = tempfile::tempdir().unwrap();

@@ -269,6 +269,12 @@ impl Valuation {
         Ok((*self != Self::default()).then_some(checked))
     }
 
+    /// Checks both settings are in their ranges (table above), whether or not a value model
+    /// will use them.
+    pub fn check(&self) -> Result<()> {
+        self.params(1.0).map(|_| ())
+    }
+
     /// The weekly discount rate equivalent to the yearly one.
     pub fn weekly_rate(&self) -> f64 {
         (1.0 + self.annual_discount_rate).powf(TimeUnit::Weeks.days() / 365.25) - 1.0

@@ -481,16 +481,67 @@ fn cholesky_solve(mut h: Array2<f64>, g: &[f64]) -> Option<Vec<f64>> {
 /// A fitted logistic regression: `P(churned | x) = sigmoid(intercept + sum_j coef_j * z_j)`
 /// with `z_j = (x_j - mean_j) / scale_j` (the scaler learnt at fit time). Keeps no training
 /// data.
+///
+/// A saved model is checked as it is read: one coefficient per scaled feature, and every
+/// coefficient and the intercept finite and at most [`LogisticModel::MAX_WEIGHT`] in size (on
+/// standardised features a penalised fit stays orders of magnitude below it; an edited 1e308
+/// would pin every probability to 0 or 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SavedLogistic")]
 pub struct LogisticModel {
     scaler: StandardScaler,
     coef: Vec<f64>,
     intercept: f64,
 }
 
+/// The model as stored, before its numbers are checked.
+#[derive(Deserialize)]
+struct SavedLogistic {
+    scaler: StandardScaler,
+    coef: Vec<f64>,
+    intercept: f64,
+}
+
+impl TryFrom<SavedLogistic> for LogisticModel {
+    type Error = String;
+    fn try_from(s: SavedLogistic) -> Result<Self, String> {
+        if s.coef.len() != s.scaler.n_features() {
+            return Err(format!(
+                "the logistic regression has {} coefficients for {} scaled features",
+                s.coef.len(),
+                s.scaler.n_features()
+            ));
+        }
+        let usable = |v: f64| v.is_finite() && v.abs() <= Self::MAX_WEIGHT;
+        if let Some((j, c)) = s.coef.iter().enumerate().find(|(_, c)| !usable(**c)) {
+            return Err(format!(
+                "the logistic regression's coefficient {j} is {c:e}: it must be finite and at \
+                 most {:e} in size",
+                Self::MAX_WEIGHT
+            ));
+        }
+        if !usable(s.intercept) {
+            return Err(format!(
+                "the logistic regression's intercept is {:e}: it must be finite and at most \
+                 {:e} in size",
+                s.intercept,
+                Self::MAX_WEIGHT
+            ));
+        }
+        Ok(Self {
+            scaler: s.scaler,
+            coef: s.coef,
+            intercept: s.intercept,
+        })
+    }
+}
+
 impl LogisticModel {
     /// The kind written in model cards.
     pub const KIND: &'static str = "logistic_regression";
+
+    /// The largest coefficient (or intercept) a saved model may hold.
+    pub const MAX_WEIGHT: f64 = 1e6;
 
     /// Coefficients on the standardised features, in feature order (positive = raises the
     /// churn probability).
@@ -621,6 +672,30 @@ mod tests {
             assert!((c.row(i).sum() + m.intercept() - logit[i]).abs() < 1e-12);
         }
         assert_eq!(m.feature_importances(), vec![1.0, 0.0]);
+    }
+
+    #[test]
+    fn a_saved_model_round_trips_and_an_edited_weight_is_refused() {
+        let (x, y) = toy();
+        let m = LogisticParams::new().fit(x.view(), &y, None).unwrap();
+        let json = serde_json::to_value(&m).unwrap();
+        let back: LogisticModel = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, m);
+        let edit = |path: &str, v: serde_json::Value| {
+            let mut j = json.clone();
+            *j.pointer_mut(path).unwrap() = v;
+            serde_json::from_value::<LogisticModel>(j)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = edit("/coef/0", 1e308.into());
+        assert!(e.contains("coefficient 0 is 1e308"), "{e}");
+        let e = edit("/intercept", (-2e6).into());
+        assert!(e.contains("intercept is -2e6"), "{e}");
+        let e = edit("/coef", serde_json::json!([1.0]));
+        assert!(e.contains("1 coefficients for 2 scaled features"), "{e}");
+        let e = edit("/scaler/scale/0", 0.0.into());
+        assert!(e.contains("scale 0 is 0"), "{e}");
     }
 
     #[test]

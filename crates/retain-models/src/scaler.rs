@@ -4,10 +4,51 @@ use serde::{Deserialize, Serialize};
 /// Per-column standardisation `(x - mean) / scale`, with scikit-learn's `StandardScaler`
 /// semantics: `mean` is the column mean, `scale` the population standard deviation
 /// (ddof = 0), and a constant column gets scale 1 (so it maps to 0, not to NaN).
+///
+/// A saved scaler is checked as it is read: equal lengths, finite means and finite scales
+/// above 0 (a scale of 0 in an edited file would send every value to infinity).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SavedScaler")]
 pub struct StandardScaler {
     mean: Vec<f64>,
     scale: Vec<f64>,
+}
+
+/// The scaler as stored, before its numbers are checked.
+#[derive(Deserialize)]
+struct SavedScaler {
+    mean: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+impl TryFrom<SavedScaler> for StandardScaler {
+    type Error = String;
+    fn try_from(s: SavedScaler) -> Result<Self, String> {
+        if s.mean.len() != s.scale.len() {
+            return Err(format!(
+                "the scaler has {} means and {} scales",
+                s.mean.len(),
+                s.scale.len()
+            ));
+        }
+        if let Some((j, m)) = s.mean.iter().enumerate().find(|(_, m)| !m.is_finite()) {
+            return Err(format!("the scaler's mean {j} is {m}: it must be finite"));
+        }
+        if let Some((j, v)) = s
+            .scale
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(v.is_finite() && **v > 0.0))
+        {
+            return Err(format!(
+                "the scaler's scale {j} is {v}: it must be finite and above 0"
+            ));
+        }
+        Ok(Self {
+            mean: s.mean,
+            scale: s.scale,
+        })
+    }
 }
 
 impl StandardScaler {
@@ -65,6 +106,24 @@ impl StandardScaler {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn a_saved_scaler_round_trips_and_impossible_numbers_are_refused() {
+        let s = StandardScaler::fit(array![[1.0, 5.0], [3.0, 5.0]].view());
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<StandardScaler>(&json).unwrap(), s);
+        for (bad, needle) in [
+            (r#"{"mean":[0.0],"scale":[0.0]}"#, "scale 0 is 0"),
+            (r#"{"mean":[0.0],"scale":[-2.0]}"#, "scale 0 is -2"),
+            (
+                r#"{"mean":[0.0,1.0],"scale":[1.0]}"#,
+                "2 means and 1 scales",
+            ),
+        ] {
+            let e = serde_json::from_str::<StandardScaler>(bad).unwrap_err();
+            assert!(e.to_string().contains(needle), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn population_std_and_constant_columns() {

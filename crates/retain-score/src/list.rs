@@ -110,6 +110,10 @@ fn check(options: &ScoreOptions) -> Result<(), ScoreError> {
             b.medium, b.high
         )));
     }
+    options
+        .valuation
+        .check()
+        .map_err(|e| ScoreError::Invalid(e.to_string()))?;
     if !(options.drift_threshold > 0.0 && options.drift_threshold.is_finite()) {
         return Err(ScoreError::Invalid(format!(
             "drift threshold {} must be a positive number",
@@ -161,6 +165,12 @@ pub(crate) fn score(
         }
         None => None,
     };
+    check_predictions(
+        scorer,
+        clients,
+        &pred,
+        value.as_ref().map(|(a, _)| a.as_slice()),
+    )?;
     let var: Option<Vec<f64>> = match (&value, &pred.probability) {
         (Some((clv, _)), Some(p)) => Some((0..n).map(|i| p[i] * clv[i]).collect()),
         _ => None,
@@ -344,6 +354,40 @@ fn drift_row(feature: &str, psi: f64, options: &ScoreOptions) -> DriftRow {
         psi,
         drifted: psi > options.drift_threshold,
     }
+}
+
+/// Refuses predictions no trained model gives: a score or value that is not finite, or a
+/// probability outside [0, 1]. Loading checks each saved number's domain; this catches what
+/// only shows in combination (an edited coefficient of 1e308 times a feature of 0).
+fn check_predictions(
+    scorer: &Scorer,
+    clients: &[i64],
+    pred: &retain_models::ChurnPrediction,
+    value: Option<&[f64]>,
+) -> Result<(), ScoreError> {
+    let bad = |what: &str, dir: &Path, i: usize, v: f64| {
+        ScoreError::Invalid(format!(
+            "the {what} of {} is {v} for client {}: no trained model gives that (an edited \
+             or corrupt artifact?); retrain it",
+            dir.display(),
+            clients[i]
+        ))
+    };
+    let dir = &scorer.churn_dir;
+    if let Some(i) = pred.score.iter().position(|v| !v.is_finite()) {
+        return Err(bad("churn score", dir, i, pred.score[i]));
+    }
+    if let Some(p) = &pred.probability
+        && let Some(i) = p.iter().position(|v| !(0.0..=1.0).contains(v))
+    {
+        return Err(bad("churn probability", dir, i, p[i]));
+    }
+    if let (Some(v), Some((_, dir))) = (value, &scorer.value)
+        && let Some(i) = v.iter().position(|v| !v.is_finite())
+    {
+        return Err(bad("lifetime value", dir, i, v[i]));
+    }
+    Ok(())
 }
 
 /// The files of the list written at `stem`: `<stem>.csv`, `<stem>.parquet`, `summary.json`
