@@ -76,6 +76,7 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
             cutoff.date()
         ));
     }
+    tx.ids().decode(&mut df, retain_data::cols::CLIENT)?;
     write_table(&mut df, &args.out)?;
     if ui.emit(&FeaturesOutput {
         read: read_summary(&tx),

@@ -161,16 +161,34 @@ fn a_non_numeric_amount_names_row_and_value() {
 }
 
 #[test]
-fn a_non_integer_client_id_is_refused() {
+fn a_text_client_id_is_a_client_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut rows = good_rows();
     rows[1] = "500001,A1,THING,2,2011-01-03 10:00:00,3.5,C-12,France";
     let f = csv(dir.path(), "id.csv", &rows);
-    assert_refused(
+    let o = retain(
         dir.path(),
-        &f,
-        &["id.csv", "row 1", "`Customer ID`", "C-12"],
+        &[
+            "-q",
+            "features",
+            "-i",
+            &f,
+            "--cutoff",
+            "2011-03-01",
+            "-o",
+            "out.csv",
+        ],
     );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let out = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    let mut ids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["12345", "12346", "C-12"]);
 }
 
 #[test]

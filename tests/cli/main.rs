@@ -1,6 +1,8 @@
 //! End-to-end tests of the `retain` binary: run as a user would, in a temporary folder.
 
+mod atomic;
 mod bad_input;
+mod ids;
 mod output;
 mod pipeline;
 mod plan;

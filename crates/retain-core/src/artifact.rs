@@ -238,6 +238,7 @@ pub fn write_atomic(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temps(&dir);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let file = std::fs::File::create(&tmp)?;
@@ -254,9 +255,92 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// The process id in the name of a temporary file retain writes (`.<name>.<pid>.tmp` by
+/// [`write_atomic`], `.<name>.<pid>.part.<ext>` by the outreach list), if it is one.
+fn temp_owner(file_name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?;
+    let stem = match rest.strip_suffix(".tmp") {
+        Some(s) => s,
+        None => {
+            let (stem, _ext) = rest.rsplit_once('.')?;
+            stem.strip_suffix(".part")?
+        }
+    };
+    let (_, pid) = stem.rsplit_once('.')?;
+    pid.parse().ok()
+}
+
+/// Removes the temporary files a killed retain process left in `dir` (`kill -9` or a power
+/// cut leaves no chance to clean up): those whose process is no longer running. Every
+/// output's writing calls it first, so a leftover lives until the next run writes there.
+/// Only where running processes can be told (Linux `/proc`); elsewhere nothing is removed.
+pub fn remove_stale_temps(dir: &Path) {
+    let proc = Path::new("/proc/self");
+    if !proc.exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = temp_owner(&name.to_string_lossy()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// The size and hex SHA-256 of a file's bytes (a run's manifest).
+pub fn file_sha256(path: &Path) -> Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let err = |source| CoreError::Io {
+        action: "reading",
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = std::fs::File::open(path).map_err(err)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf).map_err(err)?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Ok((n, h.finalize().iter().map(|b| format!("{b:02x}")).collect()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_files_are_told_by_name_and_stale_ones_removed() {
+        assert_eq!(temp_owner(".scores.csv.123.tmp"), Some(123));
+        assert_eq!(temp_owner(".scores.123.part.parquet"), Some(123));
+        assert_eq!(temp_owner("scores.csv"), None);
+        assert_eq!(temp_owner(".hidden"), None);
+        assert_eq!(temp_owner(".scores.csv.tmp"), None);
+        let dir = tempfile::tempdir().unwrap();
+        // a process id above the kernel's maximum (2^22) never runs
+        let dead = dir.path().join(".scores.csv.4999999.tmp");
+        let mine = dir
+            .path()
+            .join(format!(".scores.{}.part.csv", std::process::id()));
+        let user = dir.path().join(".notes.tmp");
+        for p in [&dead, &mine, &user] {
+            std::fs::write(p, "x").unwrap();
+        }
+        remove_stale_temps(dir.path());
+        assert!(!dead.exists() && mine.exists() && user.exists());
+    }
 
     fn card() -> ModelCard {
         ModelCard {

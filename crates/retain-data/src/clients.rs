@@ -406,7 +406,7 @@ impl Ctx<'_> {
         let tmp = |name: &str| format!("__out_{name}");
 
         let id = &self.layout.client_id;
-        let bad = check(id, "an integer client id");
+        let bad = check(id, "a client id (an integer or text)");
         let mut lf = table::client_id(lf, id, &dtype(id), &tmp(cols::CLIENT), &bad);
         out.push(col(tmp(cols::CLIENT)).alias(cols::CLIENT));
 
@@ -497,15 +497,14 @@ impl Ctx<'_> {
         let input = self.input;
         let err = polars_err(input);
         let plan = self.plan;
-        let numeric: Vec<&str> = [
-            Some(self.layout.client_id.as_str()),
-            plan.margin.as_deref(),
-            plan.nps.as_deref(),
-            plan.csat.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let numeric = table::typed_id(
+            self.layout.client_id.as_str(),
+            [
+                plan.margin.as_deref(),
+                plan.nps.as_deref(),
+                plan.csat.as_deref(),
+            ],
+        );
         let mut frames = Vec::with_capacity(self.files.len());
         let mut checks = Vec::new();
         for (idx, file) in self.files.iter().enumerate() {
@@ -596,7 +595,12 @@ impl Ctx<'_> {
                 file: self.files[second.0].path.clone(),
                 column: self.layout.client_id.clone(),
                 row: second.1 + 1,
-                id: w[0].0,
+                id: table::raw_value(
+                    &self.files[second.0],
+                    self.separator,
+                    &self.layout.client_id,
+                    second.1,
+                ),
                 first_file: self.files[first.0].path.clone(),
                 first_row: first.1 + 1,
             });

@@ -624,7 +624,7 @@ impl Roles {
 
 fn expected_of(role: &str, layout: &ContactsLayout, ts_format: Option<&str>) -> String {
     match role {
-        "client_id" => "an integer client id (every contact needs its client)".into(),
+        "client_id" => "a client id, an integer or text (every contact needs its client)".into(),
         "timestamp" => format!(
             "a date-time{}, optionally followed by an offset (Z, +01:00, -0500)",
             ts_format
@@ -684,10 +684,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn read(&self, typed: bool) -> Result<Contacts, DataError> {
         let (input, layout) = (self.input, self.layout);
-        let numeric: Vec<&str> = [Some(layout.client_id.as_str()), self.roles.cost.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
+        let numeric = table::typed_id(layout.client_id.as_str(), [self.roles.cost.as_deref()]);
         let mut frames = Vec::with_capacity(self.files.len());
         let mut ts_format: Option<String> = None;
         for (idx, file) in self.files.iter().enumerate() {

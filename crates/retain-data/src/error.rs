@@ -56,8 +56,8 @@ pub enum DataError {
         column: String,
         /// 1-based data row of the second occurrence.
         row: u64,
-        /// The client id.
-        id: i64,
+        /// The client id, as written on the second row.
+        id: String,
         /// The file of the first row.
         first_file: PathBuf,
         /// 1-based data row of the first occurrence.

@@ -14,6 +14,7 @@ mod clients;
 mod contacts;
 mod datetime;
 mod error;
+mod ids;
 mod layout;
 mod read;
 mod replicate;
@@ -30,6 +31,7 @@ pub use contacts::{
     read_contacts,
 };
 pub use error::DataError;
+pub use ids::{ClientIds, IdCollision, TEXT_CODES, code_of_text, is_text_code};
 pub use layout::{Layout, PRESETS, ReturnRule};
 pub use read::{
     EARLIEST_DAY, LoadStats, Transactions, cols, read_transactions, read_transactions_until,

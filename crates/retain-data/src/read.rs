@@ -6,12 +6,17 @@ use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 use rayon::slice::ParallelSliceMut;
 
+use crate::ids::{ClientIds, IdCollision};
 use crate::source::{DataFile, FileFormat, resolve};
+
+/// The trimmed text of an id read as text, for [`ClientIds`] (dropped after reading).
+const ID_TEXT: &str = "__id_text";
 use crate::{DataError, Layout};
 
 /// Canonical column names of the line table every later stage reads.
 pub mod cols {
-    /// Client id, `i64`.
+    /// Client id, `i64`: the id itself, or the code of an id read as text
+    /// ([`ClientIds`](crate::ClientIds)).
     pub const CLIENT: &str = "client_id";
     /// Day number (days since 1970-01-01), `i32`.
     pub const DAY: &str = "day";
@@ -61,9 +66,15 @@ pub struct Transactions {
     stats: LoadStats,
     source: String,
     layout: Layout,
+    ids: ClientIds,
 }
 
 impl Transactions {
+    /// The text of the ids read as text: what turns the `client_id` codes back into the ids
+    /// as read ([`ClientIds::decode`]).
+    pub fn ids(&self) -> &ClientIds {
+        &self.ids
+    }
     /// A lazy view of the line table.
     pub fn lazy(&self) -> LazyFrame {
         self.frame.clone().lazy()
@@ -129,6 +140,7 @@ impl Transactions {
             stats,
             source: source.to_string(),
             layout,
+            ids: ClientIds::default(),
         })
     }
 }
@@ -180,16 +192,14 @@ fn scan(file: &DataFile, layout: &Layout, typed: bool) -> Result<LazyFrame, Data
     if file.format == FileFormat::Csv && layout.separator == "whitespace" {
         return scan_whitespace(file, layout);
     }
-    let numeric: Vec<&str> = [
-        Some(&layout.client_id),
-        layout.quantity.as_ref(),
-        layout.unit_price.as_ref(),
-        layout.amount.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(String::as_str)
-    .collect();
+    let numeric = crate::table::typed_id(
+        &layout.client_id,
+        [
+            layout.quantity.as_deref(),
+            layout.unit_price.as_deref(),
+            layout.amount.as_deref(),
+        ],
+    );
     crate::table::scan_with_header(
         file,
         layout.separator.as_bytes()[0],
@@ -274,34 +284,27 @@ fn canonical(
     layout: &Layout,
     ts_format: Option<&str>,
 ) -> LazyFrame {
-    // client id: integral number or null (dropped); anything else is bad.
-    let cid = col(&layout.client_id);
+    // client id: an integer or text (crate::ids), or missing (the line is dropped)
     let cid_dtype = schema
         .get(&layout.client_id)
         .cloned()
         .unwrap_or(DataType::String);
-    let cid_f = if cid_dtype == DataType::String {
-        cid.clone()
-            .str()
-            .strip_chars(lit(NULL))
-            .cast(DataType::Float64)
+    let is_text = cid_dtype == DataType::String;
+    let lf = crate::table::client_id(lf, &layout.client_id, &cid_dtype, "__cid", "__cid_bad");
+    let cid = col(&layout.client_id);
+    let has_client = if is_text {
+        crate::table::text(&layout.client_id)
+            .neq(lit(""))
+            .fill_null(lit(false))
     } else {
-        cid.clone().cast(DataType::Float64)
+        cid.clone().is_not_null()
     };
-    let cid_null = if cid_dtype == DataType::String {
-        cid.clone()
-            .is_null()
-            .or(cid.clone().str().strip_chars(lit(NULL)).eq(lit("")))
+    let bad_client = col("__cid_bad");
+    let cid_text = if is_text {
+        crate::table::text(&layout.client_id)
     } else {
-        cid.clone().is_null()
+        lit(NULL).cast(DataType::String)
     };
-    let has_client = cid_null.not();
-    let bad_client = has_client.clone().and(
-        cid_f
-            .clone()
-            .is_null()
-            .or(cid_f.clone().neq(cid_f.clone().floor())),
-    );
 
     // timestamp -> day, hour
     let ts = col(&layout.timestamp);
@@ -437,7 +440,8 @@ fn canonical(
     };
 
     let mut exprs = vec![
-        cid_f.cast(DataType::Int64).alias(crate::cols::CLIENT),
+        col("__cid").alias(crate::cols::CLIENT),
+        cid_text.alias(ID_TEXT),
         day.alias(crate::cols::DAY),
         hour.alias(crate::cols::HOUR),
         amount.alias(crate::cols::AMOUNT),
@@ -508,7 +512,11 @@ fn detect_format(
 
 fn expected_of(role: &str, ts_format: Option<&str>) -> String {
     match role {
-        "client_id" => "an integer client id".into(),
+        "client_id" => {
+            "a client id: an integer, text, or a whole number up to 2^53 when stored as a \
+             float"
+                .into()
+        }
         "timestamp" => match ts_format {
             Some(f) => format!("a date in format `{f}`"),
             None => "a date".into(),
@@ -649,9 +657,11 @@ fn read(
             col(crate::cols::PRODUCT),
             col(crate::cols::CATEGORY),
             col(crate::cols::IS_RETURN),
+            col(ID_TEXT),
         ])
         .collect()
         .map_err(polars_err(input))?;
+    let (keep, ids) = client_ids(keep, input)?;
     let keep = canonical_order(keep).map_err(polars_err(input))?;
     let free = lines_read - no_client - keep.height() as u64;
     let stats =
@@ -661,7 +671,33 @@ fn read(
         stats,
         source: input.to_string_lossy().into_owned(),
         layout: layout.clone(),
+        ids,
     })
+}
+
+/// The text of the ids read as text (the codes' dictionary, [`ClientIds`]), and the table
+/// without it. Two ids with one code are refused, naming both.
+fn client_ids(mut keep: DataFrame, input: &Path) -> Result<(DataFrame, ClientIds), DataError> {
+    let err = polars_err(input);
+    let text = keep.column(ID_TEXT).map_err(&err)?;
+    let ids = if text.null_count() == text.len() {
+        ClientIds::default()
+    } else {
+        let codes = keep
+            .column(crate::cols::CLIENT)
+            .map_err(&err)?
+            .i64()
+            .map_err(&err)?;
+        ClientIds::collect(codes, text.str().map_err(&err)?).map_err(|IdCollision(a, b)| {
+            DataError::Config(format!(
+                "{}: the client ids {a:?} and {b:?} have the same 64-bit code (a chance of about \
+                 one in 10^12 per pair); rename one of them",
+                input.display()
+            ))
+        })?
+    };
+    keep.drop_in_place(ID_TEXT).map_err(&err)?;
+    Ok((keep, ids))
 }
 
 /// Refuses lines dated before [`EARLIEST_DAY`] or after `latest`, naming the first (in file,
@@ -846,10 +882,142 @@ mod tests {
         p
     }
 
+    /// The distinct ids of a read, as written back ([`ClientIds::ids`]).
+    fn ids_of(tx: &Transactions) -> Vec<String> {
+        let ids = tx
+            .ids()
+            .ids(tx.frame().column(cols::CLIENT).unwrap())
+            .unwrap();
+        let mut out: Vec<String> = (0..ids.len())
+            .map(|i| match ids.get(i).unwrap() {
+                AnyValue::String(s) => s.to_string(),
+                v => v.to_string(),
+            })
+            .collect();
+        out.dedup();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn ids_are_read_exactly_as_integers_of_any_size_or_as_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::online_retail_ii();
+        // 2^53 + 1 and 2^53 + 2 are one float: read exactly they stay two clients
+        let big = "1,A,x,2,2011-01-02 10:00:00,1.5,9007199254740993,UK\n\
+                   2,A,x,2,2011-01-03 10:00:00,1.5,9007199254740994,UK\n\
+                   3,A,x,2,2011-01-04 10:00:00,1.5,9223372036854775807,UK\n";
+        let tx = read_transactions(&write(dir.path(), "big.csv", big), &layout).unwrap();
+        assert_eq!(tx.stats().clients, 3);
+        assert!(!tx.ids().has_text());
+        let c: Vec<i64> = tx
+            .frame()
+            .column(cols::CLIENT)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(c, [9_007_199_254_740_993, 9_007_199_254_740_994, i64::MAX]);
+
+        // the same ids in an int64 Parquet column
+        let mut df = df! {
+            "Invoice" => ["1", "2"],
+            "StockCode" => ["A", "A"],
+            "Description" => ["x", "x"],
+            "Quantity" => [2i64, 2],
+            "InvoiceDate" => ["2011-01-02 10:00:00", "2011-01-03 10:00:00"],
+            "Price" => [1.5, 1.5],
+            "Customer ID" => [9_007_199_254_740_993i64, 9_007_199_254_740_994],
+            "Country" => ["UK", "UK"],
+        }
+        .unwrap();
+        let pq = dir.path().join("big.parquet");
+        ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let tx = read_transactions(&pq, &layout).unwrap();
+        assert_eq!(ids_of(&tx), ["9007199254740993", "9007199254740994"]);
+
+        // text ids, of any length, kept as written; zero-padded digits are the integer
+        let uuid = "4f1c2a9e-7d3b-4c55-9a61-0b8f3e2d1c77";
+        let long = "client-00000000000000000000000000000001";
+        let text = format!(
+            "1,A,x,2,2011-01-02 10:00:00,1.5,{uuid},UK\n\
+             2,A,x,2,2011-01-03 10:00:00,1.5,{long},UK\n\
+             3,A,x,2,2011-01-04 10:00:00,1.5,123456789012345678901234567890,UK\n\
+             4,A,x,2,2011-01-05 10:00:00,1.5,00042,UK\n\
+             6,A,x,2,2011-01-07 10:00:00,1.5,42.0,UK\n\
+             5,A,x,2,2011-01-06 10:00:00,1.5, C-00123 ,UK\n"
+        );
+        let tx = read_transactions(&write(dir.path(), "text.csv", &text), &layout).unwrap();
+        assert!(tx.ids().has_text());
+        assert_eq!(
+            ids_of(&tx),
+            [
+                "123456789012345678901234567890",
+                "42",
+                uuid,
+                "C-00123",
+                long
+            ]
+        );
+    }
+
+    #[test]
+    fn ids_a_float_cannot_hold_and_ids_of_no_id_type_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::online_retail_ii();
+        let frame = |ids: Column| {
+            let mut df = df! {
+                "Invoice" => ["1", "2"],
+                "StockCode" => ["A", "A"],
+                "Description" => ["x", "x"],
+                "Quantity" => [2i64, 2],
+                "InvoiceDate" => ["2011-01-02 10:00:00", "2011-01-03 10:00:00"],
+                "Price" => [1.5, 1.5],
+                "Country" => ["UK", "UK"],
+            }
+            .unwrap();
+            df.with_column(ids).unwrap();
+            df
+        };
+        for (name, ids, value) in [
+            (
+                "float",
+                Column::new("Customer ID".into(), [12.0, 2f64.powi(60)]),
+                "1.152921504606847e+18",
+            ),
+            (
+                "bool",
+                Column::new("Customer ID".into(), [true, false]),
+                "true",
+            ),
+        ] {
+            let pq = dir.path().join(format!("{name}.parquet"));
+            ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+                .finish(&mut frame(ids))
+                .unwrap();
+            match read_transactions(&pq, &layout) {
+                Err(DataError::BadValue {
+                    column,
+                    row,
+                    value: v,
+                    ..
+                }) => {
+                    assert_eq!(column, "Customer ID");
+                    assert_eq!(row, if name == "float" { 2 } else { 1 }, "{name}");
+                    assert!(v.starts_with(&value[..4]), "{name}: {v}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn typed_and_text_reads_give_the_same_table() {
         let dir = tempfile::tempdir().unwrap();
-        let body = "1,A,x,2,2011-01-02 10:00:00,1.5,12.0,UK\n\
+        let body = "1,A,x,2,2011-01-02 10:00:00,1.5,12,UK\n\
                     C2,A,x,-1,2011-01-03 11:00:00,1.5,12,UK\n\
                     3,B,x,1,2011-01-02 09:00:00,0,13,FR\n\
                     4,B,x,3,2011-01-02 09:30:00,2.25,,FR\n\

@@ -25,14 +25,31 @@ pub(crate) fn separator_byte(separator: &str) -> Result<u8, DataError> {
 }
 
 /// Scans one file with every column as stored (text for CSV). With `typed`, the `numeric`
-/// columns of a CSV file are parsed as `f64` by the CSV reader itself: several times cheaper
+/// columns of a CSV file are parsed as their types (`i64` for a client id, [`typed_id`],
+/// `f64` for numbers) by the CSV reader itself: several times cheaper
 /// than text plus a cast, but a value that does not parse fails the whole scan without
 /// saying where, so the text scan stays the fallback that names the row. CSV files have a
 /// header row (the transactions' layout may say they have none: [`scan_with_header`]).
+/// The typed columns of a CSV scan: the client id as `i64` (an id that is not an integer
+/// fails the typed scan, and the text scan reads it), the numbers as `f64`.
+pub(crate) fn typed_id<'a>(
+    id: &'a str,
+    numbers: impl IntoIterator<Item = Option<&'a str>>,
+) -> Vec<(&'a str, DataType)> {
+    std::iter::once((id, DataType::Int64))
+        .chain(
+            numbers
+                .into_iter()
+                .flatten()
+                .map(|c| (c, DataType::Float64)),
+        )
+        .collect()
+}
+
 pub(crate) fn scan(
     file: &DataFile,
     separator: u8,
-    numeric: &[&str],
+    numeric: &[(&str, DataType)],
     typed: bool,
 ) -> Result<LazyFrame, DataError> {
     scan_with_header(file, separator, true, numeric, typed)
@@ -43,7 +60,7 @@ pub(crate) fn scan_with_header(
     file: &DataFile,
     separator: u8,
     has_header: bool,
-    numeric: &[&str],
+    numeric: &[(&str, DataType)],
     typed: bool,
 ) -> Result<LazyFrame, DataError> {
     let err = polars_err(&file.path);
@@ -70,7 +87,7 @@ pub(crate) fn scan_with_header(
             if typed && !numeric.is_empty() {
                 let schema: Schema = numeric
                     .iter()
-                    .map(|c| Field::new((*c).into(), DataType::Float64))
+                    .map(|(c, t)| Field::new((*c).into(), t.clone()))
                     .collect();
                 reader = reader.with_dtype_overwrite(Some(Arc::new(schema)));
             }
@@ -90,7 +107,7 @@ pub(crate) fn scan_with_header(
 pub(crate) fn read(
     file: &DataFile,
     separator: u8,
-    numeric: &[&str],
+    numeric: &[(&str, DataType)],
     typed: bool,
 ) -> Result<LazyFrame, DataError> {
     if file.format == FileFormat::Parquet {
@@ -113,7 +130,7 @@ pub(crate) fn read(
     if typed && !numeric.is_empty() {
         let schema: Schema = numeric
             .iter()
-            .map(|c| Field::new((*c).into(), DataType::Float64))
+            .map(|(c, t)| Field::new((*c).into(), t.clone()))
             .collect();
         options = options.with_schema_overwrite(Some(Arc::new(schema)));
     }
@@ -240,8 +257,9 @@ pub(crate) fn optional_number(
     ])
 }
 
-/// Adds `out`, a client id read as the transactions reader reads it (a number with no
-/// fractional part, via `f64`, as `i64`), and its flag `bad`. A missing id is bad too.
+/// Adds `out`, the `i64` code of a client id ([`crate::ids`]: an integer exactly, text by
+/// its code), and its flag `bad`: a missing id, a float that is not a whole number up to
+/// 2^53, an integer in the text codes' range, a column of another type.
 pub(crate) fn client_id(
     lf: LazyFrame,
     name: &str,
@@ -249,23 +267,57 @@ pub(crate) fn client_id(
     out: &str,
     bad: &str,
 ) -> LazyFrame {
-    let f = format!("__{out}_f");
-    let parsed = if dtype == &DataType::String {
-        text(name).cast(DataType::Float64)
-    } else {
-        col(name).cast(DataType::Float64)
+    let c = col(name);
+    let (code, is_bad) = match dtype {
+        // text: every non-empty id has a code (crate::ids); only a missing id is bad
+        DataType::String => {
+            let code = map_ids(text(name));
+            (code.clone(), code.is_null())
+        }
+        d if d.is_integer() => {
+            // a UInt64 above i64::MAX does not cast (null): bad
+            let v = c.clone().cast(DataType::Int64);
+            let bad = v
+                .clone()
+                .is_null()
+                .or(v.clone().lt(lit(crate::ids::TEXT_CODES.end)));
+            (v, bad)
+        }
+        d if d.is_float() => {
+            // whole numbers up to 2^53 only: beyond, a float no longer holds every integer
+            let f = c.clone().cast(DataType::Float64);
+            let bad = f
+                .clone()
+                .is_null()
+                .or(f.clone().neq(f.clone().floor()))
+                .or(f.clone().abs().gt(lit(9_007_199_254_740_992.0)));
+            (f.cast(DataType::Int64), bad)
+        }
+        // booleans, dates, lists: not ids
+        _ => (lit(NULL).cast(DataType::Int64), lit(true)),
     };
-    let v = col(f.as_str());
-    // 2^63: beyond it the cast to i64 overflows
-    lf.with_column(parsed.alias(f.as_str())).with_columns([
-        v.clone().cast(DataType::Int64).alias(out),
-        v.clone()
-            .is_null()
-            .or(v.clone().neq(v.clone().floor()))
-            .or(v.abs().gt_eq(lit(9.223_372_036_854_776e18)))
-            .fill_null(lit(true))
-            .alias(bad),
+    let is_bad = is_bad.fill_null(lit(true));
+    lf.with_columns([
+        when(is_bad.clone())
+            .then(lit(NULL).cast(DataType::Int64))
+            .otherwise(code)
+            .alias(out),
+        is_bad.alias(bad),
     ])
+}
+
+/// The code of each id written as text ([`crate::ids::code_of_text`]); null when empty.
+pub(crate) fn map_ids(e: Expr) -> Expr {
+    e.map(
+        move |c: Column| {
+            let codes = distinct_map(c.str()?, |v| {
+                v.filter(|v| !v.is_empty()).map(crate::ids::code_of_text)
+            });
+            let out = Int64Chunked::from_iter_options(c.name().clone(), codes.into_iter());
+            Ok(out.into_column())
+        },
+        |_: &Schema, field: &Field| Ok(Field::new(field.name().clone(), DataType::Int64)),
+    )
 }
 
 /// Adds `out`, a yes/no value, and its flag `bad`: `true/false`, `yes/no`, `y/n`, `1/0` in

@@ -526,7 +526,7 @@ fn every_bad_value_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let good = "1,2024-01-15 10:00:00,email,A,1,,2.5";
     let layout = ContactsLayout::default();
-    let cases: [(&str, &str, &str); 14] = [
+    let cases: [(&str, &str, &str); 12] = [
         ("2024-13-45 10:00:00", "timestamp", "2024-13-45 10:00:00"),
         ("", "timestamp", ""),
         (
@@ -543,8 +543,6 @@ fn every_bad_value_is_named() {
         ("test", "group", "test"),
         (" ", "channel", " "),
         ("", "channel", ""),
-        ("12.5", "client_id", "12.5"),
-        ("abc", "client_id", "abc"),
         ("", "client_id", ""),
         ("-1", "cost", "-1"),
         ("free", "cost", "free"),

@@ -2,10 +2,10 @@
 
 use polars::prelude::*;
 use retain_core::{Cutoff, Horizon};
-use retain_data::Transactions;
 use retain_data::cols::{
     AMOUNT, CATEGORY, CLIENT, DAY, HOUR, INVOICE, IS_RETURN, PRODUCT, QUANTITY,
 };
+use retain_data::{ClientIds, Transactions};
 
 /// The 29 candidate features, in the protocol's order (BENCHMARK.md section 4).
 pub const FEATURES: [&str; 29] = [
@@ -129,6 +129,7 @@ pub struct History {
     invoices: LazyFrame,
     products: LazyFrame,
     categories: LazyFrame,
+    ids: ClientIds,
 }
 
 impl History {
@@ -180,17 +181,20 @@ impl History {
             invoices,
             products,
             categories,
+            ids: ClientIds::default(),
         }
     }
 
     /// Runs the four plans, so later features and labels read the small tables only.
     pub fn collect(self) -> PolarsResult<Self> {
+        let ids = self.ids.clone();
         let [days, invoices, products, categories] = self.tables()?;
         Ok(Self {
             days: days.lazy(),
             invoices: invoices.lazy(),
             products: products.lazy(),
             categories: categories.lazy(),
+            ids,
         })
     }
 
@@ -209,7 +213,16 @@ impl History {
     /// The history of the reader's line table, condensed in parts of [`PART_LINES`] lines
     /// ([`History::of_lines`]): what every command computes its features and labels from.
     pub fn of(tx: &Transactions) -> PolarsResult<Self> {
-        Self::of_lines(tx.frame(), PART_LINES)
+        let mut h = Self::of_lines(tx.frame(), PART_LINES)?;
+        h.ids = tx.ids().clone();
+        Ok(h)
+    }
+
+    /// The text of the ids read as text ([`ClientIds`]): what turns the `client_id` codes of
+    /// every table built from this history back into the ids as read. Empty for a history
+    /// built from lines in memory.
+    pub fn ids(&self) -> &ClientIds {
+        &self.ids
     }
 
     /// Condenses the reader's line table `lines` (a collected, canonical table, as
@@ -253,6 +266,7 @@ impl History {
             invoices: stack(1)?,
             products: stack(2)?,
             categories: stack(3)?,
+            ids: ClientIds::default(),
         })
     }
 

@@ -94,6 +94,9 @@ pub struct Scores {
     /// The features the clients were scored on (`client_id` and the 29, by client id): what
     /// the planner reads next (usual purchase time, RFM, the uplift models' inputs).
     pub features: DataFrame,
+    /// The text of the ids read as text: [`Scores::write`] writes the ids as read, while
+    /// `table` and `features` keep the `i64` codes every join uses.
+    pub ids: retain_data::ClientIds,
 }
 
 fn check(options: &ScoreOptions) -> Result<(), ScoreError> {
@@ -340,11 +343,13 @@ pub(crate) fn score(
         total_clv: value.as_ref().map(|(c, _)| c.iter().sum()),
         key_clients: key_count,
         plan: None,
+        files: Vec::new(),
     };
     Ok(Scores {
         table,
         summary,
         features: df,
+        ids: history.ids().clone(),
     })
 }
 
@@ -421,8 +426,11 @@ pub fn list_paths(stem: &Path) -> [PathBuf; 4] {
 
 impl Scores {
     /// Writes `<stem>.csv`, `<stem>.parquet` and `summary.json` beside them. Each is written
-    /// to a temporary file first; the three are renamed into place only when all three are
-    /// written, so a failed run leaves the previous outputs as they were. Returns the paths.
+    /// to a temporary file first; the files are renamed into place only when all are written,
+    /// so a failed run leaves the previous outputs as they were. `summary.json` is the
+    /// manifest (`RunSummary::files`): the old one is removed before the first rename and the
+    /// new one renamed last, so a run killed between the renames leaves no summary.json, and
+    /// a reader never takes a mixed set for a complete run. Returns the paths.
     pub fn write(&mut self, stem: &Path) -> Result<[PathBuf; 3], ScoreError> {
         let [csv, parquet, summary, _] = self.write_with(stem, false)?;
         Ok([csv, parquet, summary])
@@ -449,12 +457,47 @@ impl Scores {
             p.with_file_name(format!(".{name}.{}.part.{ext}", std::process::id()))
         };
         let (tc, tp, ts, tj) = (tmp(&csv), tmp(&parquet), tmp(&summary), tmp(&jsonl));
-        let result = (|| -> Result<(), ScoreError> {
-            write_table(&mut self.table, &tc)?;
-            write_table(&mut self.table, &tp)?;
-            if json_lines {
-                write_table(&mut self.table, &tj)?;
+        if let Some(dir) = csv.parent() {
+            retain_core::remove_stale_temps(dir);
+        }
+        let mut table = self.table.clone();
+        self.ids
+            .decode(&mut table, "client_id")
+            .map_err(|e| ScoreError::Invalid(format!("client ids: {e}")))?;
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| {
+                retain_models::ModelError::from(retain_core::CoreError::Io {
+                    action,
+                    path,
+                    source,
+                })
             }
+        };
+        let result = (|| -> Result<(), ScoreError> {
+            write_table(&mut table, &tc)?;
+            write_table(&mut table, &tp)?;
+            let mut written = vec![(&tc, &csv), (&tp, &parquet)];
+            if json_lines {
+                write_table(&mut table, &tj)?;
+                written.push((&tj, &jsonl));
+            }
+            // The manifest: what summary.json vouches for.
+            self.summary.files = written
+                .iter()
+                .map(|(t, p)| {
+                    let (bytes, sha256) =
+                        retain_core::file_sha256(t).map_err(retain_models::ModelError::from)?;
+                    Ok(crate::OutputFile {
+                        name: p
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        bytes,
+                        sha256,
+                    })
+                })
+                .collect::<Result<_, ScoreError>>()?;
             let json = serde_json::to_vec_pretty(&self.summary)
                 .map_err(|e| ScoreError::Invalid(format!("summary: {e}")))?;
             retain_core::write_atomic(&ts, |w| {
@@ -463,19 +506,18 @@ impl Scores {
                 w.write_all(b"\n")
             })
             .map_err(retain_models::ModelError::from)?;
-            let mut renames = vec![(&tc, &csv), (&tp, &parquet), (&ts, &summary)];
-            if json_lines {
-                renames.push((&tj, &jsonl));
+            // The old manifest goes first and the new one comes last: between the two, the
+            // folder holds no summary.json, so no reader takes a mixed set for a run.
+            match std::fs::remove_file(&summary) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io("replacing", &summary)(e).into());
+                }
+                _ => {}
             }
-            for (t, p) in renames {
-                std::fs::rename(t, p).map_err(|source| {
-                    retain_models::ModelError::from(retain_core::CoreError::Io {
-                        action: "writing",
-                        path: p.clone(),
-                        source,
-                    })
-                })?;
+            for (t, p) in written {
+                std::fs::rename(t, p).map_err(io("writing", p))?;
             }
+            std::fs::rename(&ts, &summary).map_err(io("writing", &summary))?;
             Ok(())
         })();
         if result.is_err() {

@@ -76,6 +76,23 @@ pub struct RunSummary {
     /// The plan's summary, when the run planned the contacts (`retain score --plan`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<serde_json::Value>,
+    /// The manifest: the files this run wrote beside `summary.json`, with their sizes and
+    /// SHA-256. `summary.json` is renamed into place last, after the old one was removed
+    /// before the first rename, so a reader knows the files are one complete run when
+    /// `summary.json` exists and every file listed matches it (empty until written).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<OutputFile>,
+}
+
+/// One file of a run's outputs, as the manifest lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputFile {
+    /// The file's name, in the folder of `summary.json`.
+    pub name: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// The hex SHA-256 of its bytes.
+    pub sha256: String,
 }
 
 impl RunSummary {
