@@ -195,6 +195,11 @@ pub struct Cli {
     /// warnings stay on stderr).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// The most memory the run may hold (for example 8G, 512M): a run that would need more
+    /// stops with a message and exit code 1, never half-writing an output, instead of being
+    /// killed by the system [default: 90% of the machine's memory]
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    pub memory_limit: Option<usize>,
 }
 
 /// The subcommands.

@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+mod memory;
 mod output;
 mod table;
 
@@ -13,8 +14,9 @@ use std::process::ExitCode;
 
 /// mimalloc: polars allocates and frees many short-lived buffers, which glibc's allocator
 /// serves with more page faults and lock traffic (about a tenth of `retain train`'s time).
+/// Counted, for `--memory-limit` (`memory`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: memory::Limited<mimalloc::MiMalloc> = memory::Limited(mimalloc::MiMalloc);
 
 use clap::Parser;
 
@@ -44,7 +46,19 @@ fn main() -> ExitCode {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0)
     };
     retain_core::set_build_id(env!("RETAIN_BUILD_ID"));
+    // A decoder's panic while an input is read (polars' Parquet reader panics on some
+    // corrupt footers) is caught by the reader and reported as a corrupt file naming it:
+    // its backtrace would only bury that message.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !retain_core::activity::with_current(|file| file.is_some()) {
+            report(info)
+        }
+    }));
     let cli = Cli::parse();
+    if let Some(limit) = cli.memory_limit.or_else(memory::default_limit) {
+        memory::set_limit(limit);
+    }
     let ui = Ui::new(cli.quiet, cli.verbose, cli.format);
     if cli.verbose {
         init_debug_log();
@@ -63,6 +77,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => {
             ui.finish();
+            if cli.verbose {
+                eprintln!(
+                    "peak memory held: {:.2} GiB",
+                    memory::peak() as f64 / (1u64 << 30) as f64
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -215,3 +215,40 @@ fn four_scores_at_once_each_write_the_list_of_one_run() {
         }
     }
 }
+
+#[test]
+fn a_run_past_its_memory_limit_stops_with_a_message_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    trained(d);
+    ok(
+        d,
+        &score_args("out/")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    let before = files(&d.join("out"));
+    let mut args = vec!["--memory-limit".to_string(), "10M".to_string()];
+    args.extend(score_args("out/"));
+    let o = retain(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("error: ")
+            && err.contains("--memory-limit")
+            && err.contains("limit 10.0 MiB"),
+        "{err}"
+    );
+    assert_eq!(
+        files(&d.join("out")),
+        before,
+        "the earlier run is untouched"
+    );
+    // a limit that is no size is a usage error
+    let o = retain(
+        d,
+        &["--memory-limit", "lots", "score", "-i", "x.csv", "-m", "m"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -4,6 +4,7 @@
 //! feature schema (with its hash), the model card saved beside every artifact, and the
 //! atomic-write helper used for every output. No polars and no data I/O live here.
 
+pub mod activity;
 mod artifact;
 mod error;
 pub mod kinds;

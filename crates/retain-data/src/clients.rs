@@ -349,6 +349,14 @@ impl Plan {
 /// an integer from 0 to 10 or a CSAT outside [1, 5] stops the read with an error naming the
 /// file, column, 1-based data row and value; a client id on two rows names both rows.
 pub fn read_clients(input: &Path, layout: &ClientsLayout) -> Result<ClientAttributes, DataError> {
+    let _reading = retain_core::activity::reading(input);
+    crate::guarded(input, || read_clients_unguarded(input, layout))
+}
+
+fn read_clients_unguarded(
+    input: &Path,
+    layout: &ClientsLayout,
+) -> Result<ClientAttributes, DataError> {
     layout.check()?;
     let separator = table::separator_byte(&layout.separator)?;
     let files = resolve(input)?;

@@ -650,6 +650,11 @@ fn expected_of(role: &str, layout: &ContactsLayout, ts_format: Option<&str>) -> 
 /// number >= 0 stops the read with an error naming the file, the column, the 1-based data
 /// row and the value. Nothing is dropped silently.
 pub fn read_contacts(input: &Path, layout: &ContactsLayout) -> Result<Contacts, DataError> {
+    let _reading = retain_core::activity::reading(input);
+    crate::guarded(input, || read_contacts_unguarded(input, layout))
+}
+
+fn read_contacts_unguarded(input: &Path, layout: &ContactsLayout) -> Result<Contacts, DataError> {
     layout.check()?;
     let separator = table::separator_byte(&layout.separator)?;
     let files = resolve(input)?;

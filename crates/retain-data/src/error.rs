@@ -66,6 +66,24 @@ pub enum DataError {
     /// The layout or configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The file's reader gave up on it (a corrupt Parquet footer, a broken stream): the
+    /// third-party decoder's failure, caught and named.
+    #[error("{file}: cannot be read: the file is corrupt or not in its format ({detail})")]
+    Corrupt {
+        /// The input.
+        file: PathBuf,
+        /// The decoder's words.
+        detail: String,
+    },
+    /// The input reads but leaves nothing to work on (every client id empty, every line a
+    /// return): a run on it would write an empty or meaningless result.
+    #[error("{file}: {what}")]
+    NothingToUse {
+        /// The input.
+        file: PathBuf,
+        /// What is missing, and what to check.
+        what: String,
+    },
     /// An error from the query engine while reading a file.
     #[error("{file}: {source}")]
     Polars {

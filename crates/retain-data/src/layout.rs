@@ -85,6 +85,27 @@ pub struct ReturnRule {
     pub drop_free_purchases: bool,
 }
 
+impl ReturnRule {
+    /// The rules in words, for messages: `invoices starting with "C", negative quantities`.
+    pub fn describe(&self) -> String {
+        let mut v = Vec::new();
+        if let Some(p) = &self.invoice_prefix {
+            v.push(format!("invoices starting with {p:?}"));
+        }
+        if self.negative_quantity {
+            v.push("negative quantities".to_string());
+        }
+        if self.negative_amount {
+            v.push("negative amounts".to_string());
+        }
+        if v.is_empty() {
+            "no return rule".to_string()
+        } else {
+            format!("returns are {}", v.join(", "))
+        }
+    }
+}
+
 impl Default for ReturnRule {
     fn default() -> Self {
         Self {
@@ -173,6 +194,13 @@ impl Layout {
         if self.amount.is_none() && (self.quantity.is_none() || self.unit_price.is_none()) {
             return Err(DataError::Config(
                 "the layout needs `amount`, or both `quantity` and `unit_price`, to value a line"
+                    .into(),
+            ));
+        }
+        if self.returns.invoice_prefix.as_deref() == Some("") {
+            return Err(DataError::Config(
+                "[layout.returns] invoice_prefix is empty: every invoice starts with it, so every \
+                 line would be a return; remove the key, or give the prefix (e.g. \"C\")"
                     .into(),
             ));
         }

@@ -41,6 +41,27 @@ pub use source::{DataFile, FileFormat, resolve};
 pub use timezone::{TimeZoneError, TimeZoneSpec};
 pub use write::{TableFormat, write_table};
 
+/// Runs a reader, turning a panic of the decoder underneath (polars' Parquet reader panics
+/// on some corrupt footers instead of returning an error) into [`DataError::Corrupt`]
+/// naming `input`. retain's own code does not panic on data; this is the one seam where a
+/// third party's panic is caught.
+pub(crate) fn guarded<T>(
+    input: &std::path::Path,
+    read: impl FnOnce() -> Result<T, DataError>,
+) -> Result<T, DataError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|p| {
+        let detail = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the decoder failed".into());
+        Err(DataError::Corrupt {
+            file: input.to_path_buf(),
+            detail,
+        })
+    })
+}
+
 /// A day number (days since 1970-01-01) as `YYYY-MM-DD`.
 pub(crate) fn date_text(day: i32) -> String {
     retain_core::from_day_number(day).to_string()

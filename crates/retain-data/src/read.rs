@@ -549,16 +549,17 @@ pub fn read_transactions_until(
     layout: &Layout,
     latest: Option<NaiveDate>,
 ) -> Result<Transactions, DataError> {
+    let _reading = retain_core::activity::reading(input);
     layout.check()?;
     let files = resolve(input)?;
     // Only comma-style CSV files have a typed scan; anything else is read once.
     let typed =
         layout.separator != "whitespace" && files.iter().any(|f| f.format == FileFormat::Csv);
-    match read(input, &files, layout, typed, latest) {
+    crate::guarded(input, || match read(input, &files, layout, typed, latest) {
         // a value the typed CSV reader could not parse: read again as text to find it
         Err(DataError::Polars { .. }) if typed => read(input, &files, layout, false, latest),
         done => done,
-    }
+    })
 }
 
 fn read(
@@ -666,6 +667,26 @@ fn read(
     let free = lines_read - no_client - keep.height() as u64;
     let stats =
         summarize(&keep, files.len(), lines_read, no_client, free).map_err(polars_err(input))?;
+    if stats.lines == 0 && no_client == lines_read {
+        return Err(DataError::NothingToUse {
+            file: input.to_path_buf(),
+            what: format!(
+                "all {lines_read} lines have an empty `{}`: no client to work on",
+                layout.client_id
+            ),
+        });
+    }
+    if stats.lines > 0 && stats.return_lines == stats.lines {
+        return Err(DataError::NothingToUse {
+            file: input.to_path_buf(),
+            what: format!(
+                "every one of the {} lines kept is a return ({}): no purchase to learn from; \
+                 check the layout's [layout.returns] rules",
+                stats.lines,
+                layout.returns.describe()
+            ),
+        });
+    }
     Ok(Transactions {
         frame: keep,
         stats,
@@ -962,6 +983,38 @@ mod tests {
                 long
             ]
         );
+    }
+
+    #[test]
+    fn an_input_with_no_client_or_no_purchase_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::online_retail_ii();
+        let p = write(
+            dir.path(),
+            "no_ids.csv",
+            "1,A,x,2,2011-01-02 10:00:00,1.5,,UK\n2,A,x,2,2011-01-03 10:00:00,1.5, ,UK\n",
+        );
+        let e = read_transactions(&p, &layout).unwrap_err().to_string();
+        assert!(
+            e.contains("no_ids.csv") && e.contains("all 2 lines have an empty `Customer ID`"),
+            "{e}"
+        );
+        let p = write(
+            dir.path(),
+            "returns.csv",
+            "C1,A,x,-2,2011-01-02 10:00:00,1.5,7,UK\nC2,A,x,-2,2011-01-03 10:00:00,1.5,8,UK\n",
+        );
+        let e = read_transactions(&p, &layout).unwrap_err().to_string();
+        assert!(
+            e.contains("returns.csv") && e.contains("every one of the 2 lines kept is a return"),
+            "{e}"
+        );
+        let mut empty_prefix = layout.clone();
+        empty_prefix.returns.invoice_prefix = Some(String::new());
+        let e = read_transactions(&p, &empty_prefix)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invoice_prefix is empty"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,197 @@
+//! The memory limit (`--memory-limit`): the allocator counts the bytes retain holds, and an
+//! allocation that would take them past the limit stops the run with a message and exit code
+//! 1, instead of the kernel's out-of-memory kill (exit 137, no message, often after the
+//! machine has ground to a halt swapping).
+//!
+//! Nothing is half-written when the limit stops a run: every output is a temporary file until
+//! it is complete and renamed ([`retain_core::write_atomic`]); the temporary file of the
+//! stopped run is removed by the next run that writes in its folder.
+//!
+//! Counted is the heap: everything polars, the models and retain allocate. Memory-mapped
+//! input files are not (the kernel can drop those pages at will). The default limit is 90%
+//! of the machine's memory, or of the control group's limit when it has a lower one.
+//!
+//! Written by hand: the count is one atomic add per allocation around mimalloc, and the stop
+//! must not allocate (it runs inside the allocator), which no crate offers with a message.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The allocator `A`, counting what it holds and refusing to go past [`set_limit`].
+pub struct Limited<A>(pub A);
+
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Sets the limit in bytes.
+pub fn set_limit(bytes: usize) {
+    LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+/// The most bytes held at once so far.
+pub fn peak() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+#[inline]
+fn grew(size: usize) {
+    let now = IN_USE.fetch_add(size, Ordering::Relaxed) + size;
+    if now > PEAK.load(Ordering::Relaxed) {
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        let limit = LIMIT.load(Ordering::Relaxed);
+        if now > limit {
+            stop(now, limit, size);
+        }
+    }
+}
+
+/// Prints the message and exits with code 1, allocating nothing (we are inside the
+/// allocator): the text is formatted into a buffer on the stack.
+/// A size in MiB below a GiB, else in GiB (formatting allocates nothing).
+struct Size(usize);
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = self.0 as f64;
+        if b < (1u64 << 30) as f64 {
+            write!(f, "{:.1} MiB", b / (1u64 << 20) as f64)
+        } else {
+            write!(f, "{:.2} GiB", b / (1u64 << 30) as f64)
+        }
+    }
+}
+
+#[cold]
+fn stop(wanted: usize, limit: usize, request: usize) -> ! {
+    use std::io::Write;
+    let mut buf = [0u8; 1024];
+    let n = {
+        let mut w: &mut [u8] = &mut buf;
+        retain_core::activity::with_current(|file| {
+            let _ = match file {
+                // more than any machine holds: the file claims sizes it does not have
+                Some(f) if request > 1 << 40 => writeln!(
+                    w,
+                    "error: {f}: reading it asked for {} at once: the file is corrupt \
+                     (a Parquet page or gzip stream claiming sizes it does not hold)",
+                    Size(request)
+                ),
+                Some(f) => writeln!(
+                    w,
+                    "error: reading {f} needs more memory than --memory-limit allows ({} \
+                     wanted, limit {}): it stopped, and no output is half-written; \
+                     raise the limit, or read a smaller input",
+                    Size(wanted),
+                    Size(limit)
+                ),
+                None => writeln!(
+                    w,
+                    "error: this run needs more memory than --memory-limit allows ({} \
+                     wanted, limit {}): it stopped, and no output is half-written; \
+                     raise the limit, or run on a smaller input (a date range, or a sample of \
+                     clients)",
+                    Size(wanted),
+                    Size(limit)
+                ),
+            };
+        });
+        1024 - w.len()
+    };
+    // SAFETY: write(2) of a valid buffer to stderr, then _exit(2) without running any
+    // destructor or handler (which could allocate).
+    unsafe {
+        libc::write(2, buf.as_ptr().cast(), n);
+        libc::_exit(1)
+    }
+}
+
+// SAFETY: every call is forwarded to `A` unchanged; only the count is added.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Limited<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { self.0.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > layout.size() {
+            grew(new_size - layout.size());
+        } else {
+            IN_USE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { self.0.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// The default limit: 90% of the machine's memory, or of the control group's limit when
+/// lower; `None` when neither can be read (no limit).
+pub fn default_limit() -> Option<usize> {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .map(|kb| kb * 1024)
+    });
+    let group = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let least = match (total, group) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }?;
+    Some(least / 10 * 9)
+}
+
+/// Parses a size: bytes, or a number with a unit `K`, `M`, `G`, `T` (powers of 1024; `KiB`,
+/// `MB`, `GiB`, ... also accepted).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (for example 8G, 512M)"))?;
+    let unit = unit.trim().to_ascii_uppercase();
+    let scale: f64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("{s:?}: unknown unit (use K, M, G or T)")),
+    };
+    let bytes = v * scale;
+    if !(bytes >= 1.0 && bytes < usize::MAX as f64) {
+        return Err(format!("{s:?} is not a usable memory limit"));
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("8G"), Ok(8 << 30));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("-1G").is_err());
+        assert!(parse_size("8X").is_err());
+    }
+}
