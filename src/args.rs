@@ -5,6 +5,101 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use retain_core::{Cutoff, Horizon};
 
+/// Value parsers of the numeric flags: each refuses what the flag cannot mean with a usage
+/// error (exit 2) that clap prefixes with "invalid value 'X' for '--flag <..>'". The libraries
+/// keep their own checks for callers that do not come through the command line.
+pub mod parse {
+    use super::Horizon;
+
+    /// A number, NaN and infinities included (the callers refuse them).
+    fn number(s: &str) -> Result<f64, String> {
+        s.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("`{s}` is not a number"))
+    }
+
+    /// A share in (0, 1]: more than 0, at most 1.
+    pub fn share_open_closed(s: &str) -> Result<f64, String> {
+        let x = number(s)?;
+        if x > 0.0 && x <= 1.0 {
+            Ok(x)
+        } else {
+            Err(format!(
+                "{s} is not a share in (0, 1]: more than 0 and at most 1"
+            ))
+        }
+    }
+
+    /// A share in [0, 1): at least 0, less than 1.
+    pub fn share_closed_open(s: &str) -> Result<f64, String> {
+        let x = number(s)?;
+        if (0.0..1.0).contains(&x) {
+            Ok(x)
+        } else {
+            Err(format!(
+                "{s} is not a share in [0, 1): at least 0 and less than 1"
+            ))
+        }
+    }
+
+    /// A finite number above 0.
+    pub fn positive_finite(s: &str) -> Result<f64, String> {
+        let x = number(s)?;
+        if x.is_finite() && x > 0.0 {
+            Ok(x)
+        } else {
+            Err(format!("{s} is not a finite number above 0"))
+        }
+    }
+
+    /// A yearly discount rate: finite and above -1 (-100% a year).
+    pub fn discount_rate(s: &str) -> Result<f64, String> {
+        let x = number(s)?;
+        if x.is_finite() && x > -1.0 {
+            Ok(x)
+        } else {
+            Err(format!(
+                "{s} is not a yearly discount rate: it must be a finite number above -1 \
+                 (0.1 = 10% a year)"
+            ))
+        }
+    }
+
+    /// Days of a planning period: 1 to 366.
+    pub fn days(s: &str) -> Result<u32, String> {
+        match s.trim().parse::<i64>() {
+            Ok(d) if (1..=366).contains(&d) => Ok(d as u32),
+            Ok(_) => Err(format!("{s} days is not allowed: it must be from 1 to 366")),
+            Err(_) => Err(format!(
+                "`{s}` is not a number of days (a whole number from 1 to 366)"
+            )),
+        }
+    }
+
+    /// A horizon in days, 1 to [`retain_core::MAX_HORIZON_DAYS`], as a plain number of days.
+    pub fn horizon_days(s: &str) -> Result<u32, String> {
+        s.parse::<Horizon>().map(Horizon::days)
+    }
+
+    /// The churn band cut points `MEDIUM,HIGH`, with 0 <= medium <= high <= 1.
+    pub fn bands(s: &str) -> Result<[f64; 2], String> {
+        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+        let [m, h] = parts[..] else {
+            return Err(format!(
+                "`{s}` is not two cut points MEDIUM,HIGH (for example 0.5,0.75)"
+            ));
+        };
+        let (medium, high) = (number(m)?, number(h)?);
+        if (0.0..=1.0).contains(&medium) && (0.0..=1.0).contains(&high) && medium <= high {
+            Ok([medium, high])
+        } else {
+            Err(format!(
+                "the cut points medium {m} and high {h} must satisfy 0 <= medium <= high <= 1"
+            ))
+        }
+    }
+}
+
 /// Default paths, in one place.
 pub mod defaults {
     /// Where `retain train` saves the churn model and `retain score` reads it.
@@ -202,36 +297,46 @@ pub struct Cli {
     pub memory_limit: Option<usize>,
 }
 
-/// The subcommands.
+/// The subcommands. Each allows negative numbers as values, so `--horizon -5` is refused by
+/// the flag's own parser (naming the flag) rather than taken for an unknown flag `-5`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole pipeline on the built-in sample data (or --input): features, out-of-time
     /// training, evaluation against baselines, and a ranked outreach list.
+    #[command(allow_negative_numbers = true)]
     Demo(DemoArgs),
     /// Simulate a client base (known BG/NBD purchase process, Gamma-Gamma spend, habits,
     /// returns) and write its transactions in the Online Retail II layout, with the true
     /// parameters beside them.
+    #[command(allow_negative_numbers = true)]
     Generate(GenerateArgs),
     /// Compute the per-client features (and, with --labels, the labels) at a cutoff.
+    #[command(allow_negative_numbers = true)]
     Features(FeaturesArgs),
     /// Train the churn model out of time and save it as an artifact under models/.
+    #[command(allow_negative_numbers = true)]
     Train(TrainArgs),
     /// Train out of time and measure every model and baseline on the holdout after the cutoff.
+    #[command(allow_negative_numbers = true)]
     Evaluate(EvaluateArgs),
     /// Apply a saved model to every client at a date and write the ranked outreach list (with
     /// --plan, each client's next best contact and the plan within the team's capacity).
+    #[command(allow_negative_numbers = true)]
     Score(ScoreArgs),
     /// Score, then plan the contacts: each client's channel, time window, action and offer by
     /// expected profit, and the exact plan within each channel's daily capacity (`retain score
     /// --plan`, written to out/plan.* by default).
+    #[command(allow_negative_numbers = true)]
     Plan(ScoreArgs),
     /// Retention KPIs by month, quarter or year (retention, churn, repeat purchases, order value,
     /// returns, revenue retention, revenue concentration, the cohort matrix; NPS and CSAT from
     /// --clients): a table on the terminal, <OUT>.csv, <OUT>.parquet and <OUT>.json.
+    #[command(allow_negative_numbers = true)]
     Kpis(KpisArgs),
     /// Write the one-file HTML report (KPIs, model comparison, curves, value at risk, cohorts,
     /// BG/NBD diagnostics, the top of the outreach list) from the outputs of evaluate, score and
     /// kpis. It opens from a file:// path with no network.
+    #[command(allow_negative_numbers = true)]
     Report(ReportArgs),
 }
 
@@ -443,46 +548,25 @@ pub struct ScoreArgs {
     pub reasons: u8,
     /// Yearly discount rate of the CLV (0.1 = 10% a year, applied weekly). Default 0: the CLV is
     /// undiscounted, as in the benchmark.
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        value_name = "RATE",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = parse::discount_rate)]
     pub discount_rate: f64,
-    /// Profit margin applied to the expected spend (default 1: the CLV is revenue).
-    #[arg(
-        long,
-        default_value_t = 1.0,
-        value_name = "SHARE",
-        allow_negative_numbers = true
-    )]
+    /// Profit margin applied to the expected spend, in (0, 1] (default 1: the CLV is revenue).
+    #[arg(long, default_value_t = 1.0, value_name = "SHARE", value_parser = parse::share_open_closed)]
     pub margin: f64,
     /// key_client flags the smallest set of clients whose CLV reaches this share of the
-    /// total CLV (key, or "golden", clients).
-    #[arg(
-        long,
-        default_value_t = 0.8,
-        value_name = "SHARE",
-        allow_negative_numbers = true
-    )]
+    /// total CLV (key, or "golden", clients), in (0, 1].
+    #[arg(long, default_value_t = 0.8, value_name = "SHARE", value_parser = parse::share_open_closed)]
     pub key_share: f64,
     /// What orders the list; ties go to the smaller client id.
     #[arg(long, value_enum, default_value_t = RankByArg::Churn, value_name = "BY")]
     pub rank_by: RankByArg,
     /// The churn band cut points: `medium` from the first, `high` from the second (on the churn
-    /// probability).
-    #[arg(
-        long,
-        default_value = "0.5,0.75",
-        value_name = "MEDIUM,HIGH",
-        value_delimiter = ',',
-        num_args = 2
-    )]
-    pub bands: Vec<f64>,
+    /// probability), with 0 <= MEDIUM <= HIGH <= 1.
+    #[arg(long, default_value = "0.5,0.75", value_name = "MEDIUM,HIGH", value_parser = parse::bands)]
+    pub bands: [f64; 2],
     /// Population stability index above which a feature (or the score) counts as drifted
-    /// from the training data.
-    #[arg(long, default_value_t = 0.25, value_name = "PSI")]
+    /// from the training data (a finite number above 0).
+    #[arg(long, default_value_t = 0.25, value_name = "PSI", value_parser = parse::positive_finite)]
     pub drift_threshold: f64,
     /// Exit 1 without replacing the previous list when any feature or the score drifted.
     #[arg(long)]
@@ -500,12 +584,12 @@ pub struct ScoreArgs {
     /// First day of the planning period. Default: the day after the scoring date.
     #[arg(long, value_name = "DATE")]
     pub plan_start: Option<chrono::NaiveDate>,
-    /// Days in the planning period (overrides `[plan] days`).
-    #[arg(long, value_name = "DAYS")]
+    /// Days in the planning period, 1 to 366 (overrides `[plan] days`).
+    #[arg(long, value_name = "DAYS", value_parser = parse::days)]
     pub plan_days: Option<u32>,
     /// Share of clients kept uncontacted to measure the campaign (overrides
-    /// `[plan] holdout_share`).
-    #[arg(long, value_name = "SHARE")]
+    /// `[plan] holdout_share`), in [0, 1).
+    #[arg(long, value_name = "SHARE", value_parser = parse::share_closed_open)]
     pub holdout_share: Option<f64>,
     /// Also write the list as JSON lines (`<OUT>.jsonl`).
     #[arg(long)]
@@ -539,11 +623,11 @@ pub struct KpisArgs {
               |s| s.parse::<retain_report::Period>().expect("a listed name"),
           ))]
     pub period: retain_report::Period,
-    /// A client is active at a day if it bought in this many days up to it.
-    #[arg(long, default_value_t = 91, value_name = "DAYS")]
+    /// A client is active at a day if it bought in this many days up to it (1 to 36525).
+    #[arg(long, default_value_t = 91, value_name = "DAYS", value_parser = parse::horizon_days)]
     pub horizon: u32,
-    /// Key clients: the fewest clients bringing this share of a period's revenue.
-    #[arg(long, default_value_t = 0.8, value_name = "SHARE")]
+    /// Key clients: the fewest clients bringing this share of a period's revenue, in (0, 1].
+    #[arg(long, default_value_t = 0.8, value_name = "SHARE", value_parser = parse::share_open_closed)]
     pub key_share: f64,
     /// A clients table (.csv or .parquet) with an `nps` (0-10) and/or `csat` (1-5) column:
     /// adds NPS and CSAT.

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use retain_core::DataSource;
 use retain_data::{
     ClientAttributes, ClientsLayout, Contacts, ContactsLayout, DataError, Layout, LoadStats,
-    Transactions, read_clients, read_contacts, read_transactions_until,
+    Transactions, read_clients, read_transactions_until,
 };
 use retain_plan::config::PlanConfig;
 use retain_plan::run::{RunInputs, load_uplift, plan_scores};
@@ -72,8 +72,18 @@ pub fn config_file(args: &InputArgs) -> Result<(ConfigFile, PathBuf)> {
     };
     let config = match &config_path {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading the config file {}", p.display()))?;
+            let text = std::fs::read(p).map_err(|source| DataError::Io {
+                action: "reading the config file",
+                path: p.clone(),
+                source,
+            })?;
+            let text = String::from_utf8(text).map_err(|e| {
+                DataError::Config(format!(
+                    "{}: not UTF-8 text (byte {} is of another encoding): save it as UTF-8",
+                    p.display(),
+                    e.utf8_error().valid_up_to()
+                ))
+            })?;
             toml::from_str::<ConfigFile>(&text)
                 .map_err(|e| DataError::Config(format!("{}: {e}", p.display())))?
         }
@@ -109,7 +119,9 @@ pub fn resolve_input(args: &InputArgs, default_input: Option<&Path>) -> Result<(
 }
 
 /// The contacts log and client attributes named by the flags, else by retain.toml, else
-/// (`defaults`) the given paths when they exist; each read and validated.
+/// (`defaults`) the given paths when they exist; each read and validated. Contacts dated
+/// after the run's as-of date (`--as-of`, default tomorrow, UTC) are refused, as lines of the
+/// transactions are.
 pub fn load_contacts(
     ui: &Ui,
     input: &InputArgs,
@@ -125,9 +137,10 @@ pub fn load_contacts(
     let contacts = match pick(&flags.contacts, &config.contacts.input, defaults.0) {
         Some(path) => {
             let layout = config.contacts.layout.unwrap_or_default();
+            let latest = input.as_of.unwrap_or_else(tomorrow);
             let c = ui.step(
                 &format!("reading the contacts log {}", path.display()),
-                || Ok(read_contacts(&path, &layout)?),
+                || Ok(Contacts::read_until(&path, &layout, Some(latest))?),
             )?;
             let s = c.stats();
             ui.say(format!(
@@ -145,20 +158,7 @@ pub fn load_contacts(
     let clients = match pick(&flags.clients, &config.clients.input, defaults.1) {
         Some(path) => {
             let layout = config.clients.layout.unwrap_or_default();
-            let c = ui.step(
-                &format!("reading the client attributes {}", path.display()),
-                || Ok(read_clients(&path, &layout)?),
-            )?;
-            ui.say(format!(
-                "read the attributes of {} clients (consent on {})",
-                thousands(c.len() as i64),
-                if c.channels().is_empty() {
-                    "no channel".to_string()
-                } else {
-                    c.channels().join(", ")
-                }
-            ));
-            Some(c)
+            Some(read_client_attributes(ui, &path, &layout)?)
         }
         None => None,
     };
@@ -216,6 +216,7 @@ pub fn plan_scored(
             (read.0.as_ref(), read.1.as_ref())
         }
     };
+    check_known_clients(tx, contacts, clients)?;
     let uplift = match &req.uplift_dir {
         Some(d) => Some(load_uplift(d, scorer.churn_card())?),
         None => None,
@@ -717,4 +718,105 @@ pub fn generate_sample(args: &GenerateArgs, ui: &Ui) -> Result<Generated> {
         last_day: config.end_date(),
         outputs,
     })
+}
+
+/// The client attributes `path`, read and validated with `layout` (retain.toml's
+/// `[clients.layout]`, else the default columns); says what was read.
+pub fn read_client_attributes(
+    ui: &Ui,
+    path: &Path,
+    layout: &ClientsLayout,
+) -> Result<ClientAttributes> {
+    let c = ui.step(
+        &format!("reading the client attributes {}", path.display()),
+        || Ok(read_clients(path, layout)?),
+    )?;
+    ui.say(format!(
+        "read the attributes of {} clients (consent on {})",
+        thousands(c.len() as i64),
+        if c.channels().is_empty() {
+            "no channel".to_string()
+        } else {
+            c.channels().join(", ")
+        }
+    ));
+    Ok(c)
+}
+
+/// The `[clients.layout]` of retain.toml, else the default columns.
+pub fn clients_layout(input: &InputArgs) -> Result<ClientsLayout> {
+    let (config, _) = config_file(input)?;
+    Ok(config.clients.layout.unwrap_or_default())
+}
+
+/// Refuses a contacts log or client-attributes file none of whose clients is in the
+/// transactions: a file of another client base, or ids written another way (`C-13` against
+/// `13`), would otherwise be joined to nobody and change nothing, in silence. Ids are joined
+/// by their codes (`retain_data::code_of_text`), as every reader codes them.
+pub fn check_known_clients(
+    tx: &Transactions,
+    contacts: Option<&Contacts>,
+    clients: Option<&ClientAttributes>,
+) -> Result<()> {
+    if contacts.is_none() && clients.is_none() {
+        return Ok(());
+    }
+    let known = distinct_ids(tx.frame(), retain_data::cols::CLIENT)?;
+    let check = |what: &str, source: &str, ids: &[i64]| -> Result<()> {
+        if ids.is_empty() || ids.iter().any(|id| known.binary_search(id).is_ok()) {
+            return Ok(());
+        }
+        let labels: Vec<String> = ids
+            .iter()
+            .take(3)
+            .map(|&id| {
+                if retain_data::is_text_code(id) {
+                    "(a text id)".to_string()
+                } else {
+                    id.to_string()
+                }
+            })
+            .collect();
+        bail!(DataError::NothingToUse {
+            file: PathBuf::from(source),
+            what: format!(
+                "none of its {} clients is in the transactions {} (ids such as {}{}): is it the \
+                 {what} of these clients, with their ids written as the transactions write them?",
+                thousands(ids.len() as i64),
+                tx.source(),
+                labels.join(", "),
+                if ids.len() > 3 { ", ..." } else { "" }
+            ),
+        });
+    };
+    if let Some(c) = contacts {
+        let ids = distinct_ids(c.frame(), retain_data::contact_cols::CLIENT)?;
+        check("contacts log", c.source(), &ids)?;
+    }
+    if let Some(c) = clients {
+        check("client attributes", c.source(), c.ids())?;
+    }
+    Ok(())
+}
+
+/// The distinct values of the `i64` column `name` of `df`, ascending.
+fn distinct_ids(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<i64>> {
+    let ca = df.column(name)?.i64()?;
+    let mut ids: Vec<i64> = Vec::with_capacity(ca.len().min(1 << 20));
+    let mut sorted = true;
+    for id in ca.iter().flatten() {
+        match ids.last() {
+            Some(&last) if last == id => {}
+            Some(&last) => {
+                sorted &= last < id;
+                ids.push(id);
+            }
+            None => ids.push(id),
+        }
+    }
+    if !sorted {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    Ok(ids)
 }

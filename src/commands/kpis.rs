@@ -1,17 +1,21 @@
 //! `retain kpis`: retention KPIs by period, as a table, CSV/Parquet and JSON.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
-use retain_report::kpis::{KpiParams, KpiReport};
+use retain_report::kpis::{self, KpiParams, KpiReport};
 
-use super::common::{Ui, check_outputs, load, resolve_input};
+use super::common::{
+    Ui, check_known_clients, check_outputs, clients_layout, load, read_client_attributes,
+    resolve_input,
+};
 use super::pages::compute_and_write;
 use crate::args::KpisArgs;
 use crate::table::{Align, Table, fixed, money, percent, thousands};
 
 pub fn run(args: &KpisArgs, ui: &Ui, verbose: bool) -> Result<()> {
-    ui.plan(2);
+    ui.plan(2 + usize::from(args.clients.is_some()));
     let (input, layout) = resolve_input(&args.input, None)?;
     let outs = ["csv", "parquet", "json"].map(|e| args.out.with_extension(e));
     let inputs: Vec<&Path> = std::iter::once(input.as_path())
@@ -19,13 +23,40 @@ pub fn run(args: &KpisArgs, ui: &Ui, verbose: bool) -> Result<()> {
         .collect();
     check_outputs(&inputs, &outs.each_ref().map(|p| p.as_path()))?;
     let tx = load(ui, &input, &layout, args.input.as_of)?;
+    // the client attributes are read and validated as `plan` reads them (file, column, row
+    // and value named), and refused when none of their clients is in the transactions,
+    // before anything is written
+    let satisfaction = match &args.clients {
+        Some(path) => {
+            let clients = read_client_attributes(ui, path, &clients_layout(&args.input)?)?;
+            check_known_clients(&tx, None, Some(&clients))?;
+            let s = kpis::satisfaction_of(&clients)?;
+            if s.is_none() {
+                ui.warn(format!(
+                    "{} has no `nps` or `csat` column: NPS and CSAT are left out",
+                    path.display()
+                ));
+            }
+            s
+        }
+        None => None,
+    };
     let params = KpiParams {
         period: args.period,
         horizon_days: args.horizon,
         key_share: args.key_share,
         ..KpiParams::default()
     };
-    let (report, paths) = compute_and_write(ui, &tx, &params, args.clients.as_deref(), &args.out)?;
+    let (mut report, paths) = compute_and_write(ui, &tx, &params, None, &args.out)?;
+    if satisfaction.is_some() {
+        // <OUT>.json holds NPS/CSAT: written again with them (the CSV and Parquet tables
+        // hold the periods only)
+        report.satisfaction = satisfaction;
+        retain_core::write_atomic(&paths[2], |w| {
+            serde_json::to_writer_pretty(&mut *w, &report).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
+        })?;
+    }
     // with --format json, the same document as <OUT>.json
     if ui.emit(&report)? {
         return Ok(());

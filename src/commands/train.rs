@@ -10,8 +10,8 @@ use retain_train::{ChurnChoice, TrainParams, ValueChoice, train};
 use serde::Serialize;
 
 use super::common::{
-    ReadSummary, Ui, backtest_params, check_outputs, last_day, load, load_contacts, protocol,
-    read_summary, resolve_input, save_pair, source,
+    ReadSummary, Ui, backtest_params, check_known_clients, check_outputs, last_day, load,
+    load_contacts, protocol, read_summary, resolve_input, save_pair, source,
 };
 use super::report::{TrainView, selection_lines, train_view};
 use crate::args::{ModelArg, RfmArg, TrainArgs, UpliftLearnerArg, ValueModelArg};
@@ -79,7 +79,8 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     } else {
         "training"
     };
-    let (contacts, _) = load_contacts(ui, &args.input, &args.contact, (None, None))?;
+    let (contacts, clients) = load_contacts(ui, &args.input, &args.contact, (None, None))?;
+    check_known_clients(&tx, contacts.as_ref(), clients.as_ref())?;
     let mut params = params;
     let runs = usize::from(what != "training");
     let trained = ui.step_with_progress(

@@ -2,6 +2,7 @@
 
 mod atomic;
 mod bad_input;
+mod corpus;
 mod ids;
 mod output;
 mod pipeline;

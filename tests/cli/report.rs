@@ -89,7 +89,7 @@ fn kpis_take_nps_and_csat_from_a_clients_table() {
     let d = demo();
     std::fs::write(
         d.join("clients.csv"),
-        "client_id,nps,csat\n1,10,5\n2,9,4\n3,3,2\n4,,1\n",
+        "client_id,nps,csat\n12346,10,5\n12347,9,4\n12348,3,2\n12349,,1\n",
     )
     .unwrap();
     let out = ok(

@@ -207,6 +207,7 @@ pub struct ClientAttributes {
     zones: Vec<Option<TimeZoneSpec>>,
     consent: Vec<Vec<bool>>,
     do_not_contact: Vec<bool>,
+    present: Vec<&'static str>,
 }
 
 impl ClientAttributes {
@@ -229,6 +230,13 @@ impl ClientAttributes {
     /// The channels with a consent column, sorted (their columns are `consent_<channel>`).
     pub fn channels(&self) -> &[String] {
         &self.channels
+    }
+    /// Whether the input has the optional attribute `column` (a canonical name of
+    /// [`cols`](mod@cols): `do_not_contact`, `timezone`, `account_manager`, `segment`,
+    /// `margin`, `nps`, `csat`). The table always has these columns; one the input lacks is
+    /// all defaults (false or null), which this tells apart from a column with no value.
+    pub fn has_column(&self, column: &str) -> bool {
+        self.present.contains(&column)
     }
     /// Number of clients.
     pub fn len(&self) -> usize {
@@ -670,6 +678,19 @@ impl Ctx<'_> {
             do_not_contact: do_not_contact.iter().filter(|&&b| b).count() as u64,
             with_timezone: zones.iter().filter(|z| z.is_some()).count() as u64,
         };
+        let present = [
+            (cols::DO_NOT_CONTACT, &plan.do_not_contact),
+            (cols::TIMEZONE, &plan.timezone),
+            (cols::ACCOUNT_MANAGER, &plan.account_manager),
+            (cols::SEGMENT, &plan.segment),
+            (cols::MARGIN, &plan.margin),
+            (cols::NPS, &plan.nps),
+            (cols::CSAT, &plan.csat),
+        ]
+        .into_iter()
+        .filter(|(_, c)| c.is_some())
+        .map(|(name, _)| name)
+        .collect();
         Ok(ClientAttributes {
             frame,
             stats,
@@ -679,6 +700,7 @@ impl Ctx<'_> {
             zones,
             consent,
             do_not_contact,
+            present,
         })
     }
 }

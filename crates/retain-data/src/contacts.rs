@@ -649,12 +649,33 @@ fn expected_of(role: &str, layout: &ContactsLayout, ts_format: Option<&str>) -> 
 /// channel, an outcome or group not in the accepted spellings, or a cost that is not a
 /// number >= 0 stops the read with an error naming the file, the column, the 1-based data
 /// row and the value. Nothing is dropped silently.
+///
+/// Contacts dated (UTC day) before [`EARLIEST_DAY`](crate::EARLIEST_DAY) are refused too;
+/// [`Contacts::read_until`] also refuses those after the run's as-of date.
 pub fn read_contacts(input: &Path, layout: &ContactsLayout) -> Result<Contacts, DataError> {
-    let _reading = retain_core::activity::reading(input);
-    crate::guarded(input, || read_contacts_unguarded(input, layout))
+    Contacts::read_until(input, layout, None)
 }
 
-fn read_contacts_unguarded(input: &Path, layout: &ContactsLayout) -> Result<Contacts, DataError> {
+impl Contacts {
+    /// [`read_contacts`], refusing too contacts dated (UTC day) after `latest`, the run's
+    /// as-of date, as the transactions are: a contact dated 2099 is a typo, and would count
+    /// as the latest contact of its client in every cooldown and time window. The error names
+    /// the first such row's file, row and value, and counts them all.
+    pub fn read_until(
+        input: &Path,
+        layout: &ContactsLayout,
+        latest: Option<NaiveDate>,
+    ) -> Result<Contacts, DataError> {
+        let _reading = retain_core::activity::reading(input);
+        crate::guarded(input, || read_contacts_unguarded(input, layout, latest))
+    }
+}
+
+fn read_contacts_unguarded(
+    input: &Path,
+    layout: &ContactsLayout,
+    latest: Option<NaiveDate>,
+) -> Result<Contacts, DataError> {
     layout.check()?;
     let separator = table::separator_byte(&layout.separator)?;
     let files = resolve(input)?;
@@ -670,6 +691,7 @@ fn read_contacts_unguarded(input: &Path, layout: &ContactsLayout) -> Result<Cont
         layout,
         roles: &roles,
         separator,
+        latest,
     };
     match ctx.read(typed) {
         // a value the typed CSV reader could not parse: read again as text to find it
@@ -684,6 +706,7 @@ struct Ctx<'a> {
     layout: &'a ContactsLayout,
     roles: &'a Roles,
     separator: u8,
+    latest: Option<NaiveDate>,
 }
 
 impl Ctx<'_> {
@@ -757,6 +780,7 @@ impl Ctx<'_> {
                 expected: expected_of(role, layout, ts_format.as_deref()),
             });
         }
+        self.check_dates(&df)?;
 
         let frame = df
             .select([
@@ -776,6 +800,55 @@ impl Ctx<'_> {
             frame,
             stats,
             source: input.to_string_lossy().into_owned(),
+        })
+    }
+}
+
+impl Ctx<'_> {
+    /// Refuses contacts dated (UTC day) before [`EARLIEST_DAY`](crate::EARLIEST_DAY) or
+    /// after `latest`, naming the first (in file, then row order) and counting them all.
+    fn check_dates(&self, df: &DataFrame) -> Result<(), DataError> {
+        let err = polars_err(self.input);
+        let lo = retain_core::day_number(crate::EARLIEST_DAY);
+        let hi = self.latest.map_or(i32::MAX, retain_core::day_number);
+        let ts = df.column(cols::TS).map_err(&err)?.i64().map_err(&err)?;
+        let outside = |t: i64| {
+            let day = t.div_euclid(86_400);
+            day < i64::from(lo) || day > i64::from(hi)
+        };
+        let n = ts.iter().flatten().filter(|&t| outside(t)).count();
+        if n == 0 {
+            return Ok(());
+        }
+        let files = df.column(FILE).map_err(&err)?.u32().map_err(&err)?;
+        let rows = df.column(ROW).map_err(&err)?.idx().map_err(&err)?;
+        let Some((f, row)) = ts
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.is_some_and(outside))
+            .filter_map(|(i, _)| Some((files.get(i)? as usize, rows.get(i)? as u64)))
+            .min()
+        else {
+            return Ok(());
+        };
+        let file = &self.files[f];
+        let earliest = crate::EARLIEST_DAY;
+        let range = match self.latest {
+            Some(l) => format!(
+                "a date-time from {earliest} to {l} (the run's as-of date; pass --as-of for a later one)"
+            ),
+            None => format!("a date-time from {earliest} on"),
+        };
+        Err(DataError::BadValue {
+            file: file.path.clone(),
+            column: self.layout.timestamp.clone(),
+            row: row + 1,
+            value: table::raw_value(file, self.separator, &self.layout.timestamp, row),
+            expected: format!(
+                "{range}; {n} contact{} outside it: correct or remove {}",
+                if n == 1 { " is" } else { "s are" },
+                if n == 1 { "it" } else { "them" }
+            ),
         })
     }
 }

@@ -68,7 +68,7 @@ pub enum DataError {
     Config(String),
     /// The file's reader gave up on it (a corrupt Parquet footer, a broken stream): the
     /// third-party decoder's failure, caught and named.
-    #[error("{file}: cannot be read: the file is corrupt or not in its format ({detail})")]
+    #[error("{file}: cannot be read: {detail}")]
     Corrupt {
         /// The input.
         file: PathBuf,

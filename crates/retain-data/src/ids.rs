@@ -9,8 +9,9 @@
 //! - an integer id (an integer column, a whole float up to 2^53, or text that is an integer
 //!   written in decimal: `-?[0-9]+`, optionally `.0`, as spreadsheets export them) is
 //!   its own code, exactly (never through a float); zero-padded digits are the integer
-//!   (`00013` is client 13, as fixed-width exports such as CDNOW's write it), so `0013` and
-//!   `13` are one client and are written back as `13`;
+//!   (`00013` is client 13, as fixed-width exports such as CDNOW's write it) and are written
+//!   back plainly (`13`); two spellings of one integer in one input (`0013` and `13`, `13`
+//!   and `13.0`) are refused, naming both, rather than silently made one client;
 //! - any other text (`C-00123`, `+5`, `1e5`, a UUID, a 25-digit number) is kept as text, and its
 //!   code is its 64-bit FNV-1a hash folded into a range no integer id may use
 //!   ([`TEXT_CODES`]: the lowest 2^62 codes, below about -6.9e18; an integer id there is
@@ -65,6 +66,16 @@ fn integer_text(s: &str) -> Option<i64> {
     int.parse().ok()
 }
 
+/// Whether `text` is `code` written plainly (no leading zeros, no `.0`).
+fn is_plain(code: i64, text: &str) -> bool {
+    use std::io::Write;
+    let mut buf = [0u8; 24];
+    let mut w: &mut [u8] = &mut buf;
+    let _ = write!(w, "{code}");
+    let n = 24 - w.len();
+    text.as_bytes() == &buf[..n]
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
@@ -81,7 +92,8 @@ pub struct ClientIds {
     text: Arc<HashMap<i64, String>>,
 }
 
-/// Two different text ids with one code (module docs).
+/// Two different ids of one input with one code: two spellings of one integer (`00123` and
+/// `123`), or two text ids whose hashes collide (module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdCollision(pub String, pub String);
 
@@ -90,9 +102,23 @@ impl ClientIds {
     /// (trimmed; null where there is no id). Refuses two texts with one code.
     pub fn collect(codes: &Int64Chunked, texts: &StringChunked) -> Result<Self, IdCollision> {
         let mut text: HashMap<i64, String> = HashMap::new();
+        // integer ids written otherwise than plainly (`00123`, `123.0`), by code: two
+        // spellings of one integer would silently be one client
+        let mut spelled: HashMap<i64, &str> = HashMap::new();
         for (c, t) in codes.iter().zip(texts.iter()) {
             let (Some(c), Some(t)) = (c, t) else { continue };
             if !is_text_code(c) {
+                if !is_plain(c, t) {
+                    match spelled.get(&c) {
+                        Some(seen) if *seen != t => {
+                            return Err(IdCollision(seen.to_string(), t.to_string()));
+                        }
+                        Some(_) => {}
+                        None => {
+                            spelled.insert(c, t);
+                        }
+                    }
+                }
                 continue;
             }
             match text.get(&c) {
@@ -102,6 +128,16 @@ impl ClientIds {
                 Some(_) => {}
                 None => {
                     text.insert(c, t.to_string());
+                }
+            }
+        }
+        if !spelled.is_empty() {
+            for (c, t) in codes.iter().zip(texts.iter()) {
+                if let (Some(c), Some(t)) = (c, t)
+                    && let Some(seen) = spelled.get(&c)
+                    && *seen != t
+                {
+                    return Err(IdCollision(seen.to_string(), t.to_string()));
                 }
             }
         }
@@ -189,6 +225,24 @@ mod tests {
         assert_eq!(got, texts);
         let ints = ClientIds::default();
         assert_eq!(ints.label(42), "42");
+    }
+
+    #[test]
+    fn two_spellings_of_one_integer_are_refused() {
+        for (a, b) in [("000123", "00123"), ("123", "0123"), ("7.0", "7")] {
+            let texts: StringChunked = [Some(a), Some("9"), Some(b)].into_iter().collect();
+            let codes: Int64Chunked = texts.iter().map(|t| t.map(code_of_text)).collect();
+            assert_eq!(
+                ClientIds::collect(&codes, &texts),
+                Err(IdCollision(a.into(), b.into())),
+                "{a} {b}"
+            );
+        }
+        let texts: StringChunked = [Some("0042"), Some("0042"), Some("7")]
+            .into_iter()
+            .collect();
+        let codes: Int64Chunked = texts.iter().map(|t| t.map(code_of_text)).collect();
+        assert!(ClientIds::collect(&codes, &texts).is_ok());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 mod clients;
 mod contacts;
 mod datetime;
+mod diagnose;
 mod error;
 mod ids;
 mod layout;
@@ -57,7 +58,7 @@ pub(crate) fn guarded<T>(
             .unwrap_or_else(|| "the decoder failed".into());
         Err(DataError::Corrupt {
             file: input.to_path_buf(),
-            detail,
+            detail: format!("the file is corrupt or not in its format ({detail})"),
         })
     })
 }

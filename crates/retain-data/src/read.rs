@@ -192,14 +192,16 @@ fn scan(file: &DataFile, layout: &Layout, typed: bool) -> Result<LazyFrame, Data
     if file.format == FileFormat::Csv && layout.separator == "whitespace" {
         return scan_whitespace(file, layout);
     }
-    let numeric = crate::table::typed_id(
-        &layout.client_id,
-        [
-            layout.quantity.as_deref(),
-            layout.unit_price.as_deref(),
-            layout.amount.as_deref(),
-        ],
-    );
+    // the id stays text even in the typed scan: `00123` and `123` must be told apart
+    let numeric: Vec<(&str, DataType)> = [
+        layout.quantity.as_deref(),
+        layout.unit_price.as_deref(),
+        layout.amount.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|c| (c, DataType::Float64))
+    .collect();
     crate::table::scan_with_header(
         file,
         layout.separator.as_bytes()[0],
@@ -230,9 +232,30 @@ fn scan_whitespace(file: &DataFile, layout: &Layout) -> Result<LazyFrame, DataEr
     }
     let text = String::from_utf8_lossy(&bytes);
     let mut csv = String::with_capacity(bytes.len());
+    let mut width: Option<usize> = None;
+    let mut row = 0u64;
     for line in text.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         if !fields.is_empty() {
+            row += 1;
+            // every line has the first line's number of fields (a CSV read with a
+            // whitespace layout fails here, by row)
+            match width {
+                None => width = Some(fields.len()),
+                Some(w) if w != fields.len() => {
+                    return Err(DataError::BadValue {
+                        file: file.path.clone(),
+                        column: format!("column_{}", w.min(fields.len()) + 1),
+                        row: if layout.has_header { row - 1 } else { row },
+                        value: line.chars().take(80).collect(),
+                        expected: format!(
+                            "a line of {w} whitespace-separated fields, as the first line has \
+                             (is the layout right for this file?)"
+                        ),
+                    });
+                }
+                Some(_) => {}
+            }
             csv.push_str(&fields.join(","));
             csv.push('\n');
         }
@@ -384,7 +407,10 @@ fn canonical(
         (None, Some((q, bq)), Some((p, bp))) => {
             bad.push(("quantity", bq.clone()));
             bad.push(("unit_price", bp.clone()));
-            q.clone() * p.clone()
+            // two finite numbers whose product is not (1e200 x 1e200): infinite revenue
+            let value = q.clone() * p.clone();
+            bad.push(("line_value", value.clone().is_finite().not()));
+            value
         }
         _ => lit(f64::NAN), // unreachable after Layout::check
     };
@@ -521,6 +547,9 @@ fn expected_of(role: &str, ts_format: Option<&str>) -> String {
             Some(f) => format!("a date in format `{f}`"),
             None => "a date".into(),
         },
+        "line_value" => "a quantity whose line value (quantity x unit price) is a finite \
+                         number"
+            .into(),
         _ => "a finite number".into(),
     }
 }
@@ -555,11 +584,42 @@ pub fn read_transactions_until(
     // Only comma-style CSV files have a typed scan; anything else is read once.
     let typed =
         layout.separator != "whitespace" && files.iter().any(|f| f.format == FileFormat::Csv);
-    crate::guarded(input, || match read(input, &files, layout, typed, latest) {
+    let result = crate::guarded(input, || match read(input, &files, layout, typed, latest) {
         // a value the typed CSV reader could not parse: read again as text to find it
         Err(DataError::Polars { .. }) if typed => read(input, &files, layout, false, latest),
         done => done,
-    })
+    });
+    result.map_err(|e| explain(e, &files, layout))
+}
+
+/// The reader's error in the user's terms when the file's bytes explain it (`diagnose`): a
+/// file that is not CSV, an invalid byte, an unclosed quote, by row and column.
+fn explain(e: DataError, files: &[DataFile], layout: &Layout) -> DataError {
+    let separator = match layout.separator.as_str() {
+        "whitespace" => b' ',
+        s => s.as_bytes().first().copied().unwrap_or(b','),
+    };
+    match e {
+        DataError::MissingColumn { ref file, .. }
+            if files
+                .iter()
+                .any(|f| f.path == *file && f.format == FileFormat::Csv) =>
+        {
+            match crate::diagnose::kind(file) {
+                Some(what) => DataError::Corrupt {
+                    file: file.clone(),
+                    detail: what,
+                },
+                None => e,
+            }
+        }
+        DataError::Polars { .. } | DataError::Corrupt { .. } => files
+            .iter()
+            .filter(|f| f.format == FileFormat::Csv)
+            .find_map(|f| crate::diagnose::explain(&f.path, separator, layout.has_header))
+            .unwrap_or(e),
+        e => e,
+    }
 }
 
 fn read(
@@ -611,7 +671,8 @@ fn read(
     }
 
     // the first bad value, in file order, then row order
-    for (role, column) in layout.columns() {
+    let line_value = layout.quantity.as_deref().map(|q| ("line_value", q));
+    for (role, column) in layout.columns().into_iter().chain(line_value) {
         let flag = format!("__bad_{role}");
         let Ok(c) = df.column(&flag) else { continue };
         let mask = c.bool().map_err(polars_err(input))?;
@@ -710,11 +771,22 @@ fn client_ids(mut keep: DataFrame, input: &Path) -> Result<(DataFrame, ClientIds
             .i64()
             .map_err(&err)?;
         ClientIds::collect(codes, text.str().map_err(&err)?).map_err(|IdCollision(a, b)| {
-            DataError::Config(format!(
-                "{}: the client ids {a:?} and {b:?} have the same 64-bit code (a chance of about \
-                 one in 10^12 per pair); rename one of them",
-                input.display()
-            ))
+            let what = if crate::ids::is_text_code(crate::ids::code_of_text(&a)) {
+                format!(
+                    "the client ids {a:?} and {b:?} have the same 64-bit code (a chance of \
+                     about one in 10^12 per pair); rename one of them"
+                )
+            } else {
+                format!(
+                    "the client ids {a:?} and {b:?} are two spellings of the integer {}: one \
+                     client or two? write every id of a client the same way",
+                    crate::ids::code_of_text(&a)
+                )
+            };
+            DataError::NothingToUse {
+                file: input.to_path_buf(),
+                what,
+            }
         })?
     };
     keep.drop_in_place(ID_TEXT).map_err(&err)?;
@@ -968,7 +1040,7 @@ mod tests {
              2,A,x,2,2011-01-03 10:00:00,1.5,{long},UK\n\
              3,A,x,2,2011-01-04 10:00:00,1.5,123456789012345678901234567890,UK\n\
              4,A,x,2,2011-01-05 10:00:00,1.5,00042,UK\n\
-             6,A,x,2,2011-01-07 10:00:00,1.5,42.0,UK\n\
+             6,A,x,2,2011-01-07 10:00:00,1.5,00042,UK\n\
              5,A,x,2,2011-01-06 10:00:00,1.5, C-00123 ,UK\n"
         );
         let tx = read_transactions(&write(dir.path(), "text.csv", &text), &layout).unwrap();

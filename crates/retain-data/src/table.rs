@@ -180,17 +180,48 @@ pub(crate) fn check_columns(
     schema: &Schema,
     columns: &[(&str, &str)],
 ) -> Result<(), DataError> {
+    if let Some(name) = schema.iter_names().find(|n| n.contains('\u{fffd}')) {
+        return Err(DataError::Corrupt {
+            file: file.path.clone(),
+            detail: format!(
+                "the header is not UTF-8 text (the column {name:?} has a byte of another \
+                 encoding, such as Latin-1 or Windows-1252): save the file as UTF-8"
+            ),
+        });
+    }
     for (role, column) in columns {
         if !schema.contains(column) {
+            // the header as the user would read it: at most 20 names of at most 40 characters
+            let names: Vec<String> = schema
+                .iter_names()
+                .take(20)
+                .map(|n| {
+                    let n: String = n.chars().take(40).collect();
+                    n.chars()
+                        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                        .collect()
+                })
+                .collect();
+            let more = schema.len().saturating_sub(names.len());
             return Err(DataError::MissingColumn {
                 file: file.path.clone(),
                 column: column.to_string(),
                 role: role.to_string(),
-                available: schema
-                    .iter_names()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                available: if more > 0 {
+                    format!("{}, ... ({more} more)", names.join(", "))
+                } else {
+                    names.join(", ")
+                },
+            });
+        }
+        // polars renames a repeated header name `<name>_duplicated_<n>`
+        if schema.contains(&format!("{column}_duplicated_0")) {
+            return Err(DataError::Corrupt {
+                file: file.path.clone(),
+                detail: format!(
+                    "the header names the column `{column}` (the {role} column) twice: which \
+                     one holds the data? rename or remove the other"
+                ),
             });
         }
     }

@@ -169,6 +169,35 @@ fn a_file_with_only_ids_gets_every_default() {
     assert_eq!(f64s(c.frame(), "margin"), [None, None]);
     assert!(!c.may_contact(4, "email"));
     assert_eq!(c.time_zone(5), TimeZoneSpec::UTC);
+    // the table has every attribute column; the input had none of them
+    for name in [
+        "do_not_contact",
+        "timezone",
+        "account_manager",
+        "segment",
+        "margin",
+        "nps",
+        "csat",
+    ] {
+        assert!(c.frame().column(name).is_ok(), "{name}");
+        assert!(!c.has_column(name), "{name}");
+    }
+}
+
+#[test]
+fn the_attribute_columns_the_input_has_are_told_apart() {
+    // an `nps` column with no answer is there; `csat` is not
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "nps.csv",
+        "client_id,nps,segment",
+        &["1,,a", "2,,"],
+    );
+    let c = read_clients(&p, &ClientsLayout::default()).unwrap();
+    assert!(c.has_column("nps") && c.has_column("segment"));
+    assert!(!c.has_column("csat") && !c.has_column("margin") && !c.has_column("client_id"));
+    assert_eq!(f64s(c.frame(), "nps"), [None, None]);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use retain_data::{
-    ContactsLayout, DataError, Outcome, contact_cols as cols, read_contacts, write_table,
+    Contacts, ContactsLayout, DataError, Outcome, contact_cols as cols, read_contacts, write_table,
 };
 
 const HEADER: &str = "client_id,timestamp,channel,action,outcome,group,cost";
@@ -828,4 +828,79 @@ fn large_tables_sort_like_a_plain_sort_of_their_rows() {
         );
         assert_eq!(&got, w, "row {i}");
     }
+}
+
+#[test]
+fn contacts_after_the_as_of_date_or_before_1900_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = ContactsLayout::default();
+    let day = |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let rows = [
+        "1,2024-01-15T10:00:00Z,email,A,1,,",
+        "2,2099-03-01T09:00:00Z,email,A,1,,",
+        "3,2024-01-16T10:00:00Z,phone,A,0,,",
+        "4,2098-01-01T00:00:00Z,phone,A,0,,",
+    ];
+    let p = write(dir.path(), "late.csv", HEADER, &rows);
+    // without an as-of date, read as it is
+    assert_eq!(read_contacts(&p, &layout).unwrap().len(), 4);
+    assert_eq!(
+        Contacts::read_until(&p, &layout, Some(day("2099-03-01")))
+            .unwrap()
+            .len(),
+        4
+    );
+    // the first late row is named, and all are counted
+    let e = Contacts::read_until(&p, &layout, Some(day("2024-01-16"))).unwrap_err();
+    let msg = e.to_string();
+    match &e {
+        DataError::BadValue {
+            file,
+            column,
+            row,
+            value,
+            ..
+        } => assert_eq!(
+            (file.as_path(), column.as_str(), *row, value.as_str()),
+            (p.as_path(), "timestamp", 2, "2099-03-01T09:00:00Z"),
+            "{msg}"
+        ),
+        other => panic!("expected a bad value, got {other:?}"),
+    }
+    assert!(
+        msg.contains("2024-01-16") && msg.contains("2 contacts are outside"),
+        "{msg}"
+    );
+    // the as-of date is a UTC day: a contact late that day is kept, one the next day is not
+    let edge = write(
+        dir.path(),
+        "edge.csv",
+        HEADER,
+        &[
+            "1,2024-01-16T23:59:59Z,email,A,1,,",
+            "1,2024-01-17T00:00:00+01:00,email,A,1,,",
+        ],
+    );
+    assert_eq!(
+        Contacts::read_until(&edge, &layout, Some(day("2024-01-16")))
+            .unwrap()
+            .len(),
+        2
+    );
+    let next = write(
+        dir.path(),
+        "next.csv",
+        HEADER,
+        &["1,2024-01-17T00:00:00Z,email,A,1,,"],
+    );
+    assert!(Contacts::read_until(&next, &layout, Some(day("2024-01-16"))).is_err());
+    // before 1900: refused with or without an as-of date
+    let old = write(
+        dir.path(),
+        "old.csv",
+        HEADER,
+        &[rows[0], "5,1899-12-31T10:00:00Z,sms,,0,,"],
+    );
+    let msg = read_contacts(&old, &layout).unwrap_err().to_string();
+    assert!(msg.contains("row 2") && msg.contains("1899-12-31"), "{msg}");
 }

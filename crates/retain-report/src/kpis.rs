@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
-use retain_data::{Transactions, cols};
+use retain_data::{ClientAttributes, Transactions, client_cols, cols};
 use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
@@ -567,8 +567,28 @@ fn cohorts(purchases: &BTreeMap<i64, Vec<i32>>, last: i32) -> Vec<Cohort> {
         .collect()
 }
 
-/// NPS and CSAT from a clients table's `nps` (0-10) and `csat` (1-5) columns, whichever are
-/// present (nulls are skipped; out-of-range scores are an error). `None` when neither is there.
+/// NPS and CSAT from the client attributes read and validated by
+/// [`retain_data::read_clients`] (which refuses, naming file, row and value, an NPS that is
+/// not an integer from 0 to 10 and a CSAT outside 1..5), from whichever of the `nps` and
+/// `csat` columns the input has; nulls are skipped. `None` when it has neither.
+pub fn satisfaction_of(clients: &ClientAttributes) -> Result<Option<Satisfaction>, ReportError> {
+    let scores = |name: &str| -> Result<Option<Vec<f64>>, ReportError> {
+        if !clients.has_column(name) {
+            return Ok(None);
+        }
+        let c = clients.frame().column(name)?.cast(&DataType::Float64)?;
+        Ok(Some(c.f64()?.iter().flatten().collect()))
+    };
+    Ok(satisfaction_from(
+        scores(client_cols::NPS)?,
+        scores(client_cols::CSAT)?,
+    ))
+}
+
+/// NPS and CSAT from a table's `nps` (0-10) and `csat` (1-5) columns, whichever are present
+/// (nulls are skipped; out-of-range scores are an error). `None` when neither is there. A
+/// client-attributes file is read with [`satisfaction_of`], whose reader names the row of a
+/// bad score.
 pub fn satisfaction(clients: &DataFrame) -> Result<Option<Satisfaction>, ReportError> {
     let scores = |name: &str, lo: f64, hi: f64| -> Result<Option<Vec<f64>>, ReportError> {
         let Ok(c) = clients.column(name) else {
@@ -583,10 +603,16 @@ pub fn satisfaction(clients: &DataFrame) -> Result<Option<Satisfaction>, ReportE
         }
         Ok(Some(v))
     };
-    let nps = scores("nps", 0.0, 10.0)?;
-    let csat = scores("csat", 1.0, 5.0)?;
+    Ok(satisfaction_from(
+        scores("nps", 0.0, 10.0)?,
+        scores("csat", 1.0, 5.0)?,
+    ))
+}
+
+/// NPS and CSAT from the answers given (`None`: no such column).
+fn satisfaction_from(nps: Option<Vec<f64>>, csat: Option<Vec<f64>>) -> Option<Satisfaction> {
     if nps.is_none() && csat.is_none() {
-        return Ok(None);
+        return None;
     }
     let mut s = Satisfaction::default();
     if let Some(v) = nps {
@@ -601,7 +627,7 @@ pub fn satisfaction(clients: &DataFrame) -> Result<Option<Satisfaction>, ReportE
         s.csat_responses = v.len() as u64;
         s.csat = ratio(100.0 * v.iter().filter(|x| **x >= 4.0).count() as f64, n);
     }
-    Ok(Some(s))
+    Some(s)
 }
 
 /// The period table as a polars frame (one row per period; the CSV/Parquet output).
@@ -647,4 +673,51 @@ pub fn periods_frame(report: &KpiReport) -> Result<DataFrame, ReportError> {
         Column::new("top_revenue_share".into(), o(|k| k.top_revenue_share)),
     ])?;
     Ok(df)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A clients CSV in a fresh folder of the system's temporary folder.
+    fn clients_file(name: &str, text: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("retain-report-kpis-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("clients.csv");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn satisfaction_of_the_client_attributes() {
+        // NPS 10, 9 (promoters), 7 (passive), 3 (detractor), one missing: 100 x (2 - 1) / 4;
+        // CSAT 5, 4.5 (satisfied), 2: 100 x 2 / 3
+        let p = clients_file(
+            "both",
+            "client_id,nps,csat\n1,10,5\n2,9,\nC-3,7,4.5\n4,3,2\n5,,\n",
+        );
+        let c = retain_data::read_clients(&p, &Default::default()).unwrap();
+        let s = satisfaction_of(&c).unwrap().unwrap();
+        assert_eq!((s.nps_responses, s.csat_responses), (4, 3));
+        assert!((s.nps.unwrap() - 25.0).abs() < 1e-12);
+        assert!((s.csat.unwrap() - 200.0 / 3.0).abs() < 1e-12);
+        // only an nps column, no answer in it: NPS with no answers, no CSAT
+        let p = clients_file("nps", "client_id,nps\n1,\n");
+        let c = retain_data::read_clients(&p, &Default::default()).unwrap();
+        let s = satisfaction_of(&c).unwrap().unwrap();
+        assert_eq!((s.nps_responses, s.nps, s.csat_responses), (0, None, 0));
+        // neither column: none
+        let p = clients_file("none", "client_id,segment\n1,a\n");
+        let c = retain_data::read_clients(&p, &Default::default()).unwrap();
+        assert_eq!(satisfaction_of(&c).unwrap(), None);
+        // a score out of range stops the read, naming the row
+        let p = clients_file("bad", "client_id,nps\n1,3\n2,11\n");
+        let e = retain_data::read_clients(&p, &Default::default()).unwrap_err();
+        assert!(e.to_string().contains("row 2"), "{e}");
+        for name in ["both", "nps", "none", "bad"] {
+            let p = clients_file(name, "");
+            let _ = std::fs::remove_dir_all(p.parent().unwrap());
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! - [`kpis`]: customer retention rate, churn, repeat purchases, order value, returns, revenue
 //!   retention, revenue concentration and the cohort matrix, from the clean line table
-//!   ([`kpis::compute`]), plus NPS/CSAT from a clients table ([`kpis::satisfaction`]).
+//!   ([`kpis::compute`]), plus NPS/CSAT from the client attributes ([`kpis::satisfaction_of`]).
 //! - [`diagnostics`]: the BG/NBD fit of an evaluation re-applied at its cutoff: the holdout
 //!   scores behind the ROC and precision-recall curves, and the paper's fit diagnostics.
 //! - [`charts`]: SVG charts drawn by plotters (text as SVG `<text>`, no system fonts).

@@ -59,6 +59,11 @@ impl Categorized for TrainError {
             Self::Config(_) => ErrorCategory::Config,
             Self::Features(e) => e.category(),
             Self::Model(e) => e.category(),
+            // a score or value that overflowed came from the data (a line value of 1e9)
+            Self::Eval(
+                retain_eval::EvalError::NonFinite { .. }
+                | retain_eval::EvalError::SingleClass { .. },
+            ) => ErrorCategory::Data,
             Self::Polars(_) | Self::Eval(_) => ErrorCategory::Internal,
         }
     }
