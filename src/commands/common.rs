@@ -256,6 +256,22 @@ fn absolute(p: &Path) -> PathBuf {
     } else {
         std::env::current_dir().unwrap_or_default().join(p)
     };
+    // `sub/../base.csv` is `base.csv` once the writer has created `sub`: `..` is taken
+    // lexically (before links are resolved below, for the part that exists)
+    let mut p = {
+        let mut out = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                std::path::Component::CurDir => {}
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    let p = std::mem::take(&mut p);
     let mut rest = Vec::new();
     let mut head = p.as_path();
     loop {
@@ -290,8 +306,23 @@ pub fn check_outputs(inputs: &[&Path], outputs: &[&Path]) -> Result<()> {
             files.extend(found.iter().map(|f| absolute(&f.path)));
         }
     }
+    // a glob input also matches the files a later run would find: `data/*.csv` and the
+    // output `data/features.csv`
+    let globs: Vec<glob::Pattern> = inputs
+        .iter()
+        .filter(|i| !i.exists())
+        .filter_map(|i| glob::Pattern::new(&absolute(i).to_string_lossy()).ok())
+        .collect();
     for out in outputs {
         let o = absolute(out);
+        if let Some(g) = globs.iter().find(|g| g.matches_path(&o)) {
+            bail!(DataError::Config(format!(
+                "the output {} matches the input {}, so the next run would read it as input: \
+                 choose another output path",
+                out.display(),
+                g.as_str()
+            )));
+        }
         if let Some(input) = files.iter().find(|f| **f == o || f.starts_with(&o)) {
             bail!(DataError::Config(format!(
                 "the output {} would overwrite the input {}: choose another output path",
@@ -310,6 +341,54 @@ pub fn check_outputs(inputs: &[&Path], outputs: &[&Path]) -> Result<()> {
                 folder.display()
             )));
         }
+    }
+    Ok(())
+}
+
+/// Refuses, before any work, file outputs that cannot be written: a path that is a folder,
+/// or under a file. A run would otherwise fail after replacing the outputs written before it.
+pub fn check_files_writable(outputs: &[&Path]) -> Result<()> {
+    for out in outputs {
+        if out.is_dir() {
+            bail!(DataError::Config(format!(
+                "the output {} is a folder: remove it or choose another output path",
+                out.display()
+            )));
+        }
+        check_under_no_file(out)?;
+    }
+    Ok(())
+}
+
+/// Refuses, before any work, folder outputs that cannot be written (a path that is a file,
+/// or under one) and one folder given for two outputs.
+pub fn check_dirs_writable(outputs: &[&Path]) -> Result<()> {
+    for (i, out) in outputs.iter().enumerate() {
+        if out.is_file() {
+            bail!(DataError::Config(format!(
+                "the model folder {} is a file: remove it or choose another folder",
+                out.display()
+            )));
+        }
+        check_under_no_file(out)?;
+        if let Some(other) = outputs[..i].iter().find(|o| absolute(o) == absolute(out)) {
+            bail!(DataError::Config(format!(
+                "{} is given for two models (also as {}): each model needs a folder of its own",
+                out.display(),
+                other.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_under_no_file(out: &Path) -> Result<()> {
+    if let Some(file) = out.ancestors().skip(1).find(|a| a.is_file()) {
+        bail!(DataError::Config(format!(
+            "the output {} is under {}, which is a file: choose another output path",
+            out.display(),
+            file.display()
+        )));
     }
     Ok(())
 }

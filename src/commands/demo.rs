@@ -65,6 +65,29 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
         )?);
     }
     let (input, layout) = resolve_input(&args.input, Some(&sample))?;
+    // every output checked before any work: none may replace an input, be a folder where a
+    // file goes or a file where a folder goes (a demo that fails half-way would otherwise
+    // have replaced the models and tables written before the failure)
+    let files: Vec<PathBuf> = [
+        "evaluation.json",
+        "scores.csv",
+        "scores.parquet",
+        "summary.json",
+        "kpis.csv",
+        "kpis.parquet",
+        "kpis.json",
+        "report.html",
+    ]
+    .iter()
+    .map(|f| args.out.join(f))
+    .collect();
+    let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let dirs: Vec<&Path> = vec![&args.model_dir, &args.value_model_dir];
+    let inputs: Vec<&Path> = vec![input.as_path()];
+    let outputs: Vec<&Path> = files.iter().chain(&dirs).copied().collect();
+    super::common::check_outputs(&inputs, &outputs)?;
+    super::common::check_files_writable(&files)?;
+    super::common::check_dirs_writable(&dirs)?;
     let tx = load(ui, &input, &layout, args.input.as_of)?;
     let last = last_day(&tx)?;
 

@@ -26,6 +26,7 @@ pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
     ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
     check_outputs(&[&input], &[&args.out])?;
+    super::common::check_files_writable(&[&args.out])?;
     let tx = load(ui, &input, &layout, args.input.as_of)?;
     let default_cutoff = last_day(&tx)?.minus(args.window.horizon);
     let p = protocol(&args.window, default_cutoff);

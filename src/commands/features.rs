@@ -32,6 +32,7 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
     ui.plan(2);
     let (input, layout) = resolve_input(&args.input, None)?;
     check_outputs(&[&input], &[&args.out])?;
+    super::common::check_files_writable(&[&args.out])?;
     let tx = load(ui, &input, &layout, args.input.as_of)?;
     let cutoff = match (args.cutoff, args.labels) {
         (Some(c), _) => c,

@@ -19,6 +19,7 @@ pub fn run(args: &ReportArgs, ui: &Ui, verbose: bool) -> Result<()> {
         &[&input, &args.evaluation, &args.scores, &args.kpis],
         &[&args.out],
     )?;
+    super::common::check_files_writable(&[&args.out])?;
     let tx = load(ui, &input, &layout, args.input.as_of)?;
     let paths = ReportPaths {
         evaluation: args.evaluation.clone(),

@@ -1,14 +1,13 @@
 //! `retain kpis`: retention KPIs by period, as a table, CSV/Parquet and JSON.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
 use retain_report::kpis::{self, KpiParams, KpiReport};
 
 use super::common::{
-    Ui, check_known_clients, check_outputs, clients_layout, load, read_client_attributes,
-    resolve_input,
+    Ui, check_files_writable, check_known_clients, check_outputs, clients_layout, load,
+    read_client_attributes, resolve_input,
 };
 use super::pages::compute_and_write;
 use crate::args::KpisArgs;
@@ -17,11 +16,12 @@ use crate::table::{Align, Table, fixed, money, percent, thousands};
 pub fn run(args: &KpisArgs, ui: &Ui, verbose: bool) -> Result<()> {
     ui.plan(2 + usize::from(args.clients.is_some()));
     let (input, layout) = resolve_input(&args.input, None)?;
-    let outs = ["csv", "parquet", "json"].map(|e| args.out.with_extension(e));
+    let outs = super::pages::kpi_paths(&args.out);
     let inputs: Vec<&Path> = std::iter::once(input.as_path())
         .chain(args.clients.as_deref())
         .collect();
     check_outputs(&inputs, &outs.each_ref().map(|p| p.as_path()))?;
+    check_files_writable(&outs.each_ref().map(|p| p.as_path()))?;
     let tx = load(ui, &input, &layout, args.input.as_of)?;
     // the client attributes are read and validated as `plan` reads them (file, column, row
     // and value named), and refused when none of their clients is in the transactions,
@@ -47,16 +47,7 @@ pub fn run(args: &KpisArgs, ui: &Ui, verbose: bool) -> Result<()> {
         key_share: args.key_share,
         ..KpiParams::default()
     };
-    let (mut report, paths) = compute_and_write(ui, &tx, &params, None, &args.out)?;
-    if satisfaction.is_some() {
-        // <OUT>.json holds NPS/CSAT: written again with them (the CSV and Parquet tables
-        // hold the periods only)
-        report.satisfaction = satisfaction;
-        retain_core::write_atomic(&paths[2], |w| {
-            serde_json::to_writer_pretty(&mut *w, &report).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        })?;
-    }
+    let (report, paths) = compute_and_write(ui, &tx, &params, satisfaction, &args.out)?;
     // with --format json, the same document as <OUT>.json
     if ui.emit(&report)? {
         return Ok(());

@@ -18,13 +18,36 @@ use serde_json::Value;
 use super::common::Ui;
 use crate::table::duration;
 
-/// Computes the KPIs of `tx` (with NPS/CSAT from `clients` if given) and writes `<out>.csv`,
-/// `<out>.parquet` and `<out>.json`.
+/// `<stem>.csv`, `<stem>.parquet` and `<stem>.json`: the extensions appended (a stem's dots
+/// are kept: `out/kpis.2024.01`), and a folder (`out/`, or one that exists) means
+/// `<folder>/kpis.*`.
+pub fn kpi_paths(stem: &Path) -> [PathBuf; 3] {
+    let is_dir = stem
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::MAIN_SEPARATOR)
+        || stem.is_dir();
+    let (dir, name) = if is_dir {
+        (stem.to_path_buf(), "kpis".to_string())
+    } else {
+        (
+            stem.parent().map(Path::to_path_buf).unwrap_or_default(),
+            stem.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "kpis".into()),
+        )
+    };
+    ["csv", "parquet", "json"].map(|e| dir.join(format!("{name}.{e}")))
+}
+
+/// Computes the KPIs of `tx` (with the clients' NPS/CSAT when given) and writes the three
+/// files of [`kpi_paths`]: each to a temporary file, renamed into place only when all three
+/// are written, so a failed run leaves the earlier files as they were.
 pub fn compute_and_write(
     ui: &Ui,
     tx: &Transactions,
     params: &KpiParams,
-    clients: Option<&Path>,
+    satisfaction: Option<kpis::Satisfaction>,
     out: &Path,
 ) -> Result<(KpiReport, [PathBuf; 3])> {
     let mut report = ui.step_counted(
@@ -41,28 +64,41 @@ pub fn compute_and_write(
             )
         },
     )?;
-    if let Some(path) = clients {
-        let df = read_table(path)?;
-        report.satisfaction = kpis::satisfaction(&df)
-            .with_context(|| format!("reading NPS/CSAT from {}", path.display()))?;
-        if report.satisfaction.is_none() {
-            ui.warn(format!(
-                "{} has no `nps` or `csat` column: NPS and CSAT are left out",
-                path.display()
-            ));
+    report.satisfaction = satisfaction;
+    let paths = kpi_paths(out);
+    // `.<name>.<pid>.part.<ext>`: the form a later run removes when this one was killed
+    let tmp = |p: &Path| {
+        let stem = p
+            .file_stem()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let ext = p
+            .extension()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        p.with_file_name(format!(".{stem}.{}.part.{ext}", std::process::id()))
+    };
+    let temps = paths.each_ref().map(|p| tmp(p));
+    let mut df = kpis::periods_frame(&report)?;
+    let written = (|| -> Result<()> {
+        retain_data::write_table(&mut df, &temps[0])?;
+        retain_data::write_table(&mut df, &temps[1])?;
+        retain_core::write_atomic(&temps[2], |w| {
+            serde_json::to_writer_pretty(&mut *w, &report).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
+        })?;
+        for (t, p) in temps.iter().zip(&paths) {
+            std::fs::rename(t, p).with_context(|| format!("writing {}", p.display()))?;
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        for t in &temps {
+            let _ = std::fs::remove_file(t);
         }
     }
-    let csv = out.with_extension("csv");
-    let parquet = out.with_extension("parquet");
-    let json = out.with_extension("json");
-    let mut df = kpis::periods_frame(&report)?;
-    retain_data::write_table(&mut df, &csv)?;
-    retain_data::write_table(&mut df, &parquet)?;
-    retain_core::write_atomic(&json, |w| {
-        serde_json::to_writer_pretty(&mut *w, &report).map_err(std::io::Error::other)?;
-        w.write_all(b"\n")
-    })?;
-    Ok((report, [csv, parquet, json]))
+    written?;
+    Ok((report, paths))
 }
 
 /// Reads a .csv or .parquet table.

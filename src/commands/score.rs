@@ -49,6 +49,12 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
             .each_ref()
             .map(|p| p.as_path()),
     )?;
+    let [csv, parquet, summary, jsonl] = retain_score::list_paths(&out);
+    let mut files = vec![csv.as_path(), parquet.as_path(), summary.as_path()];
+    if args.json_lines {
+        files.push(jsonl.as_path());
+    }
+    super::common::check_files_writable(&files)?;
     let value_dir = args
         .value_model
         .clone()

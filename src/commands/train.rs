@@ -49,6 +49,11 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
             &args.uplift_model_dir,
         ],
     )?;
+    let mut dirs: Vec<&Path> = vec![&args.model_dir, &args.value_model_dir];
+    if args.contact.contacts.is_some() {
+        dirs.push(&args.uplift_model_dir);
+    }
+    super::common::check_dirs_writable(&dirs)?;
     let tx = load(ui, &input, &layout, args.input.as_of)?;
     let p = protocol(&args.window, last_day(&tx)?);
     let params = TrainParams {

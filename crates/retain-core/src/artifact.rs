@@ -167,7 +167,18 @@ impl ModelCard {
                 });
             }
         }
-        serde_json::from_value(value).map_err(|source| CoreError::Json { path, source })
+        serde_json::from_value(value).map_err(|_| {
+            // parsed again from the text, for the line at fault
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            match serde_json::from_str::<Self>(&text) {
+                Err(source) => json_error(&path, &text, source),
+                Ok(_) => CoreError::Json {
+                    path: path.clone(),
+                    source: serde_json::Error::io(std::io::Error::other("invalid card")),
+                    near: String::new(),
+                },
+            }
+        })
     }
 
     /// A card of this build's format, version and build id, with empty metrics and profile.
@@ -211,10 +222,28 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|source| CoreError::Json {
+    serde_json::from_str(&text).map_err(|source| json_error(path, &text, source))
+}
+
+/// A JSON error with the text of the line at fault, so the message shows the value.
+fn json_error(path: &Path, text: &str, source: serde_json::Error) -> CoreError {
+    let near = text
+        .lines()
+        .nth(source.line().saturating_sub(1))
+        .map(|l| {
+            let l: String = l.trim().chars().take(120).collect();
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!(", at: {l}")
+            }
+        })
+        .unwrap_or_default();
+    CoreError::Json {
         path: path.to_path_buf(),
         source,
-    })
+        near,
+    }
 }
 
 /// Writes a file atomically: `write` fills a temporary file in the same directory, which is

@@ -20,12 +20,14 @@ pub enum CoreError {
         source: std::io::Error,
     },
     /// An artifact file is not valid JSON of the expected shape.
-    #[error("{path} is not a valid retain artifact: {source}")]
+    #[error("{path} is not a valid retain artifact: {source}{near}")]
     Json {
         /// The file concerned.
         path: PathBuf,
         /// The underlying error.
         source: serde_json::Error,
+        /// The text of the line at fault (`, at: "training_cutoff": "2023-02-30"`), or empty.
+        near: String,
     },
     /// An artifact holds a different kind of model than the one asked for.
     #[error("{path} holds a `{found}` model, expected `{expected}`")]

@@ -159,6 +159,8 @@ fn check_pair(
         retain_core::Horizon::new(churn.horizon_days)
             .map_err(|e| ScoreError::Pair(format!("{}: {e}", churn_dir.display())))?,
     );
+    retain_core::Horizon::new(value.horizon_days)
+        .map_err(|e| ScoreError::Pair(format!("{}: {e}", value_dir.display())))?;
     if !churn.data_source.same_data(&value.data_source) {
         return Err(ScoreError::Pair(format!(
             "the churn model in {} and the value model in {} were trained on different data \

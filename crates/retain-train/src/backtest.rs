@@ -618,6 +618,11 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
             horizon
         )));
     }
+    crate::candidates::check_train_windows(
+        tx,
+        last.days_before((params.cutoffs as i64 - 1) * i64::from(params.cutoff_spacing)),
+        params,
+    )?;
     // The line table is read once; every window's features come from its condensed tables.
     let history = History::of(tx)?;
     let mut runs = Vec::with_capacity(params.cutoffs);

@@ -483,6 +483,36 @@ pub(crate) fn fit_candidates(
     })
 }
 
+/// Refuses `--train-windows` more than the data hold before `c`: the windows the user asked
+/// for would silently be fewer (each window's feature cutoff must be on or after the first
+/// day). One window is always allowed: the protocol's own checks speak for it.
+pub(crate) fn check_train_windows(
+    tx: &Transactions,
+    c: Cutoff,
+    params: &BacktestParams,
+) -> Result<(), crate::TrainError> {
+    let Some(first) = tx.stats().first_day.map(Cutoff::new) else {
+        return Ok(());
+    };
+    let n = params.train_windows;
+    if n <= 1 {
+        return Ok(());
+    }
+    let fit = window_cutoffs(tx, c, params).len();
+    if fit < n {
+        let earliest = c
+            .minus(params.protocol.train_horizon)
+            .days_before((n as i64 - 1) * i64::from(params.train_spacing));
+        return Err(crate::TrainError::Window(format!(
+            "--train-windows {n} (every {} days) reaches back to {earliest}, before the data \
+             start on {first}: {fit} of them fit; ask for at most {fit} windows or a shorter \
+             --train-spacing",
+            params.train_spacing,
+        )));
+    }
+    Ok(())
+}
+
 /// Windows for an evaluation at `c`: feature cutoffs `c - H_tr - j * spacing`,
 /// those on or after the first data day.
 pub(crate) fn window_cutoffs(tx: &Transactions, c: Cutoff, params: &BacktestParams) -> Vec<Cutoff> {

@@ -142,6 +142,7 @@ pub fn train(
     let bt = &params.backtest;
     let p = bt.protocol;
     let c = p.cutoff;
+    crate::candidates::check_train_windows(tx, c, bt)?;
     let history = History::of(tx)?;
     let countries = history.country_table(c)?;
     let mut churn = churn_name(params.churn, bt);
