@@ -11,43 +11,77 @@
 //! input files are not (the kernel can drop those pages at will). The default limit is 90%
 //! of the machine's memory, or of the control group's limit when it has a lower one.
 //!
-//! Written by hand: the count is one atomic add per allocation around mimalloc, and the stop
-//! must not allocate (it runs inside the allocator), which no crate offers with a message.
+//! Written by hand: the count is a thread-local add per allocation around mimalloc (batched
+//! into a shared count), and the stop must not allocate (it runs inside the allocator), which
+//! no crate offers with a message.
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
 /// The allocator `A`, counting what it holds and refusing to go past [`set_limit`].
 pub struct Limited<A>(pub A);
 
-static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static IN_USE: AtomicIsize = AtomicIsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Each thread adds up its allocations and frees here and tells the shared count only when
+/// they pass [`BATCH`] either way: one shared atomic add per allocation cost 13% of `retain
+/// score` on Online Retail II (1.28 s against 1.11 s, medians of 5), from the threads
+/// contending for its cache line. The count is then exact to `BATCH` bytes per thread.
+const BATCH: isize = 1 << 20;
+
+thread_local! {
+    static LOCAL: Cell<isize> = const { Cell::new(0) };
+}
 
 /// Sets the limit in bytes.
 pub fn set_limit(bytes: usize) {
     LIMIT.store(bytes, Ordering::Relaxed);
 }
 
-/// The most bytes held at once so far.
+/// The most bytes held at once so far (to [`BATCH`] bytes per thread).
 pub fn peak() -> usize {
     PEAK.load(Ordering::Relaxed)
 }
 
 #[inline]
-fn grew(size: usize) {
-    let now = IN_USE.fetch_add(size, Ordering::Relaxed) + size;
+fn changed(delta: isize, request: usize) {
+    let flush = LOCAL.try_with(|l| {
+        let v = l.get() + delta;
+        if v.abs() >= BATCH {
+            l.set(0);
+            Some(v)
+        } else {
+            l.set(v);
+            None
+        }
+    });
+    match flush {
+        Ok(None) => {}
+        Ok(Some(v)) => shared(v, request),
+        // the thread's own count is gone (the thread is ending): straight to the shared one
+        Err(_) => shared(delta, request),
+    }
+}
+
+#[cold]
+fn shared(delta: isize, request: usize) {
+    let now = IN_USE.fetch_add(delta, Ordering::Relaxed) + delta;
+    if delta <= 0 {
+        return;
+    }
+    let now = now.max(0) as usize;
     if now > PEAK.load(Ordering::Relaxed) {
         PEAK.fetch_max(now, Ordering::Relaxed);
         let limit = LIMIT.load(Ordering::Relaxed);
         if now > limit {
-            stop(now, limit, size);
+            stop(now, limit, request);
         }
     }
 }
 
-/// Prints the message and exits with code 1, allocating nothing (we are inside the
-/// allocator): the text is formatted into a buffer on the stack.
 /// A size in MiB below a GiB, else in GiB (formatting allocates nothing).
 struct Size(usize);
 
@@ -109,26 +143,25 @@ fn stop(wanted: usize, limit: usize, request: usize) -> ! {
 // SAFETY: every call is forwarded to `A` unchanged; only the count is added.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Limited<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
+        changed(layout.size() as isize, layout.size());
         // SAFETY: the caller's contract, forwarded.
         unsafe { self.0.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
+        changed(layout.size() as isize, layout.size());
         // SAFETY: the caller's contract, forwarded.
         unsafe { self.0.alloc_zeroed(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+        changed(-(layout.size() as isize), 0);
         // SAFETY: the caller's contract, forwarded.
         unsafe { self.0.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size > layout.size() {
-            grew(new_size - layout.size());
-        } else {
-            IN_USE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-        }
+        changed(
+            new_size as isize - layout.size() as isize,
+            new_size.saturating_sub(layout.size()),
+        );
         // SAFETY: the caller's contract, forwarded.
         unsafe { self.0.realloc(ptr, layout, new_size) }
     }

@@ -66,14 +66,14 @@ fn integer_text(s: &str) -> Option<i64> {
     int.parse().ok()
 }
 
-/// Whether `text` is `code` written plainly (no leading zeros, no `.0`).
-fn is_plain(code: i64, text: &str) -> bool {
-    use std::io::Write;
-    let mut buf = [0u8; 24];
-    let mut w: &mut [u8] = &mut buf;
-    let _ = write!(w, "{code}");
-    let n = 24 - w.len();
-    text.as_bytes() == &buf[..n]
+/// Whether an integer id's `text` is written plainly (`-?[1-9][0-9]*` or `0`: no leading
+/// zeros, no `.0`), so it is the one spelling of its integer.
+fn is_plain(text: &str) -> bool {
+    let d = text.strip_prefix('-').unwrap_or(text);
+    !d.is_empty()
+        && d.bytes().all(|b| b.is_ascii_digit())
+        && (d.len() == 1 || !d.starts_with('0'))
+        && !(d == "0" && text.len() > 1)
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -98,8 +98,9 @@ pub struct ClientIds {
 pub struct IdCollision(pub String, pub String);
 
 impl ClientIds {
-    /// Collects the text ids of a coded column: `codes[i]` is the code of `texts[i]`
-    /// (trimmed; null where there is no id). Refuses two texts with one code.
+    /// Collects the text ids of a coded column: `codes[i]` is the code of `texts[i]` (as
+    /// written: blanks around it are ignored; null where there is no id). Refuses two texts
+    /// with one code.
     pub fn collect(codes: &Int64Chunked, texts: &StringChunked) -> Result<Self, IdCollision> {
         let mut text: HashMap<i64, String> = HashMap::new();
         // integer ids written otherwise than plainly (`00123`, `123.0`), by code: two
@@ -107,8 +108,9 @@ impl ClientIds {
         let mut spelled: HashMap<i64, &str> = HashMap::new();
         for (c, t) in codes.iter().zip(texts.iter()) {
             let (Some(c), Some(t)) = (c, t) else { continue };
+            let t = t.trim();
             if !is_text_code(c) {
-                if !is_plain(c, t) {
+                if !is_plain(t) {
                     match spelled.get(&c) {
                         Some(seen) if *seen != t => {
                             return Err(IdCollision(seen.to_string(), t.to_string()));
@@ -133,7 +135,7 @@ impl ClientIds {
         }
         if !spelled.is_empty() {
             for (c, t) in codes.iter().zip(texts.iter()) {
-                if let (Some(c), Some(t)) = (c, t)
+                if let (Some(c), Some(t)) = (c, t.map(str::trim))
                     && let Some(seen) = spelled.get(&c)
                     && *seen != t
                 {

@@ -314,17 +314,16 @@ fn canonical(
         .unwrap_or(DataType::String);
     let is_text = cid_dtype == DataType::String;
     let lf = crate::table::client_id(lf, &layout.client_id, &cid_dtype, "__cid", "__cid_bad");
-    let cid = col(&layout.client_id);
+    // for text ids the code is null exactly when the id is empty (or blanks)
     let has_client = if is_text {
-        crate::table::text(&layout.client_id)
-            .neq(lit(""))
-            .fill_null(lit(false))
+        col("__cid").is_not_null()
     } else {
-        cid.clone().is_not_null()
+        col(&layout.client_id).is_not_null()
     };
     let bad_client = col("__cid_bad");
+    // the ids as written (trimmed by ClientIds::collect), for the text ids' dictionary
     let cid_text = if is_text {
-        crate::table::text(&layout.client_id)
+        col(&layout.client_id)
     } else {
         lit(NULL).cast(DataType::String)
     };
@@ -719,11 +718,12 @@ fn read(
             col(crate::cols::PRODUCT),
             col(crate::cols::CATEGORY),
             col(crate::cols::IS_RETURN),
-            col(ID_TEXT),
         ])
         .collect()
         .map_err(polars_err(input))?;
-    let (keep, ids) = client_ids(keep, input)?;
+    // the dictionary from every line read (no gather of the text: a dropped line's id
+    // only adds an unused entry)
+    let ids = client_ids(&df, input)?;
     let keep = canonical_order(keep).map_err(polars_err(input))?;
     let free = lines_read - no_client - keep.height() as u64;
     let stats =
@@ -757,9 +757,9 @@ fn read(
     })
 }
 
-/// The text of the ids read as text (the codes' dictionary, [`ClientIds`]), and the table
-/// without it. Two ids with one code are refused, naming both.
-fn client_ids(mut keep: DataFrame, input: &Path) -> Result<(DataFrame, ClientIds), DataError> {
+/// The text of the ids read as text (the codes' dictionary, [`ClientIds`]) of the lines
+/// read. Two ids with one code are refused, naming both.
+fn client_ids(keep: &DataFrame, input: &Path) -> Result<ClientIds, DataError> {
     let err = polars_err(input);
     let text = keep.column(ID_TEXT).map_err(&err)?;
     let ids = if text.null_count() == text.len() {
@@ -789,8 +789,7 @@ fn client_ids(mut keep: DataFrame, input: &Path) -> Result<(DataFrame, ClientIds
             }
         })?
     };
-    keep.drop_in_place(ID_TEXT).map_err(&err)?;
-    Ok((keep, ids))
+    Ok(ids)
 }
 
 /// Refuses lines dated before [`EARLIEST_DAY`] or after `latest`, naming the first (in file,

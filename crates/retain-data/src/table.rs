@@ -302,7 +302,7 @@ pub(crate) fn client_id(
     let (code, is_bad) = match dtype {
         // text: every non-empty id has a code (crate::ids); only a missing id is bad
         DataType::String => {
-            let code = map_ids(text(name));
+            let code = map_ids(col(name));
             (code.clone(), code.is_null())
         }
         d if d.is_integer() => {
@@ -337,12 +337,15 @@ pub(crate) fn client_id(
     ])
 }
 
-/// The code of each id written as text ([`crate::ids::code_of_text`]); null when empty.
+/// The code of each id written as text, blanks around it ignored
+/// ([`crate::ids::code_of_text`]); null when empty.
 pub(crate) fn map_ids(e: Expr) -> Expr {
     e.map(
         move |c: Column| {
             let codes = distinct_map(c.str()?, |v| {
-                v.filter(|v| !v.is_empty()).map(crate::ids::code_of_text)
+                v.map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(crate::ids::code_of_text)
             });
             let out = Int64Chunked::from_iter_options(c.name().clone(), codes.into_iter());
             Ok(out.into_column())
