@@ -77,7 +77,7 @@ fn shared(delta: isize, request: usize) {
         PEAK.fetch_max(now, Ordering::Relaxed);
         let limit = LIMIT.load(Ordering::Relaxed);
         if now > limit {
-            stop(now, limit, request);
+            stop(limit, request);
         }
     }
 }
@@ -97,7 +97,7 @@ impl std::fmt::Display for Size {
 }
 
 #[cold]
-fn stop(wanted: usize, limit: usize, request: usize) -> ! {
+fn stop(limit: usize, request: usize) -> ! {
     use std::io::Write;
     let mut buf = [0u8; 1024];
     let n = {
@@ -113,19 +113,16 @@ fn stop(wanted: usize, limit: usize, request: usize) -> ! {
                 ),
                 Some(f) => writeln!(
                     w,
-                    "error: reading {f} needs more memory than --memory-limit allows ({} \
-                     wanted, limit {}): it stopped, and no output is half-written; \
-                     raise the limit, or read a smaller input",
-                    Size(wanted),
+                    "error: reading {f} needs more memory than --memory-limit {} allows: the \
+                     run stopped, and no output is half-written; raise the limit, or read a \
+                     smaller input",
                     Size(limit)
                 ),
                 None => writeln!(
                     w,
-                    "error: this run needs more memory than --memory-limit allows ({} \
-                     wanted, limit {}): it stopped, and no output is half-written; \
-                     raise the limit, or run on a smaller input (a date range, or a sample of \
-                     clients)",
-                    Size(wanted),
+                    "error: this run needs more memory than --memory-limit {} allows: it \
+                     stopped, and no output is half-written; raise the limit, or run on a \
+                     smaller input (a date range, or a sample of clients)",
                     Size(limit)
                 ),
             };

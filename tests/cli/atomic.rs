@@ -237,7 +237,7 @@ fn a_run_past_its_memory_limit_stops_with_a_message_and_writes_nothing() {
     assert!(
         err.starts_with("error: ")
             && err.contains("--memory-limit")
-            && err.contains("limit 10.0 MiB"),
+            && err.contains("--memory-limit 10.0 MiB"),
         "{err}"
     );
     assert_eq!(
