@@ -22,21 +22,7 @@ use crate::table::duration;
 /// are kept: `out/kpis.2024.01`), and a folder (`out/`, or one that exists) means
 /// `<folder>/kpis.*`.
 pub fn kpi_paths(stem: &Path) -> [PathBuf; 3] {
-    let is_dir = stem
-        .as_os_str()
-        .to_string_lossy()
-        .ends_with(std::path::MAIN_SEPARATOR)
-        || stem.is_dir();
-    let (dir, name) = if is_dir {
-        (stem.to_path_buf(), "kpis".to_string())
-    } else {
-        (
-            stem.parent().map(Path::to_path_buf).unwrap_or_default(),
-            stem.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "kpis".into()),
-        )
-    };
+    let (dir, name) = retain_data::output_stem(stem, "kpis");
     ["csv", "parquet", "json"].map(|e| dir.join(format!("{name}.{e}")))
 }
 

@@ -450,24 +450,22 @@ fn a_model_with_impossible_numbers_is_refused() {
         ("m", edit(&churn, "coef", "1e308"), "coefficient 0 is 1e308"),
         ("v", edit(&value, "r", "-0.5"), "r = -0.5"),
     ];
+    let score = [
+        "score",
+        "-i",
+        input,
+        "-m",
+        "m",
+        "--value-model",
+        "v",
+        "-o",
+        "s",
+    ];
     for (folder, edited, needle) in cases {
         let path = d.join(folder).join("model.json");
         let before = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, edited).unwrap();
-        let o = retain(
-            d,
-            &[
-                "score",
-                "-i",
-                input,
-                "-m",
-                "m",
-                "--value-model",
-                "v",
-                "-o",
-                "s",
-            ],
-        );
+        let o = retain(d, &score);
         let (_, err) = text(&o);
         assert_eq!(o.status.code(), Some(1), "{needle}: {err}");
         assert!(err.contains(&format!("{folder}/model.json")), "{err}");
@@ -475,20 +473,7 @@ fn a_model_with_impossible_numbers_is_refused() {
         assert!(!d.join("s.csv").exists());
         std::fs::write(&path, before).unwrap();
     }
-    ok(
-        d,
-        &[
-            "score",
-            "-i",
-            input,
-            "-m",
-            "m",
-            "--value-model",
-            "v",
-            "-o",
-            "s",
-        ],
-    );
+    ok(d, &score);
 }
 
 #[test]

@@ -40,7 +40,7 @@ pub use read::{
 pub use replicate::{replicate, splitmix64};
 pub use source::{DataFile, FileFormat, resolve};
 pub use timezone::{TimeZoneError, TimeZoneSpec};
-pub use write::{TableFormat, write_table};
+pub use write::{TableFormat, output_stem, write_table};
 
 /// Runs a reader, turning a panic of the decoder underneath (polars' Parquet reader panics
 /// on some corrupt footers instead of returning an error) into [`DataError::Corrupt`]

@@ -1,6 +1,6 @@
 //! Writing tables atomically (temporary file, then rename).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -91,4 +91,28 @@ fn write_json_lines(df: &DataFrame, w: &mut dyn std::io::Write) -> std::io::Resu
         out.write_all(&line)?;
     }
     out.flush()
+}
+
+/// The folder and file name of the outputs written at `stem`: `-o out/` (or a folder that
+/// exists) means `out/<default_name>.*`; otherwise the stem's folder and name, whose dots are
+/// kept (`-o out/scores.2024.01` gives `out/scores.2024.01.csv`: extensions are appended to
+/// the name, never substituted).
+pub fn output_stem(stem: &Path, default_name: &str) -> (PathBuf, String) {
+    let is_dir = stem
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::MAIN_SEPARATOR)
+        || stem.is_dir();
+    if is_dir {
+        return (stem.to_path_buf(), default_name.to_string());
+    }
+    (
+        stem.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+        stem.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| default_name.into()),
+    )
 }

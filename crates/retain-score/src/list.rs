@@ -399,23 +399,7 @@ fn check_predictions(
 /// beside them and `<stem>.jsonl`. `-o out/` (or an existing folder) means `out/scores.*`;
 /// `-o out/scores.2024.01` keeps its dots: the extensions are appended, never substituted.
 pub fn list_paths(stem: &Path) -> [PathBuf; 4] {
-    let is_dir = stem
-        .as_os_str()
-        .to_string_lossy()
-        .ends_with(std::path::MAIN_SEPARATOR)
-        || stem.is_dir();
-    let (dir, name) = if is_dir {
-        (stem, "scores".to_string())
-    } else {
-        (
-            stem.parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new(".")),
-            stem.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "scores".into()),
-        )
-    };
+    let (dir, name) = retain_data::output_stem(stem, "scores");
     [
         dir.join(format!("{name}.csv")),
         dir.join(format!("{name}.parquet")),
