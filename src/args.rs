@@ -432,6 +432,23 @@ pub struct GenerateArgs {
     /// Simulate the transactions only: no contacts log, client attributes or contact truth.
     #[arg(long)]
     pub no_contacts: bool,
+    /// Instead of simulating, write the scale test's data set (BENCHMARK.md section 8): the
+    /// Online Retail II file given by --input, cleaned and replicated FACTOR times, as
+    /// `DIR/orii_xFACTOR.parquet` (one row group per replica) in the file's own columns.
+    #[arg(long, value_name = "FACTOR", requires = "from", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub replicate: Option<u32>,
+    /// With --replicate: the Online Retail II file to replicate.
+    #[arg(
+        short = 'i',
+        long = "input",
+        value_name = "FILE",
+        requires = "replicate"
+    )]
+    pub from: Option<PathBuf>,
+    /// With --replicate: write a folder of N hive partitions by client hash
+    /// (`DIR/orii_xFACTOR_bN/client_bucket=NNN/part-0.parquet`), as a data lake holds them.
+    #[arg(long, value_name = "N", requires = "replicate", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub buckets: Option<u32>,
 }
 
 /// `retain features`.

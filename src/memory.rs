@@ -210,6 +210,26 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     Ok(bytes as usize)
 }
 
+/// Memory a line takes while its part is read and condensed, in bytes (measured on Online
+/// Retail II's Parquet: about 450 bytes per line at the peak of a part), doubled for slack.
+const BYTES_PER_PART_LINE: usize = 1024;
+
+/// Lines per part of a streamed read: [`retain_data::READ_PART_LINES`], or fewer when a
+/// quarter of the memory limit would not hold a part; `RETAIN_PART_LINES` sets it outright
+/// (tests, tuning).
+pub fn part_lines() -> u64 {
+    if let Some(n) = std::env::var("RETAIN_PART_LINES")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    let limit = LIMIT.load(Ordering::Relaxed);
+    let fit = (limit / 4 / BYTES_PER_PART_LINE) as u64;
+    fit.clamp(1 << 14, retain_data::READ_PART_LINES)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,6 +120,24 @@ impl Ui {
         )
     }
 
+    /// [`Ui::step_counted`] for a step that says how far it got: `f` gets a function that
+    /// sets the bar's message (`msg: part 3/100, 2.4M lines/s`).
+    pub fn step_with_messages<T>(
+        &self,
+        msg: &str,
+        f: impl FnOnce(&dyn Fn(&str)) -> Result<T>,
+        done: impl FnOnce(&T, Duration) -> String,
+    ) -> Result<T> {
+        self.step_reporting(
+            msg,
+            |bar| match bar {
+                Some(bar) => f(&|m: &str| bar.set_message(format!("{msg}: {m}"))),
+                None => f(&|_: &str| {}),
+            },
+            done,
+        )
+    }
+
     fn step_reporting<T>(
         &self,
         msg: &str,

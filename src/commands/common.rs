@@ -425,7 +425,117 @@ pub fn load(
             )
         },
     )?;
-    let s = tx.stats();
+    say_read(ui, tx.stats());
+    Ok(tx)
+}
+
+/// The transactions read and condensed part by part ([`retain_data::PartReader`]): memory
+/// holds one part's lines (about `part_lines`) and the condensed history, not every line. An
+/// input whose parts do not hold whole clients (neither sorted nor partitioned by client) is
+/// read whole instead, and the run says so. Lines dated after `as_of` (default: tomorrow,
+/// UTC) are refused, as [`load`] does.
+pub fn load_history(
+    ui: &Ui,
+    input: &Path,
+    layout: &Layout,
+    as_of: Option<chrono::NaiveDate>,
+    part_lines: u64,
+) -> Result<(History, ReadSummaryOwned)> {
+    let latest = as_of.unwrap_or_else(tomorrow);
+    let mut reader = retain_data::PartReader::open(input, layout, Some(latest), part_lines)?;
+    let parts = reader.parts();
+    let started = std::time::Instant::now();
+    let streamed = ui.step_with_messages(
+        &format!("reading and condensing {}", input.display()),
+        |say| {
+            let mut condenser = retain_features::Condenser::new();
+            let mut lines = 0u64;
+            let mut clients = 0u64;
+            let mut done = 0usize;
+            while let Some(part) = reader.next_part() {
+                let part = match part {
+                    Ok(p) => p,
+                    Err(retain_data::PartError::NotClustered { file, client }) => {
+                        return Ok(Err((file, client)));
+                    }
+                    Err(retain_data::PartError::Data(e)) => return Err(e.into()),
+                };
+                condenser.push(&part)?;
+                done += 1;
+                lines += part.stats().lines_read;
+                clients += part.stats().clients;
+                let d = started.elapsed();
+                say(&format!(
+                    "part {done}/{parts}: {} lines ({} lines/s), {} clients ({} clients/s)",
+                    thousands(lines as i64),
+                    rate(lines, d),
+                    thousands(clients as i64),
+                    rate(clients, d)
+                ));
+            }
+            Ok(Ok((condenser, lines)))
+        },
+        |r, d| match r {
+            Ok((_, lines)) => format!(
+                "read and condensed {} lines in {} part(s) in {} ({} lines/s)",
+                thousands(*lines as i64),
+                parts,
+                duration(d),
+                rate(*lines, d)
+            ),
+            Err(_) => "the input is not clustered by client".to_string(),
+        },
+    )?;
+    match streamed {
+        Ok((condenser, _)) => {
+            let (stats, ids) = reader.finish()?;
+            let history = condenser.finish(ids)?;
+            say_read(ui, &stats);
+            Ok((
+                history,
+                ReadSummaryOwned {
+                    input: input.to_string_lossy().into_owned(),
+                    layout: layout.name.clone(),
+                    stats,
+                },
+            ))
+        }
+        Err((file, client)) => {
+            ui.warn(format!(
+                "{}: client {client} has lines in two parts of the input (it is neither sorted \
+                 nor partitioned by client): reading it whole, which needs memory for every \
+                 line; write it sorted by client, in row groups of whole clients, or as folders \
+                 by client hash (`retain generate --replicate F --buckets N` shows the layout) \
+                 to read it in parts",
+                file.display()
+            ));
+            let tx = load(ui, input, layout, as_of)?;
+            let history = ui.step("condensing the history", || Ok(History::of(&tx)?))?;
+            Ok((
+                history,
+                ReadSummaryOwned {
+                    input: tx.source().to_string(),
+                    layout: tx.layout().name.clone(),
+                    stats: tx.stats().clone(),
+                },
+            ))
+        }
+    }
+}
+
+/// What reading the input did, owned (the streamed read keeps no line table).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadSummaryOwned {
+    /// The input as given (a file, glob or folder).
+    pub input: String,
+    /// The column layout's name.
+    pub layout: String,
+    /// The counts: files, lines read, kept, returns, dropped, clients, first and last day.
+    #[serde(flatten)]
+    pub stats: LoadStats,
+}
+
+fn say_read(ui: &Ui, s: &LoadStats) {
     let n = |v: u64| thousands(v as i64);
     ui.say(format!(
         "read {} lines from {} file(s): {} kept ({} returns), {} without a client, {} free lines \
@@ -440,7 +550,6 @@ pub fn load(
         fmt_date(s.first_day),
         fmt_date(s.last_day),
     ));
-    Ok(tx)
 }
 
 fn fmt_date(d: Option<NaiveDate>) -> String {
@@ -531,6 +640,13 @@ pub fn score_all(
     date: Cutoff,
     options: &ScoreOptions,
 ) -> Result<Scores> {
+    say_models(ui, scorer);
+    let history = ui.step("condensing the history", || Ok(History::of(tx)?))?;
+    score_history(ui, scorer, &history, date, options)
+}
+
+/// Says which models score.
+pub fn say_models(ui: &Ui, scorer: &Scorer) {
     let c = scorer.churn_card();
     ui.say(format!(
         "churn model {} (trained by retain {} at {}){}",
@@ -542,10 +658,19 @@ pub fn score_all(
             .map(|v| format!("; value model {} over {} days", v.kind, v.horizon_days))
             .unwrap_or_default()
     ));
-    let history = ui.step("condensing the history", || Ok(History::of(tx)?))?;
+}
+
+/// Scores every client of the condensed `history` at `date` with the loaded models.
+pub fn score_history(
+    ui: &Ui,
+    scorer: &Scorer,
+    history: &History,
+    date: Cutoff,
+    options: &ScoreOptions,
+) -> Result<Scores> {
     ui.step_counted(
         &format!("scoring the clients at {date}"),
-        || Ok(scorer.score(&history, date, options)?),
+        || Ok(scorer.score(history, date, options)?),
         |s: &Scores, d| {
             let n = s.summary.clients as u64;
             format!(

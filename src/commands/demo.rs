@@ -60,6 +60,9 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
                 days: None,
                 out: sample.parent().unwrap_or(Path::new(".")).to_path_buf(),
                 no_contacts: false,
+                replicate: None,
+                from: None,
+                buckets: None,
             },
             ui,
         )?);

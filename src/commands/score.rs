@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use retain_clv::Valuation;
 use retain_score::{Bands, RankBy, ScoreOptions, Scorer};
 use serde::Serialize;
 
 use super::common::{
-    PlanRequest, ReadSummary, Ui, check_outputs, last_day, load, plan_scored, read_summary,
-    resolve_input, score_all,
+    PlanRequest, ReadSummaryOwned, Ui, check_outputs, load, load_history, plan_scored,
+    resolve_input, say_models, score_history,
 };
 use super::report::{ScoresView, plan_lines, report_drift, scores_view, summarize};
 use crate::args::{RankByArg, ScoreArgs, defaults};
@@ -22,7 +22,7 @@ const HEAD: usize = 10;
 /// `retain score --format json`.
 #[derive(Serialize)]
 struct ScoreOutput<'a> {
-    read: ReadSummary<'a>,
+    read: &'a ReadSummaryOwned,
     #[serde(flatten)]
     scores: ScoresView<'a>,
     outputs: BTreeMap<&'static str, &'a Path>,
@@ -69,10 +69,36 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
     }
     // Models first: a bad artifact is refused before the data are read.
     let scorer = Scorer::load(&args.model, value_dir.as_deref())?;
-    let tx = load(ui, &input, &layout, args.input.as_of)?;
+    // The plan reads the lines themselves; the list alone needs only the condensed history,
+    // which is read part by part.
+    let (tx, history, read) = if plan {
+        let tx = load(ui, &input, &layout, args.input.as_of)?;
+        let history = ui.step("condensing the history", || {
+            Ok(retain_features::History::of(&tx)?)
+        })?;
+        let read = ReadSummaryOwned {
+            input: tx.source().to_string(),
+            layout: tx.layout().name.clone(),
+            stats: tx.stats().clone(),
+        };
+        (Some(tx), history, read)
+    } else {
+        let (history, read) = load_history(
+            ui,
+            &input,
+            &layout,
+            args.input.as_of,
+            crate::memory::part_lines(),
+        )?;
+        (None, history, read)
+    };
     let date = match args.date {
         Some(d) => d,
-        None => last_day(&tx)?,
+        None => read
+            .stats
+            .last_day
+            .map(retain_core::Cutoff::new)
+            .context("the input has no transaction lines with a client id")?,
     };
     let options = ScoreOptions {
         n_reasons: args.reasons as usize,
@@ -91,7 +117,9 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
         },
         drift_threshold: args.drift_threshold,
     };
-    let mut scores = score_all(ui, &scorer, &tx, date, &options)?;
+    say_models(ui, &scorer);
+    let mut scores = score_history(ui, &scorer, &history, date, &options)?;
+    drop(history);
     report_drift(ui, &scores);
     if args.fail_on_drift && !scores.summary.drifted().is_empty() {
         bail!(retain_score::ScoreError::Drift(format!(
@@ -101,7 +129,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
             options.drift_threshold
         )));
     }
-    if plan {
+    if let Some(tx) = &tx {
         let uplift_dir = args
             .uplift_model
             .clone()
@@ -123,13 +151,13 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
                 loaded: None,
             },
             &scorer,
-            &tx,
+            tx,
             &mut scores,
         )?;
     }
     let [csv, parquet, summary, jsonl] = scores.write_with(&out, args.json_lines)?;
     if ui.emit(&ScoreOutput {
-        read: read_summary(&tx),
+        read: &read,
         scores: scores_view(&scores, HEAD),
         outputs: {
             let mut o: BTreeMap<&'static str, &Path> = [

@@ -148,6 +148,26 @@ impl ClientIds {
         })
     }
 
+    /// Adds the text ids of `other` (read from another part of the same input); refuses a
+    /// code with two texts.
+    pub fn merge(&mut self, other: &ClientIds) -> Result<(), IdCollision> {
+        if other.text.is_empty() {
+            return Ok(());
+        }
+        for (c, t) in other.text.iter() {
+            if let Some(seen) = self.text.get(c)
+                && seen != t
+            {
+                return Err(IdCollision(seen.clone(), t.clone()));
+            }
+        }
+        let text = Arc::make_mut(&mut self.text);
+        for (c, t) in other.text.iter() {
+            text.entry(*c).or_insert_with(|| t.clone());
+        }
+        Ok(())
+    }
+
     /// Whether any id is text (the outputs' `client_id` column is then text).
     pub fn has_text(&self) -> bool {
         !self.text.is_empty()

@@ -35,9 +35,12 @@ pub use error::DataError;
 pub use ids::{ClientIds, IdCollision, TEXT_CODES, code_of_text, is_text_code};
 pub use layout::{Layout, PRESETS, ReturnRule};
 pub use read::{
-    EARLIEST_DAY, LoadStats, Transactions, cols, read_transactions, read_transactions_until,
+    EARLIEST_DAY, LoadStats, PartError, PartReader, READ_PART_LINES, Transactions, cols,
+    read_transactions, read_transactions_until,
 };
-pub use replicate::{replicate, splitmix64};
+pub use replicate::{
+    ReplicaFiles, bucket_of, replicate, replicated_path, splitmix64, write_replicated,
+};
 pub use source::{DataFile, FileFormat, resolve};
 pub use timezone::{TimeZoneError, TimeZoneSpec};
 pub use write::{TableFormat, output_stem, write_table};

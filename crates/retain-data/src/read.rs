@@ -628,10 +628,88 @@ fn read(
     typed: bool,
     latest: Option<NaiveDate>,
 ) -> Result<Transactions, DataError> {
-    let mut frames = Vec::with_capacity(files.len());
-    let mut ts_format: Option<String> = None;
-    let mut format_known = false;
-    for (idx, file) in files.iter().enumerate() {
+    let units: Vec<Unit> = (0..files.len())
+        .map(|file| Unit { file, slice: None })
+        .collect();
+    let mut ts_format = None;
+    let piece = read_units(input, files, &units, layout, typed, latest, &mut ts_format)?;
+    let stats = summarize(
+        &piece.keep,
+        files.len(),
+        piece.lines_read,
+        piece.no_client,
+        piece.free,
+    )
+    .map_err(polars_err(input))?;
+    check_usable(input, layout, &stats)?;
+    Ok(Transactions {
+        frame: piece.keep,
+        stats,
+        source: input.to_string_lossy().into_owned(),
+        layout: layout.clone(),
+        ids: piece.ids,
+    })
+}
+
+/// Refuses a whole input that leaves nothing to work on: every line without a client, or
+/// every kept line a return.
+fn check_usable(input: &Path, layout: &Layout, stats: &LoadStats) -> Result<(), DataError> {
+    let (lines_read, no_client) = (stats.lines_read, stats.lines_without_client);
+    if stats.lines == 0 && no_client == lines_read {
+        return Err(DataError::NothingToUse {
+            file: input.to_path_buf(),
+            what: format!(
+                "all {lines_read} lines have an empty `{}`: no client to work on",
+                layout.client_id
+            ),
+        });
+    }
+    if stats.lines > 0 && stats.return_lines == stats.lines {
+        return Err(DataError::NothingToUse {
+            file: input.to_path_buf(),
+            what: format!(
+                "every one of the {} lines kept is a return ({}): no purchase to learn from; \
+                 check the layout's [layout.returns] rules",
+                stats.lines,
+                layout.returns.describe()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A piece of one input file: all its rows, or the rows `[offset, offset + len)` (whole row
+/// groups of a Parquet file).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Unit {
+    file: usize,
+    slice: Option<(u64, u64)>,
+}
+
+/// The kept lines of some units, in canonical order, with what reading them did.
+struct Piece {
+    keep: DataFrame,
+    lines_read: u64,
+    no_client: u64,
+    free: u64,
+    ids: ClientIds,
+}
+
+/// Reads, validates and cleans `units` of `files` (in order): the first bad value in file,
+/// then row order stops the read, naming it. `ts_format` carries the timestamp format found
+/// in the first text timestamps from one call to the next (`None`: not looked for yet).
+fn read_units(
+    input: &Path,
+    files: &[DataFile],
+    units: &[Unit],
+    layout: &Layout,
+    typed: bool,
+    latest: Option<NaiveDate>,
+    ts_format: &mut Option<Option<String>>,
+) -> Result<Piece, DataError> {
+    let mut frames = Vec::with_capacity(units.len());
+    for unit in units {
+        let file = &files[unit.file];
         let mut lf = scan(file, layout, typed)?;
         let schema = lf.collect_schema().map_err(polars_err(&file.path))?;
         crate::table::check_columns(file, &schema, &layout.columns())?;
@@ -639,20 +717,29 @@ fn read(
             .get(&layout.timestamp)
             .cloned()
             .unwrap_or(DataType::String);
-        if !format_known && ts_dtype == DataType::String {
-            ts_format = detect_format(&lf, &file.path, layout, &ts_dtype)?;
-            format_known = ts_format.is_some();
+        if ts_format.as_ref().is_none_or(Option::is_none) && ts_dtype == DataType::String {
+            let found = detect_format(&lf, &file.path, layout, &ts_dtype)?;
+            if found.is_some() {
+                *ts_format = Some(found);
+            }
         }
-        let lf = lf.with_row_index("__row", None);
-        frames.push(canonical(lf, &schema, idx, layout, ts_format.as_deref()));
+        let lf = match unit.slice {
+            None => lf.with_row_index("__row", None),
+            Some((offset, len)) => lf
+                .slice(offset as i64, len as IdxSize)
+                .with_row_index("__row", Some(offset as IdxSize)),
+        };
+        let format = ts_format.as_ref().and_then(|f| f.as_deref());
+        frames.push(canonical(lf, &schema, unit.file, layout, format));
     }
+    let ts_format = ts_format.as_ref().and_then(|f| f.as_deref());
     let all = concat(frames, UnionArgs::default()).map_err(polars_err(input))?;
     let df = all
         .collect_with_engine(Engine::Streaming)
         .map_err(polars_err(input))?;
     let df = df.unwrap_single();
 
-    // empty files (a header and no rows)
+    // empty files (a header and no rows), among the files read whole
     let counts = df
         .column("__file")
         .map_err(polars_err(input))?
@@ -663,9 +750,12 @@ fn read(
     for v in counts.iter().flatten() {
         per_file[v as usize] += 1;
     }
-    if let Some(i) = per_file.iter().position(|&n| n == 0) {
+    if let Some(u) = units
+        .iter()
+        .find(|u| u.slice.is_none() && per_file[u.file] == 0)
+    {
         return Err(DataError::EmptyFile {
-            file: files[i].path.clone(),
+            file: files[u.file].path.clone(),
         });
     }
 
@@ -691,7 +781,7 @@ fn read(
                 column: column.to_string(),
                 row: row + 1,
                 value,
-                expected: expected_of(role, ts_format.as_deref()),
+                expected: expected_of(role, ts_format),
             });
         }
     }
@@ -724,37 +814,250 @@ fn read(
     // the dictionary from every line read (no gather of the text: a dropped line's id
     // only adds an unused entry)
     let ids = client_ids(&df, input)?;
+    drop(df);
     let keep = canonical_order(keep).map_err(polars_err(input))?;
     let free = lines_read - no_client - keep.height() as u64;
-    let stats =
-        summarize(&keep, files.len(), lines_read, no_client, free).map_err(polars_err(input))?;
-    if stats.lines == 0 && no_client == lines_read {
-        return Err(DataError::NothingToUse {
-            file: input.to_path_buf(),
-            what: format!(
-                "all {lines_read} lines have an empty `{}`: no client to work on",
-                layout.client_id
-            ),
-        });
-    }
-    if stats.lines > 0 && stats.return_lines == stats.lines {
-        return Err(DataError::NothingToUse {
-            file: input.to_path_buf(),
-            what: format!(
-                "every one of the {} lines kept is a return ({}): no purchase to learn from; \
-                 check the layout's [layout.returns] rules",
-                stats.lines,
-                layout.returns.describe()
-            ),
-        });
-    }
-    Ok(Transactions {
-        frame: keep,
-        stats,
-        source: input.to_string_lossy().into_owned(),
-        layout: layout.clone(),
+    Ok(Piece {
+        keep,
+        lines_read,
+        no_client,
+        free,
         ids,
     })
+}
+
+/// Lines per part of [`PartReader`] when the caller does not choose: about a million, the
+/// size of Online Retail II, so a file that size is read in one piece.
+pub const READ_PART_LINES: u64 = 1 << 20;
+
+/// Reads a large input part by part, each part of whole clients, so that a caller condenses
+/// each part and drops its lines before the next ([`read_transactions_until`]'s validation
+/// and cleaning, part by part, in file then row order).
+///
+/// The parts are runs of whole files and of whole Parquet row groups of about `part_lines`
+/// lines (a CSV file is always read whole; a row group is never split): the memory a part
+/// takes depends on `part_lines` and the row groups' size, not on the input's. Every part
+/// must hold whole clients: a client whose lines are in two parts (an input neither sorted nor
+/// partitioned by client) makes [`PartReader::next_part`] fail with
+/// [`PartError::NotClustered`], and the caller reads the input another way. The counts
+/// ([`LoadStats`]) add up over the parts; the whole input's checks (no client at all, nothing
+/// but returns) are made by [`PartReader::finish`].
+pub struct PartReader {
+    input: PathBuf,
+    files: Vec<DataFile>,
+    layout: Layout,
+    latest: Option<NaiveDate>,
+    parts: Vec<Vec<Unit>>,
+    next: usize,
+    ts_format: Option<Option<String>>,
+    seen: std::collections::HashSet<i64>,
+    stats: LoadStats,
+    ids: ClientIds,
+}
+
+/// Why a part could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PartError {
+    /// A client's lines are in two parts: the input is not clustered by client.
+    #[error(
+        "{file}: client {client} has lines in two parts of the input (it is neither sorted nor \
+         partitioned by client)"
+    )]
+    NotClustered {
+        /// The input.
+        file: PathBuf,
+        /// The client's code.
+        client: i64,
+    },
+    /// The data are bad.
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+impl PartReader {
+    /// Plans the parts of `input` (no line is read yet: only the files' list and the Parquet
+    /// files' row-group sizes).
+    pub fn open(
+        input: &Path,
+        layout: &Layout,
+        latest: Option<NaiveDate>,
+        part_lines: u64,
+    ) -> Result<Self, DataError> {
+        layout.check()?;
+        let files = resolve(input)?;
+        let part_lines = part_lines.max(1);
+        let mut units = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            match f.format {
+                FileFormat::Parquet => {
+                    for slice in row_group_slices(&f.path, part_lines)? {
+                        units.push((Unit { file: i, slice }, slice.map_or(0, |s| s.1)));
+                    }
+                }
+                FileFormat::Csv => units.push((
+                    Unit {
+                        file: i,
+                        slice: None,
+                    },
+                    part_lines,
+                )),
+            }
+        }
+        let mut parts: Vec<Vec<Unit>> = Vec::new();
+        let mut size = u64::MAX;
+        for (unit, lines) in units {
+            if size.saturating_add(lines) > part_lines {
+                parts.push(Vec::new());
+                size = 0;
+            }
+            size += lines;
+            parts.last_mut().expect("a part was pushed").push(unit);
+        }
+        Ok(Self {
+            input: input.to_path_buf(),
+            stats: LoadStats {
+                files: files.len(),
+                ..LoadStats::default()
+            },
+            files,
+            layout: layout.clone(),
+            latest,
+            parts,
+            next: 0,
+            ts_format: layout.timestamp_format.clone().map(Some),
+            seen: std::collections::HashSet::new(),
+            ids: ClientIds::default(),
+        })
+    }
+
+    /// How many parts the input is read in.
+    pub fn parts(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The next part's clean lines, in canonical order; `None` after the last.
+    pub fn next_part(&mut self) -> Option<Result<Transactions, PartError>> {
+        let units = self.parts.get(self.next)?.clone();
+        self.next += 1;
+        Some(self.read_part(&units))
+    }
+
+    fn read_part(&mut self, units: &[Unit]) -> Result<Transactions, PartError> {
+        let _reading = retain_core::activity::reading(&self.input);
+        let (input, files, layout) = (&self.input, &self.files, &self.layout);
+        let typed = layout.separator != "whitespace"
+            && units
+                .iter()
+                .any(|u| files[u.file].format == FileFormat::Csv);
+        let mut ts = self.ts_format.clone();
+        let latest = self.latest;
+        let piece = crate::guarded(input, || {
+            match read_units(input, files, units, layout, typed, latest, &mut ts) {
+                Err(DataError::Polars { .. }) if typed => {
+                    read_units(input, files, units, layout, false, latest, &mut ts)
+                }
+                done => done,
+            }
+        })
+        .map_err(|e| explain(e, files, layout))?;
+        self.ts_format = ts;
+        // whole clients: no client of this part was in an earlier one
+        let client = piece
+            .keep
+            .column(crate::cols::CLIENT)
+            .and_then(|c| c.i64().cloned())
+            .map_err(polars_err(input))
+            .map_err(PartError::Data)?;
+        let mut last = None;
+        for c in client.into_no_null_iter() {
+            if last != Some(c) {
+                if !self.seen.insert(c) {
+                    return Err(PartError::NotClustered {
+                        file: input.clone(),
+                        client: c,
+                    });
+                }
+                last = Some(c);
+            }
+        }
+        let mut part_files: Vec<usize> = units.iter().map(|u| u.file).collect();
+        part_files.dedup();
+        let stats = summarize(
+            &piece.keep,
+            part_files.len(),
+            piece.lines_read,
+            piece.no_client,
+            piece.free,
+        )
+        .map_err(polars_err(input))?;
+        self.ids
+            .merge(&piece.ids)
+            .map_err(|crate::IdCollision(a, b)| DataError::NothingToUse {
+                file: input.clone(),
+                what: format!(
+                    "the client ids {a:?} and {b:?} have the same 64-bit code; rename one of them"
+                ),
+            })?;
+        let t = &mut self.stats;
+        t.lines_read += stats.lines_read;
+        t.lines_without_client += stats.lines_without_client;
+        t.free_lines_dropped += stats.free_lines_dropped;
+        t.lines += stats.lines;
+        t.return_lines += stats.return_lines;
+        t.clients += stats.clients;
+        t.first_day = t.first_day.into_iter().chain(stats.first_day).min();
+        t.last_day = t.last_day.into_iter().chain(stats.last_day).max();
+        Ok(Transactions {
+            frame: piece.keep,
+            stats,
+            source: input.to_string_lossy().into_owned(),
+            layout: layout.clone(),
+            ids: piece.ids,
+        })
+    }
+
+    /// The counts over every part read, and the ids read as text, after the whole input's
+    /// checks: no line with a client, or nothing but returns, is an error.
+    pub fn finish(self) -> Result<(LoadStats, ClientIds), DataError> {
+        check_usable(&self.input, &self.layout, &self.stats)?;
+        Ok((self.stats, self.ids))
+    }
+}
+
+/// The row ranges of a Parquet file's row groups, merged into runs of about `part_lines`
+/// lines: `[None]` for a file of one run.
+fn row_group_slices(path: &Path, part_lines: u64) -> Result<Vec<Option<(u64, u64)>>, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        action: "reading",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let rows: Vec<u64> = crate::guarded(path, || {
+        let mut reader = ParquetReader::new(file);
+        let meta = reader.get_metadata().map_err(polars_err(path))?;
+        Ok(meta
+            .row_groups
+            .iter()
+            .map(|g| g.num_rows() as u64)
+            .collect())
+    })?;
+    let mut slices = Vec::new();
+    let (mut start, mut len) = (0u64, 0u64);
+    for n in rows {
+        if len > 0 && len + n > part_lines {
+            slices.push((start, len));
+            start += len;
+            len = 0;
+        }
+        len += n;
+    }
+    if len > 0 || slices.is_empty() {
+        slices.push((start, len));
+    }
+    if slices.len() == 1 {
+        return Ok(vec![None]);
+    }
+    Ok(slices.into_iter().map(Some).collect())
 }
 
 /// The text of the ids read as text (the codes' dictionary, [`ClientIds`]) of the lines

@@ -19,8 +19,8 @@ mod families;
 mod matrix;
 
 pub use builder::{
-    CountryTable, FEATURES, History, LABELS, PART_LINES, country_table, features_at, labelled_set,
-    labels_at,
+    Condenser, CountryTable, FEATURES, History, LABELS, PART_LINES, country_table, features_at,
+    labelled_set, labels_at,
 };
 pub use describe::{REASON_CODES, Reason, describe};
 pub use families::{
