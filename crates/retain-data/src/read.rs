@@ -890,8 +890,8 @@ impl PartReader {
         for (i, f) in files.iter().enumerate() {
             match f.format {
                 FileFormat::Parquet => {
-                    for slice in row_group_slices(&f.path, part_lines)? {
-                        units.push((Unit { file: i, slice }, slice.map_or(0, |s| s.1)));
+                    for (slice, lines) in row_group_slices(&f.path, part_lines)? {
+                        units.push((Unit { file: i, slice }, lines));
                     }
                 }
                 FileFormat::Csv => units.push((
@@ -1025,8 +1025,11 @@ impl PartReader {
 }
 
 /// The row ranges of a Parquet file's row groups, merged into runs of about `part_lines`
-/// lines: `[None]` for a file of one run.
-fn row_group_slices(path: &Path, part_lines: u64) -> Result<Vec<Option<(u64, u64)>>, DataError> {
+/// lines, each with its lines: `[(None, lines)]` for a file of one run.
+fn row_group_slices(
+    path: &Path,
+    part_lines: u64,
+) -> Result<Vec<(Option<(u64, u64)>, u64)>, DataError> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io {
         action: "reading",
         path: path.to_path_buf(),
@@ -1054,10 +1057,10 @@ fn row_group_slices(path: &Path, part_lines: u64) -> Result<Vec<Option<(u64, u64
     if len > 0 || slices.is_empty() {
         slices.push((start, len));
     }
-    if slices.len() == 1 {
-        return Ok(vec![None]);
+    if let [(_, lines)] = slices[..] {
+        return Ok(vec![(None, lines)]);
     }
-    Ok(slices.into_iter().map(Some).collect())
+    Ok(slices.into_iter().map(|s| (Some(s), s.1)).collect())
 }
 
 /// The text of the ids read as text (the codes' dictionary, [`ClientIds`]) of the lines
