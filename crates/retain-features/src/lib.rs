@@ -14,6 +14,7 @@
 //! [`REASON_CODES`] and a sentence from the client's values).
 
 mod builder;
+mod condense;
 mod describe;
 mod families;
 mod matrix;
