@@ -46,6 +46,28 @@ pub fn peak() -> usize {
     PEAK.load(Ordering::Relaxed)
 }
 
+/// Starts a new stage's peak: [`peak`] counts from the bytes held now.
+pub fn restart_peak() {
+    PEAK.store(
+        IN_USE.load(Ordering::Relaxed).max(0) as usize,
+        Ordering::Relaxed,
+    );
+}
+
+/// Runs `f` as a stage named `name`: its wall time and the most bytes held during it are
+/// added to `stages` (the run summary's `stages`).
+pub fn stage<T>(stages: &mut Vec<retain_score::StageCost>, name: &str, f: impl FnOnce() -> T) -> T {
+    restart_peak();
+    let start = std::time::Instant::now();
+    let out = f();
+    stages.push(retain_score::StageCost {
+        stage: name.to_string(),
+        seconds: (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        peak_bytes: peak() as u64,
+    });
+    out
+}
+
 #[inline]
 fn changed(delta: isize, request: usize) {
     let flush = LOCAL.try_with(|l| {

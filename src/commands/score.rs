@@ -71,7 +71,18 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
     let scorer = Scorer::load(&args.model, value_dir.as_deref())?;
     // The plan reads the lines themselves; the list alone needs only the condensed history,
     // which is read part by part.
-    let (tx, history, read) = if plan {
+    let mut stages = Vec::new();
+    let (tx, history, read) = crate::memory::stage(&mut stages, "read", || -> Result<_> {
+        if !plan {
+            let (history, read) = load_history(
+                ui,
+                &input,
+                &layout,
+                args.input.as_of,
+                crate::memory::part_lines(),
+            )?;
+            return Ok((None, history, read));
+        }
         let tx = load(ui, &input, &layout, args.input.as_of)?;
         let history = ui.step("condensing the history", || {
             Ok(retain_features::History::of(&tx)?)
@@ -81,17 +92,8 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
             layout: tx.layout().name.clone(),
             stats: tx.stats().clone(),
         };
-        (Some(tx), history, read)
-    } else {
-        let (history, read) = load_history(
-            ui,
-            &input,
-            &layout,
-            args.input.as_of,
-            crate::memory::part_lines(),
-        )?;
-        (None, history, read)
-    };
+        Ok((Some(tx), history, read))
+    })?;
     let date = match args.date {
         Some(d) => d,
         None => read
@@ -118,7 +120,9 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
         drift_threshold: args.drift_threshold,
     };
     say_models(ui, &scorer);
-    let mut scores = score_history(ui, &scorer, &history, date, &options)?;
+    let mut scores = crate::memory::stage(&mut stages, "score", || {
+        score_history(ui, &scorer, &history, date, &options)
+    })?;
     drop(history);
     report_drift(ui, &scores);
     if args.fail_on_drift && !scores.summary.drifted().is_empty() {
@@ -130,6 +134,8 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
         )));
     }
     if let Some(tx) = &tx {
+        crate::memory::restart_peak();
+        let started = std::time::Instant::now();
         let uplift_dir = args
             .uplift_model
             .clone()
@@ -154,7 +160,13 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
             tx,
             &mut scores,
         )?;
+        stages.push(retain_score::StageCost {
+            stage: "plan".into(),
+            seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            peak_bytes: crate::memory::peak() as u64,
+        });
     }
+    scores.summary.stages = stages;
     let [csv, parquet, summary, jsonl] = scores.write_with(&out, args.json_lines)?;
     if ui.emit(&ScoreOutput {
         read: &read,

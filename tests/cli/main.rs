@@ -8,6 +8,7 @@ mod output;
 mod pipeline;
 mod plan;
 mod report;
+mod scale;
 
 use std::path::Path;
 use std::process::{Command, Output};

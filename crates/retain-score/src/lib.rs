@@ -26,7 +26,7 @@ mod reasons;
 mod summary;
 
 pub use list::{Bands, RankBy, ScoreOptions, Scores, list_paths};
-pub use summary::{DriftRow, ModelUsed, OutputFile, RunSummary};
+pub use summary::{DriftRow, ModelUsed, OutputFile, RunSummary, StageCost};
 
 use std::path::{Path, PathBuf};
 

@@ -82,6 +82,22 @@ pub struct RunSummary {
     /// `summary.json` exists and every file listed matches it (empty until written).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<OutputFile>,
+    /// What each stage of the run cost (reading and condensing, scoring, planning), when the
+    /// caller measured it: the only part of the summary that differs from one run of the
+    /// same inputs to the next.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageCost>,
+}
+
+/// The wall time and peak memory of one stage of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageCost {
+    /// The stage: `read`, `score`, `plan`.
+    pub stage: String,
+    /// Wall time, in seconds (to the millisecond).
+    pub seconds: f64,
+    /// The most bytes the process held during the stage (heap allocations).
+    pub peak_bytes: u64,
 }
 
 /// One file of a run's outputs, as the manifest lists it.

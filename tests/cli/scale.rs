@@ -1,0 +1,113 @@
+//! The streamed read: `retain score` on Online Retail II written as a data lake would hold it
+//! (`retain generate --replicate 1 --buckets 4`) reads it part by part within a memory limit
+//! that a one-piece read of the same lines exceeds, and writes the one-piece run's files byte
+//! for byte.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::{shared, text};
+
+fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_retain"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .expect("the retain binary runs")
+}
+
+fn ok(dir: &Path, env: &[(&str, &str)], args: &[&str]) {
+    let o = run(dir, env, args);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "retain {args:?}\n{out}\n{err}");
+}
+
+#[test]
+fn a_memory_limit_below_the_one_piece_read_gives_the_one_piece_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let orii = shared("online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz");
+    ok(
+        d,
+        &[],
+        &["-q", "generate", "-n", "400", "--seed", "5", "-o", "data"],
+    );
+    ok(d, &[], &["-q", "train", "-i", "data/transactions.csv.gz"]);
+    ok(
+        d,
+        &[],
+        &[
+            "-q",
+            "generate",
+            "--replicate",
+            "1",
+            "--buckets",
+            "4",
+            "-i",
+            orii.to_str().unwrap(),
+            "-o",
+            "lake",
+        ],
+    );
+    let lake = "lake/orii_x1_b4";
+    assert_eq!(
+        std::fs::read_dir(d.join(lake)).unwrap().count(),
+        4,
+        "four hive folders by client hash"
+    );
+    // one piece, no limit
+    let one = [("RETAIN_PART_LINES", "100000000")];
+    ok(d, &one, &["-q", "score", "-i", lake, "-o", "one/scores"]);
+    // one piece under the limit: refused cleanly
+    let o = run(
+        d,
+        &one,
+        &[
+            "-q",
+            "score",
+            "-i",
+            lake,
+            "--memory-limit",
+            "80M",
+            "-o",
+            "one80/scores",
+        ],
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("--memory-limit 80.0 MiB"), "{err}");
+    assert!(!d.join("one80/scores.csv").exists(), "nothing written");
+    // in parts (one per folder) under the same limit: the one-piece files
+    ok(
+        d,
+        &[],
+        &[
+            "-q",
+            "score",
+            "-i",
+            lake,
+            "--memory-limit",
+            "80M",
+            "-o",
+            "parts/scores",
+        ],
+    );
+    for f in ["scores.csv", "scores.parquet"] {
+        assert!(
+            std::fs::read(d.join("parts").join(f)).unwrap()
+                == std::fs::read(d.join("one").join(f)).unwrap(),
+            "{f}: the streamed run's file differs from the one-piece run's"
+        );
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("parts/summary.json")).unwrap())
+            .unwrap();
+    let stages = summary["stages"].as_array().unwrap();
+    assert_eq!(stages[0]["stage"], "read");
+    let peak = stages[0]["peak_bytes"].as_u64().unwrap();
+    assert!(
+        peak > 0 && peak < 80 << 20,
+        "read peak {peak} within the limit"
+    );
+}
