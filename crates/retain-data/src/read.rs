@@ -1024,12 +1024,15 @@ impl PartReader {
     }
 }
 
+/// Rows `[offset, offset + len)` of a file, as `(offset, len)`.
+type RowRange = (u64, u64);
+
 /// The row ranges of a Parquet file's row groups, merged into runs of about `part_lines`
 /// lines, each with its lines: `[(None, lines)]` for a file of one run.
 fn row_group_slices(
     path: &Path,
     part_lines: u64,
-) -> Result<Vec<(Option<(u64, u64)>, u64)>, DataError> {
+) -> Result<Vec<(Option<RowRange>, u64)>, DataError> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io {
         action: "reading",
         path: path.to_path_buf(),
