@@ -3,13 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use retain_core::Cutoff;
 use retain_data::write_table;
-use retain_features::History;
 use serde::Serialize;
 
-use super::common::{ReadSummary, Ui, check_outputs, last_day, load, read_summary, resolve_input};
+use super::common::{ReadSummaryOwned, Ui, check_outputs, load_history, resolve_input};
 use crate::args::FeaturesArgs;
 use crate::output::per_second;
 use crate::table::{duration, thousands};
@@ -17,7 +16,7 @@ use crate::table::{duration, thousands};
 /// `retain features --format json`.
 #[derive(Serialize)]
 struct FeaturesOutput<'a> {
-    read: ReadSummary<'a>,
+    read: &'a ReadSummaryOwned,
     cutoff: Cutoff,
     /// The label window in days, with --labels.
     labels_days: Option<u32>,
@@ -33,14 +32,27 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
     let (input, layout) = resolve_input(&args.input, None)?;
     check_outputs(&[&input], &[&args.out])?;
     super::common::check_files_writable(&[&args.out])?;
-    let tx = load(ui, &input, &layout, args.input.as_of)?;
+    // read and condensed part by part: memory holds one part's lines and the history
+    let (history, read) = load_history(
+        ui,
+        &input,
+        &layout,
+        args.input.as_of,
+        crate::memory::part_lines(),
+    )?;
+    let last_day = || {
+        read.stats
+            .last_day
+            .map(retain_core::Cutoff::new)
+            .context("the input has no transaction lines with a client id")
+    };
     let cutoff = match (args.cutoff, args.labels) {
         (Some(c), _) => c,
-        (None, Some(h)) => last_day(&tx)?.minus(h),
-        (None, None) => last_day(&tx)?,
+        (None, Some(h)) => last_day()?.minus(h),
+        (None, None) => last_day()?,
     };
     if let Some(h) = args.labels {
-        let last = last_day(&tx)?;
+        let last = last_day()?;
         if last.date() < cutoff.plus(h).date() {
             bail!(retain_train::TrainError::Window(format!(
                 "the data end on {last}, before the end of the label window ({cutoff} + {} days = \
@@ -55,7 +67,6 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
     let mut df = ui.step_counted(
         "computing features",
         || {
-            let history = History::of(&tx)?;
             let countries = history.country_table(c)?;
             let plan = match args.labels {
                 Some(h) => history.labelled_set(c, h, &countries),
@@ -77,10 +88,10 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
             cutoff.date()
         ));
     }
-    tx.ids().decode(&mut df, retain_data::cols::CLIENT)?;
+    history.ids().decode(&mut df, retain_data::cols::CLIENT)?;
     write_table(&mut df, &args.out)?;
     if ui.emit(&FeaturesOutput {
-        read: read_summary(&tx),
+        read: &read,
         cutoff,
         labels_days: args.labels.map(|h| h.days()),
         clients: df.height(),

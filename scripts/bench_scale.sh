@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The nightly job at scale: `retain score` on Online Retail II replicated F times on disk
+# (BENCHMARK.md section 8, written by `retain generate --replicate F`, one Parquet file with a
+# row group per replica), read through the product's own reader, strings and all, with a
+# logistic churn model and the default value model trained on the x1 file; beside the peer's
+# in-memory scale test (`peer_pipeline.py --scale-factors F`) in the same session.
+# Prints wall seconds and peak RSS (medians of N runs) and the run summary's stages.
+#   scripts/bench_scale.sh [N] [FACTORS] [DATA_DIR] [PEER_PYTHON]
+# e.g. scripts/bench_scale.sh 3 10,100 /var/tmp/retain-scale
+# Needs a release build (`cargo build --release`); the peer runs when PEER_PYTHON exists
+# (a venv with ../shared/bench/requirements.txt, BENCHMARK.md section 9).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-3}"
+factors="${2:-10,100}"
+dir="${3:-${TMPDIR:-/tmp}/retain-scale}"
+py="${4:-${TMPDIR:-/tmp}/peer-venv/bin/python}"
+bin="$(realpath "${CARGO_TARGET_DIR:-target}/release/retain")"
+data="$(realpath ../shared/data/online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz)"
+bench="$(realpath ../shared/bench/peer_pipeline.py)"
+mkdir -p "$dir"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+measure() { # label, command...
+  local label="$1"; shift
+  local walls=() rss=()
+  for _ in $(seq "$n"); do
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
+    read -r w m <"$work/time"; walls+=("$w"); rss+=("$m")
+  done
+  local wm mm
+  wm=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  mm=$(printf '%s\n' "${rss[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  printf '%-44s %8.2f s %8.0f MiB   (runs: %s)\n' "$label" "$wm" "$((mm / 1024))" "${walls[*]}"
+}
+
+"$bin" train -q -i "$data" --model logistic -m "$work/churn" --value-model-dir "$work/value"
+for f in ${factors//,/ }; do
+  file="$dir/orii_x$f.parquet"
+  [ -f "$file" ] || "$bin" generate -q --replicate "$f" -i "$data" -o "$dir"
+  measure "retain score x$f" "$bin" score -q -i "$file" -m "$work/churn" \
+    --value-model "$work/value" -o "$work/s$f/scores"
+  python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print('  stages:', ', '.join(f\"{x['stage']} {x['seconds']} s, {x['peak_bytes']/2**20:.0f} MiB heap\" for x in s['stages']), '|', s['clients'], 'clients')" "$work/s$f/summary.json"
+  if [ -x "$py" ]; then
+    measure "peer: peer_pipeline.py --scale-factors $f" "$py" "$bench" --data "$data" \
+      --cutoff 2011-09-09 --horizon-days 91 --scale-factors "$f" --out "$work/peer$f.json"
+    python3 -c "import json,sys; print('  peer stages:', json.load(open(sys.argv[1])))" "$work/peer$f.json" | cut -c1-400
+  fi
+done
