@@ -563,6 +563,11 @@ pub struct ScoreArgs {
     /// Number of reasons per client (features pushing its risk up most).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=20))]
     pub reasons: u8,
+    /// Reasons only for the first N clients of the list (default: every client); the others'
+    /// reason columns are empty. With a tree model, reasons (Tree SHAP) cost far more than
+    /// scores: explain the clients the team will call.
+    #[arg(long, value_name = "N")]
+    pub reasons_for: Option<usize>,
     /// Yearly discount rate of the CLV (0.1 = 10% a year, applied weekly). Default 0: the CLV is
     /// undiscounted, as in the benchmark.
     #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = parse::discount_rate)]

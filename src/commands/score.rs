@@ -104,6 +104,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
     };
     let options = ScoreOptions {
         n_reasons: args.reasons as usize,
+        reasons_for: args.reasons_for,
         rank_by: match args.rank_by {
             RankByArg::Churn => RankBy::Churn,
             RankByArg::ValueAtRisk => RankBy::ValueAtRisk,

@@ -11,7 +11,7 @@ use retain_eval::drift::psi;
 use retain_features::{FeatureMatrix, History};
 use retain_models::ChurnModel;
 
-use crate::reasons::top_reasons;
+use crate::reasons::{ClientReasons, top_reasons};
 use crate::summary::{DriftRow, ModelUsed, RunSummary};
 use crate::{ScoreError, Scorer};
 
@@ -50,6 +50,7 @@ impl Default for Bands {
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
 /// | `n_reasons` | 3 | reasons per client | any |
+/// | `reasons_for` | `None` (every client) | reasons only for the first N clients of the list; the others' reason columns are empty | any |
 /// | `rank_by` | [`RankBy::Churn`] | what orders the list; ties go to the smaller client id | |
 /// | `key_share` | 0.8 | `key_client` flags the smallest set of clients whose CLV reaches this share of the total (`retain_eval::key_clients`: CLV descending, ties to the smaller id; a CLV <= 0 is never key) | `(0, 1]` |
 /// | `valuation` | undiscounted, margin 1 | how the CLV is valued | |
@@ -59,6 +60,10 @@ impl Default for Bands {
 pub struct ScoreOptions {
     /// Number of reasons per client.
     pub n_reasons: usize,
+    /// Reasons only for the first N clients of the list (`None`: every client). Reasons cost
+    /// far more than scores with tree models (Tree SHAP), so a nightly run over millions of
+    /// clients explains the ones the team will call.
+    pub reasons_for: Option<usize>,
     /// What orders the list.
     pub rank_by: RankBy,
     /// Share of clients flagged as key clients.
@@ -75,6 +80,7 @@ impl Default for ScoreOptions {
     fn default() -> Self {
         Self {
             n_reasons: 3,
+            reasons_for: None,
             rank_by: RankBy::Churn,
             key_share: retain_eval::concentration::DEFAULT_KEY_SHARE,
             valuation: Valuation::default(),
@@ -147,11 +153,6 @@ pub(crate) fn score(
     let m = FeatureMatrix::from_frame(&df, &names)?;
     let model = &scorer.churn.model;
     let pred = model.predict(m.x.view())?;
-    let explanation = if options.n_reasons > 0 {
-        Some(model.explain(m.x.view())?)
-    } else {
-        None
-    };
     let clients = &m.clients;
 
     // The value side.
@@ -195,6 +196,31 @@ pub(crate) fn score(
             .total_cmp(&rank_score[a])
             .then(clients[a].cmp(&clients[b]))
     });
+
+    // Reasons for the first `reasons_for` clients of the list (rows `explained`, in list order).
+    let explained: Vec<usize> = order
+        .iter()
+        .copied()
+        .take(options.reasons_for.unwrap_or(n))
+        .collect();
+    let explanation = if options.n_reasons > 0 && !explained.is_empty() {
+        if explained.len() == n {
+            // every client: in the matrix's own order, as before
+            Some(model.explain(m.x.view())?)
+        } else {
+            Some(model.explain(m.x.select(Axis(0), &explained).view())?)
+        }
+    } else {
+        None
+    };
+    // the matrix row of an explanation row
+    let row_of = |r: usize| {
+        if explained.len() == n {
+            r
+        } else {
+            explained[r]
+        }
+    };
 
     // Bands: on the probability, else on the risk percentile.
     let band_of = |v: f64| -> &'static str {
@@ -280,7 +306,8 @@ pub(crate) fn score(
                 )
             })
             .transpose()?;
-        let lookup = |i: usize, f: &str| -> Option<f64> {
+        let lookup = |r: usize, f: &str| -> Option<f64> {
+            let i = row_of(r);
             if let Some(j) = names.iter().position(|x| x == f) {
                 return Some(m.x[[i, j]]);
             }
@@ -296,10 +323,24 @@ pub(crate) fn score(
                 .and_then(|c| c.f64().ok().and_then(|c| c.get(i)))
         };
         let reasons = top_reasons(&e.values, &expl_names, options.n_reasons, &lookup);
+        // each list row's reasons: by matrix row when every client was explained, else the
+        // first rows of the list only
+        let of_rank = |rank: usize, i: usize| -> Option<&ClientReasons> {
+            if explained.len() == n {
+                reasons.get(i)
+            } else {
+                reasons.get(rank).filter(|_| rank < explained.len())
+            }
+        };
         for k in 0..options.n_reasons {
             let (codes, texts): (Vec<String>, Vec<String>) = order
                 .iter()
-                .map(|&i| reasons[i].get(k).cloned().unwrap_or_default())
+                .enumerate()
+                .map(|(rank, &i)| {
+                    of_rank(rank, i)
+                        .and_then(|r| r.get(k).cloned())
+                        .unwrap_or_default()
+                })
                 .unzip();
             cols.push(Column::new(format!("reason_{}", k + 1).into(), codes));
             cols.push(Column::new(format!("reason_{}_text", k + 1).into(), texts));

@@ -281,3 +281,64 @@ fn drift_is_flagged_on_a_shifted_copy_and_a_foreign_pair_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn reasons_for_the_head_of_the_list_are_the_full_runs_and_the_rest_are_empty() {
+    let tx = orii();
+    let history = History::of(&tx).unwrap();
+    let mut p = params(false, false);
+    p.validate = false;
+    let t = train(
+        &tx,
+        &TrainParams {
+            backtest: p.clone(),
+            churn: ChurnChoice::Gbdt,
+            value: ValueChoice::Clv,
+            rfm: RfmKind::Bgnbd,
+        },
+        &DataSource::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cd, vd) = (dir.path().join("churn"), dir.path().join("value"));
+    save_checked(&cd, &t.churn).unwrap();
+    save_checked(&vd, &t.value).unwrap();
+    let scorer = Scorer::load(&cd, Some(&vd)).unwrap();
+    let date = p.protocol.cutoff;
+    let all = scorer
+        .score(&history, date, &ScoreOptions::default())
+        .unwrap()
+        .table;
+    let head = 100;
+    let some = scorer
+        .score(
+            &history,
+            date,
+            &ScoreOptions {
+                reasons_for: Some(head),
+                ..ScoreOptions::default()
+            },
+        )
+        .unwrap()
+        .table;
+    assert_eq!(all.shape(), some.shape());
+    for c in all.get_column_names() {
+        let (a, b) = (all.column(c).unwrap(), some.column(c).unwrap());
+        if !c.starts_with("reason_") {
+            assert!(
+                a.as_materialized_series()
+                    .equals_missing(b.as_materialized_series()),
+                "{c}"
+            );
+            continue;
+        }
+        let (a, b) = (a.str().unwrap(), b.str().unwrap());
+        for r in 0..all.height() {
+            if r < head {
+                assert_eq!(a.get(r), b.get(r), "{c}, row {r}: the full run's reason");
+            } else {
+                assert_eq!(b.get(r), Some(""), "{c}, row {r}: no reason past the head");
+            }
+        }
+    }
+}
