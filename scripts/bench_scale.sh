@@ -4,7 +4,7 @@
 # row group per replica), read through the product's own reader, strings and all, with a
 # logistic churn model and the default value model trained on the x1 file; beside the peer's
 # in-memory scale test (`peer_pipeline.py --scale-factors F`) in the same session.
-# Prints wall seconds and peak RSS (medians of N runs) and the run summary's stages.
+# Prints wall seconds and peak RSS (medians of N runs) and each stage's cost (`--format json`).
 #   scripts/bench_scale.sh [N] [FACTORS] [DATA_DIR] [PEER_PYTHON]
 # e.g. scripts/bench_scale.sh 3 10,100 /var/tmp/retain-scale
 # Needs a release build (`cargo build --release`); the peer runs when PEER_PYTHON exists
@@ -41,7 +41,9 @@ for f in ${factors//,/ }; do
   [ -f "$file" ] || "$bin" generate -q --replicate "$f" -i "$data" -o "$dir"
   measure "retain score x$f" "$bin" score -q -i "$file" -m "$work/churn" \
     --value-model "$work/value" -o "$work/s$f/scores"
-  python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print('  stages:', ', '.join(f\"{x['stage']} {x['seconds']} s, {x['peak_bytes']/2**20:.0f} MiB heap\" for x in s['stages']), '|', s['clients'], 'clients')" "$work/s$f/summary.json"
+  "$bin" score -i "$file" -m "$work/churn" --value-model "$work/value" -o "$work/s$f/scores" \
+    --format json >"$work/s$f.json"
+  python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print('  stages (one more run):', ', '.join(f\"{x['stage']} {x['seconds']} s, {x['peak_bytes']/2**20:.0f} MiB heap\" for x in s['stages']), '|', s['summary']['clients'], 'clients')" "$work/s$f.json"
   if [ -x "$py" ]; then
     measure "peer: peer_pipeline.py --scale-factors $f" "$py" "$bench" --data "$data" \
       --cutoff 2011-09-09 --horizon-days 91 --scale-factors "$f" --out "$work/peer$f.json"

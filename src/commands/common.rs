@@ -477,7 +477,7 @@ pub fn load_history(
         },
         |r, d| match r {
             Ok((_, lines)) => format!(
-                "read and condensed {} lines in {} part(s) in {} ({} lines/s)",
+                "read {} lines in {} part(s) and condensed them in {} ({} lines/s)",
                 thousands(*lines as i64),
                 parts,
                 duration(d),

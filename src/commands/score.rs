@@ -26,11 +26,14 @@ struct ScoreOutput<'a> {
     #[serde(flatten)]
     scores: ScoresView<'a>,
     outputs: BTreeMap<&'static str, &'a Path>,
+    /// Wall time and peak heap of each stage (read, score, plan).
+    stages: &'a [retain_score::StageCost],
 }
 
 pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
     let plan = plan || args.plan;
-    ui.plan(if plan { 5 } else { 3 });
+    // streamed: read and condense, score, write; planning: read, condense, score, plan, write
+    ui.plan(if plan { 5 } else { 2 });
     let (input, layout) = resolve_input(&args.input, None)?;
     let out = if plan && !args.plan && args.out == Path::new(defaults::SCORES) {
         PathBuf::from(defaults::PLAN)
@@ -167,7 +170,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
             peak_bytes: crate::memory::peak() as u64,
         });
     }
-    scores.summary.stages = stages;
+
     let [csv, parquet, summary, jsonl] = scores.write_with(&out, args.json_lines)?;
     if ui.emit(&ScoreOutput {
         read: &read,
@@ -184,6 +187,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
             }
             o
         },
+        stages: &stages,
     })? {
         return Ok(());
     }

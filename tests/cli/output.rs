@@ -155,7 +155,7 @@ fn evaluate_and_score_print_json() {
     assert_eq!(ev["churn"], file["churn"]);
 
     let s = json(d, &["score", "-i", INPUT, "-o", "out/s"]);
-    assert_eq!(keys(&s), ["head", "outputs", "read", "summary"]);
+    assert_eq!(keys(&s), ["head", "outputs", "read", "stages", "summary"]);
     let file: Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("out/summary.json")).unwrap())
             .unwrap();
@@ -319,8 +319,8 @@ fn quiet_prints_nothing_and_verbose_times_each_step() {
 
     // --verbose: each step counted and timed on stderr even off a terminal, and the total
     let (out, err) = run(d, &["score", "-v", "-i", INPUT, "-o", "out/v"]);
-    assert!(err.contains("[1/3] read 7,153 lines in "), "{err}");
-    assert!(err.contains("[3/3] scored 400 clients"), "{err}");
+    assert!(err.contains("[1/2] read 7,153 lines in 1 part(s)"), "{err}");
+    assert!(err.contains("[2/2] scored 400 clients"), "{err}");
     assert!(err.contains("done in "), "{err}");
     assert!(!out.contains("done in"), "timings stay off stdout: {out}");
     // and the drift table

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 
 use crate::ids::{ClientIds, IdCollision};
 use crate::source::{DataFile, FileFormat, resolve};
@@ -1194,24 +1194,56 @@ fn canonical_order(mut df: DataFrame) -> PolarsResult<DataFrame> {
     ] {
         polars_ensure!(nulls == 0, ComputeError: "the line table has {nulls} null values in `{name}`");
     }
-    let mut keys: Vec<(i64, i32, u64, u64, IdxSize)> = client
+    // Lines bucketed by client first (one hash lookup per line, the buckets laid out in
+    // client order), then each client's few lines sorted by the other keys: the same
+    // permutation as one sort of every (client, day, amount, quantity, position) tuple,
+    // at a third of its cost on a part of a million lines.
+    let n = df.height();
+    let mut dense: PlHashMap<i64, u32> = PlHashMap::new();
+    let mut of_line: Vec<u32> = Vec::with_capacity(n);
+    let mut counts: Vec<u32> = Vec::new();
+    for c in client.into_no_null_iter() {
+        let next = counts.len() as u32;
+        let d = *dense.entry(c).or_insert(next);
+        if d == next {
+            counts.push(0);
+        }
+        counts[d as usize] += 1;
+        of_line.push(d);
+    }
+    let mut clients: Vec<(i64, u32)> = dense.into_iter().collect();
+    clients.sort_unstable();
+    let mut start = vec![0usize; counts.len()];
+    let mut bounds = Vec::with_capacity(clients.len() + 1);
+    let mut at = 0usize;
+    for &(_, d) in &clients {
+        start[d as usize] = at;
+        bounds.push(at);
+        at += counts[d as usize] as usize;
+    }
+    bounds.push(at);
+    let mut keys: Vec<(i32, u64, u64, IdxSize)> = vec![(0, 0, 0, 0); n];
+    for (i, ((d, a), q)) in day
         .into_no_null_iter()
-        .zip(day.into_no_null_iter())
         .zip(amount.into_no_null_iter())
         .zip(quantity.iter())
         .enumerate()
-        .map(|(i, (((c, d), a), q))| {
-            (
-                c,
-                d,
-                ordered(a),
-                ordered(q.unwrap_or(f64::NAN)),
-                i as IdxSize,
-            )
-        })
-        .collect();
-    keys.par_sort_unstable();
-    let idx = IdxCa::from_vec("idx".into(), keys.into_iter().map(|k| k.4).collect());
+    {
+        let slot = &mut start[of_line[i] as usize];
+        keys[*slot] = (d, ordered(a), ordered(q.unwrap_or(f64::NAN)), i as IdxSize);
+        *slot += 1;
+    }
+    drop(of_line);
+    // each client's lines sorted, clients side by side
+    let mut rest: &mut [(i32, u64, u64, IdxSize)] = &mut keys;
+    let mut pieces = Vec::with_capacity(clients.len());
+    for w in bounds.windows(2) {
+        let (piece, tail) = rest.split_at_mut(w[1] - w[0]);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.par_iter_mut().for_each(|p| p.sort_unstable());
+    let idx = IdxCa::from_vec("idx".into(), keys.into_iter().map(|k| k.3).collect());
     let mut df = df.take(&idx)?;
     // One chunk per column: polars' float sums depend on chunk boundaries. And the client
     // column is marked sorted, as polars' own sort would: group-bys on it then take its

@@ -135,6 +135,13 @@ impl Condenser {
     /// [`retain_data::PartReader::next_part`] gives it).
     pub fn push(&mut self, part: &Transactions) -> PolarsResult<()> {
         let lines = part.frame();
+        if lines.height() == 0 {
+            // a part whose every line was dropped (no client, free): nothing to condense
+            if self.parts.is_empty() {
+                self.parts.push(History::condense(lines)?);
+            }
+            return Ok(());
+        }
         let client = lines.column(CLIENT)?.i64()?;
         if let (Some(first), Some(last)) = (client.first(), client.last()) {
             if self.last.is_some_and(|l| first <= l) {

@@ -385,7 +385,6 @@ pub(crate) fn score(
         key_clients: key_count,
         plan: None,
         files: Vec::new(),
-        stages: Vec::new(),
     };
     Ok(Scores {
         table,

@@ -82,14 +82,11 @@ pub struct RunSummary {
     /// `summary.json` exists and every file listed matches it (empty until written).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<OutputFile>,
-    /// What each stage of the run cost (reading and condensing, scoring, planning), when the
-    /// caller measured it: the only part of the summary that differs from one run of the
-    /// same inputs to the next.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub stages: Vec<StageCost>,
 }
 
-/// The wall time and peak memory of one stage of a run.
+/// The wall time and peak memory of one stage of a run: what `retain score --format json`
+/// prints under `stages` (never in `summary.json`, which the same inputs make the same, byte
+/// for byte).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageCost {
     /// The stage: `read`, `score`, `plan`.
