@@ -430,7 +430,8 @@ pub fn load(
 }
 
 /// The transactions read and condensed part by part ([`retain_data::PartReader`]): memory
-/// holds one part's lines (about `part_lines`) and the condensed history, not every line. An
+/// holds one part's lines (about [`crate::memory::part_lines`]) and the condensed history,
+/// not every line. An
 /// input whose parts do not hold whole clients (neither sorted nor partitioned by client) is
 /// read whole instead, and the run says so. Lines dated after `as_of` (default: tomorrow,
 /// UTC) are refused, as [`load`] does.
@@ -439,8 +440,8 @@ pub fn load_history(
     input: &Path,
     layout: &Layout,
     as_of: Option<chrono::NaiveDate>,
-    part_lines: u64,
 ) -> Result<(History, ReadSummaryOwned)> {
+    let part_lines = crate::memory::part_lines();
     let latest = as_of.unwrap_or_else(tomorrow);
     let mut reader = retain_data::PartReader::open(input, layout, Some(latest), part_lines)?;
     let parts = reader.parts();
@@ -533,6 +534,16 @@ pub struct ReadSummaryOwned {
     /// The counts: files, lines read, kept, returns, dropped, clients, first and last day.
     #[serde(flatten)]
     pub stats: LoadStats,
+}
+
+impl ReadSummaryOwned {
+    /// The last day of the data.
+    pub fn last_day(&self) -> Result<Cutoff> {
+        self.stats
+            .last_day
+            .map(Cutoff::new)
+            .context("the input has no transaction lines with a client id")
+    }
 }
 
 fn say_read(ui: &Ui, s: &LoadStats) {

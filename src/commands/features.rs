@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use retain_core::Cutoff;
 use retain_data::write_table;
 use serde::Serialize;
@@ -33,19 +33,8 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
     check_outputs(&[&input], &[&args.out])?;
     super::common::check_files_writable(&[&args.out])?;
     // read and condensed part by part: memory holds one part's lines and the history
-    let (history, read) = load_history(
-        ui,
-        &input,
-        &layout,
-        args.input.as_of,
-        crate::memory::part_lines(),
-    )?;
-    let last_day = || {
-        read.stats
-            .last_day
-            .map(retain_core::Cutoff::new)
-            .context("the input has no transaction lines with a client id")
-    };
+    let (history, read) = load_history(ui, &input, &layout, args.input.as_of)?;
+    let last_day = || read.last_day();
     let cutoff = match (args.cutoff, args.labels) {
         (Some(c), _) => c,
         (None, Some(h)) => last_day()?.minus(h),

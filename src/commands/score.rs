@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use retain_clv::Valuation;
 use retain_score::{Bands, RankBy, ScoreOptions, Scorer};
 use serde::Serialize;
@@ -77,13 +77,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
     let mut stages = Vec::new();
     let (tx, history, read) = crate::memory::stage(&mut stages, "read", || -> Result<_> {
         if !plan {
-            let (history, read) = load_history(
-                ui,
-                &input,
-                &layout,
-                args.input.as_of,
-                crate::memory::part_lines(),
-            )?;
+            let (history, read) = load_history(ui, &input, &layout, args.input.as_of)?;
             return Ok((None, history, read));
         }
         let tx = load(ui, &input, &layout, args.input.as_of)?;
@@ -99,11 +93,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
     })?;
     let date = match args.date {
         Some(d) => d,
-        None => read
-            .stats
-            .last_day
-            .map(retain_core::Cutoff::new)
-            .context("the input has no transaction lines with a client id")?,
+        None => read.last_day()?,
     };
     let options = ScoreOptions {
         n_reasons: args.reasons as usize,

@@ -660,13 +660,7 @@ fn read(
     )
     .map_err(polars_err(input))?;
     check_usable(input, layout, &stats)?;
-    Ok(Transactions {
-        frame: piece.keep,
-        stats,
-        source: input.to_string_lossy().into_owned(),
-        layout: layout.clone(),
-        ids: piece.ids,
-    })
+    Ok(piece.into_transactions(stats, input, layout))
 }
 
 /// Refuses a whole input that leaves nothing to work on: every line without a client, or
@@ -711,6 +705,19 @@ struct Piece {
     no_client: u64,
     free: u64,
     ids: ClientIds,
+}
+
+impl Piece {
+    /// The line table of these lines, read from `input` with `layout`.
+    fn into_transactions(self, stats: LoadStats, input: &Path, layout: &Layout) -> Transactions {
+        Transactions {
+            frame: self.keep,
+            stats,
+            source: input.to_string_lossy().into_owned(),
+            layout: layout.clone(),
+            ids: self.ids,
+        }
+    }
 }
 
 /// Reads, validates and cleans `units` of `files` (in order): the first bad value in file,
@@ -1025,13 +1032,7 @@ impl PartReader {
         t.clients += stats.clients;
         t.first_day = t.first_day.into_iter().chain(stats.first_day).min();
         t.last_day = t.last_day.into_iter().chain(stats.last_day).max();
-        Ok(Transactions {
-            frame: piece.keep,
-            stats,
-            source: input.to_string_lossy().into_owned(),
-            layout: layout.clone(),
-            ids: piece.ids,
-        })
+        Ok(piece.into_transactions(stats, input, layout))
     }
 
     /// The counts over every part read, and the ids read as text, after the whole input's
