@@ -15,18 +15,7 @@ bench="$(realpath ../shared/bench/peer_pipeline.py)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-measure() { # label, command...
-  local label="$1"; shift
-  local walls=() rss=()
-  for _ in $(seq "$n"); do
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
-    read -r w m <"$work/time"; walls+=("$w"); rss+=("$m")
-  done
-  local wm mm
-  wm=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  mm=$(printf '%s\n' "${rss[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  printf '%-58s %8.2f s %8.0f MiB   (runs: %s)\n' "$label" "$wm" "$((mm / 1024))" "${walls[*]}"
-}
+. scripts/measure.sh
 
 cd "$work"
 measure "retain evaluate --bootstrap 0" "$bin" evaluate -q -i "$data" --bootstrap 0 -o ev.json

@@ -47,7 +47,7 @@ pub fn peak() -> usize {
 }
 
 /// Starts a new stage's peak: [`peak`] counts from the bytes held now.
-pub fn restart_peak() {
+fn restart_peak() {
     PEAK.store(
         IN_USE.load(Ordering::Relaxed).max(0) as usize,
         Ordering::Relaxed,

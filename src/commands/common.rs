@@ -440,7 +440,7 @@ pub fn load_history(
     input: &Path,
     layout: &Layout,
     as_of: Option<chrono::NaiveDate>,
-) -> Result<(History, ReadSummaryOwned)> {
+) -> Result<(History, ReadSummary)> {
     let part_lines = crate::memory::part_lines();
     let latest = as_of.unwrap_or_else(tomorrow);
     let mut reader = retain_data::PartReader::open(input, layout, Some(latest), part_lines)?;
@@ -494,7 +494,7 @@ pub fn load_history(
             say_read(ui, &stats);
             Ok((
                 history,
-                ReadSummaryOwned {
+                ReadSummary {
                     input: input.to_string_lossy().into_owned(),
                     layout: layout.name.clone(),
                     stats,
@@ -512,21 +512,14 @@ pub fn load_history(
             ));
             let tx = load(ui, input, layout, as_of)?;
             let history = ui.step("condensing the history", || Ok(History::of(&tx)?))?;
-            Ok((
-                history,
-                ReadSummaryOwned {
-                    input: tx.source().to_string(),
-                    layout: tx.layout().name.clone(),
-                    stats: tx.stats().clone(),
-                },
-            ))
+            Ok((history, read_summary(&tx)))
         }
     }
 }
 
-/// What reading the input did, owned (the streamed read keeps no line table).
+/// What reading the input did, in the JSON documents of `--format json`.
 #[derive(Debug, Clone, Serialize)]
-pub struct ReadSummaryOwned {
+pub struct ReadSummary {
     /// The input as given (a file, glob or folder).
     pub input: String,
     /// The column layout's name.
@@ -536,7 +529,7 @@ pub struct ReadSummaryOwned {
     pub stats: LoadStats,
 }
 
-impl ReadSummaryOwned {
+impl ReadSummary {
     /// The last day of the data.
     pub fn last_day(&self) -> Result<Cutoff> {
         self.stats
@@ -567,24 +560,12 @@ fn fmt_date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
 }
 
-/// What reading the input did, in the JSON documents of `--format json`.
-#[derive(Debug, Serialize)]
-pub struct ReadSummary<'a> {
-    /// The input as given (a file, glob or folder).
-    pub input: String,
-    /// The column layout's name.
-    pub layout: &'a str,
-    /// The counts: files, lines read, kept, returns, dropped, clients, first and last day.
-    #[serde(flatten)]
-    pub stats: &'a LoadStats,
-}
-
 /// What reading `tx` did.
-pub fn read_summary(tx: &Transactions) -> ReadSummary<'_> {
+pub fn read_summary(tx: &Transactions) -> ReadSummary {
     ReadSummary {
         input: tx.source().to_string(),
-        layout: &tx.layout().name,
-        stats: tx.stats(),
+        layout: tx.layout().name.clone(),
+        stats: tx.stats().clone(),
     }
 }
 

@@ -33,7 +33,7 @@ const HEAD: usize = 5;
 struct DemoOutput<'a> {
     /// The sample, when it was missing and generated.
     generated: Option<Generated>,
-    read: ReadSummary<'a>,
+    read: ReadSummary,
     /// The backtest on the last complete horizon.
     evaluation: BacktestView<'a>,
     /// The models selected and trained on the latest window.

@@ -17,7 +17,7 @@ use crate::args::EvaluateArgs;
 /// `retain evaluate --format json`.
 #[derive(Serialize)]
 struct EvaluateOutput<'a> {
-    read: ReadSummary<'a>,
+    read: ReadSummary,
     evaluation: BacktestView<'a>,
     outputs: BTreeMap<&'static str, &'a Path>,
 }

@@ -8,7 +8,7 @@ use retain_core::Cutoff;
 use retain_data::write_table;
 use serde::Serialize;
 
-use super::common::{ReadSummaryOwned, Ui, check_outputs, load_history, resolve_input};
+use super::common::{ReadSummary, Ui, check_outputs, load_history, resolve_input};
 use crate::args::FeaturesArgs;
 use crate::output::per_second;
 use crate::table::{duration, thousands};
@@ -16,7 +16,7 @@ use crate::table::{duration, thousands};
 /// `retain features --format json`.
 #[derive(Serialize)]
 struct FeaturesOutput<'a> {
-    read: &'a ReadSummaryOwned,
+    read: &'a ReadSummary,
     cutoff: Cutoff,
     /// The label window in days, with --labels.
     labels_days: Option<u32>,

@@ -10,7 +10,7 @@ use retain_score::{Bands, RankBy, ScoreOptions, Scorer};
 use serde::Serialize;
 
 use super::common::{
-    PlanRequest, ReadSummaryOwned, Ui, check_outputs, load, load_history, plan_scored,
+    PlanRequest, ReadSummary, Ui, check_outputs, load, load_history, plan_scored, read_summary,
     resolve_input, say_models, score_history,
 };
 use super::report::{ScoresView, plan_lines, report_drift, scores_view, summarize};
@@ -22,7 +22,7 @@ const HEAD: usize = 10;
 /// `retain score --format json`.
 #[derive(Serialize)]
 struct ScoreOutput<'a> {
-    read: &'a ReadSummaryOwned,
+    read: &'a ReadSummary,
     #[serde(flatten)]
     scores: ScoresView<'a>,
     outputs: BTreeMap<&'static str, &'a Path>,
@@ -84,11 +84,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
         let history = ui.step("condensing the history", || {
             Ok(retain_features::History::of(&tx)?)
         })?;
-        let read = ReadSummaryOwned {
-            input: tx.source().to_string(),
-            layout: tx.layout().name.clone(),
-            stats: tx.stats().clone(),
-        };
+        let read = read_summary(&tx);
         Ok((Some(tx), history, read))
     })?;
     let date = match args.date {
@@ -128,37 +124,27 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
         )));
     }
     if let Some(tx) = &tx {
-        crate::memory::restart_peak();
-        let started = std::time::Instant::now();
         let uplift_dir = args
             .uplift_model
             .clone()
             .or_else(|| Some(PathBuf::from(defaults::UPLIFT_MODEL)).filter(|p| p.exists()));
-        plan_scored(
-            ui,
-            &PlanRequest {
-                input: &args.input,
-                contact: &args.contact,
-                contact_defaults: (None, None),
-                uplift_dir,
-                days: args.plan_days,
-                holdout_share: args.holdout_share,
-                key_by: args.key_by.map(|k| match k {
-                    crate::args::KeyByArg::Clv => retain_plan::config::KeyBy::Clv,
-                    crate::args::KeyByArg::Revenue => retain_plan::config::KeyBy::Revenue,
-                }),
-                start: args.plan_start,
-                loaded: None,
-            },
-            &scorer,
-            tx,
-            &mut scores,
-        )?;
-        stages.push(retain_score::StageCost {
-            stage: "plan".into(),
-            seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-            peak_bytes: crate::memory::peak() as u64,
-        });
+        let request = PlanRequest {
+            input: &args.input,
+            contact: &args.contact,
+            contact_defaults: (None, None),
+            uplift_dir,
+            days: args.plan_days,
+            holdout_share: args.holdout_share,
+            key_by: args.key_by.map(|k| match k {
+                crate::args::KeyByArg::Clv => retain_plan::config::KeyBy::Clv,
+                crate::args::KeyByArg::Revenue => retain_plan::config::KeyBy::Revenue,
+            }),
+            start: args.plan_start,
+            loaded: None,
+        };
+        crate::memory::stage(&mut stages, "plan", || {
+            plan_scored(ui, &request, &scorer, tx, &mut scores)
+        })?;
     }
 
     let [csv, parquet, summary, jsonl] = scores.write_with(&out, args.json_lines)?;

@@ -22,7 +22,7 @@ use retain_train::{UpliftLearner, UpliftParams, train_uplift};
 /// `retain train --format json`.
 #[derive(Serialize)]
 struct TrainOutput<'a> {
-    read: ReadSummary<'a>,
+    read: ReadSummary,
     #[serde(flatten)]
     trained: TrainView<'a>,
     outputs: BTreeMap<&'static str, &'a Path>,

@@ -598,15 +598,30 @@ pub fn read_transactions_until(
     let _reading = retain_core::activity::reading(input);
     layout.check()?;
     let files = resolve(input)?;
+    let any_csv = files.iter().any(|f| f.format == FileFormat::Csv);
+    read_explained(input, &files, layout, any_csv, |typed| {
+        read(input, &files, layout, typed, latest)
+    })
+}
+
+/// Runs `read` with the typed CSV scan when some file is comma-style CSV (`any_csv`), again
+/// as text when the typed scan could not parse a value (the text read names it), catching a
+/// decoder's panic, and puts the error in the user's terms ([`explain`]).
+fn read_explained<T>(
+    input: &Path,
+    files: &[DataFile],
+    layout: &Layout,
+    any_csv: bool,
+    mut read: impl FnMut(bool) -> Result<T, DataError>,
+) -> Result<T, DataError> {
     // Only comma-style CSV files have a typed scan; anything else is read once.
-    let typed =
-        layout.separator != "whitespace" && files.iter().any(|f| f.format == FileFormat::Csv);
-    let result = crate::guarded(input, || match read(input, &files, layout, typed, latest) {
+    let typed = layout.separator != "whitespace" && any_csv;
+    crate::guarded(input, || match read(typed) {
         // a value the typed CSV reader could not parse: read again as text to find it
-        Err(DataError::Polars { .. }) if typed => read(input, &files, layout, false, latest),
+        Err(DataError::Polars { .. }) if typed => read(false),
         done => done,
-    });
-    result.map_err(|e| explain(e, &files, layout))
+    })
+    .map_err(|e| explain(e, files, layout))
 }
 
 /// The reader's error in the user's terms when the file's bytes explain it (`diagnose`): a
@@ -970,21 +985,14 @@ impl PartReader {
     fn read_part(&mut self, units: &[Unit]) -> Result<Transactions, PartError> {
         let _reading = retain_core::activity::reading(&self.input);
         let (input, files, layout) = (&self.input, &self.files, &self.layout);
-        let typed = layout.separator != "whitespace"
-            && units
-                .iter()
-                .any(|u| files[u.file].format == FileFormat::Csv);
+        let any_csv = units
+            .iter()
+            .any(|u| files[u.file].format == FileFormat::Csv);
         let mut ts = self.ts_format.clone();
         let latest = self.latest;
-        let piece = crate::guarded(input, || {
-            match read_units(input, files, units, layout, typed, latest, &mut ts) {
-                Err(DataError::Polars { .. }) if typed => {
-                    read_units(input, files, units, layout, false, latest, &mut ts)
-                }
-                done => done,
-            }
-        })
-        .map_err(|e| explain(e, files, layout))?;
+        let piece = read_explained(input, files, layout, any_csv, |typed| {
+            read_units(input, files, units, layout, typed, latest, &mut ts)
+        })?;
         self.ts_format = ts;
         // whole clients: no client of this part was in an earlier one
         let client = piece
