@@ -255,10 +255,21 @@ pub struct ModelSettings {
     /// recent training window.
     #[arg(long, value_enum, default_value_t = CalibrationArg::None, value_name = "METHOD")]
     pub calibration: CalibrationArg,
-    /// The metric that selects the churn model (on the most recent training window, never on
-    /// the evaluation window).
+    /// The metric that selects the churn model (on the validation targets before the cutoff,
+    /// never on the evaluation window).
     #[arg(long, value_enum, default_value_t = SelectMetricArg::RocAuc, value_name = "METRIC")]
     pub select_metric: SelectMetricArg,
+    /// Feature families the tuned models may read beyond the protocol's 29, each tried
+    /// against the 29 alone: a comma-separated list of windows, decayed, last_year,
+    /// gap_recency and customer_base, or all, or none [default: `[model] families` of
+    /// retain.toml, else all]
+    #[arg(long, value_name = "LIST")]
+    pub families: Option<retain_train::tuning::FeatureSet>,
+    /// Validation targets the selection averages over, each one training horizon before the
+    /// last (fewer when the data are too short) [default: `[model] validation_targets` of
+    /// retain.toml, else 2]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=12))]
+    pub validation_targets: Option<u16>,
 }
 
 /// retain: which clients you are about to lose, what they are worth, and whom to call first.

@@ -53,6 +53,19 @@ pub struct ConfigFile {
     /// The planning settings.
     #[serde(default)]
     plan: Option<PlanConfig>,
+    /// The model settings.
+    #[serde(default)]
+    model: Option<ModelConfig>,
+}
+
+/// The `[model]` table of retain.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Feature families the tuned models may read (`--families`).
+    families: Option<retain_train::tuning::FeatureSet>,
+    /// Validation targets of the selection (`--validation-targets`).
+    validation_targets: Option<u16>,
 }
 
 /// An optional input of retain.toml: its path (relative to the file) and its layout.
@@ -599,9 +612,29 @@ pub fn protocol(window: &WindowArgs, default_cutoff: Cutoff) -> Protocol {
     }
 }
 
-/// The backtest's settings from the shared model flags.
-pub fn backtest_params(protocol: Protocol, s: &ModelSettings) -> BacktestParams {
+/// The backtest's settings from the shared model flags, then `[model]` of retain.toml.
+pub fn backtest_params(
+    protocol: Protocol,
+    s: &ModelSettings,
+    input: &InputArgs,
+) -> Result<BacktestParams> {
+    let (config, _) = config_file(input)?;
+    let model = config.model.unwrap_or_default();
     let mut p = BacktestParams::new(protocol);
+    if let Some(f) = s.families.or(model.families) {
+        p.families = f;
+    }
+    let targets = s
+        .validation_targets
+        .or(model.validation_targets)
+        .unwrap_or(2);
+    if !(1..=12).contains(&targets) {
+        return Err(DataError::Config(format!(
+            "[model] validation_targets = {targets}: expected 1 to 12"
+        ))
+        .into());
+    }
+    p.validation_targets = usize::from(targets);
     p.train_windows = s.train_windows as usize;
     if let Some(sp) = s.train_spacing {
         p.train_spacing = sp.days();
@@ -621,7 +654,7 @@ pub fn backtest_params(protocol: Protocol, s: &ModelSettings) -> BacktestParams 
         SelectMetricArg::Empc => SelectMetric::Empc,
         SelectMetricArg::EmpcIndividual => SelectMetric::EmpcIndividual,
     };
-    p
+    Ok(p)
 }
 
 /// Scores every client at `date` with the loaded models.

@@ -30,7 +30,7 @@ pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
     let tx = load(ui, &input, &layout, args.input.as_of)?;
     let default_cutoff = last_day(&tx)?.minus(args.window.horizon);
     let p = protocol(&args.window, default_cutoff);
-    let mut params = backtest_params(p, &args.settings);
+    let mut params = backtest_params(p, &args.settings, &args.input)?;
     params.cutoffs = args.cutoffs as usize;
     params.cutoff_spacing = args.cutoff_spacing.map_or(p.horizon.days(), |h| h.days());
     params.bootstrap_resamples = args.bootstrap as usize;

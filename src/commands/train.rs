@@ -57,7 +57,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     let tx = load(ui, &input, &layout, args.input.as_of)?;
     let p = protocol(&args.window, last_day(&tx)?);
     let params = TrainParams {
-        backtest: backtest_params(p, &args.settings),
+        backtest: backtest_params(p, &args.settings, &args.input)?,
         churn: match args.model {
             ModelArg::Auto => ChurnChoice::Auto,
             ModelArg::Logistic => ChurnChoice::Logistic,

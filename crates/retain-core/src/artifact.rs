@@ -106,6 +106,20 @@ pub struct ModelCard {
     /// the nightly drift check.
     #[serde(default)]
     pub profile: BTreeMap<String, BinnedDistribution>,
+    /// The feature families beyond the protocol's 29 among `features`, and the horizon
+    /// their `last_year` windows were computed with: scoring computes the same columns.
+    /// Absent when the model reads none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub families: Option<FamilyInputs>,
+}
+
+/// The feature families a model reads ([`ModelCard::families`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyInputs {
+    /// The families, by name (`windows`, `decayed`, `last_year`, `gap_recency`).
+    pub names: Vec<String>,
+    /// The label window their `last_year` columns assume (the training horizon), in days.
+    pub horizon_days: u32,
 }
 
 /// A model with its card, saved to and loaded from a directory.
@@ -205,6 +219,7 @@ impl ModelCard {
             metrics: BTreeMap::new(),
             build_id: build_id().to_string(),
             profile: BTreeMap::new(),
+            families: None,
         }
     }
 }
@@ -385,6 +400,7 @@ mod tests {
             metrics: BTreeMap::from([("roc_auc".to_string(), 0.8)]),
             build_id: build_id().into(),
             profile: BTreeMap::new(),
+            families: None,
         }
     }
 

@@ -12,8 +12,8 @@ mod schema;
 mod time;
 
 pub use artifact::{
-    ARTIFACT_FORMAT, Artifact, BinnedDistribution, DataSource, ModelCard, build_id, file_sha256,
-    remove_stale_temps, set_build_id, write_atomic,
+    ARTIFACT_FORMAT, Artifact, BinnedDistribution, DataSource, FamilyInputs, ModelCard, build_id,
+    file_sha256, remove_stale_temps, set_build_id, write_atomic,
 };
 pub use error::{Categorized, CoreError, ErrorCategory, Result};
 pub use schema::FeatureSchema;

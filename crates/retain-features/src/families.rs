@@ -163,7 +163,9 @@ impl FromStr for FeatureFamily {
 /// (`families = ["windows", "gap_recency"]`); on the command line ([`FromStr`]) a
 /// comma-separated list, `all` or `none`. Iterates in column order whatever order it was
 /// given in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(from = "Vec<FeatureFamily>", into = "Vec<FeatureFamily>")]
 pub struct FeatureFamilies {
     bits: u8,

@@ -168,6 +168,7 @@ pub(crate) mod tests {
         ModelCard {
             build_id: String::new(),
             profile: BTreeMap::new(),
+            families: None,
             format: ARTIFACT_FORMAT,
             kind: kind.into(),
             retain_version: RETAIN_VERSION.into(),

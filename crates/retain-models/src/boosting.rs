@@ -47,7 +47,7 @@ pub struct GradientBoostingParams(GradientBoostingValidParams);
 /// [`GradientBoostingParams`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GradientBoostingValidParams {
-    n_trees: usize,
+    pub(crate) n_trees: usize,
     learning_rate: f32,
     max_leaves: usize,
     max_depth: usize,
@@ -196,6 +196,17 @@ impl GradientBoostingParams {
     ) -> Result<GradientBoostingModel, ModelError> {
         self.check_ref()?.fit(x, y, weights)
     }
+
+    /// Checks, then fits the stages (see [`GradientBoostingValidParams::fit_staged`]).
+    pub fn fit_staged(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        weights: Option<&[f64]>,
+        stages: &[usize],
+    ) -> Result<Vec<GradientBoostingModel>, ModelError> {
+        self.check_ref()?.fit_staged(x, y, weights, stages)
+    }
 }
 
 impl GradientBoostingValidParams {
@@ -243,20 +254,57 @@ impl GradientBoostingValidParams {
         y: &[bool],
         weights: Option<&[f64]>,
     ) -> Result<GradientBoostingModel, ModelError> {
+        let mut models = self.fit_staged(x, y, weights, &[self.n_trees])?;
+        Ok(models.pop().expect("one stage"))
+    }
+
+    /// The models of `stages` trees (each from 1 to `n_trees`, increasing) from one fit of
+    /// the largest: each equals the model fitted with that many trees, bit for bit (a
+    /// booster's first `k` trees do not depend on the ones after), at the cost of one fit.
+    pub fn fit_staged(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        weights: Option<&[f64]>,
+        stages: &[usize],
+    ) -> Result<Vec<GradientBoostingModel>, ModelError> {
         check_training(x, y, weights)?;
+        check_stages(stages, self.n_trees)?;
         let weights = self.class_weight.sample_weights(y, weights);
         let target: Vec<f64> = y.iter().map(|&c| f64::from(u8::from(c))).collect();
-        let fitted = gbdt::fit(
+        let fitted = gbdt::fit_staged(
             &self.settings(),
             Loss::LogLoss,
             x,
             &target,
             weights.as_deref(),
+            stages,
         );
-        Ok(GradientBoostingModel {
-            booster: Arc::new(fitted.booster),
-            n_features: x.ncols(),
-            importances: normalized(fitted.gains),
+        Ok(fitted
+            .into_iter()
+            .map(|f| GradientBoostingModel {
+                booster: Arc::new(f.booster),
+                n_features: x.ncols(),
+                importances: normalized(f.gains),
+            })
+            .collect())
+    }
+}
+
+/// Refuses stages that are not increasing tree counts from 1 to `n_trees`.
+pub(crate) fn check_stages(stages: &[usize], n_trees: usize) -> Result<(), ModelError> {
+    let ok = !stages.is_empty()
+        && stages.windows(2).all(|w| w[0] < w[1])
+        && stages[0] >= 1
+        && stages[stages.len() - 1] <= n_trees;
+    if ok {
+        Ok(())
+    } else {
+        Err(ModelError::InvalidParam {
+            name: "stages",
+            reason: format!(
+                "{stages:?}: expected increasing tree counts from 1 to n_trees = {n_trees}"
+            ),
         })
     }
 }
@@ -519,5 +567,41 @@ mod tests {
             doubled.decision_function(x.view()).unwrap(),
         );
         assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-9));
+    }
+
+    #[test]
+    fn each_stage_equals_its_own_fit_bit_for_bit() {
+        let n = 300;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| {
+            ((i * (j + 3)) % 17) as f64 + 0.1 * j as f64
+        });
+        let y: Vec<bool> = (0..n)
+            .map(|i| (i * 7) % 11 < 5 || x[[i, 0]] > 12.0)
+            .collect();
+        let p = GradientBoostingParams::new().n_trees(40).max_leaves(5);
+        let staged = p.fit_staged(x.view(), &y, None, &[5, 17, 40]).unwrap();
+        for (m, k) in staged.iter().zip([5, 17, 40]) {
+            let own = p.clone().n_trees(k).fit(x.view(), &y, None).unwrap();
+            assert_eq!(m.n_trees(), k);
+            assert_eq!(
+                serde_json::to_string(m).unwrap(),
+                serde_json::to_string(&own).unwrap()
+            );
+        }
+        let r = crate::GradientBoostingRegressorParams::new()
+            .n_trees(30)
+            .target(crate::ValueTarget::Log1p);
+        let v: Vec<f64> = (0..n).map(|i| x[[i, 1]] * 3.0 + (i % 5) as f64).collect();
+        let staged = r.fit_staged(x.view(), &v, None, &[10, 30]).unwrap();
+        for (m, k) in staged.iter().zip([10, 30]) {
+            let own = r.clone().n_trees(k).fit(x.view(), &v, None).unwrap();
+            assert_eq!(
+                serde_json::to_string(m).unwrap(),
+                serde_json::to_string(&own).unwrap()
+            );
+        }
+        for bad in [&[][..], &[0, 5], &[5, 5], &[10, 5], &[41]] {
+            assert!(p.fit_staged(x.view(), &y, None, bad).is_err(), "{bad:?}");
+        }
     }
 }

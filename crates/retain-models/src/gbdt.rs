@@ -592,6 +592,7 @@ fn fill(
 
 /// Boosts `s.n_trees` trees of `loss` towards `target` (0/1 for log loss) with optional
 /// sample weights. The caller has checked the inputs and the settings.
+#[cfg(test)]
 pub(crate) fn fit(
     s: &Settings,
     loss: Loss,
@@ -599,6 +600,23 @@ pub(crate) fn fit(
     target: &[f64],
     weights: Option<&[f64]>,
 ) -> Fitted {
+    fit_staged(s, loss, x, target, weights, &[s.n_trees])
+        .pop()
+        .expect("one stage")
+}
+
+/// Like [`fit`], returning the booster after each of `stages` trees (each at most
+/// `s.n_trees`, in increasing order): the first `k` trees of a fit are the whole of a fit of
+/// `k` trees (each tree depends only on the ones before it), so every stage equals its own
+/// fit bit for bit, gains included, at the cost of the largest.
+pub(crate) fn fit_staged(
+    s: &Settings,
+    loss: Loss,
+    x: ArrayView2<f64>,
+    target: &[f64],
+    weights: Option<&[f64]>,
+    stages: &[usize],
+) -> Vec<Fitted> {
     let n = x.nrows();
     let data = Binned::new(x, s.nbins);
     let w = |i: usize| weights.map_or(1.0, |w| w[i]);
@@ -619,7 +637,17 @@ pub(crate) fn fit(
     let mut gains = vec![0.0; x.ncols()];
     let mut trees = Vec::with_capacity(s.n_trees);
     let mut grower = Grower::new(s, &data);
-    for _ in 0..s.n_trees {
+    let mut out = Vec::with_capacity(stages.len());
+    let last = stages.iter().copied().max().unwrap_or(0).min(s.n_trees);
+    let snapshot = |trees: &[Tree], gains: &[f64]| Fitted {
+        booster: Booster {
+            base_score,
+            edges: data.edges.clone(),
+            trees: trees.to_vec(),
+        },
+        gains: gains.to_vec(),
+    };
+    for t in 0..last {
         for &r in &active {
             let i = r as usize;
             let wi = w(i);
@@ -633,15 +661,11 @@ pub(crate) fn fit(
         }
         rows.copy_from_slice(&active);
         trees.push(grower.grow(&mut rows, &gh, &mut score, &mut gains));
+        for _ in stages.iter().filter(|&&k| k == t + 1) {
+            out.push(snapshot(&trees, &gains));
+        }
     }
-    Fitted {
-        booster: Booster {
-            base_score,
-            edges: data.edges,
-            trees,
-        },
-        gains,
-    }
+    out
 }
 
 #[cfg(test)]

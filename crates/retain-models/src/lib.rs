@@ -64,5 +64,5 @@ pub use regression::{
     AnyRegressor, GradientBoostingRegressor, GradientBoostingRegressorParams,
     GradientBoostingRegressorValidParams, TwoPartModel, TwoPartParams, ValueRegressor, ValueTarget,
 };
-pub use scaler::StandardScaler;
+pub use scaler::{StandardScaler, signed_log};
 pub use uplift::{ActionUplift, UpliftModel, UpliftSet};

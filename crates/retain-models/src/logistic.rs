@@ -95,6 +95,9 @@ pub struct LogisticValidParams {
     /// Absent from parameters saved before there was a choice: those were Newton's.
     #[serde(default)]
     solver: Solver,
+    /// Features go through `sign(x) ln(1 + |x|)` before they are standardised.
+    #[serde(default)]
+    signed_log: bool,
 }
 
 impl Default for LogisticParams {
@@ -112,7 +115,16 @@ impl LogisticParams {
             gradient_tolerance: 1e-9,
             class_weight: ClassWeight::None,
             solver: Solver::Newton,
+            signed_log: false,
         })
+    }
+
+    /// Sends every feature through `sign(x) ln(1 + |x|)` before standardising it (saved with
+    /// the model's scaler, so scoring applies it too): spend and counts have heavy right
+    /// tails that a linear model on their raw values over-weights.
+    pub fn signed_log(mut self, on: bool) -> Self {
+        self.0.signed_log = on;
+        self
     }
 
     /// Sets the optimiser.
@@ -188,6 +200,17 @@ impl LogisticParams {
     ) -> Result<LogisticModel, ModelError> {
         self.check_ref()?.fit(x, y, weights)
     }
+
+    /// Checks the hyper-parameters, then fits the path of `cs` (see
+    /// [`LogisticValidParams::fit_path`]).
+    pub fn fit_path(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        cs: &[f64],
+    ) -> Result<Vec<LogisticModel>, ModelError> {
+        self.check_ref()?.fit_path(x, y, cs)
+    }
 }
 
 impl LogisticValidParams {
@@ -220,7 +243,58 @@ impl LogisticValidParams {
             ("standardize".into(), true.into()),
             ("class_weight".into(), self.class_weight.to_record().into()),
             ("solver".into(), self.solver.name().into()),
+            ("signed_log".into(), self.signed_log.into()),
         ])
+    }
+
+    /// Fits one model per `C` of `cs` (the regularisation path), each Newton fit starting
+    /// from the previous one's solution (warm start): along a path from strong to weak
+    /// penalties (small to large `C`) each fit is a few steps. Every model reaches the same
+    /// optimum as a cold fit of its `C` (to the solver's tolerance). Newton only; the other
+    /// settings are this one's.
+    pub fn fit_path(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[bool],
+        cs: &[f64],
+    ) -> Result<Vec<LogisticModel>, ModelError> {
+        check_training(x, y, None)?;
+        if self.solver != Solver::Newton {
+            return Err(ModelError::InvalidParam {
+                name: "solver",
+                reason: "the regularisation path is fitted by Newton's method".into(),
+            });
+        }
+        let scaler = StandardScaler::fit_with(x, self.signed_log);
+        let z = scaler.transform(x);
+        let weights = self.class_weight.sample_weights(y, None);
+        let mut start: Option<(f64, Vec<f64>)> = None;
+        let mut out = Vec::with_capacity(cs.len());
+        for &c in cs {
+            LogisticParams(LogisticValidParams { c, ..self.clone() }).check_ref()?;
+            let (intercept, coef) = newton(
+                z.view(),
+                y,
+                weights.as_deref(),
+                1.0 / c,
+                self.max_iterations,
+                self.gradient_tolerance,
+                start.take(),
+            );
+            if !intercept.is_finite() || coef.iter().any(|w| !w.is_finite()) {
+                return Err(ModelError::Fit {
+                    kind: LogisticModel::KIND,
+                    message: format!("the optimiser returned non-finite coefficients at C = {c}"),
+                });
+            }
+            start = Some((intercept, coef.clone()));
+            out.push(LogisticModel {
+                scaler: scaler.clone(),
+                coef,
+                intercept,
+            });
+        }
+        Ok(out)
     }
 
     /// Standardises `x` ([`StandardScaler`]), then fits `P(churned) = sigmoid(b + w . z)`
@@ -235,7 +309,7 @@ impl LogisticValidParams {
         weights: Option<&[f64]>,
     ) -> Result<LogisticModel, ModelError> {
         check_training(x, y, weights)?;
-        let scaler = StandardScaler::fit(x);
+        let scaler = StandardScaler::fit_with(x, self.signed_log);
         let z = scaler.transform(x);
         let (intercept, coef) = match self.solver {
             Solver::Newton => {
@@ -247,6 +321,7 @@ impl LogisticValidParams {
                     1.0 / self.c,
                     self.max_iterations,
                     self.gradient_tolerance,
+                    None,
                 )
             }
             Solver::Lbfgs => {
@@ -298,8 +373,8 @@ impl LogisticValidParams {
 }
 
 /// Minimises `sum_i s_i * logloss_i + 0.5 * alpha * ||w||^2` over `(b, w)` by Newton's
-/// method with step halving, from `w = 0` and `b` = the weighted log-odds of churn.
-/// Returns `(b, w)`.
+/// method with step halving, from `start` when given (a warm start), else from `w = 0` and
+/// `b` = the weighted log-odds of churn. Returns `(b, w)`.
 fn newton(
     z: ArrayView2<f64>,
     y: &[bool],
@@ -307,6 +382,7 @@ fn newton(
     alpha: f64,
     max_iterations: u64,
     tolerance: f64,
+    start: Option<(f64, Vec<f64>)>,
 ) -> (f64, Vec<f64>) {
     let (n, p) = z.dim();
     // Contiguous row-major rows: every pass below walks rows.
@@ -324,8 +400,10 @@ fn newton(
     let total: f64 = sw.iter().sum();
     let rate =
         (sw.iter().zip(&t).map(|(a, b)| a * b).sum::<f64>() / total).clamp(1e-12, 1.0 - 1e-12);
-    let mut b = (rate / (1.0 - rate)).ln();
-    let mut w = vec![0.0; p];
+    let (mut b, mut w) = match start {
+        Some((b, w)) if w.len() == p => (b, w),
+        _ => ((rate / (1.0 - rate)).ln(), vec![0.0; p]),
+    };
     let dot = |u: &[f64], v: &[f64]| u.iter().zip(v).map(|(a, b)| a * b).sum::<f64>();
     // The objective at (b, w); it leaves each row's margin `eta` and `exp(-|eta|)` in
     // `cache`, so the next Newton step reads its probabilities without another pass of dot
@@ -566,11 +644,11 @@ impl LogisticModel {
     }
 
     fn logits(&self, x: ArrayView2<f64>) -> Array1<f64> {
-        let (mean, scale) = (self.scaler.mean(), self.scaler.scale());
+        let s = &self.scaler;
         x.axis_iter(Axis(0))
             .map(|row| {
-                row.iter().enumerate().fold(self.intercept, |acc, (j, v)| {
-                    acc + self.coef[j] * ((v - mean[j]) / scale[j])
+                row.iter().enumerate().fold(self.intercept, |acc, (j, &v)| {
+                    acc + self.coef[j] * s.apply(j, v)
                 })
             })
             .collect()
@@ -672,6 +750,43 @@ mod tests {
             assert!((c.row(i).sum() + m.intercept() - logit[i]).abs() < 1e-12);
         }
         assert_eq!(m.feature_importances(), vec![1.0, 0.0]);
+    }
+
+    #[test]
+    fn the_warm_started_path_reaches_each_cold_fit_and_signed_log_is_saved() {
+        let (mut x, y) = toy();
+        x.column_mut(1)
+            .assign(&array![1.0, -3.0, 40.0, 0.0, 900.0, 2.0, -1.0, 7.0]);
+        let cs = [0.001, 0.01, 0.1, 1.0, 10.0];
+        let p = LogisticParams::new().signed_log(true);
+        let path = p.fit_path(x.view(), &y, &cs).unwrap();
+        for (m, &c) in path.iter().zip(&cs) {
+            let cold = p.clone().c(c).fit(x.view(), &y, None).unwrap();
+            for (a, b) in m.coefficients().iter().zip(cold.coefficients()) {
+                assert!((a - b).abs() < 1e-7, "C = {c}: {a} vs {b}");
+            }
+            assert!((m.intercept() - cold.intercept()).abs() < 1e-7);
+        }
+        // Stronger penalties shrink the coefficients.
+        let norm = |m: &LogisticModel| m.coefficients().iter().map(|w| w * w).sum::<f64>();
+        assert!(path.windows(2).all(|w| norm(&w[0]) < norm(&w[1])));
+        // The transform is applied when scoring, and saved with the model.
+        let m = &path[3];
+        assert!(m.scaler().is_signed_log());
+        let z0 = m.scaler().apply(1, 900.0);
+        assert!(
+            (z0 - (900f64.ln_1p() - m.scaler().mean()[1]) / m.scaler().scale()[1]).abs() < 1e-12
+        );
+        let back: LogisticModel = serde_json::from_value(serde_json::to_value(m).unwrap()).unwrap();
+        assert_eq!(&back, m);
+        assert_eq!(
+            back.predict_proba(x.view()).unwrap(),
+            m.predict_proba(x.view()).unwrap()
+        );
+        // A scaler saved without the field reads as no transform.
+        let plain = LogisticParams::new().fit(x.view(), &y, None).unwrap();
+        let j = serde_json::to_value(&plain).unwrap();
+        assert!(j["scaler"].get("signed_log").is_none());
     }
 
     #[test]

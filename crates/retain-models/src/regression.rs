@@ -160,6 +160,17 @@ impl GradientBoostingRegressorParams {
     ) -> Result<GradientBoostingRegressor, ModelError> {
         self.check_ref()?.fit(x, value, weights)
     }
+
+    /// Checks, then fits the stages (see [`GradientBoostingRegressorValidParams::fit_staged`]).
+    pub fn fit_staged(
+        &self,
+        x: ArrayView2<f64>,
+        value: &[f64],
+        weights: Option<&[f64]>,
+        stages: &[usize],
+    ) -> Result<Vec<GradientBoostingRegressor>, ModelError> {
+        self.check_ref()?.fit_staged(x, value, weights, stages)
+    }
 }
 
 /// Checks a regression training set: rows, finite features, one finite target per row,
@@ -224,14 +235,51 @@ impl GradientBoostingRegressorValidParams {
         value: &[f64],
         weights: Option<&[f64]>,
     ) -> Result<GradientBoostingRegressor, ModelError> {
+        let n = self.trees.check_ref()?.n_trees;
+        let mut models = self.fit_staged(x, value, weights, &[n])?;
+        Ok(models.pop().expect("one stage"))
+    }
+
+    /// The regressions of `stages` trees (increasing, from 1 to the tree count) from one
+    /// fit of the largest, each equal to its own fit bit for bit (see
+    /// [`crate::GradientBoostingParams::fit_staged`]; the smearing factor is each stage's
+    /// own).
+    pub fn fit_staged(
+        &self,
+        x: ArrayView2<f64>,
+        value: &[f64],
+        weights: Option<&[f64]>,
+        stages: &[usize],
+    ) -> Result<Vec<GradientBoostingRegressor>, ModelError> {
         check_value_training(x, value, weights)?;
-        let kind = GradientBoostingRegressor::KIND;
         let trees = self.trees.check_ref()?;
+        crate::boosting::check_stages(stages, trees.n_trees)?;
         let target: Vec<f64> = match self.target {
             ValueTarget::Raw => value.to_vec(),
             ValueTarget::Log1p => value.iter().map(|v| v.max(0.0).ln_1p()).collect(),
         };
-        let fitted = gbdt::fit(&trees.settings(), Loss::SquaredError, x, &target, weights);
+        gbdt::fit_staged(
+            &trees.settings(),
+            Loss::SquaredError,
+            x,
+            &target,
+            weights,
+            stages,
+        )
+        .into_iter()
+        .map(|f| self.finish(f, x, &target, weights))
+        .collect()
+    }
+
+    /// The regression of one fitted booster: its smearing factor and importances.
+    fn finish(
+        &self,
+        fitted: gbdt::Fitted,
+        x: ArrayView2<f64>,
+        target: &[f64],
+        weights: Option<&[f64]>,
+    ) -> Result<GradientBoostingRegressor, ModelError> {
+        let kind = GradientBoostingRegressor::KIND;
         let b = fitted.booster;
         let smearing = match self.target {
             ValueTarget::Raw => 1.0,
@@ -432,6 +480,32 @@ impl TwoPartParams {
         let spend = self.spend.fit(xb.view(), &vb, None)?;
         Ok(TwoPartModel { churn, spend })
     }
+
+    /// The spend regressions of `stages` trees (see
+    /// [`GradientBoostingRegressorParams::fit_staged`]) on the rows with `churned[i] ==
+    /// false`, from one fit: pair each with a classifier by [`TwoPartModel::from_parts`].
+    pub fn fit_spend_staged(
+        &self,
+        x: ArrayView2<f64>,
+        churned: &[bool],
+        value: &[f64],
+        stages: &[usize],
+    ) -> Result<Vec<GradientBoostingRegressor>, ModelError> {
+        if churned.len() != x.nrows() || value.len() != x.nrows() {
+            return Err(ModelError::LengthMismatch {
+                what: "labels and values",
+                rows: x.nrows(),
+                found: churned.len().min(value.len()),
+            });
+        }
+        let buyers: Vec<usize> = (0..x.nrows()).filter(|&i| !churned[i]).collect();
+        if buyers.is_empty() {
+            return Err(ModelError::SingleClass(true));
+        }
+        let xb = x.select(Axis(0), &buyers);
+        let vb: Vec<f64> = buyers.iter().map(|&i| value[i]).collect();
+        self.spend.fit_staged(xb.view(), &vb, None, stages)
+    }
 }
 
 /// A fitted two-part value model: `E[value] = (1 - P(churned)) * E[spend | buy]`.
@@ -444,6 +518,22 @@ pub struct TwoPartModel {
 impl TwoPartModel {
     /// The kind written in model cards.
     pub const KIND: &'static str = retain_core::kinds::TWO_PART;
+
+    /// Pairs a fitted churn classifier (for `P(buy)`) with a spend regression fitted on the
+    /// buyers of the same columns (as [`TwoPartParams::fit`] does; see
+    /// [`TwoPartParams::fit_spend_staged`] for several spend regressions from one fit).
+    pub fn from_parts(
+        churn: AnyClassifier,
+        spend: GradientBoostingRegressor,
+    ) -> Result<Self, ModelError> {
+        if churn.n_features() != spend.n_features {
+            return Err(ModelError::ColumnCount {
+                expected: churn.n_features(),
+                found: spend.n_features,
+            });
+        }
+        Ok(Self { churn, spend })
+    }
 
     /// The churn classifier giving `P(buy) = 1 - P(churned)`.
     pub fn churn_model(&self) -> &AnyClassifier {

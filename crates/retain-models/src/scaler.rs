@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub struct StandardScaler {
     mean: Vec<f64>,
     scale: Vec<f64>,
+    /// Whether each value goes through `sign(x) ln(1 + |x|)` before it is standardised
+    /// (absent from scalers saved before there was a choice: those did not).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    signed_log: bool,
 }
 
 /// The scaler as stored, before its numbers are checked.
@@ -19,6 +23,14 @@ pub struct StandardScaler {
 struct SavedScaler {
     mean: Vec<f64>,
     scale: Vec<f64>,
+    #[serde(default)]
+    signed_log: bool,
+}
+
+/// `sign(x) ln(1 + |x|)`: compresses heavy tails (spend, counts) while keeping the sign and
+/// the order; 0 stays 0.
+pub fn signed_log(x: f64) -> f64 {
+    x.signum() * x.abs().ln_1p()
 }
 
 impl TryFrom<SavedScaler> for StandardScaler {
@@ -47,6 +59,7 @@ impl TryFrom<SavedScaler> for StandardScaler {
         Ok(Self {
             mean: s.mean,
             scale: s.scale,
+            signed_log: s.signed_log,
         })
     }
 }
@@ -55,6 +68,17 @@ impl StandardScaler {
     /// Learns the mean and scale of each column of `x` (two-pass, for accuracy).
     /// An empty matrix gives mean 0 and scale 1.
     pub fn fit(x: ArrayView2<f64>) -> Self {
+        Self::fit_with(x, false)
+    }
+
+    /// Like [`Self::fit`], with `signed_log` first sending every value through
+    /// [`signed_log`] (the means and scales are then those of the transformed values).
+    pub fn fit_with(x: ArrayView2<f64>, signed_log: bool) -> Self {
+        if signed_log {
+            let mut s = Self::fit(x.mapv(self::signed_log).view());
+            s.signed_log = true;
+            return s;
+        }
         let n = x.nrows() as f64;
         let mut mean = Vec::with_capacity(x.ncols());
         let mut scale = Vec::with_capacity(x.ncols());
@@ -71,7 +95,23 @@ impl StandardScaler {
             mean.push(m);
             scale.push(if constant || s == 0.0 { 1.0 } else { s });
         }
-        Self { mean, scale }
+        Self {
+            mean,
+            scale,
+            signed_log: false,
+        }
+    }
+
+    /// Whether values go through [`signed_log`] before they are standardised.
+    pub fn is_signed_log(&self) -> bool {
+        self.signed_log
+    }
+
+    /// The standardised value of `v` in column `j`.
+    #[inline]
+    pub fn apply(&self, j: usize, v: f64) -> f64 {
+        let v = if self.signed_log { signed_log(v) } else { v };
+        (v - self.mean[j]) / self.scale[j]
     }
 
     /// The column means.
@@ -94,8 +134,8 @@ impl StandardScaler {
         let mut z = x.to_owned();
         // Row by row: the rows are contiguous in the standard layout.
         for mut row in z.rows_mut() {
-            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.scale) {
-                *v = (*v - m) / s;
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = self.apply(j, *v);
             }
         }
         z

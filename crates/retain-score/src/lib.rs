@@ -93,6 +93,33 @@ pub struct Scorer {
     churn: Artifact<ChurnModel>,
     churn_dir: PathBuf,
     value: Option<(Artifact<DeployedValue>, PathBuf)>,
+    /// The feature families the models read beyond the 29, and their horizon.
+    families: Option<(retain_features::FeatureFamilies, retain_core::Horizon)>,
+}
+
+/// The feature families of a card, checked: known names, a valid horizon.
+fn card_families(
+    card: &ModelCard,
+    dir: &Path,
+) -> Result<Option<(retain_features::FeatureFamilies, retain_core::Horizon)>, ScoreError> {
+    let Some(f) = &card.families else {
+        return Ok(None);
+    };
+    let bad = |what: String| ScoreError::Artifact {
+        path: dir.to_path_buf(),
+        source: ModelError::InconsistentArtifact(what),
+    };
+    let mut set = retain_features::FeatureFamilies::none();
+    for name in &f.names {
+        let family: retain_features::FeatureFamily =
+            name.parse().map_err(|e: retain_features::UnknownFamily| {
+                bad(format!("card.json: families: {e}"))
+            })?;
+        set.insert(family);
+    }
+    let h = retain_core::Horizon::new(f.horizon_days)
+        .map_err(|e| bad(format!("card.json: families: horizon_days: {e}")))?;
+    Ok(Some((set, h)))
 }
 
 impl Scorer {
@@ -121,10 +148,36 @@ impl Scorer {
             }
             None => None,
         };
+        let mut families = card_families(&churn.card, churn_dir)?;
+        if let Some((v, dir)) = &value {
+            let vf = card_families(&v.card, dir)?;
+            families = match (families, vf) {
+                (None, x) | (x, None) => x,
+                (Some((a, ha)), Some((b, hb))) => {
+                    if ha != hb {
+                        return Err(ScoreError::Pair(format!(
+                            "the churn model in {} computes its feature families over {} days \
+                             but the value model in {} over {}: train both with one `retain \
+                             train` run",
+                            churn_dir.display(),
+                            ha.days(),
+                            dir.display(),
+                            hb.days()
+                        )));
+                    }
+                    let mut u = a;
+                    for f in b.iter() {
+                        u.insert(f);
+                    }
+                    Some((u, ha))
+                }
+            };
+        }
         Ok(Self {
             churn,
             churn_dir: churn_dir.to_path_buf(),
             value,
+            families,
         })
     }
 

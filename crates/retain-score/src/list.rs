@@ -140,7 +140,12 @@ pub(crate) fn score(
 ) -> Result<Scores, ScoreError> {
     check(options)?;
     let countries = history.country_table(date)?;
-    let df = history.features_at(date, &countries).collect()?;
+    let df = match &scorer.families {
+        Some((families, h)) => history
+            .features_with_families_at(date, *h, &countries, families)
+            .collect()?,
+        None => history.features_at(date, &countries).collect()?,
+    };
     let n = df.height();
     if n == 0 {
         return Err(ScoreError::NoClients(format!(

@@ -65,9 +65,11 @@ use serde::Serialize;
 use crate::TrainError;
 pub(crate) use crate::candidates::window_cutoffs;
 pub use crate::candidates::{Candidates, calibration_suffix};
-use crate::candidates::{customer_base_values, fit_candidates};
+use crate::candidates::{customer_base_values, families_needed, fit_candidates, frame_at};
 use crate::progress::Progress;
 use crate::protocol::{Evaluation, Protocol, churn_rate, column_f64};
+use crate::tuning::{FeatureSet, Grid, Spec, Tuned};
+use retain_models::deploy::rank_mean;
 
 /// Names of the hybrid columns appended with [`BacktestParams::hybrid`].
 pub use retain_models::deploy::HYBRID_FEATURES;
@@ -151,7 +153,10 @@ impl SelectMetric {
 /// | `bootstrap` | 200 resamples, 95%, seed 42 | intervals at the last cutoff (0 resamples = none) |
 /// | `empc` | alpha 6, beta 14, CLV 200, incentive 10, contact 1 | EMPC settings |
 /// | `forest_trees`, `boosting_trees` | 300, 300 | trees of the forest and the boosted models |
-/// | `validate` | true | run the inner validation (selection) |
+/// | `validate` | true | run the inner validation (selection and tuning) |
+/// | `validation_targets` | 2 | validation targets the selection averages over |
+/// | `families` | all | feature families the tuned candidates may read ([`FeatureSet`]) |
+/// | `grid` | [`Grid::default`] | strengths the tuning tries |
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestParams {
     /// The last evaluation cutoff's windows (cutoff, horizon, training horizon).
@@ -181,6 +186,14 @@ pub struct BacktestParams {
     pub boosting_trees: usize,
     /// Run the inner validation and select models.
     pub validate: bool,
+    /// Validation targets averaged by the selection (the most recent at `c - H_tr`, each
+    /// next one `H_tr` earlier; fewer when the data are too short).
+    pub validation_targets: usize,
+    /// Feature families the tuned candidates may read: each is tuned on the 29 alone and on
+    /// the 29 plus these.
+    pub families: FeatureSet,
+    /// Strengths tried by the tuning.
+    pub grid: Grid,
     /// Seed of the calibration split and of the bootstrap.
     pub seed: u64,
     /// Told of each evaluation run and each model fit (default: nothing).
@@ -205,6 +218,9 @@ impl BacktestParams {
             forest_trees: 300,
             boosting_trees: 300,
             validate: true,
+            validation_targets: 2,
+            families: FeatureSet::all(),
+            grid: Grid::default(),
             seed: 42,
             progress: Progress::default(),
         }
@@ -261,16 +277,34 @@ pub struct CutoffResult {
 pub struct Selection {
     /// Validation cutoff (the most recent training window's feature cutoff).
     pub validation_cutoff: Cutoff,
+    /// Every validation target's cutoff, most recent first (labels over the `H_tr` days
+    /// after each).
+    pub validation_cutoffs: Vec<Cutoff>,
     /// The selection metric.
     pub metric: SelectMetric,
     /// The chosen churn model.
     pub churn_model: String,
     /// The chosen value model (by validation Spearman).
     pub value_model: String,
-    /// Each churn model's selection metric on the validation window.
+    /// Each churn candidate's selection metric, mean over the validation targets.
     pub churn_validation: BTreeMap<String, f64>,
-    /// Each value model's Spearman on the validation window.
+    /// Each value candidate's Spearman, mean over the validation targets.
     pub value_validation: BTreeMap<String, f64>,
+    /// Each churn candidate's selection metric at each target (order of
+    /// `validation_cutoffs`).
+    pub churn_by_target: BTreeMap<String, Vec<f64>>,
+    /// Each value candidate's Spearman at each target.
+    pub value_by_target: BTreeMap<String, Vec<f64>>,
+    /// The tuned candidates kept: the best strength of each tuned model on each feature set
+    /// (by the mean), and the rank ensembles of those.
+    pub tuned: Vec<String>,
+}
+
+impl Selection {
+    /// The tuned candidates kept, as specs.
+    pub fn tuned_specs(&self) -> Vec<Spec> {
+        self.tuned.iter().filter_map(|n| Spec::parse(n)).collect()
+    }
 }
 
 /// A churn model's metrics across cutoffs.
@@ -357,6 +391,7 @@ fn churn_result(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_cutoff(
     tx: &Transactions,
     history: &History,
@@ -365,12 +400,15 @@ fn run_cutoff(
     horizon: Horizon,
     params: &BacktestParams,
     full: bool,
+    tuned: &[Spec],
 ) -> Result<CutoffRun, TrainError> {
     params.progress.run(c, !full);
-    let eval = history.labelled_set(c, horizon, countries).collect()?;
+    let needed = families_needed(tuned, params.hybrid);
+    let h_tr = params.protocol.train_horizon;
+    let eval = frame_at(history, c, Some(horizon), countries, &needed, h_tr)?;
     let mut p = params.clone();
     p.protocol.horizon = horizon;
-    let cands = fit_candidates(tx, history, countries, c, &eval, &p, &|_| true)?;
+    let cands = fit_candidates(tx, history, countries, c, &eval, &p, &|_| true, tuned)?;
     let m = FeatureMatrix::from_frame(&eval, &cands.features)?;
     let y = crate::candidates::bools(&eval, "churned")?;
     let value = column_f64(&eval, "holdout_value")?;
@@ -444,8 +482,45 @@ fn best(scores: &BTreeMap<String, f64>, higher: bool) -> Option<String> {
     out.map(|(k, _)| k.clone())
 }
 
-/// The inner validation at evaluation cutoff `c` (module docs); `None` if the data are too
-/// short.
+/// Every tuned candidate the validation tries: the grid's logistic regressions, boosters and
+/// two-part models on the 29 alone and on the 29 plus `params.families`.
+fn grid_specs(params: &BacktestParams) -> Vec<Spec> {
+    let mut sets = vec![FeatureSet::none()];
+    if !params.families.is_empty() {
+        sets.push(params.families);
+    }
+    sets.iter()
+        .flat_map(|&set| {
+            let mut v = params.grid.singles(set);
+            v.extend(params.grid.two_parts(set));
+            v
+        })
+        .collect()
+}
+
+/// The mean of `v` when every value is finite.
+fn finite_mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty() && v.iter().all(|x| x.is_finite()))
+        .then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// The best of `names` by their mean in `means`, ties to the first name in sort order.
+fn best_of<'a>(
+    means: &BTreeMap<String, f64>,
+    names: impl Iterator<Item = &'a String>,
+    higher: bool,
+) -> Option<String> {
+    let subset: BTreeMap<String, f64> = names
+        .filter_map(|n| means.get(n).map(|&v| (n.clone(), v)))
+        .collect();
+    best(&subset, higher)
+}
+
+/// The inner validation at evaluation cutoff `c` (module docs): every candidate (the
+/// protocol's models and the tuning grid) at `params.validation_targets` targets, `c - H_tr`,
+/// `c - 2 H_tr`, ..., each trained strictly before its target; the tuned strength of each
+/// model on each feature set and the selected models, by the mean over the targets. `None`
+/// if the data are too short for one target.
 pub(crate) fn select(
     tx: &Transactions,
     history: &History,
@@ -454,40 +529,180 @@ pub(crate) fn select(
     params: &BacktestParams,
 ) -> Result<Option<Selection>, TrainError> {
     let h_tr = params.protocol.train_horizon;
-    let v = c.minus(h_tr);
-    if window_cutoffs(tx, v, params).is_empty() {
+    let specs = grid_specs(params);
+    // The targets that have a training window, most recent first.
+    let mut targets = Vec::new();
+    let mut v = c;
+    for _ in 0..params.validation_targets.max(1) {
+        v = v.minus(h_tr);
+        if window_cutoffs(tx, v, params).is_empty() {
+            break;
+        }
+        targets.push(v);
+    }
+    // The targets are independent: they run side by side (two at a time), each on its own
+    // thread, and their results are kept in target order, so the outcome is the same as
+    // one after the other.
+    let mut outcomes: Vec<Result<CutoffRun, TrainError>> = Vec::with_capacity(targets.len());
+    for pair in targets.chunks(2) {
+        let done: Vec<Result<CutoffRun, TrainError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pair
+                .iter()
+                .map(|&v| {
+                    let specs = &specs;
+                    scope.spawn(move || {
+                        run_cutoff(tx, history, countries, v, h_tr, params, false, specs)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(TrainError::Window(
+                            "a validation target's fit panicked".into(),
+                        ))
+                    })
+                })
+                .collect()
+        });
+        outcomes.extend(done);
+    }
+    let mut runs: Vec<(Cutoff, CutoffRun)> = Vec::new();
+    for (v, outcome) in targets.into_iter().zip(outcomes) {
+        // A target too short for the customer-base fit ends the list (older ones are
+        // shorter still).
+        match outcome {
+            Ok(r) => runs.push((v, r)),
+            Err(TrainError::Window(_) | TrainError::Clv(_)) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    if runs.is_empty() {
         return Ok(None);
     }
-    let run = match run_cutoff(tx, history, countries, v, h_tr, params, false) {
-        Ok(r) => r,
-        Err(TrainError::Window(_)) => return Ok(None),
-        Err(e) => return Err(e),
+    let metric = params.select_metric;
+    let higher = metric.higher_is_better();
+    let mut churn_by_target: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut value_by_target: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (_, run) in &runs {
+        for (k, r) in &run.result.churn {
+            if let Some(m) = metric.of(r) {
+                churn_by_target.entry(k.clone()).or_default().push(m);
+            }
+        }
+        for (k, m) in &run.result.value {
+            value_by_target
+                .entry(k.clone())
+                .or_default()
+                .push(m.spearman);
+        }
+    }
+    let means = |by: &BTreeMap<String, Vec<f64>>| -> BTreeMap<String, f64> {
+        by.iter()
+            .filter(|(_, v)| v.len() == runs.len())
+            .filter_map(|(k, v)| finite_mean(v).map(|m| (k.clone(), m)))
+            .collect()
     };
-    let churn_validation: BTreeMap<String, f64> = run
-        .result
-        .churn
-        .iter()
-        .filter_map(|(k, r)| params.select_metric.of(r).map(|m| (k.clone(), m)))
-        .collect();
-    let value_validation: BTreeMap<String, f64> = run
-        .result
-        .value
-        .iter()
-        .map(|(k, m)| (k.clone(), m.spearman))
-        .collect();
+    let churn_means = means(&churn_by_target);
+    let value_means = means(&value_by_target);
+    // The tuned strength of each model on each set, then the ensembles made of them.
+    let sets: Vec<FeatureSet> = {
+        let mut v: Vec<FeatureSet> = specs.iter().map(|s| s.set).collect();
+        v.dedup();
+        v
+    };
+    let mut tuned: Vec<Spec> = Vec::new();
+    for set in sets {
+        let of = |f: &dyn Fn(&Tuned) -> bool| -> Vec<String> {
+            specs
+                .iter()
+                .filter(|s| s.set == set && f(&s.model))
+                .map(Spec::name)
+                .collect()
+        };
+        let logistic = of(&|m| matches!(m, Tuned::Logistic { .. }));
+        let boosting = of(&|m| matches!(m, Tuned::Boosting(_)));
+        let two = of(&|m| matches!(m, Tuned::TwoPart(_)));
+        let pick = |names: &[String], means: &BTreeMap<String, f64>, higher: bool| {
+            best_of(means, names.iter(), higher).and_then(|n| Spec::parse(&n))
+        };
+        let (l, b) = (
+            pick(&logistic, &churn_means, higher),
+            pick(&boosting, &churn_means, higher),
+        );
+        tuned.extend(l);
+        tuned.extend(b);
+        if let (Some(l), Some(b)) = (l, b) {
+            let (Tuned::Logistic { c }, Tuned::Boosting(shape)) = (l.model, b.model) else {
+                unreachable!("picked by kind")
+            };
+            let ens = Spec {
+                model: Tuned::Ensemble { c, shape },
+                set,
+            };
+            for (_, run) in &runs {
+                let part = |n: &str| run.churn_scores.get(n).map(|(s, _)| s.as_slice());
+                let (Some(a), Some(bs), Some(g)) = (
+                    part(&l.name()),
+                    part(&b.name()),
+                    part(retain_core::kinds::BGNBD_P_NO_PURCHASE),
+                ) else {
+                    continue;
+                };
+                let score = rank_mean(&[a, bs, g]);
+                let r = churn_result(&run.y, &score, &run.ids, &run.clv, false, params, false)?;
+                if let Some(m) = metric.of(&r) {
+                    churn_by_target.entry(ens.name()).or_default().push(m);
+                }
+            }
+            tuned.push(ens);
+        }
+        if let Some(t) = pick(&two, &value_means, true) {
+            let Tuned::TwoPart(shape) = t.model else {
+                unreachable!("picked by kind")
+            };
+            let ens = Spec {
+                model: Tuned::ValueEnsemble(shape),
+                set,
+            };
+            for (_, run) in &runs {
+                let (Some(a), Some(g)) = (
+                    run.value_preds.get(&t.name()),
+                    run.value_preds.get(retain_core::kinds::BGNBD_GG_CLV),
+                ) else {
+                    continue;
+                };
+                let score = rank_mean(&[a, g]);
+                let m = value_metrics(&run.value, &score, &run.ids)?;
+                value_by_target
+                    .entry(ens.name())
+                    .or_default()
+                    .push(m.spearman);
+            }
+            tuned.push(t);
+            tuned.push(ens);
+        }
+    }
+    let churn_validation = means(&churn_by_target);
+    let value_validation = means(&value_by_target);
     let (Some(churn_model), Some(value_model)) = (
-        best(&churn_validation, params.select_metric.higher_is_better()),
+        best(&churn_validation, higher),
         best(&value_validation, true),
     ) else {
         return Ok(None);
     };
     Ok(Some(Selection {
-        validation_cutoff: v,
-        metric: params.select_metric,
+        validation_cutoff: runs[0].0,
+        validation_cutoffs: runs.iter().map(|(v, _)| *v).collect(),
+        metric,
         churn_model,
         value_model,
         churn_validation,
         value_validation,
+        churn_by_target,
+        value_by_target,
+        tuned: tuned.iter().map(Spec::name).collect(),
     }))
 }
 
@@ -631,10 +846,18 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
         let c = last.days_before(k as i64 * i64::from(params.cutoff_spacing));
         let countries = history.country_table(c)?;
         let is_last = k == 0;
-        let mut run = run_cutoff(tx, &history, &countries, c, horizon, params, true)?;
-        if params.validate {
-            run.result.selection = select(tx, &history, &countries, c, params)?;
-        }
+        // The selection first: its tuned strengths are the tuned candidates measured at c.
+        let selection = if params.validate {
+            select(tx, &history, &countries, c, params)?
+        } else {
+            None
+        };
+        let tuned = selection
+            .as_ref()
+            .map(Selection::tuned_specs)
+            .unwrap_or_default();
+        let mut run = run_cutoff(tx, &history, &countries, c, horizon, params, true, &tuned)?;
+        run.result.selection = selection;
         runs.push(run.result.clone());
         if is_last {
             last_run = Some(run);

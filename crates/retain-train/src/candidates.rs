@@ -17,10 +17,12 @@ use retain_models::{
     RandomForestParams, RecencyBaseline, RevenueRateBaseline, TwoPartParams, ValueModel,
     holdout_split,
 };
+use std::collections::BTreeSet;
 
 use crate::TrainError;
 use crate::backtest::BacktestParams;
 use crate::protocol::{churn_rate, column_f64};
+use crate::tuning::{FeatureSet, Spec, Tuned, tuned_logistic};
 
 /// A labelled window with optional customer-base columns.
 struct Window {
@@ -85,14 +87,45 @@ fn hybrid_columns(
     Ok(x)
 }
 
+/// The clients at `cutoff` with the 29 features, the columns of `families` (their `last_year`
+/// windows over `family_horizon`, the training label window, so a column means the same in
+/// every window and at scoring) and, with `labels`, the labels over that horizon.
+pub(crate) fn frame_at(
+    history: &History,
+    cutoff: Cutoff,
+    labels: Option<Horizon>,
+    countries: &CountryTable,
+    families: &FeatureSet,
+    family_horizon: Horizon,
+) -> Result<DataFrame, TrainError> {
+    let base = match labels {
+        Some(h) => history.labelled_set(cutoff, h, countries),
+        None => history.features_at(cutoff, countries),
+    };
+    if families.families.is_empty() {
+        return Ok(base.collect()?);
+    }
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    Ok(base
+        .join(
+            history.family_features_at(cutoff, family_horizon, &families.families),
+            [col(retain_data::cols::CLIENT)],
+            [col(retain_data::cols::CLIENT)],
+            args,
+        )
+        .collect()?)
+}
+
 fn build_window(
     history: &History,
     cutoff: Cutoff,
     horizon: Horizon,
     countries: &CountryTable,
     hybrid: bool,
+    families: &FeatureSet,
 ) -> Result<Window, TrainError> {
-    let df = history.labelled_set(cutoff, horizon, countries).collect()?;
+    let df = frame_at(history, cutoff, Some(horizon), countries, families, horizon)?;
     let hybrid = if hybrid && df.height() > 0 {
         let base = fit_customer_base(&df, RfmKind::Bgnbd)?;
         Some(hybrid_columns(&df, &base, horizon)?)
@@ -263,8 +296,8 @@ pub struct Candidates {
 }
 
 /// The feature list of the candidates: `used`, then the customer-base inputs and the
-/// baselines' columns it lacks.
-fn candidate_features(used: &[String]) -> Vec<String> {
+/// baselines' columns it lacks, then the family columns `extra`.
+fn candidate_features(used: &[String], extra: &[String]) -> Vec<String> {
     let mut f = used.to_vec();
     for extra in CLV_FEATURES
         .iter()
@@ -274,12 +307,28 @@ fn candidate_features(used: &[String]) -> Vec<String> {
             f.push(extra.to_string());
         }
     }
+    f.extend(extra.iter().cloned());
     f
 }
 
-/// Fits, at evaluation cutoff `c`, every candidate `want` asks for (by name),
-/// on the training windows before `c`; `eval` is the feature frame of the clients at `c`
-/// (labels not needed), on which the customer-base model is fitted.
+/// The feature families the tuned candidates `tuned` read, with the hybrid set when `hybrid`.
+pub(crate) fn families_needed(tuned: &[Spec], hybrid: bool) -> FeatureSet {
+    let mut set = if hybrid {
+        FeatureSet::customer_base()
+    } else {
+        FeatureSet::none()
+    };
+    for t in tuned {
+        set = set.union(t.set);
+    }
+    set
+}
+
+/// Fits, at evaluation cutoff `c`, every protocol candidate `want` asks for (by name) and the
+/// tuned candidates `tuned`, on the training windows before `c`; `eval` is the feature frame
+/// of the clients at `c` ([`frame_at`] with the families of `tuned`; labels not needed), on
+/// which the customer-base model is fitted.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_candidates(
     tx: &Transactions,
     history: &History,
@@ -288,7 +337,9 @@ pub(crate) fn fit_candidates(
     eval: &DataFrame,
     params: &BacktestParams,
     want: &dyn Fn(&str) -> bool,
+    tuned: &[Spec],
 ) -> Result<Candidates, TrainError> {
+    let needed = families_needed(tuned, params.hybrid);
     let h_tr = params.protocol.train_horizon;
     let horizon = params.protocol.horizon;
     let cuts = window_cutoffs(tx, c, params);
@@ -304,7 +355,7 @@ pub(crate) fn fit_candidates(
     for &w in &cuts {
         // A window whose customer-base fit fails (too little history to identify BG/NBD)
         // cannot give hybrid columns: it is left out, and `train_cutoffs` shows it.
-        match build_window(history, w, h_tr, countries, params.hybrid) {
+        match build_window(history, w, h_tr, countries, needed.customer_base, &needed) {
             Ok(win) if win.df.height() > 0 => windows.push(win),
             Ok(_) | Err(TrainError::Clv(_)) => {}
             Err(e) => return Err(e),
@@ -324,7 +375,10 @@ pub(crate) fn fit_candidates(
         s
     };
     let used = non_constant(&stacked, &FEATURES)?;
-    let features = candidate_features(&used);
+    let family_cols = needed.family_columns();
+    let family_refs: Vec<&str> = family_cols.iter().map(String::as_str).collect();
+    let family_used = non_constant(&stacked, &family_refs)?;
+    let features = candidate_features(&used, &family_used);
     let own: Vec<usize> = (0..used.len()).collect();
     let base = fit_customer_base(eval, RfmKind::Bgnbd)?;
     let part = CustomerBasePart::new(base.clone(), &features)?;
@@ -454,6 +508,80 @@ pub(crate) fn fit_candidates(
             }
         }
     }
+    if !tuned.is_empty() {
+        let fitted = fit_tuned(&windows, &used, &family_used, tuned, params, scale)?;
+        let deploy_set = |set: &FeatureSet, c: AnyClassifier| -> ChurnModel {
+            let columns = set_columns(&features, &used, &family_used, set);
+            if set.customer_base {
+                ChurnModel::Hybrid {
+                    classifier: c,
+                    columns,
+                    base: part.clone(),
+                    cb_horizon_days: h_tr.days(),
+                }
+            } else {
+                ChurnModel::Classifier {
+                    classifier: c,
+                    columns,
+                }
+            }
+        };
+        let deploy_value_set = |set: &FeatureSet, r: AnyRegressor| -> ValueModel {
+            let columns = set_columns(&features, &used, &family_used, set);
+            if set.customer_base {
+                ValueModel::Hybrid {
+                    regressor: r,
+                    columns,
+                    base: part.clone(),
+                    cb_horizon_days: h_tr.days(),
+                }
+            } else {
+                ValueModel::Regressor {
+                    regressor: r,
+                    columns,
+                }
+            }
+        };
+        let classifier = |spec: &Spec| -> Result<AnyClassifier, TrainError> {
+            fitted
+                .classifiers
+                .get(&spec.name())
+                .cloned()
+                .ok_or_else(|| TrainError::Window(format!("no fitted {}", spec.name())))
+        };
+        for spec in tuned {
+            let name = spec.name();
+            match spec.model {
+                Tuned::Logistic { .. } | Tuned::Boosting(_) => {
+                    churn.insert(name, deploy_set(&spec.set, classifier(spec)?));
+                }
+                Tuned::Ensemble { .. } => {
+                    let mut parts = Vec::new();
+                    for m in spec.members() {
+                        parts.push(deploy_set(&spec.set, classifier(&m)?));
+                    }
+                    parts.push(p_no_purchase.clone());
+                    churn.insert(name, ChurnModel::RankEnsemble { parts });
+                }
+                Tuned::TwoPart(_) | Tuned::ValueEnsemble(_) => {
+                    let two = fitted
+                        .two_parts
+                        .get(&two_part_of(spec).name())
+                        .cloned()
+                        .ok_or_else(|| TrainError::Window(format!("no fitted {}", spec.name())))?;
+                    let two = deploy_value_set(&spec.set, two.into());
+                    let model = if matches!(spec.model, Tuned::ValueEnsemble(_)) {
+                        ValueModel::RankEnsemble {
+                            parts: vec![two, ValueModel::Clv { base: part.clone() }],
+                        }
+                    } else {
+                        two
+                    };
+                    value.insert(name, model);
+                }
+            }
+        }
+    }
     let schema = FeatureSchema::new(features.iter().cloned());
     churn.insert(
         kinds::BASELINE_DAYS_SINCE_LAST.into(),
@@ -481,6 +609,170 @@ pub(crate) fn fit_candidates(
         population_train: stacked.height(),
         churn_rate_train: churn_rate(&stacked_churned),
     })
+}
+
+/// The two-part candidate of a two-part or value-ensemble candidate.
+fn two_part_of(spec: &Spec) -> Spec {
+    match spec.model {
+        Tuned::ValueEnsemble(s) => Spec {
+            model: Tuned::TwoPart(s),
+            set: spec.set,
+        },
+        _ => *spec,
+    }
+}
+
+/// The columns a model on `set` reads: the used protocol features, then the set's family
+/// columns among those used, as names.
+fn set_names(used: &[String], family_used: &[String], set: &FeatureSet) -> Vec<String> {
+    let mine: BTreeSet<String> = set.family_columns().into_iter().collect();
+    used.iter()
+        .cloned()
+        .chain(family_used.iter().filter(|c| mine.contains(*c)).cloned())
+        .collect()
+}
+
+/// [`set_names`] as positions in `features`.
+fn set_columns(
+    features: &[String],
+    used: &[String],
+    family_used: &[String],
+    set: &FeatureSet,
+) -> Vec<usize> {
+    set_names(used, family_used, set)
+        .iter()
+        .filter_map(|n| features.iter().position(|f| f == n))
+        .collect()
+}
+
+/// The tuned models of one cutoff: classifiers and two-part models by candidate name.
+struct Fitted {
+    classifiers: BTreeMap<String, AnyClassifier>,
+    two_parts: BTreeMap<String, retain_models::TwoPartModel>,
+}
+
+/// Fits every tuned candidate of `tuned` and the members they are made of, each once: the
+/// logistic regressions of a feature set as one warm-started path of `C`, the boosters one
+/// by one, the two-part models on their booster.
+fn fit_tuned(
+    windows: &[Window],
+    used: &[String],
+    family_used: &[String],
+    tuned: &[Spec],
+    params: &BacktestParams,
+    value_scale: f64,
+) -> Result<Fitted, TrainError> {
+    let mut singles: Vec<Spec> = Vec::new();
+    let mut two_parts: Vec<Spec> = Vec::new();
+    for spec in tuned {
+        for m in spec.members() {
+            if !singles.contains(&m) {
+                singles.push(m);
+            }
+        }
+        if spec.is_value() {
+            let t = two_part_of(spec);
+            if !two_parts.contains(&t) {
+                two_parts.push(t);
+            }
+        }
+    }
+    let sets: BTreeSet<FeatureSet> = singles.iter().map(|s| s.set).collect();
+    let mut out = Fitted {
+        classifiers: BTreeMap::new(),
+        two_parts: BTreeMap::new(),
+    };
+    for set in sets {
+        let names = set_names(used, family_used, &set);
+        let d = design(windows, &names, set.customer_base, value_scale)?;
+        let x = d.x.view();
+        let mut cs: Vec<f64> = singles
+            .iter()
+            .filter(|s| s.set == set)
+            .filter_map(|s| match s.model {
+                Tuned::Logistic { c } => Some(c),
+                _ => None,
+            })
+            .collect();
+        cs.sort_by(f64::total_cmp);
+        cs.dedup();
+        if !cs.is_empty() {
+            params.progress.model(kinds::LOGISTIC);
+            let path = tuned_logistic().fit_path(x, &d.churned, &cs)?;
+            for (c, m) in cs.iter().zip(path) {
+                let spec = Spec {
+                    model: Tuned::Logistic { c: *c },
+                    set,
+                };
+                out.classifiers.insert(spec.name(), m.into());
+            }
+        }
+        // Boosters of one (leaves, least clients per leaf) share one fit: each tree count
+        // is a stage of the largest (bit for bit its own fit).
+        let shape_groups = |specs: &[Spec], two: bool| -> BTreeMap<(usize, u32), Vec<usize>> {
+            let mut g: BTreeMap<(usize, u32), Vec<usize>> = BTreeMap::new();
+            for spec in specs.iter().filter(|s| s.set == set) {
+                let shape = match (spec.model, two) {
+                    (Tuned::Boosting(sh), false) | (Tuned::TwoPart(sh), true) => sh,
+                    _ => continue,
+                };
+                let v = g.entry((shape.leaves, shape.min_leaf)).or_default();
+                if !v.contains(&shape.trees) {
+                    v.push(shape.trees);
+                }
+            }
+            for v in g.values_mut() {
+                v.sort_unstable();
+            }
+            g
+        };
+        let shape = |(leaves, min_leaf): (usize, u32), trees: usize| crate::tuning::Shape {
+            leaves,
+            min_leaf,
+            trees,
+        };
+        for (key, stages) in shape_groups(&singles, false) {
+            params.progress.model(kinds::GRADIENT_BOOSTING);
+            let top = shape(key, stages[stages.len() - 1]);
+            let models = top
+                .classifier(params.seed)
+                .fit_staged(x, &d.churned, None, &stages)?;
+            for (&trees, m) in stages.iter().zip(models) {
+                let spec = Spec {
+                    model: Tuned::Boosting(shape(key, trees)),
+                    set,
+                };
+                out.classifiers.insert(spec.name(), m.into());
+            }
+        }
+        for (key, stages) in shape_groups(&two_parts, true) {
+            params.progress.model(kinds::TWO_PART);
+            let top = shape(key, stages[stages.len() - 1]);
+            let spends = TwoPartParams::new()
+                .spend(top.spend(params.seed))
+                .fit_spend_staged(x, &d.churned, &d.value, &stages)?;
+            for (&trees, spend) in stages.iter().zip(spends) {
+                let booster = Spec {
+                    model: Tuned::Boosting(shape(key, trees)),
+                    set,
+                };
+                let gbc = out
+                    .classifiers
+                    .get(&booster.name())
+                    .cloned()
+                    .ok_or_else(|| TrainError::Window(format!("no fitted {}", booster.name())))?;
+                let spec = Spec {
+                    model: Tuned::TwoPart(shape(key, trees)),
+                    set,
+                };
+                out.two_parts.insert(
+                    spec.name(),
+                    retain_models::TwoPartModel::from_parts(gbc, spend)?,
+                );
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Refuses `--train-windows` more than the data hold before `c`: the windows the user asked

@@ -16,6 +16,7 @@ mod candidates;
 pub mod progress;
 pub mod protocol;
 pub mod train;
+pub mod tuning;
 pub mod uplift;
 
 pub use backtest::{Backtest, BacktestParams, SelectMetric, Selection, backtest};

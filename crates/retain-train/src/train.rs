@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 
 use polars::prelude::DataFrame;
 use retain_clv::{RfmKind, Valuation};
-use retain_core::{Artifact, BinnedDistribution, DataSource, FeatureSchema, ModelCard, kinds};
+use retain_core::{
+    Artifact, BinnedDistribution, DataSource, FamilyInputs, FeatureSchema, ModelCard, kinds,
+};
 use retain_eval::drift::reference_bins;
 use retain_eval::{churn_metrics, value_metrics};
 use retain_features::{FeatureMatrix, History};
@@ -22,8 +24,9 @@ use serde_json::json;
 
 use crate::TrainError;
 use crate::backtest::{BacktestParams, Selection, calibration_suffix, select};
-use crate::candidates::{fit_candidates, fit_customer_base};
+use crate::candidates::{families_needed, fit_candidates, fit_customer_base, frame_at};
 use crate::protocol::{churn_rate, column_f64};
+use crate::tuning::Spec;
 
 /// The churn model to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,21 +165,36 @@ pub fn train(
         value.get_or_insert_with(|| s.value_model.clone());
     }
     let (churn, value) = (churn.unwrap_or_default(), value.unwrap_or_default());
+    let tuned: Vec<Spec> = [&churn, &value]
+        .into_iter()
+        .filter_map(|n| Spec::parse(n))
+        .collect();
+    let needed = families_needed(&tuned, bt.hybrid);
     let last = tx.stats().last_day;
     let labelled = last.is_some_and(|l| l >= c.plus(p.horizon).date());
-    let eval: DataFrame = if labelled {
-        history.labelled_set(c, p.horizon, &countries).collect()?
-    } else {
-        history.features_at(c, &countries).collect()?
-    };
+    let eval: DataFrame = frame_at(
+        &history,
+        c,
+        labelled.then_some(p.horizon),
+        &countries,
+        &needed,
+        p.train_horizon,
+    )?;
     if eval.height() == 0 {
         return Err(TrainError::Window(format!(
             "no client has a purchase on or before the cutoff {c}"
         )));
     }
-    let cands = fit_candidates(tx, &history, &countries, c, &eval, bt, &|n| {
-        n == churn || n == value
-    })?;
+    let cands = fit_candidates(
+        tx,
+        &history,
+        &countries,
+        c,
+        &eval,
+        bt,
+        &|n| n == churn || n == value,
+        &tuned,
+    )?;
     let churn_model = cands.churn.get(&churn).cloned().ok_or_else(|| {
         TrainError::Config(format!(
             "no churn model `{churn}` with these settings (the candidates are {})",
@@ -225,6 +243,13 @@ pub fn train(
         ("forest_trees".to_string(), json!(bt.forest_trees)),
         ("boosting_trees".to_string(), json!(bt.boosting_trees)),
         ("seed".to_string(), json!(bt.seed)),
+        ("candidate".to_string(), json!(churn)),
+        ("value_candidate".to_string(), json!(value)),
+        ("families".to_string(), json!(bt.families)),
+        (
+            "validation_targets".to_string(),
+            json!(bt.validation_targets),
+        ),
         (
             "choice".to_string(),
             json!(if params.churn == ChurnChoice::Auto {
@@ -238,10 +263,16 @@ pub fn train(
         hyper.insert(
             "why".to_string(),
             json!(format!(
-                "best {} on the validation window ({} .. {}): {:.4}",
+                "best mean {} over {} validation target(s) (features at {}, labels over the \
+                 {} days after each): {:.4}",
                 s.metric.name(),
-                s.validation_cutoff,
-                c,
+                s.validation_cutoffs.len(),
+                s.validation_cutoffs
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                p.train_horizon.days(),
                 s.churn_validation.get(&churn).copied().unwrap_or(f64::NAN)
             )),
         );
@@ -250,7 +281,7 @@ pub fn train(
         hyper.insert("selection".to_string(), j.clone());
     }
     let mut card = ModelCard::new(
-        churn.clone(),
+        churn_model.kind_name(),
         p.train_cutoff().date(),
         p.train_horizon.days(),
         None,
@@ -259,9 +290,24 @@ pub fn train(
         hyper.clone(),
     );
     card.profile = profile(at_cutoff.x.view(), &cands.features, &reference_scores);
+    let family_cols = needed.family_columns();
+    let families = cands
+        .features
+        .iter()
+        .any(|f| family_cols.contains(f))
+        .then(|| FamilyInputs {
+            names: needed
+                .families
+                .iter()
+                .map(|f| f.name().to_string())
+                .collect(),
+            horizon_days: p.train_horizon.days(),
+        });
+    card.families = families.clone();
     let mut value_card = clv.card(c.date(), p.horizon.days(), &source);
     value_card.kind = value_name.clone();
     value_card.features = schema;
+    value_card.families = families;
     for (k, v) in hyper {
         value_card.hyperparameters.entry(k).or_insert(v);
     }
