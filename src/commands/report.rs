@@ -110,6 +110,12 @@ fn ci(i: Option<&Interval>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// A difference's estimate and interval, signed: `+0.008 [+0.002, +0.014]`.
+fn ci_signed(i: Option<&Interval>) -> String {
+    i.map(|i| format!("{:+.3} [{:+.3}, {:+.3}]", i.estimate, i.lower, i.upper))
+        .unwrap_or_else(|| "-".into())
+}
+
 fn ms(m: &MeanStd) -> String {
     if m.std.is_finite() {
         format!("{:.3} ± {:.3}", m.mean, m.std)
@@ -186,6 +192,27 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
         ]);
     }
     push_table(&mut out, &t);
+    if let (Some(s), false) = (sel, b.selected_vs_baselines.is_empty()) {
+        out.push(String::new());
+        let mut t = named_table(&[
+            &format!("{} minus", s.churn_model),
+            "ROC AUC difference 95% CI",
+            "lift difference 95% CI",
+        ]);
+        for (base, m) in &b.selected_vs_baselines {
+            t.row(vec![
+                base.clone(),
+                ci_signed(m.get("roc_auc")),
+                ci_signed(m.get("top_decile_lift")),
+            ]);
+        }
+        push_table(&mut out, &t);
+        out.push(
+            "(paired bootstrap: each difference on the same resample; an interval above 0 \
+             means the selected model is better)"
+                .into(),
+        );
+    }
     if b.cutoffs.len() > 1 {
         out.push(String::new());
         out.push(format!(
@@ -243,11 +270,17 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
     out.push(String::new());
     match sel {
         Some(s) => out.push(format!(
-            "* selected on the most recent training window (validation cutoff {}, labels up to \
-             {}) by {}: churn {} ({:.3}), value {} (Spearman {:.3})",
-            s.validation_cutoff,
-            last.cutoff,
+            "* selected by the mean {} over {} validation target(s) before the cutoff \
+             (features at {}; labels over the {} days after each): churn {} ({:.3}), value {} \
+             (Spearman {:.3})",
             s.metric.name(),
+            s.validation_cutoffs.len(),
+            s.validation_cutoffs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            b.settings.protocol.train_horizon.days(),
             s.churn_model,
             s.churn_validation
                 .get(&s.churn_model)
@@ -307,6 +340,9 @@ pub struct BacktestView<'a> {
     pub churn_intervals: &'a BTreeMap<String, Intervals>,
     /// Bootstrap 95% intervals of the value metrics.
     pub value_intervals: &'a BTreeMap<String, Intervals>,
+    /// Paired bootstrap 95% intervals of the selected churn model's ROC AUC and lift minus
+    /// each baseline's, by baseline.
+    pub selected_vs_baselines: &'a BTreeMap<String, Intervals>,
     /// The evaluation cutoffs, oldest first.
     pub cutoffs: Vec<Cutoff>,
     /// Mean and std across the cutoffs (absent with a single cutoff).
@@ -339,6 +375,7 @@ pub fn backtest_view(b: &Backtest) -> BacktestView<'_> {
             .unwrap_or_default(),
         churn_intervals: &b.churn_intervals,
         value_intervals: &b.value_intervals,
+        selected_vs_baselines: &b.selected_vs_baselines,
         cutoffs: b.cutoffs.iter().map(|c| c.cutoff).collect(),
         across_cutoffs: (b.cutoffs.len() > 1).then_some(AcrossCutoffs {
             churn: &b.churn_summary,

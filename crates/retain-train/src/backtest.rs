@@ -340,6 +340,11 @@ pub struct Backtest {
     pub churn_intervals: BTreeMap<String, Intervals>,
     /// Bootstrap intervals at the last cutoff, value models.
     pub value_intervals: BTreeMap<String, Intervals>,
+    /// Paired bootstrap intervals at the last cutoff of the selected churn model's ROC AUC
+    /// and top-decile lift minus each baseline's (`bgnbd_p_no_purchase`,
+    /// `baseline_days_since_last`), every difference computed on the same resample: by
+    /// baseline, then metric. Empty without a selection or without resamples.
+    pub selected_vs_baselines: BTreeMap<String, Intervals>,
     /// Every model's per-client scores at the last cutoff.
     #[serde(skip)]
     pub last_scores: LastScores,
@@ -492,7 +497,7 @@ fn grid_specs(params: &BacktestParams) -> Vec<Spec> {
     sets.iter()
         .flat_map(|&set| {
             let mut v = params.grid.singles(set);
-            v.extend(params.grid.two_parts(set));
+            v.extend(params.grid.values(set));
             v
         })
         .collect()
@@ -624,6 +629,7 @@ pub(crate) fn select(
         let logistic = of(&|m| matches!(m, Tuned::Logistic { .. }));
         let boosting = of(&|m| matches!(m, Tuned::Boosting(_)));
         let two = of(&|m| matches!(m, Tuned::TwoPart(_)));
+        let logv = of(&|m| matches!(m, Tuned::LogValue(_)));
         let pick = |names: &[String], means: &BTreeMap<String, f64>, higher: bool| {
             best_of(means, names.iter(), higher).and_then(|n| Spec::parse(&n))
         };
@@ -633,6 +639,7 @@ pub(crate) fn select(
         );
         tuned.extend(l);
         tuned.extend(b);
+        tuned.extend(pick(&logv, &value_means, true));
         if let (Some(l), Some(b)) = (l, b) {
             let (Tuned::Logistic { c }, Tuned::Boosting(shape)) = (l.model, b.model) else {
                 unreachable!("picked by kind")
@@ -658,31 +665,40 @@ pub(crate) fn select(
             }
             tuned.push(ens);
         }
-        if let Some(t) = pick(&two, &value_means, true) {
-            let Tuned::TwoPart(shape) = t.model else {
-                unreachable!("picked by kind")
+        tuned.extend(pick(&two, &value_means, true));
+        // The value ensemble of each shape (its two-part model, its log1p regression and
+        // the CLV), from the stored predictions; the best shape is kept.
+        let mut ens_names = Vec::new();
+        for spec in specs.iter().filter(|s| s.set == set) {
+            let Tuned::TwoPart(shape) = spec.model else {
+                continue;
             };
             let ens = Spec {
                 model: Tuned::ValueEnsemble(shape),
                 set,
             };
+            let log = Spec {
+                model: Tuned::LogValue(shape),
+                set,
+            };
             for (_, run) in &runs {
-                let (Some(a), Some(g)) = (
-                    run.value_preds.get(&t.name()),
+                let (Some(a), Some(b), Some(g)) = (
+                    run.value_preds.get(&spec.name()),
+                    run.value_preds.get(&log.name()),
                     run.value_preds.get(retain_core::kinds::BGNBD_GG_CLV),
                 ) else {
                     continue;
                 };
-                let score = rank_mean(&[a, g]);
+                let score = rank_mean(&[a, b, g]);
                 let m = value_metrics(&run.value, &score, &run.ids)?;
                 value_by_target
                     .entry(ens.name())
                     .or_default()
                     .push(m.spearman);
             }
-            tuned.push(t);
-            tuned.push(ens);
+            ens_names.push(ens.name());
         }
+        tuned.extend(pick(&ens_names, &means(&value_by_target), true));
     }
     let churn_validation = means(&churn_by_target);
     let value_validation = means(&value_by_target);
@@ -805,6 +821,69 @@ fn intervals(
     Ok([churn, value])
 }
 
+/// The baselines the selected model is compared with, pairwise.
+pub const PAIRED_BASELINES: [&str; 2] = [
+    retain_core::kinds::BGNBD_P_NO_PURCHASE,
+    retain_core::kinds::BASELINE_DAYS_SINCE_LAST,
+];
+
+/// The paired bootstrap intervals of `selected`'s ROC AUC and top-decile lift minus each
+/// of [`PAIRED_BASELINES`] (see [`Backtest::selected_vs_baselines`]): the same resamples and
+/// seed as the per-model intervals, each replicate the difference on one resample, so the
+/// clients both scores share cancel out of the interval.
+fn paired_differences(
+    run: &CutoffRun,
+    selected: &str,
+    params: &BacktestParams,
+) -> Result<BTreeMap<String, Intervals>, TrainError> {
+    let mut out = BTreeMap::new();
+    if params.bootstrap_resamples == 0 {
+        return Ok(out);
+    }
+    let Some((s, _)) = run.churn_scores.get(selected) else {
+        return Ok(out);
+    };
+    let b = &BootstrapParams::default()
+        .n_resamples(params.bootstrap_resamples)
+        .seed(params.seed);
+    let (y, ids) = (&run.y, &run.ids);
+    let n = y.len();
+    for base in PAIRED_BASELINES {
+        if base == selected {
+            continue;
+        }
+        let Some((t, _)) = run.churn_scores.get(base) else {
+            continue;
+        };
+        let mut m = Intervals::new();
+        m.insert(
+            "roc_auc".into(),
+            bootstrap(n, b, |i| {
+                let yi = resample(y, i);
+                match (roc_auc(&yi, &resample(s, i)), roc_auc(&yi, &resample(t, i))) {
+                    (Ok(a), Ok(c)) => a - c,
+                    _ => f64::NAN,
+                }
+            })?,
+        );
+        m.insert(
+            "top_decile_lift".into(),
+            bootstrap(n, b, |i| {
+                let (yi, ki) = (resample(y, i), resample(ids, i));
+                match (
+                    top_decile_lift(&yi, &resample(s, i), &ki),
+                    top_decile_lift(&yi, &resample(t, i), &ki),
+                ) {
+                    (Ok(a), Ok(c)) => a - c,
+                    _ => f64::NAN,
+                }
+            })?,
+        );
+        out.insert(base.to_string(), m);
+    }
+    Ok(out)
+}
+
 /// Runs the backtest (module docs): `params.cutoffs` evaluation cutoffs ending at
 /// `params.protocol.cutoff`, `params.cutoff_spacing` days apart.
 pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, TrainError> {
@@ -887,6 +966,10 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
         .collect();
     let selected_churn_summary = selected.map(|s| summarize_results(&s));
     let [churn_intervals, value_intervals] = intervals(&last_run, params)?;
+    let selected_vs_baselines = match &last_run.result.selection {
+        Some(sel) => paired_differences(&last_run, &sel.churn_model, params)?,
+        None => BTreeMap::new(),
+    };
     let last_scores = LastScores {
         ids: last_run.ids.clone(),
         churn: last_run
@@ -904,6 +987,7 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
         selected_churn_summary,
         churn_intervals,
         value_intervals,
+        selected_vs_baselines,
         last_scores,
     })
 }

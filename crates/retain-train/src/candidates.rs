@@ -547,7 +547,7 @@ pub(crate) fn fit_candidates(
                 .classifiers
                 .get(&spec.name())
                 .cloned()
-                .ok_or_else(|| TrainError::Window(format!("no fitted {}", spec.name())))
+                .ok_or_else(|| TrainError::Internal(format!("no fitted {}", spec.name())))
         };
         for spec in tuned {
             let name = spec.name();
@@ -563,16 +563,40 @@ pub(crate) fn fit_candidates(
                     parts.push(p_no_purchase.clone());
                     churn.insert(name, ChurnModel::RankEnsemble { parts });
                 }
+                Tuned::LogValue(_) => {
+                    let r = fitted
+                        .regressors
+                        .get(&name)
+                        .cloned()
+                        .ok_or_else(|| TrainError::Internal(format!("no fitted {name}")))?;
+                    value.insert(name, deploy_value_set(&spec.set, r.into()));
+                }
                 Tuned::TwoPart(_) | Tuned::ValueEnsemble(_) => {
                     let two = fitted
                         .two_parts
                         .get(&two_part_of(spec).name())
                         .cloned()
-                        .ok_or_else(|| TrainError::Window(format!("no fitted {}", spec.name())))?;
+                        .ok_or_else(|| {
+                            TrainError::Internal(format!("no fitted {}", spec.name()))
+                        })?;
                     let two = deploy_value_set(&spec.set, two.into());
-                    let model = if matches!(spec.model, Tuned::ValueEnsemble(_)) {
+                    let model = if let Tuned::ValueEnsemble(shape) = spec.model {
+                        let log = Spec {
+                            model: Tuned::LogValue(shape),
+                            set: spec.set,
+                        }
+                        .name();
+                        let log = fitted
+                            .regressors
+                            .get(&log)
+                            .cloned()
+                            .ok_or_else(|| TrainError::Internal(format!("no fitted {log}")))?;
                         ValueModel::RankEnsemble {
-                            parts: vec![two, ValueModel::Clv { base: part.clone() }],
+                            parts: vec![
+                                two,
+                                deploy_value_set(&spec.set, log.into()),
+                                ValueModel::Clv { base: part.clone() },
+                            ],
                         }
                     } else {
                         two
@@ -645,10 +669,12 @@ fn set_columns(
         .collect()
 }
 
-/// The tuned models of one cutoff: classifiers and two-part models by candidate name.
+/// The tuned models of one cutoff: classifiers, two-part models and value regressions by
+/// candidate name.
 struct Fitted {
     classifiers: BTreeMap<String, AnyClassifier>,
     two_parts: BTreeMap<String, retain_models::TwoPartModel>,
+    regressors: BTreeMap<String, retain_models::GradientBoostingRegressor>,
 }
 
 /// Fits every tuned candidate of `tuned` and the members they are made of, each once: the
@@ -664,23 +690,38 @@ fn fit_tuned(
 ) -> Result<Fitted, TrainError> {
     let mut singles: Vec<Spec> = Vec::new();
     let mut two_parts: Vec<Spec> = Vec::new();
+    let mut logs: Vec<Spec> = Vec::new();
+    for spec in tuned {
+        let log = match spec.model {
+            Tuned::LogValue(_) => *spec,
+            Tuned::ValueEnsemble(shape) => Spec {
+                model: Tuned::LogValue(shape),
+                set: spec.set,
+            },
+            _ => continue,
+        };
+        if !logs.contains(&log) {
+            logs.push(log);
+        }
+    }
     for spec in tuned {
         for m in spec.members() {
             if !singles.contains(&m) {
                 singles.push(m);
             }
         }
-        if spec.is_value() {
+        if matches!(spec.model, Tuned::TwoPart(_) | Tuned::ValueEnsemble(_)) {
             let t = two_part_of(spec);
             if !two_parts.contains(&t) {
                 two_parts.push(t);
             }
         }
     }
-    let sets: BTreeSet<FeatureSet> = singles.iter().map(|s| s.set).collect();
+    let sets: BTreeSet<FeatureSet> = singles.iter().chain(&logs).map(|s| s.set).collect();
     let mut out = Fitted {
         classifiers: BTreeMap::new(),
         two_parts: BTreeMap::new(),
+        regressors: BTreeMap::new(),
     };
     for set in sets {
         let names = set_names(used, family_used, &set);
@@ -713,10 +754,12 @@ fn fit_tuned(
             let mut g: BTreeMap<(usize, u32), Vec<usize>> = BTreeMap::new();
             for spec in specs.iter().filter(|s| s.set == set) {
                 let shape = match (spec.model, two) {
-                    (Tuned::Boosting(sh), false) | (Tuned::TwoPart(sh), true) => sh,
+                    (Tuned::Boosting(sh), false)
+                    | (Tuned::TwoPart(sh), true)
+                    | (Tuned::LogValue(sh), true) => sh,
                     _ => continue,
                 };
-                let v = g.entry((shape.leaves, shape.min_leaf)).or_default();
+                let v: &mut Vec<usize> = g.entry((shape.leaves, shape.min_leaf)).or_default();
                 if !v.contains(&shape.trees) {
                     v.push(shape.trees);
                 }
@@ -760,7 +803,7 @@ fn fit_tuned(
                     .classifiers
                     .get(&booster.name())
                     .cloned()
-                    .ok_or_else(|| TrainError::Window(format!("no fitted {}", booster.name())))?;
+                    .ok_or_else(|| TrainError::Internal(format!("no fitted {}", booster.name())))?;
                 let spec = Spec {
                     model: Tuned::TwoPart(shape(key, trees)),
                     set,
@@ -769,6 +812,20 @@ fn fit_tuned(
                     spec.name(),
                     retain_models::TwoPartModel::from_parts(gbc, spend)?,
                 );
+            }
+        }
+        for (key, stages) in shape_groups(&logs, true) {
+            params.progress.model(kinds::GRADIENT_BOOSTING_REGRESSOR);
+            let top = shape(key, stages[stages.len() - 1]);
+            let fits = top
+                .spend(params.seed)
+                .fit_staged(x, &d.value, None, &stages)?;
+            for (&trees, r) in stages.iter().zip(fits) {
+                let spec = Spec {
+                    model: Tuned::LogValue(shape(key, trees)),
+                    set,
+                };
+                out.regressors.insert(spec.name(), r);
             }
         }
     }

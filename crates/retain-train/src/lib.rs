@@ -51,6 +51,9 @@ pub enum TrainError {
     /// A metric could not be computed.
     #[error("metrics: {0}")]
     Eval(#[from] retain_eval::EvalError),
+    /// A candidate that should have been fitted was not (a defect of retain).
+    #[error("internal error, please report it: {0}")]
+    Internal(String),
 }
 
 impl Categorized for TrainError {
@@ -58,6 +61,7 @@ impl Categorized for TrainError {
         match self {
             Self::Window(_) | Self::Clv(_) => ErrorCategory::Data,
             Self::Config(_) => ErrorCategory::Config,
+            Self::Internal(_) => ErrorCategory::Internal,
             Self::Features(e) => e.category(),
             Self::Model(e) => e.category(),
             // a score or value that overflowed came from the data (a line value of 1e9)
