@@ -458,6 +458,8 @@ pub fn train_view<'a>(
 /// one table for the churn models (by the selection metric), one for the value models (by
 /// Spearman).
 pub fn selection_lines(s: &Selection) -> Vec<String> {
+    /// Rows shown per table; the rest are in the card's (or the evaluation's) selection.
+    const SHOWN: usize = 10;
     fn ranked(m: &BTreeMap<String, f64>, higher: bool) -> Vec<(&String, f64)> {
         let mut v: Vec<(&String, f64)> = m.iter().map(|(k, v)| (k, *v)).collect();
         v.sort_by(|a, b| {
@@ -466,18 +468,45 @@ pub fn selection_lines(s: &Selection) -> Vec<String> {
         });
         v
     }
+    fn table(
+        out: &mut Vec<String>,
+        head: [&str; 2],
+        m: &BTreeMap<String, f64>,
+        higher: bool,
+        chosen: &str,
+    ) {
+        let all = ranked(m, higher);
+        let mut t = named_table(&head);
+        for (i, (name, v)) in all.iter().enumerate() {
+            if i < SHOWN || name.as_str() == chosen {
+                t.row(vec![marked(name, Some(chosen)), f3(*v)]);
+            }
+        }
+        push_table(out, &t);
+        if all.len() > SHOWN {
+            out.push(format!(
+                "({} more candidates; every one in the selection record)",
+                all.len() - SHOWN
+            ));
+        }
+    }
     let mut out = Vec::new();
-    let mut t = named_table(&["churn model", s.metric.name()]);
-    for (name, v) in ranked(&s.churn_validation, s.metric.higher_is_better()) {
-        t.row(vec![marked(name, Some(&s.churn_model)), f3(v)]);
-    }
-    push_table(&mut out, &t);
+    let metric = format!("mean {}", s.metric.name());
+    table(
+        &mut out,
+        ["churn model", &metric],
+        &s.churn_validation,
+        s.metric.higher_is_better(),
+        &s.churn_model,
+    );
     out.push(String::new());
-    let mut t = named_table(&["value model", "Spearman"]);
-    for (name, v) in ranked(&s.value_validation, true) {
-        t.row(vec![marked(name, Some(&s.value_model)), f3(v)]);
-    }
-    push_table(&mut out, &t);
+    table(
+        &mut out,
+        ["value model", "mean Spearman"],
+        &s.value_validation,
+        true,
+        &s.value_model,
+    );
     out
 }
 

@@ -166,9 +166,16 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         return Ok(());
     }
     let c = &trained.churn.card;
+    let candidate = |card: &retain_core::ModelCard| {
+        card.hyperparameters
+            .get("candidate")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| card.kind.clone())
+    };
     ui.say(format!(
         "trained {} on {} rows: features at {}, labels {} .. {}; {} features",
-        c.kind,
+        candidate(c),
         thousands(c.data_source.clients as i64),
         c.training_cutoff,
         c.training_cutoff + chrono::Days::new(1),
@@ -177,14 +184,26 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     ));
     if let Some(s) = &trained.selection {
         ui.say(format!(
-            "selected on the validation window {} .. {} by {}: churn {} ({:.4}), value {} (Spearman {:.4})",
-            s.validation_cutoff,
-            p.cutoff,
+            "selected by the mean {} over {} validation target(s) (features at {}; labels over \
+             the {} days after each): churn {} ({:.4}), value {} (Spearman {:.4})",
             s.metric.name(),
+            s.validation_cutoffs.len(),
+            s.validation_cutoffs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            p.train_horizon.days(),
             s.churn_model,
-            s.churn_validation.get(&s.churn_model).copied().unwrap_or(f64::NAN),
+            s.churn_validation
+                .get(&s.churn_model)
+                .copied()
+                .unwrap_or(f64::NAN),
             s.value_model,
-            s.value_validation.get(&s.value_model).copied().unwrap_or(f64::NAN),
+            s.value_validation
+                .get(&s.value_model)
+                .copied()
+                .unwrap_or(f64::NAN),
         ));
         ui.say("");
         for line in selection_lines(s) {
@@ -205,7 +224,10 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     let v = &trained.value.card;
     ui.say(format!(
         "value model {} over {} days; customer-base model {} fitted on {} clients up to {}",
-        v.kind,
+        v.hyperparameters
+            .get("value_candidate")
+            .and_then(|x| x.as_str())
+            .unwrap_or(&v.kind),
         v.horizon_days,
         trained.value.model.customer_base.model.kind(),
         thousands(

@@ -38,7 +38,24 @@ fn params(hybrid: bool, platt: bool) -> BacktestParams {
     p.bootstrap_resamples = 0;
     p.hybrid = hybrid;
     p.calibration = platt.then_some(retain_models::CalibrationMethod::Platt);
+    // a small tuning grid, for the same reason
+    p.grid = retain_train::tuning::Grid {
+        cs: vec![0.003, 0.1],
+        leaves: vec![4],
+        min_leaf: vec![50],
+        trees: vec![20, 40],
+    };
     p
+}
+
+/// The backtest's name of a trained model (its card's kind for a protocol model, the tuned
+/// candidate's name with its strength otherwise).
+fn candidate(card: &retain_core::ModelCard, key: &str) -> String {
+    card.hyperparameters
+        .get(key)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| card.kind.clone())
 }
 
 /// Saves a trained pair, loads it back through the scorer and scores at the cutoff.
@@ -74,8 +91,8 @@ fn scored(
         .score(history, p.protocol.cutoff, &ScoreOptions::default())
         .unwrap();
     (
-        t.churn.card.kind,
-        t.value.card.kind.clone(),
+        candidate(&t.churn.card, "candidate"),
+        candidate(&t.value.card, "value_candidate"),
         s.table,
         t.value,
     )
@@ -136,29 +153,14 @@ fn every_model_kind_scores_what_the_evaluation_measured() {
         };
         assert_same(&b, &ck, &by_client(&table, col), true);
         // the value side: the list's amount, or the ensemble's rank score
-        if vk.starts_with("rank_ensemble_value") {
-            let countries = history.country_table(p.protocol.cutoff).unwrap();
-            let df = history
-                .features_at(p.protocol.cutoff, &countries)
-                .collect()
-                .unwrap();
-            let m = FeatureMatrix::from_frame(&df, v.card.features.names()).unwrap();
-            let pred = v
-                .model
-                .value
-                .predict(m.x.view(), Horizon::new(91).unwrap(), &Default::default())
-                .unwrap();
-            let got: BTreeMap<i64, f64> = m.clients.iter().copied().zip(pred.score).collect();
-            assert_same(&b, &vk, &got, false);
-        } else {
-            assert_same(&b, &vk, &by_client(&table, "clv"), false);
-        }
+        assert_value_same(&b, &history, &p, &vk, &table, &v);
         seen.push(ck);
         seen.push(vk);
     }
-    // and `auto` saves the model the selection picked, scoring what it measured
+    // and `auto` saves the model the selection picked (a tuned candidate on the feature
+    // families, here), scoring what it measured
     let p = params(true, true);
-    let (ck, vk, table, _) = scored(&tx, &history, &p, ChurnChoice::Auto, ValueChoice::Auto);
+    let (ck, vk, table, v) = scored(&tx, &history, &p, ChurnChoice::Auto, ValueChoice::Auto);
     let sel = b.cutoffs.last().unwrap().selection.as_ref().unwrap();
     assert_eq!(
         (ck.as_str(), vk.as_str()),
@@ -170,7 +172,54 @@ fn every_model_kind_scores_what_the_evaluation_measured() {
         "churn_probability"
     };
     assert_same(&b, &ck, &by_client(&table, col), true);
-    eprintln!("kinds checked: {seen:?}");
+    assert_value_same(&b, &history, &p, &vk, &table, &v);
+    assert!(
+        ck.contains('('),
+        "the selection picks a tuned candidate here: {ck}"
+    );
+    eprintln!("kinds checked: {seen:?}, auto: {ck}, {vk}");
+}
+
+/// The value side of a scored pair: the list's amount, or the ensemble's rank score (not in
+/// the list: computed from the saved model on the features it reads).
+fn assert_value_same(
+    b: &Backtest,
+    history: &History,
+    p: &BacktestParams,
+    vk: &str,
+    table: &DataFrame,
+    v: &retain_core::Artifact<retain_models::DeployedValue>,
+) {
+    if !vk.starts_with("rank_ensemble_value") {
+        assert_same(b, vk, &by_client(table, "clv"), false);
+        return;
+    }
+    let c = p.protocol.cutoff;
+    let countries = history.country_table(c).unwrap();
+    let df = match &v.card.families {
+        Some(f) => {
+            let fams: retain_features::FeatureFamilies =
+                f.names.iter().map(|n| n.parse().unwrap()).collect();
+            history
+                .features_with_families_at(
+                    c,
+                    Horizon::new(f.horizon_days).unwrap(),
+                    &countries,
+                    &fams,
+                )
+                .collect()
+                .unwrap()
+        }
+        None => history.features_at(c, &countries).collect().unwrap(),
+    };
+    let m = FeatureMatrix::from_frame(&df, v.card.features.names()).unwrap();
+    let pred = v
+        .model
+        .value
+        .predict(m.x.view(), Horizon::new(91).unwrap(), &Default::default())
+        .unwrap();
+    let got: BTreeMap<i64, f64> = m.clients.iter().copied().zip(pred.score).collect();
+    assert_same(b, vk, &got, false);
 }
 
 #[test]
