@@ -524,8 +524,10 @@ fn best_of<'a>(
 /// The inner validation at evaluation cutoff `c` (module docs): every candidate (the
 /// protocol's models and the tuning grid) at `params.validation_targets` targets, `c - H_tr`,
 /// `c - 2 H_tr`, ..., each trained strictly before its target; the tuned strength of each
-/// model on each feature set and the selected models, by the mean over the targets. `None`
-/// if the data are too short for one target.
+/// model on each feature set and the selected models, by the mean over the targets. A target
+/// after the first is used only when its training windows' features have at least `H_tr`
+/// days of history behind them (fewer targets otherwise). `None` if the data are too short
+/// for one target.
 pub(crate) fn select(
     tx: &Transactions,
     history: &History,
@@ -538,9 +540,19 @@ pub(crate) fn select(
     // The targets that have a training window, most recent first.
     let mut targets = Vec::new();
     let mut v = c;
+    let first_day = tx.stats().first_day.map(Cutoff::new);
     for _ in 0..params.validation_targets.max(1) {
         v = v.minus(h_tr);
-        if window_cutoffs(tx, v, params).is_empty() {
+        let windows = window_cutoffs(tx, v, params);
+        if windows.is_empty() {
+            break;
+        }
+        // A later target needs a training horizon of history before its oldest training
+        // window's features: a window taken a few days after the data start holds the few
+        // clients of those days, with features (90-day spend, trend, intervals) that mean
+        // something else there, and would judge the models on noise.
+        let short = first_day.is_some_and(|f| windows.iter().any(|w| *w < f.plus(h_tr)));
+        if !targets.is_empty() && short {
             break;
         }
         targets.push(v);

@@ -124,11 +124,18 @@ fn build_window(
     countries: &CountryTable,
     hybrid: bool,
     families: &FeatureSet,
+    strict: bool,
 ) -> Result<Window, TrainError> {
     let df = frame_at(history, cutoff, Some(horizon), countries, families, horizon)?;
     let hybrid = if hybrid && df.height() > 0 {
-        let base = fit_customer_base(&df, RfmKind::Bgnbd)?;
-        Some(hybrid_columns(&df, &base, horizon)?)
+        match fit_customer_base(&df, RfmKind::Bgnbd) {
+            Ok(base) => Some(hybrid_columns(&df, &base, horizon)?),
+            // `--hybrid` leaves the window out (the caller drops it); for the tuned
+            // candidates the window stays, without the customer-base columns.
+            Err(e @ TrainError::Clv(_)) if strict => return Err(e),
+            Err(TrainError::Clv(_)) => None,
+            Err(e) => return Err(e),
+        }
     } else {
         None
     };
@@ -355,7 +362,15 @@ pub(crate) fn fit_candidates(
     for &w in &cuts {
         // A window whose customer-base fit fails (too little history to identify BG/NBD)
         // cannot give hybrid columns: it is left out, and `train_cutoffs` shows it.
-        match build_window(history, w, h_tr, countries, needed.customer_base, &needed) {
+        match build_window(
+            history,
+            w,
+            h_tr,
+            countries,
+            needed.customer_base,
+            &needed,
+            params.hybrid,
+        ) {
             Ok(win) if win.df.height() > 0 => windows.push(win),
             Ok(_) | Err(TrainError::Clv(_)) => {}
             Err(e) => return Err(e),
@@ -367,6 +382,15 @@ pub(crate) fn fit_candidates(
             cuts[0]
         )));
     }
+    // Candidates on the customer-base outputs need them in every window: where a window's
+    // fit failed (too little repeat behaviour to identify BG/NBD), they are left out.
+    let cb_everywhere = windows.iter().all(|w| w.hybrid.is_some());
+    let tuned: Vec<Spec> = tuned
+        .iter()
+        .filter(|s| cb_everywhere || !s.set.customer_base)
+        .copied()
+        .collect();
+    let tuned = tuned.as_slice();
     let stacked = {
         let mut s = windows[0].df.clone();
         for w in &windows[1..] {
