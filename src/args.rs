@@ -476,6 +476,12 @@ pub struct FeaturesArgs {
     /// the cutoff. The data must cover the window.
     #[arg(long, value_name = "DAYS")]
     pub labels: Option<Horizon>,
+    /// Also write these feature families after the 29 (a comma-separated list of windows,
+    /// decayed, last_year, gap_recency and customer_base, or all): what the tuned models read
+    /// (see the README). Their horizon (last_year's windows, the customer-base outputs) is
+    /// --labels, else 91 days.
+    #[arg(long, value_name = "LIST", default_value = "none")]
+    pub families: retain_train::tuning::FeatureSet,
     /// Output file (.csv or .parquet).
     #[arg(short, long, default_value = defaults::FEATURES, value_name = "FILE")]
     pub out: PathBuf,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use polars::prelude::{JoinArgs, JoinType, MaintainOrderJoin, col};
 use retain_core::Cutoff;
 use retain_data::write_table;
 use serde::Serialize;
@@ -61,7 +62,29 @@ pub fn run(args: &FeaturesArgs, ui: &Ui) -> Result<()> {
                 Some(h) => history.labelled_set(c, h, &countries),
                 None => history.features_at(c, &countries),
             };
-            Ok(plan.collect()?)
+            let fam = &args.families;
+            let h = match args.labels {
+                Some(h) => h,
+                None => retain_core::Horizon::new(91).map_err(anyhow::Error::msg)?,
+            };
+            let plan = if fam.families.is_empty() {
+                plan
+            } else {
+                let mut join = JoinArgs::new(JoinType::Left);
+                join.maintain_order = MaintainOrderJoin::Left;
+                plan.join(
+                    history.family_features_at(c, h, &fam.families),
+                    [col("client_id")],
+                    [col("client_id")],
+                    join,
+                )
+            };
+            let df = plan.collect()?;
+            Ok(if fam.customer_base && df.height() > 0 {
+                retain_train::with_customer_base(df, h)?
+            } else {
+                df
+            })
         },
         |df, d| {
             format!(

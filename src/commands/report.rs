@@ -390,6 +390,12 @@ pub fn backtest_view(b: &Backtest) -> BacktestView<'_> {
 pub struct ModelView<'a> {
     /// The model's kind (`logistic_regression`, `bgnbd_gg_clv`, ...).
     pub kind: &'a str,
+    /// The evaluation's name of the model, with a tuned candidate's strength and feature
+    /// families (`rank_ensemble(C=0.003,leaves=4,min_leaf=50,trees=100)+all`); the kind for
+    /// a model saved before there were tuned candidates.
+    pub candidate: &'a str,
+    /// The feature families it reads beyond the 29.
+    pub families: Vec<&'a str>,
     /// The folder it is saved in.
     pub path: &'a Path,
     /// Cutoff of the features it learnt from.
@@ -404,10 +410,24 @@ pub struct ModelView<'a> {
     pub metrics: &'a BTreeMap<String, f64>,
 }
 
+/// The evaluation's name of a saved model (its card's `candidate`), else its kind.
+pub fn card_candidate(card: &ModelCard) -> &str {
+    card.hyperparameters
+        .get("candidate")
+        .and_then(|v| v.as_str())
+        .unwrap_or(&card.kind)
+}
+
 impl<'a> ModelView<'a> {
     fn of(card: &'a ModelCard, path: &'a Path) -> Self {
         Self {
             kind: &card.kind,
+            candidate: card_candidate(card),
+            families: card
+                .families
+                .as_ref()
+                .map(|f| f.names.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
             path,
             training_cutoff: card.training_cutoff,
             horizon_days: card.horizon_days,

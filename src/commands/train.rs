@@ -166,16 +166,9 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         return Ok(());
     }
     let c = &trained.churn.card;
-    let candidate = |card: &retain_core::ModelCard| {
-        card.hyperparameters
-            .get("candidate")
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| card.kind.clone())
-    };
     ui.say(format!(
         "trained {} on {} rows: features at {}, labels {} .. {}; {} features",
-        candidate(c),
+        super::report::card_candidate(c),
         thousands(c.data_source.clients as i64),
         c.training_cutoff,
         c.training_cutoff + chrono::Days::new(1),
@@ -224,10 +217,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     let v = &trained.value.card;
     ui.say(format!(
         "value model {} over {} days; customer-base model {} fitted on {} clients up to {}",
-        v.hyperparameters
-            .get("value_candidate")
-            .and_then(|x| x.as_str())
-            .unwrap_or(&v.kind),
+        super::report::card_candidate(v),
         v.horizon_days,
         trained.value.model.customer_base.model.kind(),
         thousands(

@@ -105,8 +105,8 @@ fn generate_features_and_train_print_json() {
         assert!(t.get(k).is_some(), "{k} in {:?}", keys(&t));
     }
     let sel = &t["selection"];
-    assert_eq!(t["churn_model"]["kind"], sel["churn_model"]);
-    assert_eq!(t["value_model"]["kind"], sel["value_model"]);
+    assert_eq!(t["churn_model"]["candidate"], sel["churn_model"]);
+    assert_eq!(t["value_model"]["candidate"], sel["value_model"]);
     assert!(
         sel["churn_validation"].as_object().unwrap().len() >= 7,
         "{sel}"

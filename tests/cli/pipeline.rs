@@ -199,12 +199,12 @@ fn train_auto_writes_both_models_and_score_adds_value_columns() {
             "value",
         ],
     );
-    assert!(out.contains("selected on the validation window"), "{out}");
+    assert!(out.contains("validation target(s)"), "{out}");
     let churn: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("churn/card.json")).unwrap()).unwrap();
     let sel = &churn["hyperparameters"]["selection"];
     assert_eq!(sel["metric"], "roc_auc");
-    assert_eq!(churn["kind"], sel["churn_model"]);
+    assert_eq!(churn["hyperparameters"]["candidate"], sel["churn_model"]);
     assert!(
         sel["churn_validation"].as_object().unwrap().len() >= 7,
         "{sel}"
@@ -217,7 +217,7 @@ fn train_auto_writes_both_models_and_score_adds_value_columns() {
     );
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("value/card.json")).unwrap()).unwrap();
-    assert_eq!(card["kind"], sel["value_model"]);
+    assert_eq!(card["hyperparameters"]["candidate"], sel["value_model"]);
     assert_eq!(card["time_unit"], "weeks");
     assert!(card["metrics"]["rfm_log_likelihood"].as_f64().unwrap() < 0.0);
     assert!(
@@ -567,4 +567,89 @@ fn a_window_the_data_cannot_cover_is_explained() {
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("no complete holdout"), "{err}");
+}
+
+#[test]
+fn feature_families_switch_on_the_command_line_and_in_retain_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    sample(d, "1500");
+    let input = "data/transactions.csv.gz";
+    let selection = |args: &[&str]| -> serde_json::Value {
+        let mut a = vec!["evaluate", "-i", input, "--bootstrap", "0", "-o", "e.json"];
+        a.extend_from_slice(args);
+        ok(d, &a);
+        let e: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("e.json")).unwrap()).unwrap();
+        e["backtest"]["cutoffs"][0]["selection"].clone()
+    };
+    let names = |s: &serde_json::Value| -> Vec<String> {
+        s["churn_validation"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    // The flag: the tuned candidates on the 29 and on the 29 plus the windows family.
+    let s = selection(&["--families", "windows", "--validation-targets", "1"]);
+    assert_eq!(s["validation_cutoffs"].as_array().unwrap().len(), 1);
+    let n = names(&s);
+    assert!(
+        n.iter()
+            .any(|k| k.starts_with("logistic_regression(C=0.003)+win")),
+        "{n:?}"
+    );
+    assert!(
+        n.iter()
+            .any(|k| k.starts_with("logistic_regression(C=0.003)") && !k.contains('+'))
+    );
+    assert!(
+        !n.iter().any(|k| k.ends_with("+all") || k.contains("+ly")),
+        "{n:?}"
+    );
+    // retain.toml, overridden by the flag.
+    std::fs::write(
+        d.join("retain.toml"),
+        "[model]\nfamilies = [\"last_year\", \"customer_base\"]\nvalidation_targets = 1\n",
+    )
+    .unwrap();
+    let n = names(&selection(&[]));
+    assert!(n.iter().any(|k| k.ends_with("+ly+cb")), "{n:?}");
+    let n = names(&selection(&["--families", "none"]));
+    assert!(n.iter().all(|k| !k.contains("+ly")), "{n:?}");
+    // Names nothing: refused, naming the family (flag: usage error; file: the file).
+    let o = retain(
+        d,
+        &["evaluate", "-i", input, "--families", "windows,weather"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("`weather`"), "{:?}", text(&o));
+    std::fs::write(d.join("retain.toml"), "[model]\nfamilies = [\"weather\"]\n").unwrap();
+    let o = retain(d, &["evaluate", "-i", input, "-o", "e2.json"]);
+    assert_ne!(o.status.code(), Some(0));
+    let err = text(&o).1;
+    assert!(
+        err.contains("retain.toml") && err.contains("`weather`"),
+        "{err}"
+    );
+    assert!(!d.join("e2.json").exists());
+    // `retain features --families all` writes every family's columns beside the 29.
+    std::fs::remove_file(d.join("retain.toml")).unwrap();
+    ok(
+        d,
+        &["features", "-i", input, "--families", "all", "-o", "f.csv"],
+    );
+    let head = std::fs::read_to_string(d.join("f.csv")).unwrap();
+    let head = head.lines().next().unwrap().to_string();
+    for c in [
+        "days_since_last",
+        "win_pd_7",
+        "dec_spend_hl365",
+        "ly_churned",
+        "gap_ratio",
+        "bgnbd_gg_clv",
+    ] {
+        assert!(head.split(',').any(|h| h == c), "{c} in {head}");
+    }
 }

@@ -50,9 +50,9 @@ fn params(hybrid: bool, platt: bool) -> BacktestParams {
 
 /// The backtest's name of a trained model (its card's kind for a protocol model, the tuned
 /// candidate's name with its strength otherwise).
-fn candidate(card: &retain_core::ModelCard, key: &str) -> String {
+fn candidate(card: &retain_core::ModelCard) -> String {
     card.hyperparameters
-        .get(key)
+        .get("candidate")
         .and_then(|v| v.as_str())
         .map(str::to_string)
         .unwrap_or_else(|| card.kind.clone())
@@ -91,8 +91,8 @@ fn scored(
         .score(history, p.protocol.cutoff, &ScoreOptions::default())
         .unwrap();
     (
-        candidate(&t.churn.card, "candidate"),
-        candidate(&t.value.card, "value_candidate"),
+        candidate(&t.churn.card),
+        candidate(&t.value.card),
         s.table,
         t.value,
     )

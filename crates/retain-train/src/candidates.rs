@@ -117,6 +117,20 @@ pub(crate) fn frame_at(
         .collect()?)
 }
 
+/// `df` (a feature frame of [`History::features_at`]) with the customer-base columns
+/// ([`retain_models::deploy::HYBRID_FEATURES`]) appended: BG/NBD + Gamma-Gamma fitted without
+/// labels on every client of `df`, their outputs over `horizon` (the `customer_base` family as
+/// `retain features` writes it).
+pub fn with_customer_base(df: DataFrame, horizon: Horizon) -> Result<DataFrame, TrainError> {
+    let base = fit_customer_base(&df, RfmKind::Bgnbd)?;
+    let x = hybrid_columns(&df, &base, horizon)?;
+    let mut df = df;
+    for (j, name) in retain_models::deploy::HYBRID_FEATURES.iter().enumerate() {
+        df.with_column(Column::new((*name).into(), x.column(j).to_vec()))?;
+    }
+    Ok(df)
+}
+
 fn build_window(
     history: &History,
     cutoff: Cutoff,

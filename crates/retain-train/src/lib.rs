@@ -20,6 +20,7 @@ pub mod tuning;
 pub mod uplift;
 
 pub use backtest::{Backtest, BacktestParams, SelectMetric, Selection, backtest};
+pub use candidates::with_customer_base;
 pub use progress::{Progress, ProgressEvent};
 pub use protocol::{Evaluation, Protocol, ProtocolSets};
 pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, train};

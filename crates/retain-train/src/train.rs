@@ -311,6 +311,10 @@ pub fn train(
     for (k, v) in hyper {
         value_card.hyperparameters.entry(k).or_insert(v);
     }
+    // each card names its own model
+    value_card
+        .hyperparameters
+        .insert("candidate".to_string(), json!(value));
     if labelled {
         let m = FeatureMatrix::from_frame(&eval, &cands.features)?;
         let y: Vec<bool> = column_f64(&eval, "churned")?
