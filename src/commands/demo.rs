@@ -238,14 +238,18 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
         ("evaluation", shown(&eval_path)),
         (
             "churn model",
-            format!("{} ({})", shown(&args.model_dir), trained.churn.card.kind),
+            format!(
+                "{} ({})",
+                shown(&args.model_dir),
+                super::report::card_candidate(&trained.churn.card)
+            ),
         ),
         (
             "value model",
             format!(
                 "{} ({})",
                 shown(&args.value_model_dir),
-                trained.value.card.kind
+                super::report::card_candidate(&trained.value.card)
             ),
         ),
         (

@@ -865,7 +865,7 @@ fn model_tables(w: &mut String, ev: &Value, winner: Option<&str>) {
     {
         let _ = write!(
             w,
-            "<p>&#9733; marks <code>{}</code>, chosen on the most recent training window (never on the holdout).</p>",
+            "<p>&#9733; marks <code>{}</code>, chosen by its mean score on the validation targets before the cutoff (never on the holdout).</p>",
             esc(name)
         );
     } else if let Some(name) = winner {

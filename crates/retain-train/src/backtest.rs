@@ -38,13 +38,19 @@
 //! window. The evaluation window is never used.
 //!
 //! **Selection rule (inner out-of-time validation).** At each evaluation cutoff `c`, the whole
-//! recipe is rerun one training horizon earlier: the evaluation cutoff becomes `c' = c - H_tr`
-//! (the most recent training window's feature cutoff, labels `(c', c]`), with the same number
-//! and spacing of windows before it. Every churn model (plain, hybrid, calibrated, BG/NBD and
-//! the baseline) is scored on that validation window by the selection metric, and the best one
-//! is the selected model at `c`; the value model with the best validation Spearman is the
-//! selected value model. Ties go to the name that sorts first. Nothing measured after `c` takes
-//! part. When the data are too short for a validation window, nothing is selected.
+//! recipe is rerun at `validation_targets` earlier cutoffs: `c' = c - H_tr` (the most recent
+//! training window's feature cutoff, labels `(c', c]`), then `c - 2 H_tr`, and so on, each with
+//! the same number and spacing of windows before it (a later target is left out when its
+//! training windows would start less than `H_tr` after the data). Every churn model (plain,
+//! hybrid, calibrated, BG/NBD, the baseline, and every tuned candidate of the grid on the 29
+//! features and on the 29 plus `families`: see [`crate::tuning`]) is scored on each target by
+//! the selection metric; the mean over the targets picks each tuned model's strength and the
+//! selected model at `c`; the value model with the best mean Spearman is the selected value
+//! model. The tuned candidates kept (and the selected ones) are then fitted at `c` and measured
+//! there like every other model. Ties go to the name that sorts first. Nothing measured after
+//! `c` takes part. When the data are too short for a validation window, nothing is selected
+//! (and no tuned candidate is measured). The paired bootstrap intervals of the selected
+//! model's ROC AUC and lift minus BG/NBD and recency are computed at the last cutoff.
 
 use std::collections::BTreeMap;
 

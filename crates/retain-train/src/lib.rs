@@ -8,6 +8,8 @@
 //! - [`train`]: fits the model a user names, or the one the selection picks (`auto`), on the
 //!   most recent windows, as the same deployable model the backtest measured
 //!   ([`retain_models::ChurnModel`], [`retain_models::DeployedValue`]), with its card.
+//! - [`tuning`]: the feature sets (the 29 plus feature families), the grid of each tuned
+//!   model's strength, and the names that say both; the selection tunes on validation targets.
 //! - [`uplift`]: the uplift of each action of a contacts log (two models per action, judged
 //!   by the Qini coefficient on held-out clients), for next best contact.
 
