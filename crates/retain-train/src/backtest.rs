@@ -651,38 +651,44 @@ pub(crate) fn select(
         let pick = |names: &[String], means: &BTreeMap<String, f64>, higher: bool| {
             best_of(means, names.iter(), higher).and_then(|n| Spec::parse(&n))
         };
-        let (l, b) = (
-            pick(&logistic, &churn_means, higher),
-            pick(&boosting, &churn_means, higher),
-        );
-        tuned.extend(l);
-        tuned.extend(b);
+        tuned.extend(pick(&logistic, &churn_means, higher));
+        tuned.extend(pick(&boosting, &churn_means, higher));
         tuned.extend(pick(&logv, &value_means, true));
-        if let (Some(l), Some(b)) = (l, b) {
-            let (Tuned::Logistic { c }, Tuned::Boosting(shape)) = (l.model, b.model) else {
-                unreachable!("picked by kind")
+        // The rank ensemble of every logistic strength with every booster shape (and BG/NBD
+        // P(no purchase)), from the stored scores; the best pair by the ensemble's own mean is
+        // kept, as for the value ensemble.
+        let mut ens_names = Vec::new();
+        for ls in specs.iter().filter(|s| s.set == set) {
+            let Tuned::Logistic { c } = ls.model else {
+                continue;
             };
-            let ens = Spec {
-                model: Tuned::Ensemble { c, shape },
-                set,
-            };
-            for (_, run) in &runs {
-                let part = |n: &str| run.churn_scores.get(n).map(|(s, _)| s.as_slice());
-                let (Some(a), Some(bs), Some(g)) = (
-                    part(&l.name()),
-                    part(&b.name()),
-                    part(retain_core::kinds::BGNBD_P_NO_PURCHASE),
-                ) else {
+            for bs in specs.iter().filter(|s| s.set == set) {
+                let Tuned::Boosting(shape) = bs.model else {
                     continue;
                 };
-                let score = rank_mean(&[a, bs, g]);
-                let r = churn_result(&run.y, &score, &run.ids, &run.clv, false, params, false)?;
-                if let Some(m) = metric.of(&r) {
-                    churn_by_target.entry(ens.name()).or_default().push(m);
+                let ens = Spec {
+                    model: Tuned::Ensemble { c, shape },
+                    set,
+                };
+                for (_, run) in &runs {
+                    let part = |n: &str| run.churn_scores.get(n).map(|(s, _)| s.as_slice());
+                    let (Some(a), Some(b), Some(g)) = (
+                        part(&ls.name()),
+                        part(&bs.name()),
+                        part(retain_core::kinds::BGNBD_P_NO_PURCHASE),
+                    ) else {
+                        continue;
+                    };
+                    let score = rank_mean(&[a, b, g]);
+                    let r = churn_result(&run.y, &score, &run.ids, &run.clv, false, params, false)?;
+                    if let Some(m) = metric.of(&r) {
+                        churn_by_target.entry(ens.name()).or_default().push(m);
+                    }
                 }
+                ens_names.push(ens.name());
             }
-            tuned.push(ens);
         }
+        tuned.extend(pick(&ens_names, &means(&churn_by_target), higher));
         tuned.extend(pick(&two, &value_means, true));
         // The value ensemble of each shape (its two-part model, its log1p regression and
         // the CLV), from the stored predictions; the best shape is kept.

@@ -12,8 +12,9 @@
 //! **Grid** ([`Grid`]). Logistic regression on signed-log, standardised features over a path
 //! of `C` (fitted from the strongest penalty up, each fit starting from the previous
 //! solution); gradient-boosted trees at learning rate 0.03 over leaves x least clients per
-//! leaf x trees. The rank ensemble of a set is the mean normalised rank of the set's tuned
-//! logistic regression, its tuned booster and BG/NBD P(no purchase); the two-part value model
+//! leaf x trees. The rank ensemble of a set is the mean normalised rank of a logistic
+//! regression, a booster and BG/NBD P(no purchase), the pair of strengths chosen by the
+//! ensemble's own validation score; the two-part value model
 //! of a set pairs its booster's P(buy) with a spend regression of the same shape; the `log1p`
 //! value regression fits every client's value on the log scale (0 for a client who did not
 //! buy), which ranks buyers against non-buyers and spend in one model; the value rank
