@@ -270,17 +270,8 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
     out.push(String::new());
     match sel {
         Some(s) => out.push(format!(
-            "* selected by the mean {} over {} validation target(s) before the cutoff \
-             (features at {}; labels over the {} days after each): churn {} ({:.3}), value {} \
-             (Spearman {:.3})",
-            s.metric.name(),
-            s.validation_cutoffs.len(),
-            s.validation_cutoffs
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            b.settings.protocol.train_horizon.days(),
+            "* selected by {} before the cutoff: churn {} ({:.3}), value {} (Spearman {:.3})",
+            s.describe(),
             s.churn_model,
             s.churn_validation
                 .get(&s.churn_model)

@@ -177,16 +177,8 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     ));
     if let Some(s) = &trained.selection {
         ui.say(format!(
-            "selected by the mean {} over {} validation target(s) (features at {}; labels over \
-             the {} days after each): churn {} ({:.4}), value {} (Spearman {:.4})",
-            s.metric.name(),
-            s.validation_cutoffs.len(),
-            s.validation_cutoffs
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            p.train_horizon.days(),
+            "selected by {}: churn {} ({:.4}), value {} (Spearman {:.4})",
+            s.describe(),
             s.churn_model,
             s.churn_validation
                 .get(&s.churn_model)

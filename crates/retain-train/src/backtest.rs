@@ -286,6 +286,8 @@ pub struct Selection {
     /// Every validation target's cutoff, most recent first (labels over the `H_tr` days
     /// after each).
     pub validation_cutoffs: Vec<Cutoff>,
+    /// The label window of each target (`H_tr`), in days.
+    pub target_days: u32,
     /// The selection metric.
     pub metric: SelectMetric,
     /// The chosen churn model.
@@ -307,6 +309,23 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// How the models were chosen, in words: `the mean roc_auc over 2 validation target(s)
+    /// (features at 2011-06-10, 2011-03-11; labels over the 91 days after each)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "the mean {} over {} validation target(s) (features at {}; labels over the {} days \
+             after each)",
+            self.metric.name(),
+            self.validation_cutoffs.len(),
+            self.validation_cutoffs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.target_days
+        )
+    }
+
     /// The tuned candidates kept, as specs.
     pub fn tuned_specs(&self) -> Vec<Spec> {
         self.tuned.iter().filter_map(|n| Spec::parse(n)).collect()
@@ -735,6 +754,7 @@ pub(crate) fn select(
     Ok(Some(Selection {
         validation_cutoff: runs[0].0,
         validation_cutoffs: runs.iter().map(|(v, _)| *v).collect(),
+        target_days: h_tr.days(),
         metric,
         churn_model,
         value_model,

@@ -263,16 +263,8 @@ pub fn train(
         hyper.insert(
             "why".to_string(),
             json!(format!(
-                "best mean {} over {} validation target(s) (features at {}, labels over the \
-                 {} days after each): {:.4}",
-                s.metric.name(),
-                s.validation_cutoffs.len(),
-                s.validation_cutoffs
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                p.train_horizon.days(),
+                "best by {}: {:.4}",
+                s.describe(),
                 s.churn_validation.get(&churn).copied().unwrap_or(f64::NAN)
             )),
         );
