@@ -33,6 +33,7 @@ for round in $(seq "$n"); do
 done | tee "$work/all"
 echo
 echo "medians of $n:"
-awk '{ label=$0; sub(/ +[0-9.]+ s .*/, "", label); t=$0; sub(/^.* ([0-9.]+) s .*$/, "", t);
-       match($0, /[0-9.]+ s/); v=substr($0, RSTART, RLENGTH-2); vals[label]=vals[label] " " v; order[label]=NR }
-     END { for (l in vals) { n=split(vals[l], a, " "); asort(a); printf "%-58s %6.2f s\n", l, a[int((n+1)/2)] } }' "$work/all" | sort
+cut -c1-58 "$work/all" | sed 's/ *$//' | awk '!seen[$0]++' | while IFS= read -r label; do
+  grep -F "$label " "$work/all" | sed -E 's/^.{58} +([0-9.]+) s.*/\1/' | sort -g |
+    awk -v l="$label" '{a[NR]=$1} END {printf "%-58s %6.2f s\n", l, a[int((NR+1)/2)]}'
+done
