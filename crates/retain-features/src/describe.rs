@@ -90,7 +90,132 @@ pub const REASON_CODES: &[(&str, &str)] = &[
         "low_expected_value",
         "customer-base model (BG/NBD + Gamma-Gamma): expected value in the horizon",
     ),
+    (
+        "visits_in_window",
+        "feature family `windows`: purchase days in the last 7 to 365 days",
+    ),
+    (
+        "spend_in_window",
+        "feature family `windows`: spend in the last 7 to 365 days",
+    ),
+    (
+        "fading_visits",
+        "feature family `decayed`: purchase days, recent ones counting most",
+    ),
+    (
+        "fading_spend",
+        "feature family `decayed`: spend, recent spend counting most",
+    ),
+    (
+        "last_year_same_weeks",
+        "feature family `last_year`: purchases in the same weeks a year earlier",
+    ),
+    (
+        "last_year_weeks_after",
+        "feature family `last_year`: purchases in the weeks after this date a year earlier",
+    ),
+    (
+        "client_a_year_ago",
+        "feature family `last_year`: whether the client was already a client a year earlier",
+    ),
+    (
+        "lapsed_last_year",
+        "feature family `last_year`: whether the client stopped buying after this date a year earlier",
+    ),
+    (
+        "overdue",
+        "feature family `gap_recency`: days since the last purchase against the usual gap",
+    ),
+    (
+        "longest_wait",
+        "feature family `gap_recency`: days since the last purchase against the longest gap",
+    ),
+    (
+        "unusual_wait",
+        "feature family `gap_recency`: share of the client's past gaps shorter than this wait",
+    ),
 ];
+
+/// The code of a feature family's column (`win_pd_30`, `dec_spend_hl90`, `ly_churned`, ...),
+/// `None` for any other name.
+fn family_code(feature: &str) -> Option<&'static str> {
+    let windowed = |prefix: &str| {
+        feature
+            .strip_prefix(prefix)
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    Some(if windowed("win_pd_") {
+        "visits_in_window"
+    } else if windowed("win_spend_") {
+        "spend_in_window"
+    } else if windowed("dec_pd_hl") {
+        "fading_visits"
+    } else if windowed("dec_spend_hl") {
+        "fading_spend"
+    } else {
+        match feature {
+            "ly_pd" | "ly_spend" => "last_year_same_weeks",
+            "ly_next_pd" | "ly_next_spend" => "last_year_weeks_after",
+            "ly_active" => "client_a_year_ago",
+            "ly_churned" => "lapsed_last_year",
+            "gap_ratio" => "overdue",
+            "gap_over_max" => "longest_wait",
+            "gap_share_shorter" => "unusual_wait",
+            _ => return None,
+        }
+    })
+}
+
+/// The sentence of a feature family's column, `None` for any other name.
+fn family_sentence(feature: &str, x: f64) -> Option<String> {
+    if let Some(d) = feature.strip_prefix("win_pd_") {
+        return Some(format!("bought on {} in the last {d} days", days(x)));
+    }
+    if let Some(d) = feature.strip_prefix("win_spend_") {
+        return Some(format!("spent {} in the last {d} days", money(x)));
+    }
+    if let Some(h) = feature.strip_prefix("dec_pd_hl") {
+        return Some(format!(
+            "{} recent purchase days (each counting half as much every {h} days back)",
+            decimal(x)
+        ));
+    }
+    if let Some(h) = feature.strip_prefix("dec_spend_hl") {
+        return Some(format!(
+            "{} of recent spend (each purchase counting half as much every {h} days back)",
+            money(x)
+        ));
+    }
+    Some(match feature {
+        "ly_pd" => format!("bought on {} in the same weeks last year", days(x)),
+        "ly_spend" => format!("spent {} in the same weeks last year", money(x)),
+        "ly_next_pd" => format!(
+            "bought on {} in the weeks after this date last year",
+            days(x)
+        ),
+        "ly_next_spend" => format!("spent {} in the weeks after this date last year", money(x)),
+        "ly_active" if x >= 0.5 => "already a client a year ago".to_string(),
+        "ly_active" => "not yet a client a year ago".to_string(),
+        "ly_churned" if x >= 0.5 => "stopped buying after this date last year".to_string(),
+        "ly_churned" => "did not stop buying after this date last year".to_string(),
+        "gap_ratio" => format!(
+            "waiting {} times the usual gap between purchases",
+            decimal(x)
+        ),
+        "gap_over_max" if x > 0.0 => {
+            format!("{} past the longest gap between purchases so far", days(x))
+        }
+        "gap_over_max" => format!(
+            "{} short of the longest gap between purchases so far",
+            days(-x)
+        ),
+        "gap_share_shorter" => format!(
+            "already waiting longer than {} of the client's past gaps",
+            percent(x)
+        ),
+        _ => return None,
+    })
+}
 
 /// The code of each feature [`describe`] words, in [`crate::FEATURES`] order, then the customer-base
 /// columns.
@@ -137,6 +262,12 @@ const CODES: &[(&str, &str)] = &[
 /// the code is the feature's name and the text "<feature> is <value>".
 pub fn describe(feature: &str, value: &dyn Fn(&str) -> Option<f64>) -> Reason {
     let v = |name: &str| value(name).filter(|x| x.is_finite());
+    if let Some(code) = family_code(feature) {
+        let text = v(feature)
+            .and_then(|x| family_sentence(feature, x))
+            .unwrap_or_else(|| format!("{} unknown", label(feature)));
+        return Reason { code, text };
+    }
     let Some(code) = CODES.iter().find(|(f, _)| *f == feature).map(|(_, c)| *c) else {
         let text = match v(feature) {
             Some(x) => format!("{feature} is {}", number(x)),
@@ -444,7 +575,7 @@ fn intern(name: &str) -> &'static str {
 /// The code of a feature `describe` words.
 #[cfg(test)]
 fn code_of(feature: &str) -> Option<&'static str> {
-    CODES.iter().find(|(f, _)| *f == feature).map(|(_, c)| *c)
+    family_code(feature).or_else(|| CODES.iter().find(|(f, _)| *f == feature).map(|(_, c)| *c))
 }
 
 #[cfg(test)]
@@ -576,6 +707,23 @@ mod tests {
             assert!(listed.contains(code), "{code} not in REASON_CODES");
             assert!(seen.insert(code), "{code} used twice");
             assert_eq!(describe(f, &zero).code, code);
+        }
+        // The feature families' columns: a listed code each (shared within a family), and a
+        // sentence from the value, never the generic "<name> is <value>".
+        for f in crate::family_columns(&crate::FeatureFamilies::all()) {
+            let code = code_of(&f).unwrap_or_else(|| panic!("{f} has no code"));
+            assert!(listed.contains(code), "{code} not in REASON_CODES");
+            seen.insert(code);
+            for x in [0.0, 1.0, 3.0, -2.0, 0.25] {
+                let r = describe(&f, &client(&[(f.as_str(), x)]));
+                assert_eq!(r.code, code);
+                assert!(!r.text.contains(f.as_str()), "{f}: {}", r.text);
+                assert!(
+                    !r.text.contains("NaN") && !r.text.contains("inf"),
+                    "{}",
+                    r.text
+                );
+            }
         }
         // Every listed code is some feature's.
         assert_eq!(seen.len(), listed.len());
