@@ -247,8 +247,8 @@ pub struct ModelSettings {
     #[arg(long, value_name = "DAYS")]
     pub train_spacing: Option<Horizon>,
     /// Also fit every model with the customer-base outputs as features (BG/NBD P(no
-    /// purchase), expected purchases, CLV, each fitted on its window's own data); these
-    /// models are named `<model>+cb`.
+    /// purchase), expected purchases, CLV, and MBG/NBD P(no purchase) and P(alive), each
+    /// fitted on its window's own data); these models are named `<model>+cb`.
     #[arg(long)]
     pub hybrid: bool,
     /// Also fit each classifier calibrated on a held-out 20% of the clients of the most

@@ -91,6 +91,14 @@ pub const REASON_CODES: &[(&str, &str)] = &[
         "customer-base model (BG/NBD + Gamma-Gamma): expected value in the horizon",
     ),
     (
+        "likely_inactive_mbgnbd",
+        "customer-base model (MBG/NBD): chance of no purchase in the horizon",
+    ),
+    (
+        "may_have_left",
+        "customer-base model (MBG/NBD): chance the client is still active",
+    ),
+    (
         "visits_in_window",
         "feature family `windows`: purchase days in the last 7 to 365 days",
     ),
@@ -252,6 +260,8 @@ const CODES: &[(&str, &str)] = &[
     ("bgnbd_p_no_purchase", "likely_inactive"),
     ("bgnbd_expected_purchases", "few_expected_purchases"),
     ("bgnbd_gg_clv", "low_expected_value"),
+    ("mbgnbd_p_no_purchase", "likely_inactive_mbgnbd"),
+    ("mbgnbd_p_alive", "may_have_left"),
 ];
 
 /// The reason for `feature`, worded from the client's raw (unstandardised) feature values; `value(name)` returns
@@ -439,6 +449,14 @@ fn sentence(feature: &str, v: &dyn Fn(&str) -> Option<f64>) -> Option<String> {
         "bgnbd_gg_clv" => format!(
             "the customer-base model expects {} of value in the horizon",
             money(x)
+        ),
+        "mbgnbd_p_no_purchase" => format!(
+            "the MBG/NBD model gives a {} chance of no purchase in the horizon",
+            percent(x)
+        ),
+        "mbgnbd_p_alive" => format!(
+            "the MBG/NBD model gives a {} chance the client is still active",
+            percent(x)
         ),
         _ => return None,
     };
@@ -701,6 +719,8 @@ mod tests {
             "bgnbd_p_no_purchase",
             "bgnbd_expected_purchases",
             "bgnbd_gg_clv",
+            "mbgnbd_p_no_purchase",
+            "mbgnbd_p_alive",
         ]) {
             let code = code_of(f).unwrap_or_else(|| panic!("{f} has no code"));
             assert_ne!(code, *f, "{f}: generic code");
@@ -738,6 +758,8 @@ mod tests {
                 "bgnbd_p_no_purchase",
                 "bgnbd_expected_purchases",
                 "bgnbd_gg_clv",
+                "mbgnbd_p_no_purchase",
+                "mbgnbd_p_alive",
             ])
             .collect();
         for edge in [

@@ -25,11 +25,15 @@ use crate::{
     ValueRegressor,
 };
 
-/// Names of the customer-base columns a hybrid model sees after its own features.
-pub const HYBRID_FEATURES: [&str; 3] = [
+/// Names of the customer-base columns a hybrid model sees after its own features: the first
+/// three from BG/NBD + Gamma-Gamma, the last two from MBG/NBD when its part has one
+/// ([`CustomerBasePart::mbgnbd`]; models saved before it see the first three).
+pub const HYBRID_FEATURES: [&str; 5] = [
     "bgnbd_p_no_purchase",
     "bgnbd_expected_purchases",
     "bgnbd_gg_clv",
+    "mbgnbd_p_no_purchase",
+    "mbgnbd_p_alive",
 ];
 
 /// A customer-base model and where its four inputs ([`CLV_FEATURES`]) sit in the artifact's
@@ -40,6 +44,11 @@ pub struct CustomerBasePart {
     pub model: ClvModel,
     /// Columns of frequency, recency_lt, T and monetary.
     pub columns: [usize; 4],
+    /// MBG/NBD fitted on the same clients, giving a hybrid model two more columns (P(no
+    /// purchase) and P(alive) of a model in which a client may also leave right after a
+    /// purchase, the first one included); absent from parts saved before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mbgnbd: Option<ClvModel>,
 }
 
 impl CustomerBasePart {
@@ -52,7 +61,31 @@ impl CustomerBasePart {
                 .position(|f| f == name)
                 .ok_or_else(|| ModelError::MissingFeature(name.to_string()))?;
         }
-        Ok(Self { model, columns })
+        Ok(Self {
+            model,
+            columns,
+            mbgnbd: None,
+        })
+    }
+
+    /// This part with an MBG/NBD fitted on the same clients (five hybrid columns).
+    pub fn with_mbgnbd(mut self, mbgnbd: ClvModel) -> Self {
+        self.mbgnbd = Some(mbgnbd);
+        self
+    }
+
+    /// Checks the saved models' numbers (see [`ClvModel::validate`]).
+    pub fn validate(&self) -> Result<(), String> {
+        self.model.validate()?;
+        match &self.mbgnbd {
+            Some(m) => m.validate(),
+            None => Ok(()),
+        }
+    }
+
+    /// How many hybrid columns it gives: 5 with an MBG/NBD, else 3.
+    pub fn hybrid_width(&self) -> usize {
+        if self.mbgnbd.is_some() { 5 } else { 3 }
     }
 
     /// The four input columns of `x`, in days.
@@ -83,11 +116,22 @@ impl CustomerBasePart {
     ) -> Result<Array2<f64>, ModelError> {
         let v = self.values(x, horizon, &Valuation::default())?;
         let n = x.nrows();
-        let mut out = Array2::zeros((n, 3));
+        let mut out = Array2::zeros((n, self.hybrid_width()));
         for i in 0..n {
             out[[i, 0]] = v.p_no_purchase[i];
             out[[i, 1]] = v.expected_purchases[i];
             out[[i, 2]] = v.clv[i];
+        }
+        if let Some(mb) = &self.mbgnbd {
+            let [f, r, t, m] = self.inputs(x);
+            let rows = RfmRows::new(&f, &r, &t, &m).map_err(clv_error)?;
+            let w = mb
+                .values(&rows, horizon, &Valuation::default())
+                .map_err(clv_error)?;
+            for i in 0..n {
+                out[[i, 3]] = w.p_no_purchase[i];
+                out[[i, 4]] = w.p_alive[i];
+            }
         }
         Ok(out)
     }
@@ -285,13 +329,13 @@ impl ChurnModel {
                 cb_horizon_days,
                 ..
             } => {
-                base.model.validate()?;
+                base.validate()?;
                 horizon(*cb_horizon_days)
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             }
             Self::PNoPurchase { base, horizon_days } => {
-                base.model.validate()?;
+                base.validate()?;
                 horizon(*horizon_days)
                     .map(|_| ())
                     .map_err(|e| e.to_string())
@@ -493,13 +537,13 @@ impl ValueModel {
     /// Checks the saved numbers (module docs of [`ChurnModel::validate`]).
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            Self::Clv { base } => base.model.validate(),
+            Self::Clv { base } => base.validate(),
             Self::Hybrid {
                 base,
                 cb_horizon_days,
                 ..
             } => {
-                base.model.validate()?;
+                base.validate()?;
                 horizon(*cb_horizon_days)
                     .map(|_| ())
                     .map_err(|e| e.to_string())
@@ -609,7 +653,7 @@ impl SavedModel for DeployedValue {
     }
     fn validate(&self) -> Result<(), String> {
         self.value.validate()?;
-        self.customer_base.model.validate()
+        self.customer_base.validate()
     }
 }
 
@@ -672,11 +716,11 @@ impl ChurnModel {
     ///   ensemble's equal weights, so they add up to the ensemble's mean normalised rank.
     pub fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
         let n = x.ncols() + HYBRID_FEATURES.len();
-        let hybrid_map = |columns: &[usize]| -> Vec<usize> {
+        let hybrid_map = |columns: &[usize], base: &CustomerBasePart| -> Vec<usize> {
             columns
                 .iter()
                 .copied()
-                .chain(x.ncols()..n)
+                .chain(x.ncols()..x.ncols() + base.hybrid_width())
                 .collect::<Vec<_>>()
         };
         match self {
@@ -695,7 +739,7 @@ impl ChurnModel {
             } => {
                 let z = with_hybrid(x, columns, base, horizon(*cb_horizon_days)?)?;
                 let e = classifier.explain(z.view())?;
-                combine(&[(1.0, &e, &hybrid_map(columns))], n)
+                combine(&[(1.0, &e, &hybrid_map(columns, base))], n)
             }
             Self::PNoPurchase { base, horizon_days } => {
                 let h = horizon(*horizon_days)?;

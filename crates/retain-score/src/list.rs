@@ -320,7 +320,7 @@ pub(crate) fn score(
                 .iter()
                 .position(|x| *x == f)
             {
-                return hybrid.as_ref().map(|h| h[[i, k]]);
+                return hybrid.as_ref().filter(|h| k < h.ncols()).map(|h| h[[i, k]]);
             }
             df.column(f)
                 .ok()

@@ -78,11 +78,21 @@ fn hybrid_columns(
 ) -> Result<Array2<f64>, TrainError> {
     let s = customer_base_values(base, df, horizon)?;
     let n = s.p_no_purchase.len();
-    let mut x = Array2::zeros((n, 3));
+    // MBG/NBD on the same clients adds two columns; where it cannot be fitted (too little
+    // repeat behaviour) the window has the three of BG/NBD, and the caller keeps three
+    // everywhere.
+    let mb = fit_customer_base(df, RfmKind::Mbgnbd)
+        .and_then(|m| customer_base_values(&m, df, horizon))
+        .ok();
+    let mut x = Array2::zeros((n, if mb.is_some() { 5 } else { 3 }));
     for i in 0..n {
         x[[i, 0]] = s.p_no_purchase[i];
         x[[i, 1]] = s.expected_purchases[i];
         x[[i, 2]] = s.clv[i];
+        if let Some(mb) = &mb {
+            x[[i, 3]] = mb.p_no_purchase[i];
+            x[[i, 4]] = mb.p_alive[i];
+        }
     }
     Ok(x)
 }
@@ -125,7 +135,11 @@ pub fn with_customer_base(df: DataFrame, horizon: Horizon) -> Result<DataFrame, 
     let base = fit_customer_base(&df, RfmKind::Bgnbd)?;
     let x = hybrid_columns(&df, &base, horizon)?;
     let mut df = df;
-    for (j, name) in retain_models::deploy::HYBRID_FEATURES.iter().enumerate() {
+    for (j, name) in retain_models::deploy::HYBRID_FEATURES
+        .iter()
+        .enumerate()
+        .take(x.ncols())
+    {
         df.with_column(Column::new((*name).into(), x.column(j).to_vec()))?;
     }
     Ok(df)
@@ -420,6 +434,31 @@ pub(crate) fn fit_candidates(
     let own: Vec<usize> = (0..used.len()).collect();
     let base = fit_customer_base(eval, RfmKind::Bgnbd)?;
     let part = CustomerBasePart::new(base.clone(), &features)?;
+    // The hybrid models' part: with MBG/NBD when it could be fitted at the cutoff and in
+    // every window (five columns), else BG/NBD's three everywhere.
+    let hybrid_part = {
+        let mb = if windows
+            .iter()
+            .all(|w| w.hybrid.as_ref().is_none_or(|h| h.ncols() == 5))
+        {
+            fit_customer_base(eval, RfmKind::Mbgnbd).ok()
+        } else {
+            None
+        };
+        match mb {
+            Some(m) => part.clone().with_mbgnbd(m),
+            None => {
+                for w in windows.iter_mut() {
+                    if let Some(h) = &mut w.hybrid
+                        && h.ncols() > 3
+                    {
+                        *h = h.slice(ndarray::s![.., ..3]).to_owned();
+                    }
+                }
+                part.clone()
+            }
+        }
+    };
     let scale = params.protocol.value_scale();
     let mut churn: BTreeMap<String, ChurnModel> = BTreeMap::new();
     let mut value: BTreeMap<String, ValueModel> = BTreeMap::new();
@@ -428,7 +467,7 @@ pub(crate) fn fit_candidates(
             ChurnModel::Hybrid {
                 classifier: c,
                 columns: own.clone(),
-                base: part.clone(),
+                base: hybrid_part.clone(),
                 cb_horizon_days: h_tr.days(),
             }
         } else {
@@ -443,7 +482,7 @@ pub(crate) fn fit_candidates(
             ValueModel::Hybrid {
                 regressor: r,
                 columns: own.clone(),
-                base: part.clone(),
+                base: hybrid_part.clone(),
                 cb_horizon_days: h_tr.days(),
             }
         } else {
@@ -554,7 +593,7 @@ pub(crate) fn fit_candidates(
                 ChurnModel::Hybrid {
                     classifier: c,
                     columns,
-                    base: part.clone(),
+                    base: hybrid_part.clone(),
                     cb_horizon_days: h_tr.days(),
                 }
             } else {
@@ -570,7 +609,7 @@ pub(crate) fn fit_candidates(
                 ValueModel::Hybrid {
                     regressor: r,
                     columns,
-                    base: part.clone(),
+                    base: hybrid_part.clone(),
                     cb_horizon_days: h_tr.days(),
                 }
             } else {

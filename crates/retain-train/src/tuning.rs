@@ -4,8 +4,10 @@
 //! **Feature sets.** A [`FeatureSet`] is the 29 protocol features plus any of the feature
 //! families of `retain-features` ([`FeatureFamily`]: `windows`, `decayed`, `last_year`,
 //! `gap_recency`) and the customer-base outputs (`customer_base`: BG/NBD P(no purchase in
-//! `H_tr`), expected purchase days and BG/NBD + Gamma-Gamma CLV, fitted without labels on each
-//! window's own history up to its cutoff, as `--hybrid` always did). A name ends with the
+//! `H_tr`), expected purchase days and BG/NBD + Gamma-Gamma CLV, and MBG/NBD P(no purchase)
+//! and P(alive), fitted without labels on each window's own history up to its cutoff, as
+//! `--hybrid` does; the MBG/NBD pair is left out of every window when it cannot be fitted in
+//! one). A name ends with the
 //! set's suffix: nothing for the 29 alone, `+all` for every family, else the short names of
 //! its families (`+win+ly+cb`); `+cb` alone is the hybrid set.
 //!
