@@ -437,9 +437,10 @@ pub(crate) fn fit_candidates(
     // The hybrid models' part: with MBG/NBD when it could be fitted at the cutoff and in
     // every window (five columns), else BG/NBD's three everywhere.
     let hybrid_part = {
-        let mb = if windows
-            .iter()
-            .all(|w| w.hybrid.as_ref().is_none_or(|h| h.ncols() == 5))
+        let mb = if needed.customer_base
+            && windows
+                .iter()
+                .all(|w| w.hybrid.as_ref().is_none_or(|h| h.ncols() == 5))
         {
             fit_customer_base(eval, RfmKind::Mbgnbd).ok()
         } else {
