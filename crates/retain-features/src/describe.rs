@@ -177,10 +177,18 @@ fn family_code(feature: &str) -> Option<&'static str> {
 /// The sentence of a feature family's column, `None` for any other name.
 fn family_sentence(feature: &str, x: f64) -> Option<String> {
     if let Some(d) = feature.strip_prefix("win_pd_") {
-        return Some(format!("bought on {} in the last {d} days", days(x)));
+        return Some(if x.round() == 0.0 {
+            format!("no purchase in the last {d} days")
+        } else {
+            format!("bought on {} in the last {d} days", days(x))
+        });
     }
     if let Some(d) = feature.strip_prefix("win_spend_") {
-        return Some(format!("spent {} in the last {d} days", money(x)));
+        return Some(if x == 0.0 {
+            format!("nothing spent in the last {d} days")
+        } else {
+            format!("spent {} in the last {d} days", money(x))
+        });
     }
     if let Some(h) = feature.strip_prefix("dec_pd_hl") {
         return Some(format!(
@@ -195,6 +203,10 @@ fn family_sentence(feature: &str, x: f64) -> Option<String> {
         ));
     }
     Some(match feature {
+        "ly_pd" | "ly_spend" if x == 0.0 => "nothing bought in the same weeks last year".into(),
+        "ly_next_pd" | "ly_next_spend" if x == 0.0 => {
+            "nothing bought in the weeks after this date last year".into()
+        }
         "ly_pd" => format!("bought on {} in the same weeks last year", days(x)),
         "ly_spend" => format!("spent {} in the same weeks last year", money(x)),
         "ly_next_pd" => format!(
