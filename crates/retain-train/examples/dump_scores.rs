@@ -1,5 +1,6 @@
 //! Writes every candidate's scores of every client at a cutoff, with the labels, to a CSV: the
-//! raw material of a study of combinations, done on validation cutoffs only.
+//! raw material of a study of combinations, done on validation cutoffs only. Column names are
+//! quoted (a tuned candidate's name holds commas).
 //!
 //! `cargo run --release -p retain-train --example dump_scores -- CUTOFF OUT.csv`
 //! (Online Retail II, horizon 91).
@@ -42,8 +43,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let names: Vec<String> = s
         .churn
         .keys()
-        .map(|k| format!("churn:{k}"))
-        .chain(s.value.keys().map(|k| format!("value:{k}")))
+        .map(|k| format!("\"churn:{k}\""))
+        .chain(s.value.keys().map(|k| format!("\"value:{k}\"")))
         .collect();
     writeln!(out, "client_id,churned,holdout_value,{}", names.join(","))?;
     for i in 0..s.ids.len() {

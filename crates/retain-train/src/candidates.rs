@@ -828,13 +828,14 @@ fn fit_tuned(
         }
         // Boosters of one (leaves, least clients per leaf) share one fit: each tree count
         // is a stage of the largest (bit for bit its own fit).
-        let shape_groups = |specs: &[Spec], two: bool| -> BTreeMap<(usize, u32), Vec<usize>> {
+        // The tree counts of each (leaves, least clients) among the boosters, two-part models
+        // or log1p regressions of `specs` (whichever they are: each list holds one model, and
+        // the singles' logistic regressions have no shape) on this set.
+        let shape_groups = |specs: &[Spec]| -> BTreeMap<(usize, u32), Vec<usize>> {
             let mut g: BTreeMap<(usize, u32), Vec<usize>> = BTreeMap::new();
             for spec in specs.iter().filter(|s| s.set == set) {
-                let shape = match (spec.model, two) {
-                    (Tuned::Boosting(sh), false)
-                    | (Tuned::TwoPart(sh), true)
-                    | (Tuned::LogValue(sh), true) => sh,
+                let shape = match spec.model {
+                    Tuned::Boosting(sh) | Tuned::TwoPart(sh) | Tuned::LogValue(sh) => sh,
                     _ => continue,
                 };
                 let v: &mut Vec<usize> = g.entry((shape.leaves, shape.min_leaf)).or_default();
@@ -852,7 +853,7 @@ fn fit_tuned(
             min_leaf,
             trees,
         };
-        for (key, stages) in shape_groups(&singles, false) {
+        for (key, stages) in shape_groups(&singles) {
             params.progress.model(kinds::GRADIENT_BOOSTING);
             let top = shape(key, stages[stages.len() - 1]);
             let models = top
@@ -866,7 +867,7 @@ fn fit_tuned(
                 out.classifiers.insert(spec.name(), m.into());
             }
         }
-        for (key, stages) in shape_groups(&two_parts, true) {
+        for (key, stages) in shape_groups(&two_parts) {
             params.progress.model(kinds::TWO_PART);
             let top = shape(key, stages[stages.len() - 1]);
             let spends = TwoPartParams::new()
@@ -892,7 +893,7 @@ fn fit_tuned(
                 );
             }
         }
-        for (key, stages) in shape_groups(&logs, true) {
+        for (key, stages) in shape_groups(&logs) {
             params.progress.model(kinds::GRADIENT_BOOSTING_REGRESSOR);
             let top = shape(key, stages[stages.len() - 1]);
             let fits = top
