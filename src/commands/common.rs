@@ -444,25 +444,51 @@ pub fn load(
 
 /// The transactions read and condensed part by part ([`retain_data::PartReader`]): memory
 /// holds one part's lines (about [`crate::memory::part_lines`]) and the condensed history,
-/// not every line. An
-/// input whose parts do not hold whole clients (neither sorted nor partitioned by client) is
-/// read whole instead, and the run says so. Lines dated after `as_of` (default: tomorrow,
-/// UTC) are refused, as [`load`] does.
+/// not every line. An input whose parts do not hold whole clients (neither sorted nor
+/// partitioned by client) is read whole instead, and the run says so. Lines dated after
+/// `as_of` (default: tomorrow, UTC) are refused, as [`load`] does.
 pub fn load_history(
     ui: &Ui,
     input: &Path,
     layout: &Layout,
     as_of: Option<chrono::NaiveDate>,
 ) -> Result<(History, ReadSummary)> {
+    let (condenser, ids, read) = read_in_parts(
+        ui,
+        "reading and condensing",
+        input,
+        layout,
+        as_of,
+        retain_features::Condenser::new,
+        |c, part| Ok(c.push(part)?),
+    )?;
+    Ok((condenser.finish(ids)?, read))
+}
+
+/// Reads `input` part by part ([`retain_data::PartReader`]) under the step `what`, handing
+/// each part of whole clients to `push` on the sink made by `new`, so that memory holds one
+/// part's lines and what the sink keeps. An input whose parts do not hold whole clients is
+/// read whole instead (the run says so) and handed to a new sink in one piece. Returns the
+/// sink, the text of the ids read as text and what the reading did. Lines dated after `as_of`
+/// (default: tomorrow, UTC) are refused, as [`load`] does.
+pub fn read_in_parts<S>(
+    ui: &Ui,
+    what: &str,
+    input: &Path,
+    layout: &Layout,
+    as_of: Option<chrono::NaiveDate>,
+    new: impl Fn() -> S,
+    push: impl Fn(&mut S, &Transactions) -> Result<()>,
+) -> Result<(S, retain_data::ClientIds, ReadSummary)> {
     let part_lines = crate::memory::part_lines();
     let latest = as_of.unwrap_or_else(tomorrow);
     let mut reader = retain_data::PartReader::open(input, layout, Some(latest), part_lines)?;
     let parts = reader.parts();
     let started = std::time::Instant::now();
     let streamed = ui.step_with_messages(
-        &format!("reading and condensing {}", input.display()),
+        &format!("{what} {}", input.display()),
         |say| {
-            let mut condenser = retain_features::Condenser::new();
+            let mut sink = new();
             let mut lines = 0u64;
             let mut clients = 0u64;
             let mut done = 0usize;
@@ -474,7 +500,7 @@ pub fn load_history(
                     }
                     Err(retain_data::PartError::Data(e)) => return Err(e.into()),
                 };
-                condenser.push(&part)?;
+                push(&mut sink, &part)?;
                 done += 1;
                 lines += part.stats().lines_read;
                 clients += part.stats().clients;
@@ -487,11 +513,11 @@ pub fn load_history(
                     rate(clients, d)
                 ));
             }
-            Ok(Ok((condenser, lines)))
+            Ok(Ok((sink, lines)))
         },
         |r, d| match r {
             Ok((_, lines)) => format!(
-                "read {} lines in {} part(s) and condensed them in {} ({} lines/s)",
+                "read {} lines in {} part(s) in {} ({} lines/s)",
                 thousands(*lines as i64),
                 parts,
                 duration(d),
@@ -501,18 +527,15 @@ pub fn load_history(
         },
     )?;
     match streamed {
-        Ok((condenser, _)) => {
+        Ok((sink, _)) => {
             let (stats, ids) = reader.finish()?;
-            let history = condenser.finish(ids)?;
             say_read(ui, &stats);
-            Ok((
-                history,
-                ReadSummary {
-                    input: input.to_string_lossy().into_owned(),
-                    layout: layout.name.clone(),
-                    stats,
-                },
-            ))
+            let read = ReadSummary {
+                input: input.to_string_lossy().into_owned(),
+                layout: layout.name.clone(),
+                stats,
+            };
+            Ok((sink, ids, read))
         }
         Err((file, client)) => {
             ui.warn(format!(
@@ -524,8 +547,9 @@ pub fn load_history(
                 file.display()
             ));
             let tx = load(ui, input, layout, as_of)?;
-            let history = ui.step("condensing the history", || Ok(History::of(&tx)?))?;
-            Ok((history, read_summary(&tx)))
+            let mut sink = new();
+            ui.step("condensing the history", || push(&mut sink, &tx))?;
+            Ok((sink, tx.ids().clone(), read_summary(&tx)))
         }
     }
 }
@@ -685,6 +709,37 @@ pub fn say_models(ui: &Ui, scorer: &Scorer) {
     ));
 }
 
+/// Scores every client from their `features` at `date` (computed part by part,
+/// [`retain_features::PartFeatures`]) with the loaded models.
+pub fn score_features(
+    ui: &Ui,
+    scorer: &Scorer,
+    features: retain_features::PartFeatures,
+    ids: retain_data::ClientIds,
+    date: Cutoff,
+    options: &ScoreOptions,
+) -> Result<Scores> {
+    ui.step_counted(
+        &format!("scoring the clients at {date}"),
+        || {
+            let (features, _) = features.finish(date)?;
+            Ok(scorer.score_features(features, ids, date, options)?)
+        },
+        |s: &Scores, d| scored_message(s, date, d),
+    )
+}
+
+/// What scoring did, for the step's line.
+fn scored_message(s: &Scores, date: Cutoff, d: std::time::Duration) -> String {
+    let n = s.summary.clients as u64;
+    format!(
+        "scored {} clients at {date} in {} ({})",
+        thousands(n as i64),
+        duration(d),
+        per_second(n, d)
+    )
+}
+
 /// Scores every client of the condensed `history` at `date` with the loaded models.
 pub fn score_history(
     ui: &Ui,
@@ -696,15 +751,7 @@ pub fn score_history(
     ui.step_counted(
         &format!("scoring the clients at {date}"),
         || Ok(scorer.score(history, date, options)?),
-        |s: &Scores, d| {
-            let n = s.summary.clients as u64;
-            format!(
-                "scored {} clients at {date} in {} ({})",
-                thousands(n as i64),
-                duration(d),
-                per_second(n, d)
-            )
-        },
+        |s: &Scores, d| scored_message(s, date, d),
     )
 }
 

@@ -10,8 +10,8 @@ use retain_score::{Bands, RankBy, ScoreOptions, Scorer};
 use serde::Serialize;
 
 use super::common::{
-    PlanRequest, ReadSummary, Ui, check_outputs, load, load_history, plan_scored, read_summary,
-    resolve_input, say_models, score_history,
+    PlanRequest, ReadSummary, Ui, check_outputs, load, plan_scored, read_in_parts, read_summary,
+    resolve_input, say_models, score_features, score_history,
 };
 use super::report::{ScoresView, plan_lines, report_drift, scores_view, summarize};
 use crate::args::{RankByArg, ScoreArgs, defaults};
@@ -72,25 +72,6 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
     }
     // Models first: a bad artifact is refused before the data are read.
     let scorer = Scorer::load(&args.model, value_dir.as_deref())?;
-    // The plan reads the lines themselves; the list alone needs only the condensed history,
-    // which is read part by part.
-    let mut stages = Vec::new();
-    let (tx, history, read) = crate::memory::stage(&mut stages, "read", || -> Result<_> {
-        if !plan {
-            let (history, read) = load_history(ui, &input, &layout, args.input.as_of)?;
-            return Ok((None, history, read));
-        }
-        let tx = load(ui, &input, &layout, args.input.as_of)?;
-        let history = ui.step("condensing the history", || {
-            Ok(retain_features::History::of(&tx)?)
-        })?;
-        let read = read_summary(&tx);
-        Ok((Some(tx), history, read))
-    })?;
-    let date = match args.date {
-        Some(d) => d,
-        None => read.last_day()?,
-    };
     let options = ScoreOptions {
         n_reasons: args.reasons as usize,
         reasons_for: args.reasons_for,
@@ -109,11 +90,45 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
         },
         drift_threshold: args.drift_threshold,
     };
-    say_models(ui, &scorer);
-    let mut scores = crate::memory::stage(&mut stages, "score", || {
-        score_history(ui, &scorer, &history, date, &options)
+    options.check()?;
+    // The plan reads the lines themselves. The list alone needs only the clients' features,
+    // computed part by part as the input is read: with `--date`, each part's as it arrives,
+    // so memory never holds the whole history; without it, from the parts' condensed tables
+    // once the last day is known.
+    let mut stages = Vec::new();
+    let (tx, features, ids, read) = crate::memory::stage(&mut stages, "read", || -> Result<_> {
+        if !plan {
+            let (features, ids, read) = read_in_parts(
+                ui,
+                "reading and computing the features of",
+                &input,
+                &layout,
+                args.input.as_of,
+                || scorer.part_features(args.date),
+                |f, part| Ok(f.push(part)?),
+            )?;
+            return Ok((None, Some(features), ids, read));
+        }
+        let tx = load(ui, &input, &layout, args.input.as_of)?;
+        let ids = tx.ids().clone();
+        let read = read_summary(&tx);
+        Ok((Some(tx), None, ids, read))
     })?;
-    drop(history);
+    let date = match args.date {
+        Some(d) => d,
+        None => read.last_day()?,
+    };
+    say_models(ui, &scorer);
+    let mut scores = crate::memory::stage(&mut stages, "score", || match features {
+        Some(f) => score_features(ui, &scorer, f, ids, date, &options),
+        None => {
+            let tx = tx.as_ref().expect("the lines are read for the plan");
+            let history = ui.step("condensing the history", || {
+                Ok(retain_features::History::of(tx)?)
+            })?;
+            score_history(ui, &scorer, &history, date, &options)
+        }
+    })?;
     report_drift(ui, &scores);
     if args.fail_on_drift && !scores.summary.drifted().is_empty() {
         bail!(retain_score::ScoreError::Drift(format!(

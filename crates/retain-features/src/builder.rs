@@ -66,6 +66,82 @@ impl CountryTable {
     pub fn shares(&self) -> &DataFrame {
         &self.shares
     }
+
+    /// The table of every client's category, from `(client_id, __country)` rows (one per
+    /// client with a category, as [`History::category_mode`] gives them): each category's
+    /// share of those clients, most frequent first (ties by name).
+    pub(crate) fn of_modes(modes: LazyFrame) -> PolarsResult<Self> {
+        let shares = modes
+            .group_by([col(COUNTRY)])
+            .agg([len().cast(DataType::Float64).alias("__n")])
+            .select([
+                col(COUNTRY).alias(CATEGORY),
+                (col("__n") / col("__n").sum()).alias("country_freq"),
+            ])
+            .sort_by_exprs([col("country_freq"), col(CATEGORY)], desc_then_asc())
+            .collect()?;
+        let top = shares
+            .column(CATEGORY)?
+            .str()?
+            .iter()
+            .take(3)
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        Ok(Self { shares, top })
+    }
+
+    /// A table without categories: every client's share and flags come out 0 (the
+    /// placeholder of features computed before the table is known, [`crate::PartFeatures`]).
+    pub(crate) fn empty() -> Self {
+        let shares = DataFrame::new_infer_height(vec![
+            Column::new_empty(CATEGORY.into(), &DataType::String),
+            Column::new_empty("country_freq".into(), &DataType::Float64),
+        ])
+        .expect("two empty columns");
+        Self {
+            shares,
+            top: Vec::new(),
+        }
+    }
+
+    /// `client_id`, `__country` and the four country features of each client in `modes`
+    /// (`(client_id, __country)`, [`History::category_mode`]), before their fill.
+    pub(crate) fn columns(&self, modes: LazyFrame) -> LazyFrame {
+        let mut country = modes.join(
+            self.shares.clone().lazy(),
+            [col(COUNTRY)],
+            [col(CATEGORY)],
+            JoinArgs::new(JoinType::Left),
+        );
+        for i in 0..3 {
+            let flag = match self.top.get(i) {
+                Some(name) => col(COUNTRY).eq(lit(name.clone())).cast(DataType::Float64),
+                None => lit(0.0),
+            };
+            country = country.with_column(flag.alias(format!("country_top{}", i + 1)));
+        }
+        country
+    }
+}
+
+/// A client's category in the tables of [`History::category_mode`].
+pub(crate) const COUNTRY: &str = "__country";
+
+/// The country features, in [`FEATURES`]' order.
+pub(crate) const COUNTRY_FEATURES: [&str; 4] = [
+    "country_freq",
+    "country_top1",
+    "country_top2",
+    "country_top3",
+];
+
+/// A feature column as every table of features holds it: `f64`, missing and NaN as 0.
+pub(crate) fn filled(name: &str) -> Expr {
+    col(name)
+        .cast(DataType::Float64)
+        .fill_null(lit(0.0))
+        .fill_nan(lit(0.0))
 }
 
 fn desc_then_asc() -> SortMultipleOptions {
@@ -293,7 +369,10 @@ impl History {
 
     /// The four tables of each part of whole clients of about `part_lines` lines of the
     /// canonical line table `lines`, in order.
-    fn part_tables(lines: &DataFrame, part_lines: usize) -> PolarsResult<Vec<[DataFrame; 4]>> {
+    pub(crate) fn part_tables(
+        lines: &DataFrame,
+        part_lines: usize,
+    ) -> PolarsResult<Vec<[DataFrame; 4]>> {
         let n = lines.height();
         let part_lines = part_lines.max(1);
         if n <= part_lines {
@@ -317,13 +396,25 @@ impl History {
     /// The four tables of a canonical line table of whole clients: the days by
     /// [`History::new`]'s plan, the three tables keyed by text in one pass
     /// ([`crate::condense`]), side by side.
-    fn condense(lines: &DataFrame) -> PolarsResult<[DataFrame; 4]> {
+    pub(crate) fn condense(lines: &DataFrame) -> PolarsResult<[DataFrame; 4]> {
         let (days, text) = rayon::join(
             || Self::new(lines.clone().lazy()).days.collect(),
             || crate::condense::text_tables(lines),
         );
         let [invoices, products, categories] = text?;
         Ok([days?, invoices, products, categories])
+    }
+
+    /// The history of one part's four tables ([`History::condense`]).
+    pub(crate) fn of_tables(tables: [DataFrame; 4]) -> Self {
+        let [days, invoices, products, categories] = tables;
+        Self {
+            days: days.lazy(),
+            invoices: invoices.lazy(),
+            products: products.lazy(),
+            categories: categories.lazy(),
+            ids: ClientIds::default(),
+        }
     }
 
     /// The parts' tables stacked in order; with `sort`, then put in client order (the days
@@ -374,7 +465,7 @@ impl History {
 
     /// Each client's category (the mode over its lines up to `cutoff`), as
     /// `(client_id, alias)`.
-    fn category_mode(&self, cutoff: i32, alias: &str) -> LazyFrame {
+    pub(crate) fn category_mode(&self, cutoff: i32, alias: &str) -> LazyFrame {
         mode(
             self.categories.clone().filter(col(DAY).lt_eq(lit(cutoff))),
             CATEGORY,
@@ -385,25 +476,7 @@ impl History {
 
     /// Builds the category table from lines with `day <= cutoff` (see [`CountryTable`]).
     pub fn country_table(&self, cutoff: Cutoff) -> PolarsResult<CountryTable> {
-        let shares = self
-            .category_mode(cutoff.day(), CATEGORY)
-            .group_by([col(CATEGORY)])
-            .agg([len().cast(DataType::Float64).alias("__n")])
-            .select([
-                col(CATEGORY),
-                (col("__n") / col("__n").sum()).alias("country_freq"),
-            ])
-            .sort_by_exprs([col("country_freq"), col(CATEGORY)], desc_then_asc())
-            .collect()?;
-        let top = shares
-            .column(CATEGORY)?
-            .str()?
-            .iter()
-            .take(3)
-            .flatten()
-            .map(str::to_string)
-            .collect();
-        Ok(CountryTable { shares, top })
+        CountryTable::of_modes(self.category_mode(cutoff.day(), COUNTRY))
     }
 
     /// The 29 features of every client with a purchase day `<= cutoff`, from lines with
@@ -490,22 +563,7 @@ impl History {
                 .cast(DataType::Float64)
                 .alias("distinct_products")]);
 
-        let top = countries.top();
-        let mut country = self.category_mode(c, "__country").join(
-            countries.shares.clone().lazy(),
-            [col("__country")],
-            [col(CATEGORY)],
-            JoinArgs::new(JoinType::Left),
-        );
-        for i in 0..3 {
-            let flag = match top.get(i) {
-                Some(name) => col("__country")
-                    .eq(lit(name.clone()))
-                    .cast(DataType::Float64),
-                None => lit(0.0),
-            };
-            country = country.with_column(flag.alias(format!("country_top{}", i + 1)));
-        }
+        let country = countries.columns(self.category_mode(c, COUNTRY));
 
         let left = |a: LazyFrame, b: LazyFrame| {
             a.join(
@@ -663,15 +721,7 @@ fn finish(joined: LazyFrame, c: i32) -> LazyFrame {
         f64c(col("preferred_weekday")).alias("preferred_weekday"),
         f64c(col("preferred_hour")).alias("preferred_hour"),
     ];
-    let fill: Vec<Expr> = FEATURES
-        .iter()
-        .map(|f| {
-            col(*f)
-                .cast(DataType::Float64)
-                .fill_null(lit(0.0))
-                .fill_nan(lit(0.0))
-        })
-        .collect();
+    let fill: Vec<Expr> = FEATURES.iter().map(|f| filled(f)).collect();
     joined
         .select(exprs)
         .with_columns(fill)

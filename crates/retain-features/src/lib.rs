@@ -18,6 +18,7 @@ mod condense;
 mod describe;
 mod families;
 mod matrix;
+mod stream;
 
 pub use builder::{
     Condenser, CountryTable, FEATURES, History, LABELS, PART_LINES, country_table, features_at,
@@ -29,6 +30,7 @@ pub use families::{
     family_columns,
 };
 pub use matrix::{FeatureMatrix, non_constant};
+pub use stream::PartFeatures;
 
 /// Errors building features.
 #[derive(Debug, thiserror::Error)]

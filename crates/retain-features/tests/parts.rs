@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use retain_core::{Cutoff, Horizon};
 use retain_data::{Layout, PartError, PartReader, read_transactions, write_replicated};
-use retain_features::{Condenser, FeatureFamilies, History};
+use retain_features::{Condenser, FeatureFamilies, History, PartFeatures};
 
 fn shared(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -115,6 +115,65 @@ fn parts_give_the_one_read_history_bit_for_bit() {
     let whole2 =
         History::of(&read_transactions(&two.path, &Layout::online_retail_ii()).unwrap()).unwrap();
     assert_same_bits(&table(&h2), &table(&whole2), "2 replicas");
+}
+
+/// The features at `cutoff` of `input` read in parts of about `part_lines` lines, computed
+/// part by part ([`PartFeatures`]), with the cutoff known before the reading or not.
+fn features_in_parts(
+    input: &Path,
+    part_lines: u64,
+    cutoff: Cutoff,
+    known: bool,
+    families: Option<(FeatureFamilies, Horizon)>,
+) -> (DataFrame, retain_features::CountryTable) {
+    let mut reader =
+        PartReader::open(input, &Layout::online_retail_ii(), None, part_lines).unwrap();
+    let mut f = PartFeatures::new(known.then_some(cutoff), families);
+    while let Some(part) = reader.next_part() {
+        f.push(&part.unwrap()).unwrap();
+    }
+    f.finish(cutoff).unwrap()
+}
+
+#[test]
+fn features_part_by_part_are_the_one_piece_features_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let orii = shared(ORII);
+    let cutoff = Cutoff::new(NaiveDate::from_ymd_opt(2011, 9, 9).unwrap());
+    let horizon = Horizon::new(91).unwrap();
+    // hive folders by client hash (parts not in client order) and two replicas in one file
+    let buckets = write_replicated(&orii, 1, dir.path(), Some(4)).unwrap();
+    let two = write_replicated(&orii, 2, dir.path(), None).unwrap();
+    for (input, part_lines) in [(&buckets.path, 100_000), (&two.path, 900_000)] {
+        let whole =
+            History::of(&read_transactions(input, &Layout::online_retail_ii()).unwrap()).unwrap();
+        let countries = whole.country_table(cutoff).unwrap();
+        let plain = whole.features_at(cutoff, &countries).collect().unwrap();
+        let all = whole
+            .features_with_families_at(cutoff, horizon, &countries, &FeatureFamilies::all())
+            .collect()
+            .unwrap();
+        assert!(plain.height() > 5_000);
+        for known in [true, false] {
+            let what = format!("{} known={known}", input.display());
+            let (f, c) = features_in_parts(input, part_lines, cutoff, known, None);
+            assert_same_bits(&f, &plain, &what);
+            assert_eq!(c.top(), countries.top(), "{what}");
+            assert!(c.shares().equals(countries.shares()), "{what}");
+            let (f, _) = features_in_parts(
+                input,
+                part_lines,
+                cutoff,
+                known,
+                Some((FeatureFamilies::all(), horizon)),
+            );
+            assert_same_bits(&f, &all, &format!("{what}, every family"));
+        }
+    }
+    // the countries matter: the clients of one country are not the clients of the others
+    let (f, _) = features_in_parts(&two.path, 900_000, cutoff, true, None);
+    let freq = f.column("country_freq").unwrap().f64().unwrap();
+    assert!(freq.min().unwrap() < 0.01 && freq.max().unwrap() > 0.8);
 }
 
 #[test]

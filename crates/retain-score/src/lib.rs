@@ -30,10 +30,10 @@ pub use summary::{DriftRow, ModelUsed, OutputFile, RunSummary, StageCost};
 
 use std::path::{Path, PathBuf};
 
-use polars::prelude::PolarsError;
+use polars::prelude::{DataFrame, PolarsError};
 use retain_core::{Artifact, Categorized, Cutoff, ErrorCategory, ModelCard};
 use retain_data::DataError;
-use retain_features::History;
+use retain_features::{History, PartFeatures};
 use retain_models::{ChurnModel, DeployedValue, ModelError, load_checked};
 
 /// Errors while scoring.
@@ -189,6 +189,27 @@ impl Scorer {
     /// The value model's card, if any.
     pub fn value_card(&self) -> Option<&ModelCard> {
         self.value.as_ref().map(|(a, _)| &a.card)
+    }
+
+    /// The features this scorer's models read (the 29, and the feature families its cards
+    /// name), computed part by part as the input is read: at `date`, or, with `None`, at the
+    /// date given to [`PartFeatures::finish`] (the parts' condensed tables are kept until
+    /// then). [`Scorer::score_features`] scores them.
+    pub fn part_features(&self, date: Option<Cutoff>) -> PartFeatures {
+        PartFeatures::new(date, self.families)
+    }
+
+    /// [`Scorer::score`] from the features of every client at `date`, as
+    /// [`PartFeatures::finish`] gives them, with `ids` to write the ids as read: the same
+    /// list bit for bit, without holding the whole history.
+    pub fn score_features(
+        &self,
+        features: DataFrame,
+        ids: retain_data::ClientIds,
+        date: Cutoff,
+        options: &ScoreOptions,
+    ) -> Result<Scores, ScoreError> {
+        list::score_features(self, features, ids, date, options)
     }
 
     /// Scores every client with a purchase on or before `date` (module docs).

@@ -76,6 +76,37 @@ pub struct ScoreOptions {
     pub drift_threshold: f64,
 }
 
+impl ScoreOptions {
+    /// Refuses options outside their domain (the table above), naming the value.
+    pub fn check(&self) -> Result<(), ScoreError> {
+        let options = self;
+        if !(options.key_share > 0.0 && options.key_share <= 1.0) {
+            return Err(ScoreError::Invalid(format!(
+                "key share {} is not in (0, 1]",
+                options.key_share
+            )));
+        }
+        let b = options.bands;
+        if !(0.0 <= b.medium && b.medium <= b.high && b.high <= 1.0) {
+            return Err(ScoreError::Invalid(format!(
+                "churn bands {}, {} must satisfy 0 <= medium <= high <= 1",
+                b.medium, b.high
+            )));
+        }
+        options
+            .valuation
+            .check()
+            .map_err(|e| ScoreError::Invalid(e.to_string()))?;
+        if !(options.drift_threshold > 0.0 && options.drift_threshold.is_finite()) {
+            return Err(ScoreError::Invalid(format!(
+                "drift threshold {} must be a positive number",
+                options.drift_threshold
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ScoreOptions {
     fn default() -> Self {
         Self {
@@ -105,40 +136,13 @@ pub struct Scores {
     pub ids: retain_data::ClientIds,
 }
 
-fn check(options: &ScoreOptions) -> Result<(), ScoreError> {
-    if !(options.key_share > 0.0 && options.key_share <= 1.0) {
-        return Err(ScoreError::Invalid(format!(
-            "key share {} is not in (0, 1]",
-            options.key_share
-        )));
-    }
-    let b = options.bands;
-    if !(0.0 <= b.medium && b.medium <= b.high && b.high <= 1.0) {
-        return Err(ScoreError::Invalid(format!(
-            "churn bands {}, {} must satisfy 0 <= medium <= high <= 1",
-            b.medium, b.high
-        )));
-    }
-    options
-        .valuation
-        .check()
-        .map_err(|e| ScoreError::Invalid(e.to_string()))?;
-    if !(options.drift_threshold > 0.0 && options.drift_threshold.is_finite()) {
-        return Err(ScoreError::Invalid(format!(
-            "drift threshold {} must be a positive number",
-            options.drift_threshold
-        )));
-    }
-    Ok(())
-}
-
 pub(crate) fn score(
     scorer: &Scorer,
     history: &History,
     date: Cutoff,
     options: &ScoreOptions,
 ) -> Result<Scores, ScoreError> {
-    check(options)?;
+    options.check()?;
     let countries = history.country_table(date)?;
     let df = match &scorer.families {
         Some((families, h)) => history
@@ -146,6 +150,19 @@ pub(crate) fn score(
             .collect()?,
         None => history.features_at(date, &countries).collect()?,
     };
+    score_features(scorer, df, history.ids().clone(), date, options)
+}
+
+/// [`score`] from the clients' features at `date` (`client_id`, then every column the
+/// models read, sorted by client id), with `ids` to write the ids as read.
+pub(crate) fn score_features(
+    scorer: &Scorer,
+    df: DataFrame,
+    ids: retain_data::ClientIds,
+    date: Cutoff,
+    options: &ScoreOptions,
+) -> Result<Scores, ScoreError> {
+    options.check()?;
     let n = df.height();
     if n == 0 {
         return Err(ScoreError::NoClients(format!(
@@ -395,7 +412,7 @@ pub(crate) fn score(
         table,
         summary,
         features: df,
-        ids: history.ids().clone(),
+        ids,
     })
 }
 

@@ -1,0 +1,167 @@
+//! Features at one cutoff computed part by part as the input is read, so that a run that
+//! only needs the features (`retain score`) never holds the whole history: each part of
+//! whole clients is condensed, its clients' features are computed, and its tables are
+//! dropped before the next part. Memory then holds one part's lines and tables and the
+//! features of every client (29 numbers and a category each), not the condensed history.
+//!
+//! Every feature of a client is computed from that client's own rows, except the country
+//! features, which read the table of every client's country ([`CountryTable`]). Those are
+//! filled in at the end from each client's country, kept per part, and the table built from
+//! all of them, exactly as [`History::features_at`] builds them: the result is the one-piece
+//! features bit for bit (`tests/parts.rs`).
+
+use polars::prelude::*;
+use retain_core::{Cutoff, Horizon};
+use retain_data::Transactions;
+use retain_data::cols::CLIENT;
+
+use crate::builder::{COUNTRY, COUNTRY_FEATURES, PART_LINES, filled};
+use crate::{CountryTable, FeatureFamilies, History};
+
+/// The features of every client at one cutoff, computed from the parts of whole clients
+/// [`PartFeatures::push`]ed (as [`retain_data::PartReader::next_part`] gives them), with the
+/// columns of [`History::features_at`] (or, with feature families, of
+/// [`History::features_with_families_at`]).
+///
+/// With the cutoff known when the reading starts, each part's features are computed as it
+/// arrives and its condensed tables dropped; without it (the cutoff is the data's last day,
+/// known after the last part), the parts' condensed tables are kept and their features
+/// computed one part at a time by [`PartFeatures::finish`].
+pub struct PartFeatures {
+    cutoff: Option<Cutoff>,
+    families: Option<(FeatureFamilies, Horizon)>,
+    pending: Vec<[DataFrame; 4]>,
+    features: Vec<DataFrame>,
+    modes: Vec<DataFrame>,
+    ascending: bool,
+    last: Option<i64>,
+    pushed: bool,
+}
+
+impl PartFeatures {
+    /// Features at `cutoff` (`None`: given to [`PartFeatures::finish`]), with the feature
+    /// `families` over their horizon, if any.
+    pub fn new(cutoff: Option<Cutoff>, families: Option<(FeatureFamilies, Horizon)>) -> Self {
+        Self {
+            cutoff,
+            families: families.filter(|(f, _)| !f.is_empty()),
+            pending: Vec::new(),
+            features: Vec::new(),
+            modes: Vec::new(),
+            ascending: true,
+            last: None,
+            pushed: false,
+        }
+    }
+
+    /// Condenses one part of whole clients (a canonical line table) and, with the cutoff
+    /// known, computes its clients' features.
+    pub fn push(&mut self, part: &Transactions) -> PolarsResult<()> {
+        let lines = part.frame();
+        if lines.height() == 0 {
+            // nothing to condense; the first such part still gives the columns their types
+            if !self.pushed {
+                self.pushed = true;
+                self.add(History::condense(lines)?)?;
+            }
+            return Ok(());
+        }
+        self.pushed = true;
+        let client = lines.column(CLIENT)?.i64()?;
+        if let (Some(first), Some(last)) = (client.first(), client.last()) {
+            if self.last.is_some_and(|l| first <= l) {
+                self.ascending = false;
+            }
+            self.last = Some(self.last.map_or(last, |l| l.max(last)));
+        }
+        for tables in History::part_tables(lines, PART_LINES)? {
+            self.add(tables)?;
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, tables: [DataFrame; 4]) -> PolarsResult<()> {
+        match self.cutoff {
+            Some(c) => self.compute(tables, c),
+            None => {
+                self.pending.push(tables);
+                Ok(())
+            }
+        }
+    }
+
+    /// One part's features (country features left at 0) and its clients' countries.
+    fn compute(&mut self, tables: [DataFrame; 4], cutoff: Cutoff) -> PolarsResult<()> {
+        let h = History::of_tables(tables);
+        let none = CountryTable::empty();
+        let features = match &self.families {
+            Some((families, horizon)) => {
+                h.features_with_families_at(cutoff, *horizon, &none, families)
+            }
+            None => h.features_at(cutoff, &none),
+        };
+        let modes = h.category_mode(cutoff.day(), COUNTRY);
+        let plans = vec![features.logical_plan, modes.logical_plan];
+        let [features, modes]: [DataFrame; 2] =
+            LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())?
+                .try_into()
+                .map_err(|_| polars_err!(ComputeError: "collect_all lost a table"))?;
+        self.features.push(features);
+        self.modes.push(modes);
+        Ok(())
+    }
+
+    /// The features of every client pushed, at `cutoff` (which must be the one given to
+    /// [`PartFeatures::new`], if any), sorted by client id, and the table of the clients'
+    /// countries they were computed with.
+    pub fn finish(mut self, cutoff: Cutoff) -> PolarsResult<(DataFrame, CountryTable)> {
+        polars_ensure!(
+            self.cutoff.is_none_or(|c| c == cutoff),
+            ComputeError: "features computed at {:?} were asked for at {cutoff}", self.cutoff
+        );
+        polars_ensure!(self.pushed, ComputeError: "no part of the input was condensed");
+        for tables in std::mem::take(&mut self.pending) {
+            self.compute(tables, cutoff)?;
+        }
+        let stack = |frames: Vec<DataFrame>| -> PolarsResult<DataFrame> {
+            let mut all: Option<DataFrame> = None;
+            for df in frames {
+                match &mut all {
+                    Some(a) => {
+                        a.vstack_mut_owned(df)?;
+                    }
+                    None => all = Some(df),
+                }
+            }
+            let mut all = all.unwrap_or_default();
+            all.rechunk_mut_par();
+            Ok(all)
+        };
+        let features = stack(self.features)?;
+        // (the rows' order does not matter to the table or to the join)
+        let modes = stack(self.modes)?;
+        let countries = CountryTable::of_modes(modes.clone().lazy())?;
+        let names: Vec<Expr> = features
+            .get_column_names()
+            .into_iter()
+            .map(|c| col(c.clone()))
+            .collect();
+        let mut args = JoinArgs::new(JoinType::Left);
+        args.maintain_order = MaintainOrderJoin::Left;
+        let mut features = features
+            .lazy()
+            .drop(by_name(COUNTRY_FEATURES, true, false))
+            .join(
+                countries.columns(modes.lazy()),
+                [col(CLIENT)],
+                [col(CLIENT)],
+                args,
+            )
+            .with_columns(COUNTRY_FEATURES.map(filled))
+            .select(names);
+        if !self.ascending {
+            features = features.sort([CLIENT], SortMultipleOptions::default());
+        }
+        Ok((features.collect()?, countries))
+    }
+}
