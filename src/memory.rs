@@ -236,9 +236,10 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
 /// Retail II's Parquet: about 450 bytes per line at the peak of a part), doubled for slack.
 const BYTES_PER_PART_LINE: usize = 1024;
 
-/// Lines per part of a streamed read: [`retain_data::READ_PART_LINES`], or fewer when a
-/// quarter of the memory limit would not hold a part; `RETAIN_PART_LINES` sets it outright
-/// (tests, tuning).
+/// Lines per part of a streamed read: [`retain_data::READ_PART_LINES`], or fewer when an
+/// eighth of the memory limit would not hold a part (up to three parts are held at once: the
+/// one condensed, the one read next, and one waiting between them); `RETAIN_PART_LINES` sets
+/// it outright (tests, tuning).
 pub fn part_lines() -> u64 {
     if let Some(n) = std::env::var("RETAIN_PART_LINES")
         .ok()
@@ -248,7 +249,7 @@ pub fn part_lines() -> u64 {
         return n;
     }
     let limit = LIMIT.load(Ordering::Relaxed);
-    let fit = (limit / 4 / BYTES_PER_PART_LINE) as u64;
+    let fit = (limit / 8 / BYTES_PER_PART_LINE) as u64;
     fit.clamp(1 << 14, retain_data::READ_PART_LINES)
 }
 

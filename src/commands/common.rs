@@ -488,32 +488,56 @@ pub fn read_in_parts<S>(
     let streamed = ui.step_with_messages(
         &format!("{what} {}", input.display()),
         |say| {
-            let mut sink = new();
-            let mut lines = 0u64;
-            let mut clients = 0u64;
-            let mut done = 0usize;
-            while let Some(part) = reader.next_part() {
-                let part = match part {
-                    Ok(p) => p,
-                    Err(retain_data::PartError::NotClustered { file, client }) => {
-                        return Ok(Err((file, client)));
+            // The next part is read on a second thread while this one is pushed: reading
+            // and what the sink does with a part each leave a core idle part of the time.
+            // One part waits at most, so memory holds three parts' lines at the most.
+            let reader = &mut reader;
+            std::thread::scope(|scope| {
+                let (send, receive) = std::sync::mpsc::sync_channel(1);
+                let reading = scope.spawn(move || {
+                    while let Some(part) = reader.next_part() {
+                        let stop = part.is_err();
+                        if send.send(part).is_err() || stop {
+                            break;
+                        }
                     }
-                    Err(retain_data::PartError::Data(e)) => return Err(e.into()),
-                };
-                push(&mut sink, &part)?;
-                done += 1;
-                lines += part.stats().lines_read;
-                clients += part.stats().clients;
-                let d = started.elapsed();
-                say(&format!(
-                    "part {done}/{parts}: {} lines ({} lines/s), {} clients ({} clients/s)",
-                    thousands(lines as i64),
-                    rate(lines, d),
-                    thousands(clients as i64),
-                    rate(clients, d)
-                ));
-            }
-            Ok(Ok((sink, lines)))
+                });
+                let pushed = (|| {
+                    let mut sink = new();
+                    let mut lines = 0u64;
+                    let mut clients = 0u64;
+                    let mut done = 0usize;
+                    for part in receive.iter() {
+                        let part = match part {
+                            Ok(p) => p,
+                            Err(retain_data::PartError::NotClustered { file, client }) => {
+                                return Ok(Err((file, client)));
+                            }
+                            Err(retain_data::PartError::Data(e)) => return Err(e.into()),
+                        };
+                        push(&mut sink, &part)?;
+                        done += 1;
+                        lines += part.stats().lines_read;
+                        clients += part.stats().clients;
+                        let d = started.elapsed();
+                        say(&format!(
+                            "part {done}/{parts}: {} lines ({} lines/s), {} clients ({} \
+                             clients/s)",
+                            thousands(lines as i64),
+                            rate(lines, d),
+                            thousands(clients as i64),
+                            rate(clients, d)
+                        ));
+                    }
+                    Ok(Ok((sink, lines)))
+                })();
+                // a failed push stops the reading at its next part
+                drop(receive);
+                if reading.join().is_err() {
+                    bail!("reading {} stopped unexpectedly", input.display());
+                }
+                pushed
+            })
         },
         |r, d| match r {
             Ok((_, lines)) => format!(

@@ -1,7 +1,8 @@
 //! The streamed read: `retain score` on Online Retail II written as a data lake would hold it
 //! (`retain generate --replicate 1 --buckets 4`) reads it part by part within a memory limit
 //! that a one-piece read of the same lines exceeds, and writes the one-piece run's files byte
-//! for byte; `--format json` reports each stage's time and peak heap.
+//! for byte, with the scoring date given or not; `--format json` reports each stage's time and
+//! peak heap.
 
 use std::path::Path;
 use std::process::Command;
@@ -111,4 +112,29 @@ fn a_memory_limit_below_the_one_piece_read_gives_the_one_piece_output() {
         peak > 0 && peak < 80 << 20,
         "read peak {peak} within the limit"
     );
+    // with the date known before the reading, each part's features are computed as it
+    // arrives and its condensed tables dropped: the same files
+    ok(
+        d,
+        &[],
+        &[
+            "-q",
+            "score",
+            "-i",
+            lake,
+            "--date",
+            "2011-12-09",
+            "--memory-limit",
+            "80M",
+            "-o",
+            "dated/scores",
+        ],
+    );
+    for f in ["scores.csv", "scores.parquet"] {
+        assert!(
+            std::fs::read(d.join("dated").join(f)).unwrap()
+                == std::fs::read(d.join("one").join(f)).unwrap(),
+            "{f}: the run with --date differs from the one-piece run"
+        );
+    }
 }
