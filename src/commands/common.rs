@@ -443,9 +443,10 @@ pub fn load(
 }
 
 /// The transactions read and condensed part by part ([`retain_data::PartReader`]): memory
-/// holds one part's lines (about [`crate::memory::part_lines`]) and the condensed history,
-/// not every line. An input whose parts do not hold whole clients (neither sorted nor
-/// partitioned by client) is read whole instead, and the run says so. Lines dated after
+/// holds a few parts' lines (about [`crate::memory::part_lines`] each) and the condensed
+/// history, not every line. An input whose parts do not hold whole clients (neither sorted
+/// nor partitioned by client) is partitioned by client through temporary files first, and
+/// the run says so. Lines dated after
 /// `as_of` (default: tomorrow, UTC) are refused, as [`load`] does.
 pub fn load_history(
     ui: &Ui,
@@ -466,9 +467,10 @@ pub fn load_history(
 }
 
 /// Reads `input` part by part ([`retain_data::PartReader`]) under the step `what`, handing
-/// each part of whole clients to `push` on the sink made by `new`, so that memory holds one
-/// part's lines and what the sink keeps. An input whose parts do not hold whole clients is
-/// read whole instead (the run says so) and handed to a new sink in one piece. Returns the
+/// each part of whole clients to `push` on the sink made by `new`, so that memory holds a few
+/// parts' lines and what the sink keeps. An input whose parts do not hold whole clients is
+/// partitioned by client hash through temporary files ([`retain_data::Spill`]; the run says
+/// so and what it costs), and the partitions handed to a new sink one by one. Returns the
 /// sink, the text of the ids read as text and what the reading did. Lines dated after `as_of`
 /// (default: tomorrow, UTC) are refused, as [`load`] does.
 pub fn read_in_parts<S>(
@@ -562,18 +564,65 @@ pub fn read_in_parts<S>(
             Ok((sink, ids, read))
         }
         Err((file, client)) => {
+            // Partitioned by client hash through temporary files: one more read of the
+            // input, and a write and a read of its clean lines, in the memory of a part.
+            let mut reader =
+                retain_data::PartReader::open(input, layout, Some(latest), part_lines)?
+                    .unclustered();
+            let buckets = reader.parts();
+            let mut spill =
+                retain_data::Spill::create(&std::env::temp_dir(), input, layout, buckets)?;
             ui.warn(format!(
                 "{}: client {client} has lines in two parts of the input (it is neither sorted \
-                 nor partitioned by client): reading it whole, which needs memory for every \
-                 line; write it sorted by client, in row groups of whole clients, or as folders \
-                 by client hash (`retain generate --replicate F --buckets N` shows the layout) \
-                 to read it in parts",
-                file.display()
+                 nor partitioned by client): partitioning its lines by client into {buckets} \
+                 temporary files in {} (one more read of the input, and a write and a read of \
+                 its lines on disk); write it sorted by client, in row groups of whole clients, \
+                 or as folders by client hash (`retain generate --replicate F --buckets N` \
+                 shows the layout) to read it in one pass",
+                file.display(),
+                spill.dir().display()
             ));
-            let tx = load(ui, input, layout, as_of)?;
-            let mut sink = new();
-            ui.step("condensing the history", || push(&mut sink, &tx))?;
-            Ok((sink, tx.ids().clone(), read_summary(&tx)))
+            ui.step_with_messages(
+                &format!("partitioning {} by client", input.display()),
+                |say| {
+                    let mut done = 0usize;
+                    while let Some(part) = reader.next_part() {
+                        let part = part.map_err(|e| match e {
+                            retain_data::PartError::Data(d) => anyhow::Error::from(d),
+                            other => anyhow::anyhow!(other),
+                        })?;
+                        spill.write(&part)?;
+                        done += 1;
+                        say(&format!("part {done}/{parts}"));
+                    }
+                    Ok(())
+                },
+                |_, d| format!("wrote {buckets} temporary files in {}", duration(d)),
+            )?;
+            let (stats, ids) = reader.finish()?;
+            let sink = ui.step_with_messages(
+                &format!("{what} {}, partition by partition", input.display()),
+                |say| {
+                    let mut sink = new();
+                    let mut done = 0usize;
+                    while let Some(bucket) = spill.next_bucket() {
+                        push(&mut sink, &bucket?)?;
+                        done += 1;
+                        say(&format!("partition {done}/{buckets}"));
+                    }
+                    Ok(sink)
+                },
+                |_, d| format!("read {buckets} partition(s) in {}", duration(d)),
+            )?;
+            let stats = spill.fix_counts(stats);
+            drop(spill);
+            say_read(ui, &stats);
+            let read = ReadSummary {
+                input: input.to_string_lossy().into_owned(),
+                layout: layout.name.clone(),
+                stats,
+            };
+            Ok((sink, ids, read))
         }
     }
 }

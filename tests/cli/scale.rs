@@ -138,3 +138,80 @@ fn a_memory_limit_below_the_one_piece_read_gives_the_one_piece_output() {
         );
     }
 }
+
+#[test]
+fn an_input_not_clustered_by_client_is_partitioned_through_temporary_files() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &[],
+        &["-q", "generate", "-n", "400", "--seed", "5", "-o", "data"],
+    );
+    ok(d, &[], &["-q", "train", "-i", "data/transactions.csv.gz"]);
+    // the lines dealt round-robin into four CSV files: every client's lines in several files
+    let mut csv = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(d.join("data/transactions.csv.gz")).unwrap())
+        .read_to_string(&mut csv)
+        .unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    let mut files = vec![format!("{header}\n"); 4];
+    for (i, line) in lines.enumerate() {
+        files[i % 4].push_str(line);
+        files[i % 4].push('\n');
+    }
+    std::fs::create_dir(d.join("split")).unwrap();
+    for (k, f) in files.iter().enumerate() {
+        std::fs::write(d.join(format!("split/part-{k}.csv")), f).unwrap();
+    }
+    let tmp = d.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let tmp_env = tmp.to_str().unwrap();
+    // one piece
+    ok(
+        d,
+        &[("RETAIN_PART_LINES", "100000000")],
+        &["-q", "score", "-i", "split", "-o", "one/scores"],
+    );
+    // the one-piece run's date (the data's last day), to give up front
+    let summary = std::fs::read_to_string(d.join("one/summary.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let last_day = doc["date"]
+        .as_str()
+        .expect("summary.json has the date")
+        .to_string();
+    // a part per file: no part holds whole clients, so the lines go through temporary files
+    for (name, date) in [("parts", None), ("dated", Some(last_day.as_str()))] {
+        let out = format!("{name}/scores");
+        let mut args = vec!["score", "-i", "split", "-o", &out];
+        if let Some(date) = date {
+            args.extend(["--date", date]);
+        }
+        let o = run(
+            d,
+            &[("RETAIN_PART_LINES", "1000"), ("TMPDIR", tmp_env)],
+            &args,
+        );
+        let (stdout, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{stdout}\n{err}");
+        assert!(
+            err.contains("neither sorted nor partitioned by client")
+                && err.contains("partitioning its lines by client into 4 temporary files"),
+            "{err}"
+        );
+        for f in ["scores.csv", "scores.parquet", "summary.json"] {
+            assert!(
+                std::fs::read(d.join(name).join(f)).unwrap()
+                    == std::fs::read(d.join("one").join(f)).unwrap(),
+                "{f}: the partitioned run's file differs from the one-piece run's"
+            );
+        }
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "the temporary files are removed"
+        );
+    }
+}

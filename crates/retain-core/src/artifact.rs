@@ -314,8 +314,9 @@ fn temp_owner(file_name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
-/// Removes the temporary files a killed retain process left in `dir` (`kill -9` or a power
-/// cut leaves no chance to clean up): those whose process is no longer running. Every
+/// Removes the temporary files (and folders: a spill's, `.retain-spill.<pid>.tmp`) a killed
+/// retain process left in `dir` (`kill -9` or a power cut leaves no chance to clean up):
+/// those whose process is no longer running. Every
 /// output's writing calls it first, so a leftover lives until the next run writes there.
 /// Only where running processes can be told (Linux `/proc`); elsewhere nothing is removed.
 pub fn remove_stale_temps(dir: &Path) {
@@ -332,7 +333,12 @@ pub fn remove_stale_temps(dir: &Path) {
             continue;
         };
         if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = std::fs::remove_file(e.path());
+            let path = e.path();
+            if path.is_dir() {
+                let _ = std::fs::remove_dir_all(path);
+            } else {
+                let _ = std::fs::remove_file(path);
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ mod layout;
 mod read;
 mod replicate;
 mod source;
+mod spill;
 mod table;
 mod timezone;
 mod write;
@@ -42,6 +43,7 @@ pub use replicate::{
     ReplicaFiles, bucket_of, replicate, replicated_path, splitmix64, write_replicated,
 };
 pub use source::{DataFile, FileFormat, resolve};
+pub use spill::Spill;
 pub use timezone::{TimeZoneError, TimeZoneSpec};
 pub use write::{TableFormat, output_stem, write_table};
 

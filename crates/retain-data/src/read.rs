@@ -725,12 +725,26 @@ struct Piece {
 impl Piece {
     /// The line table of these lines, read from `input` with `layout`.
     fn into_transactions(self, stats: LoadStats, input: &Path, layout: &Layout) -> Transactions {
-        Transactions {
-            frame: self.keep,
+        Transactions::of_clean(self.keep, stats, input, layout, self.ids)
+    }
+}
+
+impl Transactions {
+    /// The line table of clean lines `frame` (canonical columns and order), read from `input`
+    /// with `layout`.
+    pub(crate) fn of_clean(
+        frame: DataFrame,
+        stats: LoadStats,
+        input: &Path,
+        layout: &Layout,
+        ids: ClientIds,
+    ) -> Self {
+        Self {
+            frame,
             stats,
             source: input.to_string_lossy().into_owned(),
             layout: layout.clone(),
-            ids: self.ids,
+            ids,
         }
     }
 }
@@ -891,6 +905,7 @@ pub struct PartReader {
     next: usize,
     ts_format: Option<Option<String>>,
     seen: std::collections::HashSet<i64>,
+    clustered: bool,
     stats: LoadStats,
     ids: ClientIds,
 }
@@ -966,8 +981,17 @@ impl PartReader {
             next: 0,
             ts_format: layout.timestamp_format.clone().map(Some),
             seen: std::collections::HashSet::new(),
+            clustered: true,
             ids: ClientIds::default(),
         })
+    }
+
+    /// Reads the parts without asking for whole clients (for [`crate::Spill`], which
+    /// partitions them by client): no part is refused as [`PartError::NotClustered`], and
+    /// the client count of [`PartReader::finish`] counts a client once per part it is in.
+    pub fn unclustered(mut self) -> Self {
+        self.clustered = false;
+        self
     }
 
     /// How many parts the input is read in.
@@ -1002,7 +1026,7 @@ impl PartReader {
             .map_err(polars_err(input))
             .map_err(PartError::Data)?;
         let mut last = None;
-        for c in client.into_no_null_iter() {
+        for c in client.into_no_null_iter().filter(|_| self.clustered) {
             if last != Some(c) {
                 if !self.seen.insert(c) {
                     return Err(PartError::NotClustered {
@@ -1180,7 +1204,7 @@ fn check_dates(
 /// the same order whatever order the input rows came in: lines that tie on all four keys add
 /// the same values, so their relative order cannot change a sum. (Sorting on the text columns
 /// too would cost three times as much for no difference in any feature.)
-fn canonical_order(mut df: DataFrame) -> PolarsResult<DataFrame> {
+pub(crate) fn canonical_order(mut df: DataFrame) -> PolarsResult<DataFrame> {
     use crate::cols::*;
     // One permutation, then one gather. The keys are sorted as plain tuples, contiguous in
     // memory, with the input position last (so the order is total and stable): about two
@@ -1282,7 +1306,7 @@ fn raw_value(file: &DataFile, layout: &Layout, column: &str, row: u64) -> Option
     Some(v.unwrap_or_default())
 }
 
-fn summarize(
+pub(crate) fn summarize(
     keep: &DataFrame,
     files: usize,
     lines_read: u64,
