@@ -552,16 +552,10 @@ pub fn read_in_parts<S>(
             Err(_) => "the input is not clustered by client".to_string(),
         },
     )?;
-    match streamed {
+    let (sink, stats, ids) = match streamed {
         Ok((sink, _)) => {
             let (stats, ids) = reader.finish()?;
-            say_read(ui, &stats);
-            let read = ReadSummary {
-                input: input.to_string_lossy().into_owned(),
-                layout: layout.name.clone(),
-                stats,
-            };
-            Ok((sink, ids, read))
+            (sink, stats, ids)
         }
         Err((file, client)) => {
             // Partitioned by client hash through temporary files: one more read of the
@@ -614,17 +608,16 @@ pub fn read_in_parts<S>(
                 },
                 |_, d| format!("read {buckets} partition(s) in {}", duration(d)),
             )?;
-            let stats = spill.fix_counts(stats);
-            drop(spill);
-            say_read(ui, &stats);
-            let read = ReadSummary {
-                input: input.to_string_lossy().into_owned(),
-                layout: layout.name.clone(),
-                stats,
-            };
-            Ok((sink, ids, read))
+            (sink, spill.fix_counts(stats), ids)
         }
-    }
+    };
+    say_read(ui, &stats);
+    let read = ReadSummary {
+        input: input.to_string_lossy().into_owned(),
+        layout: layout.name.clone(),
+        stats,
+    };
+    Ok((sink, ids, read))
 }
 
 /// What reading the input did, in the JSON documents of `--format json`.
