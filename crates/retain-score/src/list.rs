@@ -354,20 +354,23 @@ pub(crate) fn score_features(
                 reasons.get(rank).filter(|_| rank < explained.len())
             }
         };
+        // (the text borrowed from `reasons`, not copied: at millions of clients the reasons
+        // are the largest thing the list holds)
         for k in 0..options.n_reasons {
-            let (codes, texts): (Vec<String>, Vec<String>) = order
+            let (codes, texts): (Vec<&str>, Vec<&str>) = order
                 .iter()
                 .enumerate()
                 .map(|(rank, &i)| {
                     of_rank(rank, i)
-                        .and_then(|r| r.get(k).cloned())
-                        .unwrap_or_default()
+                        .and_then(|r| r.get(k))
+                        .map_or(("", ""), |(c, t)| (c.as_str(), t.as_str()))
                 })
                 .unzip();
             cols.push(Column::new(format!("reason_{}", k + 1).into(), codes));
             cols.push(Column::new(format!("reason_{}_text", k + 1).into(), texts));
         }
     }
+    drop(explanation);
     let table = DataFrame::new_infer_height(cols)?;
 
     // Drift of today's features and score against the training rows.
