@@ -893,7 +893,8 @@ pub const READ_PART_LINES: u64 = 1 << 20;
 /// takes depends on `part_lines` and the row groups' size, not on the input's. Every part
 /// must hold whole clients: a client whose lines are in two parts (an input neither sorted nor
 /// partitioned by client) makes [`PartReader::next_part`] fail with
-/// [`PartError::NotClustered`], and the caller reads the input another way. The counts
+/// [`PartError::NotClustered`], and the caller reads the input another way (a reader made
+/// [`PartReader::unclustered`] hands its parts to a [`crate::Spill`]). The counts
 /// ([`LoadStats`]) add up over the parts; the whole input's checks (no client at all, nothing
 /// but returns) are made by [`PartReader::finish`].
 pub struct PartReader {
