@@ -154,10 +154,15 @@ fn with_hybrid(
     base: &CustomerBasePart,
     horizon: Horizon,
 ) -> Result<Array2<f64>, ModelError> {
-    let own = select(x, columns);
+    // filled in place: a copy of the own columns, then a second of them and the hybrid
+    // ones side by side, was the largest thing held while a value model scored millions
     let cb = base.hybrid_columns(x, horizon)?;
-    ndarray::concatenate(Axis(1), &[own.view(), cb.view()])
-        .map_err(|e| ModelError::InconsistentArtifact(format!("hybrid columns: {e}")))
+    let mut out = Array2::zeros((x.nrows(), columns.len() + cb.ncols()));
+    for (k, &j) in columns.iter().enumerate() {
+        out.column_mut(k).assign(&x.column(j));
+    }
+    out.slice_mut(ndarray::s![.., columns.len()..]).assign(&cb);
+    Ok(out)
 }
 
 /// A deployable churn model (module docs). Its inputs are the columns of the artifact's
