@@ -1019,24 +1019,8 @@ impl PartReader {
             read_units(input, files, units, layout, typed, latest, &mut ts)
         })?;
         self.ts_format = ts;
-        // whole clients: no client of this part was in an earlier one
-        let client = piece
-            .keep
-            .column(crate::cols::CLIENT)
-            .and_then(|c| c.i64().cloned())
-            .map_err(polars_err(input))
-            .map_err(PartError::Data)?;
-        let mut last = None;
-        for c in client.into_no_null_iter().filter(|_| self.clustered) {
-            if last != Some(c) {
-                if !self.seen.insert(c) {
-                    return Err(PartError::NotClustered {
-                        file: input.clone(),
-                        client: c,
-                    });
-                }
-                last = Some(c);
-            }
+        if self.clustered {
+            whole_clients(&mut self.seen, input, &piece.keep)?;
         }
         let mut part_files: Vec<usize> = units.iter().map(|u| u.file).collect();
         part_files.dedup();
@@ -1074,6 +1058,33 @@ impl PartReader {
         check_usable(&self.input, &self.layout, &self.stats)?;
         Ok((self.stats, self.ids))
     }
+}
+
+/// Refuses a part (`keep`, a canonical line table) with a client in `seen`, the clients of
+/// the earlier parts, and adds its clients to them: whole clients only.
+fn whole_clients(
+    seen: &mut std::collections::HashSet<i64>,
+    input: &Path,
+    keep: &DataFrame,
+) -> Result<(), PartError> {
+    let client = keep
+        .column(crate::cols::CLIENT)
+        .and_then(|c| c.i64().cloned())
+        .map_err(polars_err(input))
+        .map_err(PartError::Data)?;
+    let mut last = None;
+    for c in client.into_no_null_iter() {
+        if last != Some(c) {
+            if !seen.insert(c) {
+                return Err(PartError::NotClustered {
+                    file: input.to_path_buf(),
+                    client: c,
+                });
+            }
+            last = Some(c);
+        }
+    }
+    Ok(())
 }
 
 /// Rows `[offset, offset + len)` of a file, as `(offset, len)`.

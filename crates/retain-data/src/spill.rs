@@ -30,16 +30,6 @@ pub struct Spill {
     clients: u64,
 }
 
-/// The bucket of a client code: a 64-bit mix of the code (SplitMix64's finaliser), so that
-/// codes in runs spread evenly.
-fn bucket_of(code: i64, buckets: usize) -> usize {
-    let mut z = code as u64;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    (z % buckets as u64) as usize
-}
-
 impl Spill {
     /// A spill of `input`'s lines (read with `layout`) into `buckets` temporary files in a new
     /// folder under `parent` (the system's temporary folder in the command line), after
@@ -76,7 +66,7 @@ impl Spill {
     }
 
     fn path(&self, b: usize) -> PathBuf {
-        self.dir.join(format!("bucket-{b:05}.parquet"))
+        bucket_path(&self.dir, b)
     }
 
     /// Appends one part's clean lines (a canonical line table) to the buckets.
@@ -89,7 +79,8 @@ impl Spill {
             .map_err(polars_err(&self.input))?;
         let mut rows: Vec<Vec<IdxSize>> = vec![Vec::new(); buckets];
         for (i, c) in client.into_no_null_iter().enumerate() {
-            rows[bucket_of(c, buckets)].push(i as IdxSize);
+            // the hash of the hive folders `retain generate --buckets` writes
+            rows[crate::bucket_of(c, buckets as u32) as usize].push(i as IdxSize);
         }
         for (b, idx) in rows.into_iter().enumerate() {
             if idx.is_empty() {
@@ -131,8 +122,7 @@ impl Spill {
                 if let Some(w) = w.take()
                     && let Err(e) = w.finish()
                 {
-                    let path = self.dir.join(format!("bucket-{b:05}.parquet"));
-                    return Some(Err(polars_err(&path)(e)));
+                    return Some(Err(polars_err(&bucket_path(&self.dir, b))(e)));
                 }
             }
         }
@@ -171,17 +161,18 @@ impl Spill {
         ))
     }
 
-    /// The clients of the buckets read so far: every client once, since a client's lines
-    /// are all in one bucket (the parts' own counts add a client once per part it is in).
-    pub fn clients(&self) -> u64 {
-        self.clients
-    }
-
-    /// `stats` (the reader's, over every part) with the clients counted over the buckets.
+    /// `stats` (the reader's, over every part) with the clients counted over the buckets
+    /// read: every client once, since a client's lines are all in one bucket (the parts' own
+    /// counts add a client once per part it is in).
     pub fn fix_counts(&self, mut stats: LoadStats) -> LoadStats {
         stats.clients = self.clients;
         stats
     }
+}
+
+/// The temporary file of bucket `b` in `dir`.
+fn bucket_path(dir: &Path, b: usize) -> PathBuf {
+    dir.join(format!("bucket-{b:05}.parquet"))
 }
 
 impl Drop for Spill {
@@ -193,17 +184,14 @@ impl Drop for Spill {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn buckets_spread_runs_of_codes_evenly() {
         let mut counts = [0usize; 8];
         for c in 12_000..20_000i64 {
-            counts[bucket_of(c, 8)] += 1;
+            counts[crate::bucket_of(c, 8) as usize] += 1;
         }
         for n in counts {
             assert!((900..1100).contains(&n), "{counts:?}");
         }
-        assert_eq!(bucket_of(17, 1), 0);
     }
 }

@@ -114,7 +114,12 @@ impl CustomerBasePart {
         x: ArrayView2<f64>,
         horizon: Horizon,
     ) -> Result<Array2<f64>, ModelError> {
-        let v = self.values(x, horizon, &Valuation::default())?;
+        let [f, r, t, m] = self.inputs(x);
+        let rows = RfmRows::new(&f, &r, &t, &m).map_err(clv_error)?;
+        let v = self
+            .model
+            .values(&rows, horizon, &Valuation::default())
+            .map_err(clv_error)?;
         let n = x.nrows();
         let mut out = Array2::zeros((n, self.hybrid_width()));
         for i in 0..n {
@@ -123,8 +128,6 @@ impl CustomerBasePart {
             out[[i, 2]] = v.clv[i];
         }
         if let Some(mb) = &self.mbgnbd {
-            let [f, r, t, m] = self.inputs(x);
-            let rows = RfmRows::new(&f, &r, &t, &m).map_err(clv_error)?;
             let w = mb
                 .values(&rows, horizon, &Valuation::default())
                 .map_err(clv_error)?;
