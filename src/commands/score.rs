@@ -89,6 +89,7 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
             high: args.bands[1],
         },
         drift_threshold: args.drift_threshold,
+        chunk_clients: retain_score::DEFAULT_CHUNK_CLIENTS,
     };
     options.check()?;
     // The plan reads the lines themselves. The list alone needs only the clients' features,

@@ -301,6 +301,19 @@ pub struct ClientValues {
     pub clv: Vec<f64>,
 }
 
+impl ClientValues {
+    /// Appends the rows of `next` after these (the values of a set scored in chunks).
+    pub fn append(&mut self, next: Self) {
+        self.p_alive.extend(next.p_alive);
+        self.p_no_purchase.extend(next.p_no_purchase);
+        self.days_to_next_purchase
+            .extend(next.days_to_next_purchase);
+        self.expected_purchases.extend(next.expected_purchases);
+        self.expected_spend.extend(next.expected_spend);
+        self.clv.extend(next.clv);
+    }
+}
+
 /// A saved CLV model: a purchase-count model (BG/NBD, Pareto/NBD or MBG/NBD, in weeks) and the
 /// Gamma-Gamma spend model, fitted on the clients' (frequency, recency_lt / 7, T / 7) and, for the
 /// repeat buyers (frequency > 0, monetary > 0), (frequency, monetary). One artifact of kind

@@ -382,6 +382,11 @@ impl ChurnClassifier for GradientBoostingModel {
         )
     }
 
+    fn explanation_scores(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        check_features(x, self.n_features)?;
+        Ok(self.booster.predict(x))
+    }
+
     /// Total split gain per feature, normalised.
     fn feature_importances(&self) -> Vec<f64> {
         self.importances.clone()

@@ -387,6 +387,11 @@ impl ChurnClassifier for Calibrated {
         )
     }
 
+    /// The calibrated probability (the rescaled explanation's scores).
+    fn explanation_scores(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        self.predict_proba(x)
+    }
+
     fn feature_importances(&self) -> Vec<f64> {
         self.model.feature_importances()
     }

@@ -37,6 +37,13 @@ pub trait ChurnClassifier {
         Err(ModelError::NoExplanation { kind: self.kind() })
     }
 
+    /// The `scores` of [`Self::explain`] without the contributions (what a rank ensemble
+    /// ranks its parts by): the default explains; kinds whose score is cheap override it
+    /// with the same numbers.
+    fn explanation_scores(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        Ok(self.explain(x)?.scores)
+    }
+
     /// Global importance per feature, non-negative and summing to 1 (or all 0).
     fn feature_importances(&self) -> Vec<f64>;
 }
@@ -164,6 +171,10 @@ impl ChurnClassifier for AnyClassifier {
 
     fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
         self.inner().explain(x)
+    }
+
+    fn explanation_scores(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        self.inner().explanation_scores(x)
     }
 
     fn feature_importances(&self) -> Vec<f64> {

@@ -19,6 +19,7 @@ use retain_clv::{CLV_FEATURES, ClvModel, RfmRows, Valuation};
 use retain_core::{Horizon, kinds};
 use serde::{Deserialize, Serialize};
 
+pub use crate::chunked::{ChurnRows, ExplainContext, ValueRows};
 use crate::explain::{Explanation, ExplanationScale, combine, rescale_monotone};
 use crate::{
     AnyClassifier, AnyRegressor, ChurnClassifier, ModelError, RecencyBaseline, SavedModel,
@@ -299,23 +300,12 @@ impl ChurnModel {
                 probability: None,
                 score_is_probability: false,
             },
-            Self::RankEnsemble { parts } => {
-                let preds = parts
+            Self::RankEnsemble { parts } => ensemble_churn(
+                &parts
                     .iter()
                     .map(|p| p.predict(x))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let scores: Vec<&[f64]> = preds.iter().map(|p| p.score.as_slice()).collect();
-                let probability = preds
-                    .iter()
-                    .map(|p| p.probability.as_deref())
-                    .collect::<Option<Vec<&[f64]>>>()
-                    .map(|ps| mean_of(&ps));
-                ChurnPrediction {
-                    score: rank_mean(&scores),
-                    probability,
-                    score_is_probability: false,
-                }
-            }
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
         })
     }
 
@@ -352,6 +342,10 @@ impl ChurnModel {
                 if parts.is_empty() {
                     return Err("a rank ensemble without parts".into());
                 }
+                if parts.iter().any(|p| matches!(p, Self::RankEnsemble { .. })) {
+                    // its ranks would be taken among a chunk's rows, not the scored set's
+                    return Err("a rank ensemble whose part is itself a rank ensemble".into());
+                }
                 parts.iter().try_for_each(Self::validate)
             }
             _ => Ok(()),
@@ -385,6 +379,32 @@ fn horizon(days: u32) -> Result<Horizon, ModelError> {
         name: "horizon_days",
         reason,
     })
+}
+
+/// A rank ensemble's prediction from its parts' predictions of the same rows: the mean
+/// normalised rank of their scores, the mean of their probabilities.
+pub(crate) fn ensemble_churn(preds: &[ChurnPrediction]) -> ChurnPrediction {
+    let scores: Vec<&[f64]> = preds.iter().map(|p| p.score.as_slice()).collect();
+    let probability = preds
+        .iter()
+        .map(|p| p.probability.as_deref())
+        .collect::<Option<Vec<&[f64]>>>()
+        .map(|ps| mean_of(&ps));
+    ChurnPrediction {
+        score: rank_mean(&scores),
+        probability,
+        score_is_probability: false,
+    }
+}
+
+/// A value rank ensemble's prediction from its parts' predictions of the same rows.
+pub(crate) fn ensemble_value(preds: &[ValuePrediction]) -> ValuePrediction {
+    let scores: Vec<&[f64]> = preds.iter().map(|p| p.score.as_slice()).collect();
+    let amounts: Vec<&[f64]> = preds.iter().map(|p| p.amount.as_slice()).collect();
+    ValuePrediction {
+        score: rank_mean(&scores),
+        amount: mean_of(&amounts),
+    }
 }
 
 fn mean_of(parts: &[&[f64]]) -> Vec<f64> {
@@ -527,18 +547,12 @@ impl ValueModel {
                 let z = with_hybrid(x, columns, base, self::horizon(*cb_horizon_days)?)?;
                 amount(regressor.predict(z.view())?.to_vec())
             }
-            Self::RankEnsemble { parts } => {
-                let preds = parts
+            Self::RankEnsemble { parts } => ensemble_value(
+                &parts
                     .iter()
                     .map(|p| p.predict(x, horizon, valuation))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let scores: Vec<&[f64]> = preds.iter().map(|p| p.score.as_slice()).collect();
-                let amounts: Vec<&[f64]> = preds.iter().map(|p| p.amount.as_slice()).collect();
-                ValuePrediction {
-                    score: rank_mean(&scores),
-                    amount: mean_of(&amounts),
-                }
-            }
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
         })
     }
 
@@ -559,6 +573,10 @@ impl ValueModel {
             Self::RankEnsemble { parts } => {
                 if parts.is_empty() {
                     return Err("a rank ensemble without parts".into());
+                }
+                if parts.iter().any(|p| matches!(p, Self::RankEnsemble { .. })) {
+                    // its ranks would be taken among a chunk's rows, not the scored set's
+                    return Err("a rank ensemble whose part is itself a rank ensemble".into());
                 }
                 parts.iter().try_for_each(Self::validate)
             }
@@ -681,7 +699,7 @@ impl retain_core::Categorized for ModelError {
 /// The normalised rank `(rank - 1) / (n - 1)` a value `v` would have among `sorted` (sorted
 /// ascending), with ties sharing their average rank: for a member of the set this is its own
 /// normalised average rank, and the function is non-decreasing in `v`.
-fn normalised_rank_of(sorted: &[f64], v: f64) -> f64 {
+pub(crate) fn normalised_rank_of(sorted: &[f64], v: f64) -> f64 {
     let n = sorted.len();
     let below = sorted.partition_point(|&s| s < v);
     let equal = sorted[below..].partition_point(|&s| s <= v);
@@ -723,6 +741,19 @@ impl ChurnModel {
     ///   rescale rule: each contribution keeps its sign and share), then averaged with the
     ///   ensemble's equal weights, so they add up to the ensemble's mean normalised rank.
     pub fn explain(&self, x: ArrayView2<f64>) -> Result<Explanation, ModelError> {
+        self.explain_within(x, None)
+    }
+
+    /// [`ChurnModel::explain`] of rows `x` taken from a larger explained set, whose
+    /// `context` ([`ExplainContext`]) holds what the explanation reads from every row of the
+    /// set: the reference client of BG/NBD P(no purchase) and each rank-ensemble part's scores
+    /// to rank among. `None`: `x` is the whole set. Explaining a set chunk by chunk with its
+    /// context gives the rows of the one-piece explanation bit for bit.
+    pub fn explain_within(
+        &self,
+        x: ArrayView2<f64>,
+        context: Option<&ExplainContext>,
+    ) -> Result<Explanation, ModelError> {
         let n = x.ncols() + HYBRID_FEATURES.len();
         let hybrid_map = |columns: &[usize], base: &CustomerBasePart| -> Vec<usize> {
             columns
@@ -753,10 +784,13 @@ impl ChurnModel {
                 let h = horizon(*horizon_days)?;
                 let rows = x.nrows();
                 let cols = [base.columns[0], base.columns[1], base.columns[2]];
-                let mean: Vec<f64> = cols
-                    .iter()
-                    .map(|&c| x.column(c).mean().unwrap_or(0.0))
-                    .collect();
+                let mean: Vec<f64> = match context.and_then(ExplainContext::mean) {
+                    Some(m) => m.to_vec(),
+                    None => cols
+                        .iter()
+                        .map(|&c| x.column(c).mean().unwrap_or(0.0))
+                        .collect(),
+                };
                 let reference = [mean[0], mean[1], mean[2]];
                 let base_value = p_no_purchase_of(base, h, reference, 0.0);
                 let mut values = Array2::zeros((rows, 3));
@@ -811,16 +845,29 @@ impl ChurnModel {
             Self::RankEnsemble { parts } => {
                 let k = parts.len() as f64;
                 let mut rescaled = Vec::with_capacity(parts.len());
-                for p in parts {
-                    let e = p.explain(x)?;
+                for (i, p) in parts.iter().enumerate() {
+                    let part = context.and_then(|c| c.part(i));
+                    let e = p.explain_within(x, part.map(|(_, c)| c))?;
                     let scores = e.scores.to_vec();
-                    let mut sorted = scores.clone();
-                    sorted.sort_by(f64::total_cmp);
-                    let u: Vec<f64> = retain_eval::average_ranks(&scores)
-                        .into_iter()
-                        .map(|r| (r - 1.0) / (scores.len().max(2) - 1) as f64)
-                        .collect();
-                    let u0 = normalised_rank_of(&sorted, e.base);
+                    let (u, u0) = match part {
+                        // ranked among the whole set's scores (sorted)
+                        Some((sorted, _)) => (
+                            scores
+                                .iter()
+                                .map(|&s| normalised_rank_of(sorted, s))
+                                .collect(),
+                            normalised_rank_of(sorted, e.base),
+                        ),
+                        None => {
+                            let mut sorted = scores.clone();
+                            sorted.sort_by(f64::total_cmp);
+                            let u: Vec<f64> = retain_eval::average_ranks(&scores)
+                                .into_iter()
+                                .map(|r| (r - 1.0) / (scores.len().max(2) - 1) as f64)
+                                .collect();
+                            (u, normalised_rank_of(&sorted, e.base))
+                        }
+                    };
                     rescaled.push(rescale_monotone(&e, &u, u0, ExplanationScale::Score)?);
                 }
                 let identity: Vec<usize> = (0..n).collect();
@@ -830,6 +877,29 @@ impl ChurnModel {
                     .collect();
                 combine(&weighted, n)
             }
+        }
+    }
+
+    /// The `scores` of [`ChurnModel::explain`] without the contributions where the model
+    /// gives them cheaply (a classifier's own scores; the explanation otherwise).
+    pub fn explanation_scores(&self, x: ArrayView2<f64>) -> Result<Vec<f64>, ModelError> {
+        match self {
+            Self::Classifier {
+                classifier,
+                columns,
+            } => Ok(classifier
+                .explanation_scores(select(x, columns).view())?
+                .to_vec()),
+            Self::Hybrid {
+                classifier,
+                columns,
+                base,
+                cb_horizon_days,
+            } => {
+                let z = with_hybrid(x, columns, base, horizon(*cb_horizon_days)?)?;
+                Ok(classifier.explanation_scores(z.view())?.to_vec())
+            }
+            _ => Ok(self.explain(x)?.scores.to_vec()),
         }
     }
 

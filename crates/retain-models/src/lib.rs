@@ -29,6 +29,7 @@ mod artifact;
 mod baseline;
 mod boosting;
 mod calibration;
+mod chunked;
 mod class_weight;
 mod classifier;
 mod decision_tree;
@@ -54,7 +55,8 @@ pub use class_weight::ClassWeight;
 pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
 pub use decision_tree::{DecisionTreeModel, DecisionTreeParams, DecisionTreeValidParams};
 pub use deploy::{
-    ChurnModel, ChurnPrediction, CustomerBasePart, DeployedValue, ValueModel, ValuePrediction,
+    ChurnModel, ChurnPrediction, ChurnRows, CustomerBasePart, DeployedValue, ExplainContext,
+    ValueModel, ValuePrediction, ValueRows,
 };
 pub use error::ModelError;
 pub use explain::{Explanation, ExplanationScale, combine, rescale_monotone};

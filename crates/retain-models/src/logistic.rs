@@ -699,6 +699,11 @@ impl ChurnClassifier for LogisticModel {
         )
     }
 
+    fn explanation_scores(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
+        check_features(x, self.coef.len())?;
+        Ok(self.logits(x))
+    }
+
     /// `|coef_j|` on the standardised scale, normalised to sum to 1 (all 0 if every
     /// coefficient is 0).
     fn feature_importances(&self) -> Vec<f64> {

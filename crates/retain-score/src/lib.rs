@@ -25,7 +25,7 @@ mod list;
 mod reasons;
 mod summary;
 
-pub use list::{Bands, RankBy, ScoreOptions, Scores, list_paths};
+pub use list::{Bands, DEFAULT_CHUNK_CLIENTS, RankBy, ScoreOptions, Scores, list_paths};
 pub use summary::{DriftRow, ModelUsed, OutputFile, RunSummary, StageCost};
 
 use std::path::{Path, PathBuf};

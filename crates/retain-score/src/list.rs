@@ -2,16 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::Axis;
 use polars::prelude::*;
-use retain_clv::Valuation;
+use retain_clv::{ClientValues, Valuation};
 use retain_core::{Cutoff, Horizon};
 use retain_data::write_table;
 use retain_eval::drift::psi;
 use retain_features::{FeatureMatrix, History};
-use retain_models::ChurnModel;
+use retain_models::{ChurnModel, ChurnRows, ExplainContext, ValueRows};
 
-use crate::reasons::{ClientReasons, top_reasons};
+use crate::reasons::top_reasons;
 use crate::summary::{DriftRow, ModelUsed, RunSummary};
 use crate::{ScoreError, Scorer};
 
@@ -45,6 +44,11 @@ impl Default for Bands {
     }
 }
 
+/// Clients scored at a time when the caller does not choose ([`ScoreOptions::chunk_clients`]):
+/// about 130 MB of feature matrix per 60 features, a small share of what the features of a few
+/// million clients take.
+pub const DEFAULT_CHUNK_CLIENTS: usize = 1 << 18;
+
 /// How the list is built.
 ///
 /// | Name | Default | Purpose | Range |
@@ -56,6 +60,7 @@ impl Default for Bands {
 /// | `valuation` | undiscounted, margin 1 | how the CLV is valued | |
 /// | `bands` | 0.5, 0.75 | churn band cut points | `0 <= medium <= high <= 1` |
 /// | `drift_threshold` | 0.25 | PSI above which a feature or the score counts as drifted | `> 0` |
+/// | `chunk_clients` | 262,144 | clients scored and explained at a time: the models' matrices and the explanation are held for one chunk, never for every client (the list is the same whatever the chunk) | `>= 1` |
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScoreOptions {
     /// Number of reasons per client.
@@ -74,6 +79,8 @@ pub struct ScoreOptions {
     pub bands: Bands,
     /// PSI threshold of the drift check.
     pub drift_threshold: f64,
+    /// Clients scored and explained at a time (memory, never the result).
+    pub chunk_clients: usize,
 }
 
 impl ScoreOptions {
@@ -97,6 +104,11 @@ impl ScoreOptions {
             .valuation
             .check()
             .map_err(|e| ScoreError::Invalid(e.to_string()))?;
+        if options.chunk_clients == 0 {
+            return Err(ScoreError::Invalid(
+                "clients scored at a time must be at least 1".into(),
+            ));
+        }
         if !(options.drift_threshold > 0.0 && options.drift_threshold.is_finite()) {
             return Err(ScoreError::Invalid(format!(
                 "drift threshold {} must be a positive number",
@@ -117,6 +129,7 @@ impl Default for ScoreOptions {
             valuation: Valuation::default(),
             bands: Bands::default(),
             drift_threshold: 0.25,
+            chunk_clients: DEFAULT_CHUNK_CLIENTS,
         }
     }
 }
@@ -172,25 +185,53 @@ pub(crate) fn score_features(
     }
     let card = &scorer.churn.card;
     let names = card.features.names().to_vec();
-    let m = FeatureMatrix::from_frame(&df, &names)?;
     let model = &scorer.churn.model;
-    let pred = model.predict(m.x.view())?;
-    let clients = &m.clients;
+    let chunk = options.chunk_clients.max(1);
 
-    // The value side.
-    let value = match &scorer.value {
-        Some((a, _)) => {
-            let h = Horizon::new(a.card.horizon_days).map_err(ScoreError::Invalid)?;
-            let vm = FeatureMatrix::from_frame(&df, a.card.features.names())?;
-            let amount = a.model.value.predict(vm.x.view(), h, &options.valuation)?;
+    // The scores, chunk by chunk of clients: each chunk's matrices are dropped before the
+    // next; what reads every client (a rank ensemble's ranks) is done once after the last.
+    let value_side = match &scorer.value {
+        Some((a, _)) => Some((
+            a,
+            Horizon::new(a.card.horizon_days).map_err(ScoreError::Invalid)?,
+        )),
+        None => None,
+    };
+    let mut clients: Vec<i64> = Vec::with_capacity(n);
+    let mut churn_rows: Option<ChurnRows> = None;
+    let mut value_rows: Option<(ValueRows, ClientValues)> = None;
+    for start in (0..n).step_by(chunk) {
+        let part = df.slice(start as i64, chunk.min(n - start));
+        let m = FeatureMatrix::from_frame(&part, &names)?;
+        let rows = model.predict_rows(m.x.view())?;
+        match &mut churn_rows {
+            Some(c) => c.append(rows),
+            None => churn_rows = Some(rows),
+        }
+        clients.extend_from_slice(&m.clients);
+        drop(m);
+        if let Some((a, h)) = &value_side {
+            let vm = FeatureMatrix::from_frame(&part, a.card.features.names())?;
+            let amount = a
+                .model
+                .value
+                .predict_rows(vm.x.view(), *h, &options.valuation)?;
             let cb = a
                 .model
                 .customer_base
-                .values(vm.x.view(), h, &options.valuation)?;
-            Some((amount.amount, cb))
+                .values(vm.x.view(), *h, &options.valuation)?;
+            match &mut value_rows {
+                Some((v, c)) => {
+                    v.append(amount);
+                    c.append(cb);
+                }
+                None => value_rows = Some((amount, cb)),
+            }
         }
-        None => None,
-    };
+    }
+    let pred = churn_rows.expect("at least one client").finish();
+    let value = value_rows.map(|(v, cb)| (v.finish().amount, cb));
+    let clients = &clients;
     check_predictions(
         scorer,
         clients,
@@ -219,29 +260,14 @@ pub(crate) fn score_features(
             .then(clients[a].cmp(&clients[b]))
     });
 
-    // Reasons for the first `reasons_for` clients of the list (rows `explained`, in list order).
-    let explained: Vec<usize> = order
-        .iter()
-        .copied()
-        .take(options.reasons_for.unwrap_or(n))
-        .collect();
-    let explanation = if options.n_reasons > 0 && !explained.is_empty() {
-        if explained.len() == n {
-            // every client: in the matrix's own order, as before
-            Some(model.explain(m.x.view())?)
-        } else {
-            Some(model.explain(m.x.select(Axis(0), &explained).view())?)
-        }
+    // Reasons for the first `reasons_for` clients of the list, as columns in list order.
+    let explained = options.reasons_for.unwrap_or(n).min(n);
+    let reasons = if options.n_reasons > 0 && explained > 0 {
+        Some(reason_columns(
+            scorer, &df, &names, &order, explained, chunk, options,
+        )?)
     } else {
         None
-    };
-    // the matrix row of an explanation row
-    let row_of = |r: usize| {
-        if explained.len() == n {
-            r
-        } else {
-            explained[r]
-        }
     };
 
     // Bands: on the probability, else on the risk percentile.
@@ -314,71 +340,19 @@ pub(crate) fn score_features(
             order.iter().map(|&i| key[i]).collect::<Vec<bool>>(),
         ));
     }
-    if let Some(e) = &explanation {
-        let expl_names = ChurnModel::explanation_names(&names);
-        let hybrid = scorer
-            .churn
-            .model
-            .customer_base()
-            .map(|b| {
-                b.hybrid_columns(
-                    m.x.view(),
-                    Horizon::new(card.horizon_days.max(1))
-                        .unwrap_or(Horizon::new(1).expect("1 day")),
-                )
-            })
-            .transpose()?;
-        let lookup = |r: usize, f: &str| -> Option<f64> {
-            let i = row_of(r);
-            if let Some(j) = names.iter().position(|x| x == f) {
-                return Some(m.x[[i, j]]);
-            }
-            if let Some(k) = retain_models::deploy::HYBRID_FEATURES
-                .iter()
-                .position(|x| *x == f)
-            {
-                return hybrid.as_ref().filter(|h| k < h.ncols()).map(|h| h[[i, k]]);
-            }
-            df.column(f)
-                .ok()
-                .and_then(|c| c.cast(&DataType::Float64).ok())
-                .and_then(|c| c.f64().ok().and_then(|c| c.get(i)))
-        };
-        let reasons = top_reasons(&e.values, &expl_names, options.n_reasons, &lookup);
-        // each list row's reasons: by matrix row when every client was explained, else the
-        // first rows of the list only
-        let of_rank = |rank: usize, i: usize| -> Option<&ClientReasons> {
-            if explained.len() == n {
-                reasons.get(i)
-            } else {
-                reasons.get(rank).filter(|_| rank < explained.len())
-            }
-        };
-        // (the text borrowed from `reasons`, not copied: at millions of clients the reasons
-        // are the largest thing the list holds)
-        for k in 0..options.n_reasons {
-            let (codes, texts): (Vec<&str>, Vec<&str>) = order
-                .iter()
-                .enumerate()
-                .map(|(rank, &i)| {
-                    of_rank(rank, i)
-                        .and_then(|r| r.get(k))
-                        .map_or(("", ""), |(c, t)| (c.as_str(), t.as_str()))
-                })
-                .unzip();
-            cols.push(Column::new(format!("reason_{}", k + 1).into(), codes));
-            cols.push(Column::new(format!("reason_{}_text", k + 1).into(), texts));
-        }
+    if let Some(r) = reasons {
+        cols.extend(r);
     }
-    drop(explanation);
     let table = DataFrame::new_infer_height(cols)?;
 
     // Drift of today's features and score against the training rows.
     let mut drift: Vec<DriftRow> = Vec::new();
-    for (j, name) in names.iter().enumerate() {
+    for name in &names {
         if let Some(r) = card.profile.get(name) {
-            let v = m.x.index_axis(Axis(1), j).to_vec();
-            drift.push(drift_row(name, psi(&r.edges, &r.shares, &v), options));
+            // the column as the models read it (finite: every value went through a matrix)
+            let v = FeatureMatrix::from_frame(&df, std::slice::from_ref(name))?.x;
+            let v = v.as_slice().expect("a one-column matrix is contiguous");
+            drift.push(drift_row(name, psi(&r.edges, &r.shares, v), options));
         }
     }
     if let Some(r) = card.profile.get("score") {
@@ -417,6 +391,122 @@ pub(crate) fn score_features(
         features: df,
         ids,
     })
+}
+
+/// The reason columns (`reason_k`, `reason_k_text`) of the list in `order`: the first
+/// `explained` clients of the list explained, the others' reasons empty. The explanation is
+/// taken `chunk` clients at a time, each chunk's matrices and reasons' text dropped once its
+/// columns are built: every client in client order (the features' rows), else the first of
+/// the list in list order, within the context of the whole explained set (the rows are the
+/// one-piece explanation's, bit for bit).
+fn reason_columns(
+    scorer: &Scorer,
+    df: &DataFrame,
+    names: &[String],
+    order: &[usize],
+    explained: usize,
+    chunk: usize,
+    options: &ScoreOptions,
+) -> Result<Vec<Column>, ScoreError> {
+    let n = order.len();
+    let every = explained == n;
+    let model = &scorer.churn.model;
+    let card = &scorer.churn.card;
+    // the features' rows explained, in the order explained
+    let rows: Vec<usize> = if every {
+        (0..n).collect()
+    } else {
+        order[..explained].to_vec()
+    };
+    let matrix = |rows: &[usize]| -> Result<FeatureMatrix, ScoreError> {
+        let part = if every {
+            df.slice(rows[0] as i64, rows.len())
+        } else {
+            let idx = IdxCa::from_vec("rows".into(), rows.iter().map(|&i| i as IdxSize).collect());
+            df.take(&idx)?
+        };
+        Ok(FeatureMatrix::from_frame(&part, names)?)
+    };
+    let context = if rows.len() > chunk && model.explains_against_the_set() {
+        let mut context = ExplainContext::default();
+        for c in rows.chunks(chunk) {
+            model.gather_context(matrix(c)?.x.view(), &mut context)?;
+        }
+        Some(context.finish())
+    } else {
+        None
+    };
+    let expl_names = ChurnModel::explanation_names(names);
+    let h = Horizon::new(card.horizon_days.max(1)).unwrap_or(Horizon::new(1).expect("1 day"));
+    let k = options.n_reasons;
+    let mut columns: Vec<Option<Series>> = vec![None; 2 * k];
+    for c in rows.chunks(chunk) {
+        let m = matrix(c)?;
+        let e = model.explain_within(m.x.view(), context.as_ref())?;
+        let hybrid = model
+            .customer_base()
+            .map(|b| b.hybrid_columns(m.x.view(), h))
+            .transpose()?;
+        let lookup = |r: usize, f: &str| -> Option<f64> {
+            if let Some(j) = names.iter().position(|x| x == f) {
+                return Some(m.x[[r, j]]);
+            }
+            if let Some(k) = retain_models::deploy::HYBRID_FEATURES
+                .iter()
+                .position(|x| *x == f)
+            {
+                return hybrid.as_ref().filter(|h| k < h.ncols()).map(|h| h[[r, k]]);
+            }
+            df.column(f)
+                .ok()
+                .and_then(|col| col.cast(&DataType::Float64).ok())
+                .and_then(|col| col.f64().ok().and_then(|col| col.get(c[r])))
+        };
+        let reasons = top_reasons(&e.values, &expl_names, k, &lookup);
+        drop(e);
+        // (the text borrowed from `reasons`, then copied once into the columns)
+        for j in 0..k {
+            let (codes, texts): (Vec<&str>, Vec<&str>) = reasons
+                .iter()
+                .map(|r| r.get(j).map_or(("", ""), |(c, t)| (c.as_str(), t.as_str())))
+                .unzip();
+            for (slot, (name, v)) in columns[2 * j..2 * j + 2].iter_mut().zip([
+                (format!("reason_{}", j + 1), codes),
+                (format!("reason_{}_text", j + 1), texts),
+            ]) {
+                let s = Series::new(name.into(), v);
+                match slot {
+                    Some(acc) => {
+                        acc.append(&s)?;
+                    }
+                    None => *slot = Some(s),
+                }
+            }
+        }
+    }
+    // into list order: every client by its list position; else the first of the list, then
+    // empty reasons
+    let idx = every.then(|| {
+        IdxCa::from_vec(
+            "order".into(),
+            order.iter().map(|&i| i as IdxSize).collect(),
+        )
+    });
+    columns
+        .into_iter()
+        .map(|s| {
+            let s = s.expect("every reason column is built");
+            let s = match &idx {
+                Some(idx) => s.take(idx)?,
+                None => {
+                    let mut s = s;
+                    s.append(&Series::new(s.name().clone(), vec![""; n - explained]))?;
+                    s.rechunk()
+                }
+            };
+            Ok(s.into_column())
+        })
+        .collect()
 }
 
 fn drift_row(feature: &str, psi: f64, options: &ScoreOptions) -> DriftRow {

@@ -90,6 +90,29 @@ fn scored(
     let s = scorer
         .score(history, p.protocol.cutoff, &ScoreOptions::default())
         .unwrap();
+    // Scored and explained a thousand clients at a time (six chunks, a rank ensemble ranked
+    // and BG/NBD P(no purchase) explained over every client), the list is the one-piece
+    // list bit for bit: with reasons for every client, and for the head of the list only
+    // (a head that ends inside the second chunk).
+    for reasons_for in [None, Some(1_700)] {
+        let options = ScoreOptions {
+            reasons_for,
+            ..ScoreOptions::default()
+        };
+        let one = scorer.score(history, p.protocol.cutoff, &options).unwrap();
+        assert!(one.table.height() > 5_000);
+        let chunked = ScoreOptions {
+            chunk_clients: 1_000,
+            ..options
+        };
+        let chunked = scorer.score(history, p.protocol.cutoff, &chunked).unwrap();
+        assert!(
+            one.table.equals_missing(&chunked.table),
+            "{}: the list scored in chunks of clients differs (reasons for {reasons_for:?})",
+            t.churn.card.kind
+        );
+        assert_eq!(one.summary, chunked.summary);
+    }
     (
         candidate(&t.churn.card),
         candidate(&t.value.card),

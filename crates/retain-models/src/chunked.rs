@@ -1,0 +1,215 @@
+//! Deployable models applied to a large set of rows chunk by chunk, in memory bounded by the
+//! chunk, with the rows of the one-piece result bit for bit.
+//!
+//! Almost everything a deployable model computes is row by row. Two things read every row of
+//! the scored (or explained) set: a rank ensemble ranks its parts' scores among all rows, and
+//! BG/NBD P(no purchase) explains each row against the set's mean client. So a prediction is
+//! taken in two steps: each chunk's row-wise part ([`ChurnRows`], [`ValueRows`]), appended
+//! chunk after chunk, then [`ChurnRows::finish`] (the ranks, once, over every row). An
+//! explanation first gathers an [`ExplainContext`] over every chunk (the sums of the mean
+//! client in row order; each ensemble part's scores), then explains chunk by chunk within it
+//! ([`ChurnModel::explain_within`]).
+
+use ndarray::ArrayView2;
+use retain_clv::Valuation;
+use retain_core::Horizon;
+
+use crate::deploy::{ensemble_churn, ensemble_value};
+use crate::{ChurnModel, ChurnPrediction, ModelError, ValueModel, ValuePrediction};
+
+/// A churn prediction of some rows before the step that reads every row: plain rows, or a
+/// rank ensemble's parts not yet ranked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChurnRows {
+    /// The prediction of these rows.
+    Rows(ChurnPrediction),
+    /// Each part's rows of a rank ensemble.
+    Ranked(Vec<ChurnRows>),
+}
+
+impl ChurnRows {
+    /// Appends the rows of `next` (a prediction of the same model) after these.
+    pub fn append(&mut self, next: Self) {
+        match (self, next) {
+            (Self::Rows(a), Self::Rows(b)) => {
+                a.score.extend(b.score);
+                if let (Some(p), Some(q)) = (&mut a.probability, b.probability) {
+                    p.extend(q);
+                }
+            }
+            (Self::Ranked(a), Self::Ranked(b)) => {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.append(y);
+                }
+            }
+            _ => unreachable!("predictions of one model have one shape"),
+        }
+    }
+
+    /// The prediction of every row appended (the ensemble's ranks taken over all of them).
+    pub fn finish(self) -> ChurnPrediction {
+        match self {
+            Self::Rows(p) => p,
+            Self::Ranked(parts) => {
+                ensemble_churn(&parts.into_iter().map(Self::finish).collect::<Vec<_>>())
+            }
+        }
+    }
+}
+
+/// A value prediction of some rows before the step that reads every row ([`ChurnRows`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueRows {
+    /// The prediction of these rows.
+    Rows(ValuePrediction),
+    /// Each part's rows of a rank ensemble.
+    Ranked(Vec<ValueRows>),
+}
+
+impl ValueRows {
+    /// Appends the rows of `next` (a prediction of the same model) after these.
+    pub fn append(&mut self, next: Self) {
+        match (self, next) {
+            (Self::Rows(a), Self::Rows(b)) => {
+                a.score.extend(b.score);
+                a.amount.extend(b.amount);
+            }
+            (Self::Ranked(a), Self::Ranked(b)) => {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.append(y);
+                }
+            }
+            _ => unreachable!("predictions of one model have one shape"),
+        }
+    }
+
+    /// The prediction of every row appended.
+    pub fn finish(self) -> ValuePrediction {
+        match self {
+            Self::Rows(p) => p,
+            Self::Ranked(parts) => {
+                ensemble_value(&parts.into_iter().map(Self::finish).collect::<Vec<_>>())
+            }
+        }
+    }
+}
+
+/// What an explanation reads from every row of the explained set
+/// ([`ChurnModel::explain_within`]), gathered chunk by chunk with
+/// [`ChurnModel::gather_context`] and closed by [`ExplainContext::finish`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExplainContext {
+    /// Sums of BG/NBD P(no purchase)'s three inputs over the rows, in row order.
+    sums: [f64; 3],
+    /// Rows summed.
+    rows: usize,
+    /// Each rank-ensemble part's explanation scores (sorted once finished) and context.
+    parts: Vec<(Vec<f64>, ExplainContext)>,
+}
+
+impl ExplainContext {
+    /// Sorts the parts' scores: the context is then ready to explain within.
+    pub fn finish(mut self) -> Self {
+        for (scores, context) in &mut self.parts {
+            scores.sort_by(f64::total_cmp);
+            *context = std::mem::take(context).finish();
+        }
+        self
+    }
+
+    /// The mean client (none before a row is gathered).
+    pub(crate) fn mean(&self) -> Option<[f64; 3]> {
+        (self.rows > 0).then(|| self.sums.map(|s| s / self.rows as f64))
+    }
+
+    /// The sorted scores and context of ensemble part `i`.
+    pub(crate) fn part(&self, i: usize) -> Option<(&[f64], &ExplainContext)> {
+        self.parts.get(i).map(|(s, c)| (s.as_slice(), c))
+    }
+}
+
+impl ChurnModel {
+    /// [`ChurnModel::predict`] of rows `x` without the step that reads every row:
+    /// [`ChurnRows::append`] the chunks, then [`ChurnRows::finish`].
+    pub fn predict_rows(&self, x: ArrayView2<f64>) -> Result<ChurnRows, ModelError> {
+        match self {
+            Self::RankEnsemble { parts } => {
+                if x.ncols() < self.width() {
+                    return Err(ModelError::ColumnCount {
+                        expected: self.width(),
+                        found: x.ncols(),
+                    });
+                }
+                Ok(ChurnRows::Ranked(
+                    parts
+                        .iter()
+                        .map(|p| p.predict_rows(x))
+                        .collect::<Result<_, _>>()?,
+                ))
+            }
+            _ => Ok(ChurnRows::Rows(self.predict(x)?)),
+        }
+    }
+
+    /// Whether the explanation reads every explained row (a context is then needed to
+    /// explain a set chunk by chunk).
+    pub fn explains_against_the_set(&self) -> bool {
+        matches!(self, Self::PNoPurchase { .. } | Self::RankEnsemble { .. })
+    }
+
+    /// Adds rows `x`, the next chunk of the explained set in order, to `context`.
+    pub fn gather_context(
+        &self,
+        x: ArrayView2<f64>,
+        context: &mut ExplainContext,
+    ) -> Result<(), ModelError> {
+        match self {
+            Self::PNoPurchase { base, .. } => {
+                // the order of `ArrayBase::mean` on a column: one sum from the first row on
+                for (s, &c) in context.sums.iter_mut().zip(&base.columns[..3]) {
+                    *s = x.column(c).iter().fold(*s, |a, &v| a + v);
+                }
+                context.rows += x.nrows();
+            }
+            Self::RankEnsemble { parts } => {
+                context.parts.resize_with(parts.len(), Default::default);
+                for (p, (scores, c)) in parts.iter().zip(&mut context.parts) {
+                    // a part's own scores are row by row (a part is never an ensemble)
+                    scores.extend(p.explanation_scores(x)?);
+                    p.gather_context(x, c)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl ValueModel {
+    /// [`ValueModel::predict`] of rows `x` without the step that reads every row
+    /// ([`ChurnModel::predict_rows`]).
+    pub fn predict_rows(
+        &self,
+        x: ArrayView2<f64>,
+        horizon: Horizon,
+        valuation: &Valuation,
+    ) -> Result<ValueRows, ModelError> {
+        match self {
+            Self::RankEnsemble { parts } => {
+                if x.ncols() < self.width() {
+                    return Err(ModelError::ColumnCount {
+                        expected: self.width(),
+                        found: x.ncols(),
+                    });
+                }
+                Ok(ValueRows::Ranked(
+                    parts
+                        .iter()
+                        .map(|p| p.predict_rows(x, horizon, valuation))
+                        .collect::<Result<_, _>>()?,
+                ))
+            }
+            _ => Ok(ValueRows::Rows(self.predict(x, horizon, valuation)?)),
+        }
+    }
+}
