@@ -4,8 +4,8 @@
 //! Almost everything a deployable model computes is row by row. Two things read every row of
 //! the scored (or explained) set: a rank ensemble ranks its parts' scores among all rows, and
 //! BG/NBD P(no purchase) explains each row against the set's mean client. So a prediction is
-//! taken in two steps: each chunk's row-wise part ([`ChurnRows`], [`ValueRows`]), appended
-//! chunk after chunk, then [`ChurnRows::finish`] (the ranks, once, over every row). An
+//! taken in two steps: each chunk's row-wise part ([`Rows`]), appended chunk after chunk,
+//! then [`Rows::finish`] (the ranks, once, over every row). An
 //! explanation first gathers an [`ExplainContext`] over every chunk (the sums of the mean
 //! client in row order; each ensemble part's scores), then explains chunk by chunk within it
 //! ([`ChurnModel::explain_within`]).
@@ -17,26 +17,59 @@ use retain_core::Horizon;
 use crate::deploy::{ensemble_churn, ensemble_value};
 use crate::{ChurnModel, ChurnPrediction, ModelError, ValueModel, ValuePrediction};
 
-/// A churn prediction of some rows before the step that reads every row: plain rows, or a
-/// rank ensemble's parts not yet ranked.
+/// A prediction of some rows before the step that reads every row: plain rows, or a rank
+/// ensemble's parts not yet ranked ([`ChurnRows`], [`ValueRows`]).
 #[derive(Debug, Clone, PartialEq)]
-pub enum ChurnRows {
+pub enum Rows<P> {
     /// The prediction of these rows.
-    Rows(ChurnPrediction),
+    Rows(P),
     /// Each part's rows of a rank ensemble.
-    Ranked(Vec<ChurnRows>),
+    Ranked(Vec<Rows<P>>),
 }
 
-impl ChurnRows {
+/// A churn prediction of some rows, appended chunk after chunk ([`Rows`]).
+pub type ChurnRows = Rows<ChurnPrediction>;
+
+/// A value prediction of some rows, appended chunk after chunk ([`Rows`]).
+pub type ValueRows = Rows<ValuePrediction>;
+
+/// A prediction whose rows can be appended and whose ensemble is taken over every row.
+pub trait RowPrediction: Sized {
+    /// Appends the rows of `next` after these.
+    fn extend(&mut self, next: Self);
+    /// The rank ensemble of `parts`' predictions of the same rows.
+    fn ensemble(parts: &[Self]) -> Self;
+}
+
+impl RowPrediction for ChurnPrediction {
+    fn extend(&mut self, next: Self) {
+        self.score.extend(next.score);
+        if let (Some(p), Some(q)) = (&mut self.probability, next.probability) {
+            p.extend(q);
+        }
+    }
+
+    fn ensemble(parts: &[Self]) -> Self {
+        ensemble_churn(parts)
+    }
+}
+
+impl RowPrediction for ValuePrediction {
+    fn extend(&mut self, next: Self) {
+        self.score.extend(next.score);
+        self.amount.extend(next.amount);
+    }
+
+    fn ensemble(parts: &[Self]) -> Self {
+        ensemble_value(parts)
+    }
+}
+
+impl<P: RowPrediction> Rows<P> {
     /// Appends the rows of `next` (a prediction of the same model) after these.
     pub fn append(&mut self, next: Self) {
         match (self, next) {
-            (Self::Rows(a), Self::Rows(b)) => {
-                a.score.extend(b.score);
-                if let (Some(p), Some(q)) = (&mut a.probability, b.probability) {
-                    p.extend(q);
-                }
-            }
+            (Self::Rows(a), Self::Rows(b)) => a.extend(b),
             (Self::Ranked(a), Self::Ranked(b)) => {
                 for (x, y) in a.iter_mut().zip(b) {
                     x.append(y);
@@ -46,49 +79,12 @@ impl ChurnRows {
         }
     }
 
-    /// The prediction of every row appended (the ensemble's ranks taken over all of them).
-    pub fn finish(self) -> ChurnPrediction {
+    /// The prediction of every row appended (an ensemble's ranks taken over all of them).
+    pub fn finish(self) -> P {
         match self {
             Self::Rows(p) => p,
             Self::Ranked(parts) => {
-                ensemble_churn(&parts.into_iter().map(Self::finish).collect::<Vec<_>>())
-            }
-        }
-    }
-}
-
-/// A value prediction of some rows before the step that reads every row ([`ChurnRows`]).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ValueRows {
-    /// The prediction of these rows.
-    Rows(ValuePrediction),
-    /// Each part's rows of a rank ensemble.
-    Ranked(Vec<ValueRows>),
-}
-
-impl ValueRows {
-    /// Appends the rows of `next` (a prediction of the same model) after these.
-    pub fn append(&mut self, next: Self) {
-        match (self, next) {
-            (Self::Rows(a), Self::Rows(b)) => {
-                a.score.extend(b.score);
-                a.amount.extend(b.amount);
-            }
-            (Self::Ranked(a), Self::Ranked(b)) => {
-                for (x, y) in a.iter_mut().zip(b) {
-                    x.append(y);
-                }
-            }
-            _ => unreachable!("predictions of one model have one shape"),
-        }
-    }
-
-    /// The prediction of every row appended.
-    pub fn finish(self) -> ValuePrediction {
-        match self {
-            Self::Rows(p) => p,
-            Self::Ranked(parts) => {
-                ensemble_value(&parts.into_iter().map(Self::finish).collect::<Vec<_>>())
+                P::ensemble(&parts.into_iter().map(Self::finish).collect::<Vec<_>>())
             }
         }
     }
@@ -130,7 +126,7 @@ impl ExplainContext {
 
 impl ChurnModel {
     /// [`ChurnModel::predict`] of rows `x` without the step that reads every row:
-    /// [`ChurnRows::append`] the chunks, then [`ChurnRows::finish`].
+    /// [`Rows::append`] the chunks, then [`Rows::finish`].
     pub fn predict_rows(&self, x: ArrayView2<f64>) -> Result<ChurnRows, ModelError> {
         match self {
             Self::RankEnsemble { parts } => {

@@ -19,7 +19,7 @@ use retain_clv::{CLV_FEATURES, ClvModel, RfmRows, Valuation};
 use retain_core::{Horizon, kinds};
 use serde::{Deserialize, Serialize};
 
-pub use crate::chunked::{ChurnRows, ExplainContext, ValueRows};
+pub use crate::chunked::{ChurnRows, ExplainContext, RowPrediction, Rows, ValueRows};
 use crate::explain::{Explanation, ExplanationScale, combine, rescale_monotone};
 use crate::{
     AnyClassifier, AnyRegressor, ChurnClassifier, ModelError, RecencyBaseline, SavedModel,

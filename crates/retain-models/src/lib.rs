@@ -56,7 +56,7 @@ pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
 pub use decision_tree::{DecisionTreeModel, DecisionTreeParams, DecisionTreeValidParams};
 pub use deploy::{
     ChurnModel, ChurnPrediction, ChurnRows, CustomerBasePart, DeployedValue, ExplainContext,
-    ValueModel, ValuePrediction, ValueRows,
+    RowPrediction, Rows, ValueModel, ValuePrediction, ValueRows,
 };
 pub use error::ModelError;
 pub use explain::{Explanation, ExplanationScale, combine, rescale_monotone};
