@@ -1,5 +1,10 @@
 //! Prints how long reading a transaction file takes, phase by phase (release builds):
-//! `cargo run --release --example read_timing -- FILE [preset]`.
+//! `cargo run --release --example read_timing -- FILE [preset] [DATE]`. A CSV file: polars'
+//! scan, then retain's read. A Parquet file (the scale files of `retain generate
+//! --replicate`): polars' scan of the layout's columns alone (the decoding floor), then
+//! retain's read part by part (validation, cleaning, canonical order), then the same with each
+//! part condensed and its clients' features computed at DATE (default 2011-12-09), as
+//! `retain score --date` does.
 
 use std::time::Instant;
 
@@ -10,6 +15,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("a file");
     let layout = Layout::preset(&args.next().unwrap_or("online-retail-ii".into())).unwrap();
+    if path.ends_with(".parquet") {
+        let date: retain_core::Cutoff = args.next().unwrap_or("2011-12-09".into()).parse().unwrap();
+        parquet(&path, &layout, date);
+        return;
+    }
     let t = Instant::now();
     let raw = LazyCsvReader::new(PlRefPath::new(&path))
         .with_infer_schema_length(Some(0))
@@ -41,4 +51,58 @@ fn main() {
         t.elapsed().as_secs_f64(),
         tx.stats().lines
     );
+}
+
+fn parquet(path: &str, layout: &Layout, date: retain_core::Cutoff) {
+    let input = std::path::Path::new(path);
+    let t = Instant::now();
+    let columns: Vec<Expr> = layout.columns().into_iter().map(|(_, c)| col(c)).collect();
+    let df = LazyFrame::scan_parquet(PlRefPath::new(path), ScanArgsParquet::default())
+        .unwrap()
+        .select(columns)
+        .collect_with_engine(Engine::Streaming)
+        .unwrap()
+        .unwrap_single();
+    println!(
+        "polars parquet scan of the layout's {} columns: {:.2} s ({} rows)",
+        df.width(),
+        t.elapsed().as_secs_f64(),
+        df.height()
+    );
+    drop(df);
+    for features in [false, true] {
+        let t = Instant::now();
+        let mut reader =
+            retain_data::PartReader::open(input, layout, None, retain_data::READ_PART_LINES)
+                .unwrap();
+        let mut stream = retain_features::PartFeatures::new(Some(date), None);
+        let mut lines = 0;
+        while let Some(part) = reader.next_part() {
+            let part = part.unwrap();
+            lines += part.frame().height();
+            if features {
+                stream.push(&part).unwrap();
+            }
+        }
+        let clients = if features {
+            stream.finish(date).unwrap().0.height()
+        } else {
+            0
+        };
+        println!(
+            "{}: {:.2} s ({} parts, {lines} lines{})",
+            if features {
+                "PartReader + PartFeatures (read, condense, features)"
+            } else {
+                "PartReader (read, validate, clean, canonical order)"
+            },
+            t.elapsed().as_secs_f64(),
+            reader.parts(),
+            if features {
+                format!(", {clients} clients")
+            } else {
+                String::new()
+            }
+        );
+    }
 }
