@@ -209,3 +209,47 @@ impl ValueModel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+    use retain_core::FeatureSchema;
+
+    use super::*;
+    use crate::RecencyBaseline;
+
+    fn recency() -> ChurnModel {
+        let schema = FeatureSchema::new(["frequency".to_string(), "days_since_last".to_string()]);
+        ChurnModel::Recency {
+            baseline: RecencyBaseline::new(&schema).unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_ensemble_predicted_in_chunks_ranks_over_every_row() {
+        // days since last 0, 5, 3, 1, 6, 4, 2, 0, 5, 3: ties across the chunks
+        let x = Array2::from_shape_fn((10, 2), |(i, j)| ((i * (3 + 2 * j)) % 7) as f64);
+        let model = ChurnModel::RankEnsemble {
+            parts: vec![recency(), recency()],
+        };
+        let whole = model.predict(x.view()).unwrap();
+        let mut rows = model.predict_rows(x.slice(ndarray::s![..4, ..])).unwrap();
+        rows.append(model.predict_rows(x.slice(ndarray::s![4.., ..])).unwrap());
+        assert_eq!(rows.finish(), whole);
+        // ranking each chunk on its own would not give the same scores
+        let alone = model.predict(x.slice(ndarray::s![..4, ..])).unwrap();
+        assert_ne!(alone.score[..], whole.score[..4]);
+    }
+
+    #[test]
+    fn a_rank_ensemble_inside_a_rank_ensemble_is_refused() {
+        let inner = ChurnModel::RankEnsemble {
+            parts: vec![recency()],
+        };
+        let outer = ChurnModel::RankEnsemble {
+            parts: vec![inner, recency()],
+        };
+        let e = outer.validate().unwrap_err();
+        assert!(e.contains("itself a rank ensemble"), "{e}");
+    }
+}
