@@ -124,25 +124,30 @@ impl ExplainContext {
     }
 }
 
+/// A rank ensemble's rows of `x` (`width` the columns it reads): each part's `rows`.
+fn ranked<M, P>(
+    width: usize,
+    x: ArrayView2<f64>,
+    parts: &[M],
+    rows: impl Fn(&M) -> Result<Rows<P>, ModelError>,
+) -> Result<Rows<P>, ModelError> {
+    if x.ncols() < width {
+        return Err(ModelError::ColumnCount {
+            expected: width,
+            found: x.ncols(),
+        });
+    }
+    Ok(Rows::Ranked(
+        parts.iter().map(rows).collect::<Result<_, _>>()?,
+    ))
+}
+
 impl ChurnModel {
     /// [`ChurnModel::predict`] of rows `x` without the step that reads every row:
     /// [`Rows::append`] the chunks, then [`Rows::finish`].
     pub fn predict_rows(&self, x: ArrayView2<f64>) -> Result<ChurnRows, ModelError> {
         match self {
-            Self::RankEnsemble { parts } => {
-                if x.ncols() < self.width() {
-                    return Err(ModelError::ColumnCount {
-                        expected: self.width(),
-                        found: x.ncols(),
-                    });
-                }
-                Ok(ChurnRows::Ranked(
-                    parts
-                        .iter()
-                        .map(|p| p.predict_rows(x))
-                        .collect::<Result<_, _>>()?,
-                ))
-            }
+            Self::RankEnsemble { parts } => ranked(self.width(), x, parts, |p| p.predict_rows(x)),
             _ => Ok(ChurnRows::Rows(self.predict(x)?)),
         }
     }
@@ -191,20 +196,9 @@ impl ValueModel {
         valuation: &Valuation,
     ) -> Result<ValueRows, ModelError> {
         match self {
-            Self::RankEnsemble { parts } => {
-                if x.ncols() < self.width() {
-                    return Err(ModelError::ColumnCount {
-                        expected: self.width(),
-                        found: x.ncols(),
-                    });
-                }
-                Ok(ValueRows::Ranked(
-                    parts
-                        .iter()
-                        .map(|p| p.predict_rows(x, horizon, valuation))
-                        .collect::<Result<_, _>>()?,
-                ))
-            }
+            Self::RankEnsemble { parts } => ranked(self.width(), x, parts, |p| {
+                p.predict_rows(x, horizon, valuation)
+            }),
             _ => Ok(ValueRows::Rows(self.predict(x, horizon, valuation)?)),
         }
     }
