@@ -37,12 +37,12 @@ pub use ids::{ClientIds, IdCollision, TEXT_CODES, code_of_text, is_text_code};
 pub use layout::{Layout, PRESETS, ReturnRule};
 pub use read::{
     EARLIEST_DAY, LoadStats, PartError, PartReader, READ_PART_LINES, Transactions, cols,
-    read_transactions, read_transactions_until,
+    read_table, read_transactions, read_transactions_until,
 };
 pub use replicate::{
     ReplicaFiles, bucket_of, replicate, replicated_path, splitmix64, write_replicated,
 };
-pub use source::{DataFile, FileFormat, resolve};
+pub use source::{DataFile, FileFormat, MemoryTable, resolve};
 pub use spill::Spill;
 pub use timezone::{TimeZoneError, TimeZoneSpec};
 pub use write::{TableFormat, output_stem, write_table};

@@ -189,6 +189,9 @@ pub(crate) fn polars_err(file: &Path) -> impl Fn(PolarsError) -> DataError + '_ 
 /// value that does not parse fails the whole scan without saying where, so the text scan
 /// stays the fallback that names the row.
 fn scan(file: &DataFile, layout: &Layout, typed: bool) -> Result<LazyFrame, DataError> {
+    if let Some(table) = &file.table {
+        return Ok(table.0.as_ref().clone().lazy());
+    }
     if file.format == FileFormat::Csv && layout.separator == "whitespace" {
         return scan_whitespace(file, layout);
     }
@@ -579,6 +582,52 @@ pub fn read_transactions(input: &Path, layout: &Layout) -> Result<Transactions, 
     read_transactions_until(input, layout, None)
 }
 
+/// Reads a table handed over in memory (an Arrow stream from Python, a frame built by a
+/// program) as [`read_transactions_until`] reads a file: the columns `layout` names, of any
+/// type a file could hold them in (text, integers, floats, dates, date-times, categoricals),
+/// with the same validation, cleaning and canonical order, so the same lines give the same
+/// table bit for bit however they arrive. Errors name `name` where they would name the file,
+/// and rows from 1 in the table's order.
+pub fn read_table(
+    table: DataFrame,
+    name: &str,
+    layout: &Layout,
+    latest: Option<NaiveDate>,
+) -> Result<Transactions, DataError> {
+    layout.check()?;
+    let input = Path::new(name);
+    if table.height() == 0 {
+        return Err(DataError::EmptyFile {
+            file: input.to_path_buf(),
+        });
+    }
+    // categories (pandas' `category`, Arrow dictionaries) are read as their text
+    let text: Vec<Expr> = table
+        .columns()
+        .iter()
+        .filter(|c| matches!(c.dtype(), DataType::Categorical(..) | DataType::Enum(..)))
+        .map(|c| col(c.name().clone()).cast(DataType::String))
+        .collect();
+    let table = if text.is_empty() {
+        table
+    } else {
+        table
+            .lazy()
+            .with_columns(text)
+            .collect()
+            .map_err(polars_err(input))?
+    };
+    let files = [DataFile {
+        path: input.to_path_buf(),
+        format: FileFormat::Table,
+        partitions: vec![],
+        table: Some(crate::MemoryTable(std::sync::Arc::new(table))),
+    }];
+    read_explained(input, &files, layout, false, |typed| {
+        read(input, &files, layout, typed, latest)
+    })
+}
+
 /// The first day a line may carry: anything earlier is a typo or a placeholder (year 1, 1899),
 /// never a purchase.
 pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
@@ -950,7 +999,7 @@ impl PartReader {
                         units.push((Unit { file: i, slice }, lines));
                     }
                 }
-                FileFormat::Csv => units.push((
+                FileFormat::Csv | FileFormat::Table => units.push((
                     Unit {
                         file: i,
                         slice: None,

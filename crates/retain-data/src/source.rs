@@ -11,6 +11,8 @@ pub enum FileFormat {
     Csv,
     /// Apache Parquet.
     Parquet,
+    /// A table handed over in memory ([`DataFile::table`]).
+    Table,
 }
 
 /// One data file of an input, with the hive partition values found in its path
@@ -23,6 +25,27 @@ pub struct DataFile {
     pub format: FileFormat,
     /// `key=value` folders between the input root and the file.
     pub partitions: Vec<(String, String)>,
+    /// The table itself when the lines were handed over in memory (an Arrow stream from
+    /// Python) rather than stored in a file; `path` then names it in messages.
+    pub table: Option<MemoryTable>,
+}
+
+/// A table handed over in memory, read as a file would be ([`crate::read_table`]).
+#[derive(Clone)]
+pub struct MemoryTable(pub std::sync::Arc<polars::prelude::DataFrame>);
+
+impl std::fmt::Debug for MemoryTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (rows, columns) = self.0.shape();
+        write!(f, "MemoryTable({rows} rows, {columns} columns)")
+    }
+}
+
+/// The same table, not equal contents: two handed-over tables are told apart by identity.
+impl PartialEq for MemoryTable {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 fn format_of(path: &Path) -> Option<FileFormat> {
@@ -91,6 +114,7 @@ pub fn resolve(input: &Path) -> Result<Vec<DataFile>, DataError> {
             path: input.to_path_buf(),
             format,
             partitions: vec![],
+            table: None,
         }]);
     } else if input.is_dir() {
         let mut v = Vec::new();
@@ -129,6 +153,7 @@ pub fn resolve(input: &Path) -> Result<Vec<DataFile>, DataError> {
                 partitions: partitions_of(&root, &p),
                 path: p,
                 format,
+                table: None,
             })
         })
         .collect();

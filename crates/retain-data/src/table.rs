@@ -63,6 +63,9 @@ pub(crate) fn scan_with_header(
     numeric: &[(&str, DataType)],
     typed: bool,
 ) -> Result<LazyFrame, DataError> {
+    if let Some(table) = &file.table {
+        return Ok(table.0.as_ref().clone().lazy());
+    }
     let err = polars_err(&file.path);
     let meta = std::fs::metadata(&file.path).map_err(|source| DataError::Io {
         action: "reading",
@@ -78,6 +81,12 @@ pub(crate) fn scan_with_header(
     let mut lf = match file.format {
         FileFormat::Parquet => {
             LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(&err)?
+        }
+        FileFormat::Table => {
+            return Err(DataError::Config(format!(
+                "{}: a table handed over in memory came without its lines",
+                file.path.display()
+            )));
         }
         FileFormat::Csv => {
             let mut reader = LazyCsvReader::new(path)
@@ -110,7 +119,7 @@ pub(crate) fn read(
     numeric: &[(&str, DataType)],
     typed: bool,
 ) -> Result<LazyFrame, DataError> {
-    if file.format == FileFormat::Parquet {
+    if file.format != FileFormat::Csv {
         return scan(file, separator, numeric, typed);
     }
     let meta = std::fs::metadata(&file.path).map_err(|source| DataError::Io {
