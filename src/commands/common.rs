@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use flate2::Compression;
-use retain_models::save_checked;
 use retain_sim::{SimConfig, generate_csv, generate_with_contacts};
 
 use super::report::{backtest_lines, evaluation_lines_marked};
@@ -891,48 +890,6 @@ pub fn print_backtest(ui: &Ui, b: &retain_train::Backtest) {
     for line in backtest_lines(b) {
         ui.say(line);
     }
-}
-
-/// Saves both artifacts (and the uplift models, if any) into fresh sibling folders, then
-/// swaps them in: a failed save leaves the previous models as they were.
-pub fn save_pair(
-    trained: &retain_train::Trained,
-    churn_dir: &std::path::Path,
-    value_dir: &std::path::Path,
-    uplift: Option<(&retain_core::Artifact<retain_models::UpliftSet>, &Path)>,
-) -> Result<()> {
-    let staging = |d: &std::path::Path| {
-        let name = d
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into());
-        d.with_file_name(format!(".{name}.{}.new", std::process::id()))
-    };
-    let (tc, tv) = (staging(churn_dir), staging(value_dir));
-    let tu = uplift.map(|(_, d)| staging(d));
-    let result = (|| -> Result<()> {
-        save_checked(&tc, &trained.churn)?;
-        save_checked(&tv, &trained.value)?;
-        let mut swaps = vec![(tc.clone(), churn_dir.to_path_buf())];
-        swaps.push((tv.clone(), value_dir.to_path_buf()));
-        if let (Some((u, d)), Some(t)) = (uplift, &tu) {
-            save_checked(t, u)?;
-            swaps.push((t.clone(), d.to_path_buf()));
-        }
-        for (t, d) in swaps {
-            if d.exists() {
-                std::fs::remove_dir_all(&d)?;
-            }
-            std::fs::rename(&t, &d)?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for t in [Some(&tc), Some(&tv), tu.as_ref()].into_iter().flatten() {
-            let _ = std::fs::remove_dir_all(t);
-        }
-    }
-    result
 }
 
 /// What `retain generate` (or the demo, for its missing sample) wrote.

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::common::{
     Generated, PlanRequest, ReadSummary, Ui, generate_sample, last_day, load, load_contacts,
-    plan_scored, print_backtest, protocol, read_summary, resolve_input, run_backtest, save_pair,
-    score_all, source, write_backtest,
+    plan_scored, print_backtest, protocol, read_summary, resolve_input, run_backtest, score_all,
+    source, write_backtest,
 };
 use super::pages::{ReportPaths, ReportSummary, compute_and_write, write_report};
 use super::report::{
@@ -151,7 +151,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
         None => None,
     };
     let uplift_dir = PathBuf::from(defaults::DEMO_UPLIFT_MODEL);
-    save_pair(
+    retain_train::save_trained(
         &trained,
         &args.model_dir,
         &args.value_model_dir,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::common::{
     ReadSummary, Ui, backtest_params, check_known_clients, check_outputs, last_day, load,
-    load_contacts, protocol, read_summary, resolve_input, save_pair, source,
+    load_contacts, protocol, read_summary, resolve_input, source,
 };
 use super::report::{TrainView, selection_lines, train_view};
 use crate::args::{ModelArg, RfmArg, TrainArgs, UpliftLearnerArg, ValueModelArg};
@@ -132,7 +132,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     // Every model is written before any folder is replaced: a failed save leaves the
     // previous models as they were.
     ui.step("saving the models", || {
-        save_pair(
+        retain_train::save_trained(
             &trained,
             &args.model_dir,
             &args.value_model_dir,
@@ -140,6 +140,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
                 .as_ref()
                 .map(|u| (u, args.uplift_model_dir.as_path())),
         )
+        .map_err(Into::into)
     })?;
     if let Some(u) = &uplift {
         for (id, a) in &u.model.actions {

@@ -25,7 +25,7 @@ pub use backtest::{Backtest, BacktestParams, SelectMetric, Selection, backtest};
 pub use candidates::with_customer_base;
 pub use progress::{Progress, ProgressEvent};
 pub use protocol::{Evaluation, Protocol, ProtocolSets};
-pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, train};
+pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, save_trained, train};
 pub use uplift::{UpliftLearner, UpliftParams, UpliftRows, train_uplift, uplift_rows};
 
 use retain_core::{Categorized, ErrorCategory};
@@ -54,6 +54,14 @@ pub enum TrainError {
     /// A metric could not be computed.
     #[error("metrics: {0}")]
     Eval(#[from] retain_eval::EvalError),
+    /// Saving the models failed (a folder could not be written or replaced).
+    #[error("saving the models to {}: {source}", path.display())]
+    Save {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
     /// A candidate that should have been fitted was not (a defect of retain).
     #[error("internal error, please report it: {0}")]
     Internal(String),
@@ -63,7 +71,7 @@ impl Categorized for TrainError {
     fn category(&self) -> ErrorCategory {
         match self {
             Self::Window(_) | Self::Clv(_) => ErrorCategory::Data,
-            Self::Config(_) => ErrorCategory::Config,
+            Self::Config(_) | Self::Save { .. } => ErrorCategory::Config,
             Self::Internal(_) => ErrorCategory::Internal,
             Self::Features(e) => e.category(),
             Self::Model(e) => e.category(),

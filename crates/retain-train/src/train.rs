@@ -349,3 +349,54 @@ pub fn train(
         selection,
     })
 }
+
+/// Saves the churn and value artifacts of `trained` (and the uplift models, if any) into
+/// fresh sibling folders, then swaps them in: a failed save leaves the previous models as
+/// they were. Each artifact is checked against its card first ([`retain_models::save_checked`]).
+pub fn save_trained(
+    trained: &Trained,
+    churn_dir: &std::path::Path,
+    value_dir: &std::path::Path,
+    uplift: Option<(
+        &retain_core::Artifact<retain_models::UpliftSet>,
+        &std::path::Path,
+    )>,
+) -> Result<(), TrainError> {
+    use retain_models::save_checked;
+    let staging = |d: &std::path::Path| {
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        d.with_file_name(format!(".{name}.{}.new", std::process::id()))
+    };
+    let (tc, tv) = (staging(churn_dir), staging(value_dir));
+    let tu = uplift.map(|(_, d)| staging(d));
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| TrainError::Save { path, source }
+    };
+    let result = (|| -> Result<(), TrainError> {
+        save_checked(&tc, &trained.churn)?;
+        save_checked(&tv, &trained.value)?;
+        let mut swaps = vec![(tc.clone(), churn_dir.to_path_buf())];
+        swaps.push((tv.clone(), value_dir.to_path_buf()));
+        if let (Some((u, d)), Some(t)) = (uplift, &tu) {
+            save_checked(t, u)?;
+            swaps.push((t.clone(), d.to_path_buf()));
+        }
+        for (t, d) in swaps {
+            if d.exists() {
+                std::fs::remove_dir_all(&d).map_err(io(&d))?;
+            }
+            std::fs::rename(&t, &d).map_err(io(&d))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for t in [Some(&tc), Some(&tv), tu.as_ref()].into_iter().flatten() {
+            let _ = std::fs::remove_dir_all(t);
+        }
+    }
+    result
+}
