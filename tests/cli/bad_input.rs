@@ -273,7 +273,7 @@ fn windows_the_data_do_not_cover_and_empty_populations_are_refused() {
             &[
                 "2011-02-04",
                 "2011-03-11",
-                "choose a --cutoff on or before 2010-12-06",
+                "choose a cutoff on or before 2010-12-06",
             ],
         ),
         (&["--cutoff", "2010-12-31"], &["no client", "2010-12-31"]),

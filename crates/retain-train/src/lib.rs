@@ -15,6 +15,7 @@
 
 pub mod backtest;
 mod candidates;
+mod features;
 pub mod progress;
 pub mod protocol;
 pub mod train;
@@ -23,6 +24,7 @@ pub mod uplift;
 
 pub use backtest::{Backtest, BacktestParams, SelectMetric, Selection, backtest};
 pub use candidates::with_customer_base;
+pub use features::client_features;
 pub use progress::{Progress, ProgressEvent};
 pub use protocol::{Evaluation, Protocol, ProtocolSets};
 pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, save_trained, train};
