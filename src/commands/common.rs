@@ -11,7 +11,6 @@ use retain_sim::{SimConfig, generate_csv, generate_with_contacts};
 use super::report::{backtest_lines, evaluation_lines_marked};
 use crate::args::GenerateArgs;
 use chrono::NaiveDate;
-use retain_core::DataSource;
 use retain_data::{
     ClientAttributes, ClientsLayout, Contacts, ContactsLayout, DataError, Layout, LoadStats,
     Transactions, read_clients, read_transactions_until,
@@ -677,19 +676,6 @@ pub fn last_day(tx: &Transactions) -> Result<Cutoff> {
         .last_day
         .map(Cutoff::new)
         .context("the input has no transaction lines with a client id")
-}
-
-/// The data source recorded in model cards, with the lines' fingerprint.
-pub fn source(tx: &Transactions) -> DataSource {
-    DataSource {
-        path: tx.source().to_string(),
-        layout: tx.layout().name.clone(),
-        rows: tx.stats().lines,
-        clients: tx.stats().clients,
-        first_day: tx.stats().first_day,
-        last_day: tx.stats().last_day,
-        lines_sha256: tx.lines_sha256(),
-    }
 }
 
 /// The windows from the flags; the cutoff defaults to `default_cutoff`.

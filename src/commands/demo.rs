@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::common::{
     Generated, PlanRequest, ReadSummary, Ui, generate_sample, last_day, load, load_contacts,
     plan_scored, print_backtest, protocol, read_summary, resolve_input, run_backtest, score_all,
-    source, write_backtest,
+    write_backtest,
 };
 use super::pages::{ReportPaths, ReportSummary, compute_and_write, write_report};
 use super::report::{
@@ -120,7 +120,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
                 value: ValueChoice::Auto,
                 rfm: RfmKind::Bgnbd,
             },
-            &source(&tx),
+            &retain_train::data_source(&tx),
         )?)
     })?;
     // The sample's contacts log and client attributes (or retain.toml's): the uplift of each
@@ -144,7 +144,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
                     &History::of(&tx)?,
                     c,
                     &UpliftParams::new(latest_protocol.cutoff, latest_protocol.horizon),
-                    &source(&tx),
+                    &retain_train::data_source(&tx),
                 )?)
             },
         )?,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::common::{
     ReadSummary, Ui, backtest_params, check_known_clients, check_outputs, last_day, load,
-    load_contacts, protocol, read_summary, resolve_input, source,
+    load_contacts, protocol, read_summary, resolve_input,
 };
 use super::report::{TrainView, selection_lines, train_view};
 use crate::args::{ModelArg, RfmArg, TrainArgs, UpliftLearnerArg, ValueModelArg};
@@ -93,7 +93,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         runs,
         |progress| {
             params.backtest.progress = progress;
-            Ok(train(&tx, &params, &source(&tx))?)
+            Ok(train(&tx, &params, &retain_train::data_source(&tx))?)
         },
         |t, d| format!("trained {} in {}", t.churn.card.kind, duration(d)),
     )?;
@@ -106,7 +106,12 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
                     UpliftLearnerArg::Gbdt => UpliftLearner::Gbdt,
                     UpliftLearnerArg::Logistic => UpliftLearner::Logistic { c: 0.1 },
                 };
-                Ok(train_uplift(&History::of(&tx)?, c, &up, &source(&tx))?)
+                Ok(train_uplift(
+                    &History::of(&tx)?,
+                    c,
+                    &up,
+                    &retain_train::data_source(&tx),
+                )?)
             },
         )?,
         None => None,

@@ -565,6 +565,15 @@ pub fn list_paths(stem: &Path) -> [PathBuf; 4] {
 }
 
 impl Scores {
+    /// The list as the files hold it: [`Scores::table`] with the client ids as read.
+    pub fn list(&self) -> Result<DataFrame, ScoreError> {
+        let mut table = self.table.clone();
+        self.ids
+            .decode(&mut table, "client_id")
+            .map_err(|e| ScoreError::Invalid(format!("client ids: {e}")))?;
+        Ok(table)
+    }
+
     /// Writes `<stem>.csv`, `<stem>.parquet` and `summary.json` beside them. Each is written
     /// to a temporary file first; the files are renamed into place only when all are written,
     /// so a failed run leaves the previous outputs as they were. `summary.json` is the
@@ -600,10 +609,7 @@ impl Scores {
         if let Some(dir) = csv.parent() {
             retain_core::remove_stale_temps(dir);
         }
-        let mut table = self.table.clone();
-        self.ids
-            .decode(&mut table, "client_id")
-            .map_err(|e| ScoreError::Invalid(format!("client ids: {e}")))?;
+        let mut table = self.list()?;
         let io = |action, path: &Path| {
             let path = path.to_path_buf();
             move |source| {

@@ -27,7 +27,7 @@ pub use candidates::with_customer_base;
 pub use features::client_features;
 pub use progress::{Progress, ProgressEvent};
 pub use protocol::{Evaluation, Protocol, ProtocolSets};
-pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, save_trained, train};
+pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, data_source, save_trained, train};
 pub use uplift::{UpliftLearner, UpliftParams, UpliftRows, train_uplift, uplift_rows};
 
 use retain_core::{Categorized, ErrorCategory};

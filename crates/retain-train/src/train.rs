@@ -400,3 +400,17 @@ pub fn save_trained(
     }
     result
 }
+
+/// The data source recorded in model cards: where the lines came from, how many, and their
+/// fingerprint ([`retain_data::Transactions::lines_sha256`]).
+pub fn data_source(tx: &retain_data::Transactions) -> retain_core::DataSource {
+    retain_core::DataSource {
+        path: tx.source().to_string(),
+        layout: tx.layout().name.clone(),
+        rows: tx.stats().lines,
+        clients: tx.stats().clients,
+        first_day: tx.stats().first_day,
+        last_day: tx.stats().last_day,
+        lines_sha256: tx.lines_sha256(),
+    }
+}
