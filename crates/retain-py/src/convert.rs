@@ -1,0 +1,100 @@
+//! Python values to retain's settings and back: layouts, dates, horizons, feature families,
+//! and any serialisable result as plain Python objects (through JSON, as the CLI writes them).
+
+use chrono::NaiveDate;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+use retain_core::Horizon;
+use retain_data::Layout;
+use retain_train::tuning::FeatureSet;
+use serde::Serialize;
+
+use crate::{config_err, py_err};
+
+/// A layout: `None` for Online Retail II's (the CLI's default), a preset name, or a dict with
+/// the keys of retain.toml's `[layout]` table.
+pub(crate) fn layout(py: Python<'_>, layout: Option<&Bound<'_, PyAny>>) -> PyResult<Layout> {
+    let Some(layout) = layout else {
+        return Ok(Layout::online_retail_ii());
+    };
+    if let Ok(name) = layout.cast::<PyString>() {
+        return Layout::preset(name.to_str()?).map_err(py_err);
+    }
+    let json: String = py
+        .import("json")?
+        .call_method1("dumps", (layout,))?
+        .extract()?;
+    let layout: Layout = serde_json::from_str(&json)
+        .map_err(|e| config_err(format!("layout: {e} (the keys of retain.toml's [layout])")))?;
+    layout.check().map_err(py_err)?;
+    Ok(layout)
+}
+
+/// A day: a `datetime.date` (or anything with `isoformat()`, such as a datetime or a pandas
+/// Timestamp: its day) or text `YYYY-MM-DD`.
+pub(crate) fn date(value: &Bound<'_, PyAny>, what: &str) -> PyResult<NaiveDate> {
+    let text: String = if let Ok(s) = value.cast::<PyString>() {
+        s.to_str()?.trim().to_string()
+    } else if value.hasattr("isoformat")? {
+        let iso: String = value.call_method0("isoformat")?.extract()?;
+        iso.chars().take(10).collect()
+    } else {
+        return Err(config_err(format!(
+            "{what} = {}: expected a date (datetime.date or text YYYY-MM-DD)",
+            value.repr()?
+        )));
+    };
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|e| config_err(format!("{what} = {text:?}: not a date YYYY-MM-DD ({e})")))
+}
+
+/// A horizon in days (1 or more).
+pub(crate) fn horizon(days: u32) -> PyResult<Horizon> {
+    Horizon::new(days).map_err(config_err)
+}
+
+/// Feature families: "all", "none", a comma-separated list, or a list of names.
+pub(crate) fn families(value: &Bound<'_, PyAny>) -> PyResult<FeatureSet> {
+    let parse = |s: &str| {
+        s.parse::<FeatureSet>()
+            .map_err(|e| config_err(e.to_string()))
+    };
+    if let Ok(s) = value.cast::<PyString>() {
+        return parse(s.to_str()?);
+    }
+    let mut set = FeatureSet::none();
+    for name in value.try_iter()? {
+        let name: String = name?.extract()?;
+        set = set.union(parse(&name)?);
+    }
+    Ok(set)
+}
+
+/// The CLV's valuation, refused outside the CLI's ranges.
+pub(crate) fn valuation(discount_rate: f64, margin: f64) -> PyResult<retain_clv::Valuation> {
+    if !(discount_rate.is_finite() && discount_rate > -1.0) {
+        return Err(config_err(format!(
+            "discount_rate = {discount_rate}: a yearly discount rate must be a finite number \
+             above -1 (0.1 = 10% a year)"
+        )));
+    }
+    if !(margin > 0.0 && margin <= 1.0) {
+        return Err(config_err(format!(
+            "margin = {margin}: not a share in (0, 1]"
+        )));
+    }
+    Ok(retain_clv::Valuation {
+        annual_discount_rate: discount_rate,
+        margin,
+    })
+}
+
+/// `value` as plain Python objects (dicts, lists, numbers, text), as its JSON reads.
+pub(crate) fn to_python<'py, T: Serialize + ?Sized>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_string(value)
+        .map_err(|e| crate::RetainError::new_err(format!("converting a result: {e}")))?;
+    py.import("json")?.call_method1("loads", (json,))
+}

@@ -1,0 +1,549 @@
+//! retain from Python: the library the command line runs, as the extension module
+//! `retain._retain` of one abi3 wheel (`maturin build` in this folder).
+//!
+//! Tables cross in both directions through Arrow's C stream interface (the PyCapsule
+//! protocol, `__arrow_c_stream__`): any object that offers it (a pyarrow Table or
+//! RecordBatchReader, a Python polars DataFrame, a DuckDB result) is read without a copy and
+//! without tying retain to the caller's polars or pyarrow version; pandas frames go through
+//! `pyarrow.Table.from_pandas`. Results come back as pyarrow Tables.
+//!
+//! Every call is the CLI's own library call: [`retain_data::read_table`] validates and orders
+//! the lines as `retain score -i FILE` does, [`retain_train::client_features`],
+//! [`retain_train::train`] with [`retain_train::save_trained`], [`retain_score::Scorer`] and
+//! [`retain_train::backtest`]. Errors arrive as `retain.RetainError` (`DataError` for bad
+//! input, `ConfigError` for a bad setting or artifact) with the CLI's message, causes included.
+
+mod arrow;
+mod convert;
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use polars::prelude::DataFrame;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use retain_core::{Categorized, Cutoff, ErrorCategory};
+use retain_score::{Bands, RankBy, ScoreOptions};
+use retain_train::tuning::FeatureSet;
+use retain_train::{BacktestParams, ChurnChoice, Protocol, TrainParams, ValueChoice};
+
+create_exception!(
+    _retain,
+    RetainError,
+    PyException,
+    "An error retain reports: the message is the command line's, causes included."
+);
+create_exception!(
+    _retain,
+    DataError,
+    RetainError,
+    "The input data violate what retain needs (a missing column, a bad value, windows the data \
+     do not cover)."
+);
+create_exception!(
+    _retain,
+    ConfigError,
+    RetainError,
+    "A setting or a saved model is wrong or does not fit the data."
+);
+
+/// The Python exception for a retain error: the class by its category, the message the CLI
+/// prints (`error: ...` without the prefix, then each `caused by: ...`).
+pub(crate) fn py_err<E>(e: E) -> PyErr
+where
+    E: std::error::Error + Categorized,
+{
+    let mut message = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        message.push_str(&format!("\n  caused by: {c}"));
+        cause = c.source();
+    }
+    match e.category() {
+        ErrorCategory::Data => DataError::new_err(message),
+        ErrorCategory::Config => ConfigError::new_err(message),
+        ErrorCategory::Internal => RetainError::new_err(message),
+    }
+}
+
+/// A setting refused before any work, as the CLI's flag parser refuses it.
+pub(crate) fn config_err(message: impl Into<String>) -> PyErr {
+    ConfigError::new_err(message.into())
+}
+
+/// The day after today (UTC): lines dated later are refused unless `as_of` says otherwise,
+/// as the CLI's `--as-of` default.
+fn tomorrow() -> NaiveDate {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Days::new(secs / 86_400 + 1)
+}
+
+/// Validated, cleaned transaction lines in retain's canonical order: what `retain` reads
+/// from a file, here from an Arrow table.
+#[pyclass(module = "retain._retain", frozen)]
+struct Transactions {
+    tx: retain_data::Transactions,
+}
+
+#[pymethods]
+impl Transactions {
+    /// Reads `data` (any object with `__arrow_c_stream__`: a pyarrow Table, a polars
+    /// DataFrame, a DuckDB result; or a pandas DataFrame) with `layout` (a preset name such as
+    /// "online_retail_ii" or "cdnow", or a dict with the keys of retain.toml's `[layout]`).
+    /// Lines dated after `as_of` (default: tomorrow, UTC) are refused. `name` stands for the
+    /// file in error messages.
+    #[classmethod]
+    #[pyo3(signature = (data, layout = None, *, as_of = None, name = "<arrow>"))]
+    fn from_arrow(
+        _cls: &Bound<'_, pyo3::types::PyType>,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        layout: Option<&Bound<'_, PyAny>>,
+        as_of: Option<&Bound<'_, PyAny>>,
+        name: &str,
+    ) -> PyResult<Self> {
+        let layout = convert::layout(py, layout)?;
+        let latest = match as_of {
+            Some(d) => convert::date(d, "as_of")?,
+            None => tomorrow(),
+        };
+        let frame = arrow::import(py, data)?;
+        let tx = py
+            .detach(|| retain_data::read_table(frame, name, &layout, Some(latest)))
+            .map_err(py_err)?;
+        Ok(Self { tx })
+    }
+
+    /// What reading did: lines read and kept, returns, lines without a client, free lines
+    /// dropped, clients, first and last day (the CLI's `read` summary).
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_python(py, self.tx.stats())
+    }
+
+    /// Number of lines kept.
+    fn __len__(&self) -> usize {
+        self.tx.frame().height()
+    }
+
+    /// The fingerprint of the lines recorded in model cards (SHA-256 over client, day,
+    /// amount and quantity in canonical order).
+    fn lines_sha256(&self) -> String {
+        self.tx.lines_sha256()
+    }
+
+    /// The clean line table (canonical columns; client ids as retain codes them).
+    fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        arrow::export(py, self.tx.frame().clone())
+    }
+
+    fn __repr__(&self) -> String {
+        let s = self.tx.stats();
+        let day = |d: Option<NaiveDate>| d.map_or_else(|| "-".to_string(), |d| d.to_string());
+        format!(
+            "Transactions({} lines, {} clients, {} .. {})",
+            s.lines,
+            s.clients,
+            day(s.first_day),
+            day(s.last_day)
+        )
+    }
+}
+
+impl Transactions {
+    fn last_day(&self) -> PyResult<Cutoff> {
+        self.tx.stats().last_day.map(Cutoff::new).ok_or_else(|| {
+            DataError::new_err("the input has no transaction lines with a client id")
+        })
+    }
+}
+
+/// Every client's features at `cutoff` (default: the data's last day; with `labels`, that
+/// many days before it): the protocol's 29, then the feature `families` (a list of names,
+/// "all" or "none"); with `labels` (days), the churn label and the revenue of the days after
+/// the cutoff. The table `retain features` writes.
+#[pyfunction]
+#[pyo3(signature = (tx, cutoff = None, *, labels = None, families = None))]
+fn features<'py>(
+    py: Python<'py>,
+    tx: &Transactions,
+    cutoff: Option<&Bound<'py, PyAny>>,
+    labels: Option<u32>,
+    families: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let last = tx.last_day()?;
+    let labels = labels.map(convert::horizon).transpose()?;
+    let cutoff = match (cutoff, labels) {
+        (Some(c), _) => Cutoff::new(convert::date(c, "cutoff")?),
+        (None, Some(h)) => last.minus(h),
+        (None, None) => last,
+    };
+    let families = match families {
+        Some(f) => convert::families(f)?,
+        None => FeatureSet::none(),
+    };
+    let df = py
+        .detach(|| -> Result<DataFrame, retain_train::TrainError> {
+            let history = retain_features::History::of(&tx.tx)?;
+            retain_train::client_features(&history, last, cutoff, labels, families)
+        })
+        .map_err(py_err)?;
+    arrow::export(py, df)
+}
+
+/// The windows and the backtest's settings shared by `train` and `evaluate`.
+fn backtest_params(
+    cutoff: Cutoff,
+    horizon: u32,
+    train_horizon: Option<u32>,
+    families: Option<&Bound<'_, PyAny>>,
+    validation_targets: usize,
+) -> PyResult<BacktestParams> {
+    let horizon = convert::horizon(horizon)?;
+    let protocol = Protocol {
+        cutoff,
+        horizon,
+        train_horizon: train_horizon
+            .map(convert::horizon)
+            .transpose()?
+            .unwrap_or(horizon),
+    };
+    let mut params = BacktestParams::new(protocol);
+    if let Some(f) = families {
+        params.families = convert::families(f)?;
+    }
+    if !(1..=12).contains(&validation_targets) {
+        return Err(config_err(format!(
+            "validation_targets = {validation_targets}: expected 1 to 12"
+        )));
+    }
+    params.validation_targets = validation_targets;
+    Ok(params)
+}
+
+/// Trains the churn and value models at `cutoff` (default: the data's last day) and saves
+/// them to `model_dir` and `value_model_dir`, as `retain train` does: `model` is "auto"
+/// (chosen on validation targets before the cutoff), "logistic", "tree", "forest", "gbdt" or
+/// "ensemble"; `value_model` "auto", "clv", "two_part", "gbdt" or "ensemble"; `rfm_model`
+/// "bgnbd", "pareto" or "mbgnbd". Returns the two model cards and the selection as dicts.
+#[pyfunction]
+#[pyo3(signature = (
+    tx, model_dir, value_model_dir, *, cutoff = None, horizon = 91, train_horizon = None,
+    model = "auto", value_model = "auto", rfm_model = "bgnbd", families = None,
+    validation_targets = 2
+))]
+#[allow(clippy::too_many_arguments)]
+fn train<'py>(
+    py: Python<'py>,
+    tx: &Transactions,
+    model_dir: PathBuf,
+    value_model_dir: PathBuf,
+    cutoff: Option<&Bound<'py, PyAny>>,
+    horizon: u32,
+    train_horizon: Option<u32>,
+    model: &str,
+    value_model: &str,
+    rfm_model: &str,
+    families: Option<&Bound<'py, PyAny>>,
+    validation_targets: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    if model_dir == value_model_dir {
+        return Err(config_err(format!(
+            "model_dir and value_model_dir are both {}: the two models need two folders",
+            model_dir.display()
+        )));
+    }
+    let cutoff = match cutoff {
+        Some(c) => Cutoff::new(convert::date(c, "cutoff")?),
+        None => tx.last_day()?,
+    };
+    let params = TrainParams {
+        backtest: backtest_params(cutoff, horizon, train_horizon, families, validation_targets)?,
+        churn: match model {
+            "auto" => ChurnChoice::Auto,
+            "logistic" => ChurnChoice::Logistic,
+            "tree" => ChurnChoice::Tree,
+            "forest" => ChurnChoice::Forest,
+            "gbdt" => ChurnChoice::Gbdt,
+            "ensemble" => ChurnChoice::Ensemble,
+            m => {
+                return Err(config_err(format!(
+                    "model = {m:?}: expected auto, logistic, tree, forest, gbdt or ensemble"
+                )));
+            }
+        },
+        value: match value_model {
+            "auto" => ValueChoice::Auto,
+            "clv" => ValueChoice::Clv,
+            "two_part" | "two-part" => ValueChoice::TwoPart,
+            "gbdt" => ValueChoice::Gbdt,
+            "ensemble" => ValueChoice::Ensemble,
+            m => {
+                return Err(config_err(format!(
+                    "value_model = {m:?}: expected auto, clv, two_part, gbdt or ensemble"
+                )));
+            }
+        },
+        rfm: match rfm_model {
+            "bgnbd" => retain_clv::RfmKind::Bgnbd,
+            "pareto" => retain_clv::RfmKind::ParetoNbd,
+            "mbgnbd" => retain_clv::RfmKind::Mbgnbd,
+            m => {
+                return Err(config_err(format!(
+                    "rfm_model = {m:?}: expected bgnbd, pareto or mbgnbd"
+                )));
+            }
+        },
+    };
+    let trained = py
+        .detach(|| -> Result<_, retain_train::TrainError> {
+            let trained = retain_train::train(&tx.tx, &params, &retain_train::data_source(&tx.tx))?;
+            retain_train::save_trained(&trained, &model_dir, &value_model_dir, None)?;
+            Ok(trained)
+        })
+        .map_err(py_err)?;
+    let out = PyDict::new(py);
+    out.set_item("churn", convert::to_python(py, &trained.churn.card)?)?;
+    out.set_item("value", convert::to_python(py, &trained.value.card)?)?;
+    out.set_item("selection", convert::to_python(py, &trained.selection)?)?;
+    Ok(out.into_any())
+}
+
+/// Runs the out-of-time evaluation `retain evaluate` runs: every model and baseline trained
+/// before `cutoff` (default: `horizon` days before the data's last day) and judged on the
+/// `horizon` days after it, at `cutoffs` successive cutoffs, with `bootstrap` resamples for
+/// the intervals (0: none). Returns what `evaluation.json` holds, as Python objects.
+#[pyfunction]
+#[pyo3(signature = (
+    tx, *, cutoff = None, horizon = 91, train_horizon = None, cutoffs = 1, bootstrap = 200,
+    families = None, validation_targets = 2
+))]
+#[allow(clippy::too_many_arguments)]
+fn evaluate<'py>(
+    py: Python<'py>,
+    tx: &Transactions,
+    cutoff: Option<&Bound<'py, PyAny>>,
+    horizon: u32,
+    train_horizon: Option<u32>,
+    cutoffs: usize,
+    bootstrap: usize,
+    families: Option<&Bound<'py, PyAny>>,
+    validation_targets: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let h = convert::horizon(horizon)?;
+    let cutoff = match cutoff {
+        Some(c) => Cutoff::new(convert::date(c, "cutoff")?),
+        None => tx.last_day()?.minus(h),
+    };
+    if cutoffs == 0 {
+        return Err(config_err("cutoffs = 0: expected at least 1"));
+    }
+    let mut params = backtest_params(cutoff, horizon, train_horizon, families, validation_targets)?;
+    params.cutoffs = cutoffs;
+    params.bootstrap_resamples = bootstrap;
+    let b = py
+        .detach(|| retain_train::backtest(&tx.tx, &params))
+        .map_err(py_err)?;
+    // the shape of `retain evaluate`'s file: the last cutoff's evaluation, and the backtest
+    let mut json = serde_json::to_value(b.last_evaluation())
+        .map_err(|e| RetainError::new_err(format!("converting the evaluation: {e}")))?;
+    if let serde_json::Value::Object(map) = &mut json {
+        map.insert(
+            "backtest".into(),
+            serde_json::to_value(&b)
+                .map_err(|e| RetainError::new_err(format!("converting the backtest: {e}")))?,
+        );
+    }
+    convert::to_python(py, &json)
+}
+
+/// The saved churn model (and optionally the value model) of `retain train`, ready to score
+/// any number of transaction tables.
+#[pyclass(module = "retain._retain", frozen)]
+struct Scorer {
+    scorer: retain_score::Scorer,
+}
+
+#[pymethods]
+impl Scorer {
+    /// Loads the churn model in `model_dir` and the value model in `value_model` (the folders
+    /// `train` or `retain train` wrote); a model that does not load, or a pair trained apart,
+    /// is refused.
+    #[staticmethod]
+    #[pyo3(signature = (model_dir, value_model = None))]
+    fn load(model_dir: PathBuf, value_model: Option<PathBuf>) -> PyResult<Self> {
+        let scorer =
+            retain_score::Scorer::load(&model_dir, value_model.as_deref()).map_err(py_err)?;
+        Ok(Self { scorer })
+    }
+
+    /// The churn model's card.
+    #[getter]
+    fn churn_card<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_python(py, self.scorer.churn_card())
+    }
+
+    /// The value model's card, or None.
+    #[getter]
+    fn value_card<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_python(py, &self.scorer.value_card())
+    }
+
+    /// Scores every client of `tx` with a purchase on or before `date` (default: the data's
+    /// last day) and returns the ranked list `retain score` writes, as a pyarrow Table.
+    /// The options are the CLI's flags of the same names.
+    #[pyo3(signature = (
+        tx, date = None, *, reasons = 3, reasons_for = None, rank_by = "churn",
+        key_share = 0.8, discount_rate = 0.0, margin = 1.0, bands = (0.5, 0.75),
+        drift_threshold = 0.25
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn score<'py>(
+        &self,
+        py: Python<'py>,
+        tx: &Transactions,
+        date: Option<&Bound<'py, PyAny>>,
+        reasons: usize,
+        reasons_for: Option<usize>,
+        rank_by: &str,
+        key_share: f64,
+        discount_rate: f64,
+        margin: f64,
+        bands: (f64, f64),
+        drift_threshold: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (table, _) = self.run(
+            py,
+            tx,
+            date,
+            reasons,
+            reasons_for,
+            rank_by,
+            key_share,
+            discount_rate,
+            margin,
+            bands,
+            drift_threshold,
+        )?;
+        Ok(table)
+    }
+
+    /// [`score`](Scorer::score), and the run summary (`summary.json`: the models, the
+    /// counts, the drift check) as a dict: returns `(table, summary)`.
+    #[pyo3(signature = (
+        tx, date = None, *, reasons = 3, reasons_for = None, rank_by = "churn",
+        key_share = 0.8, discount_rate = 0.0, margin = 1.0, bands = (0.5, 0.75),
+        drift_threshold = 0.25
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn score_with_summary<'py>(
+        &self,
+        py: Python<'py>,
+        tx: &Transactions,
+        date: Option<&Bound<'py, PyAny>>,
+        reasons: usize,
+        reasons_for: Option<usize>,
+        rank_by: &str,
+        key_share: f64,
+        discount_rate: f64,
+        margin: f64,
+        bands: (f64, f64),
+        drift_threshold: f64,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        self.run(
+            py,
+            tx,
+            date,
+            reasons,
+            reasons_for,
+            rank_by,
+            key_share,
+            discount_rate,
+            margin,
+            bands,
+            drift_threshold,
+        )
+    }
+}
+
+impl Scorer {
+    #[allow(clippy::too_many_arguments)]
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        tx: &Transactions,
+        date: Option<&Bound<'py, PyAny>>,
+        reasons: usize,
+        reasons_for: Option<usize>,
+        rank_by: &str,
+        key_share: f64,
+        discount_rate: f64,
+        margin: f64,
+        bands: (f64, f64),
+        drift_threshold: f64,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let date = match date {
+            Some(d) => Cutoff::new(convert::date(d, "date")?),
+            None => tx.last_day()?,
+        };
+        if reasons > 20 {
+            return Err(config_err(format!("reasons = {reasons}: expected 0 to 20")));
+        }
+        let options = ScoreOptions {
+            n_reasons: reasons,
+            reasons_for,
+            rank_by: match rank_by {
+                "churn" => RankBy::Churn,
+                "value_at_risk" | "value-at-risk" => RankBy::ValueAtRisk,
+                r => {
+                    return Err(config_err(format!(
+                        "rank_by = {r:?}: expected churn or value_at_risk"
+                    )));
+                }
+            },
+            key_share,
+            valuation: convert::valuation(discount_rate, margin)?,
+            bands: Bands {
+                medium: bands.0,
+                high: bands.1,
+            },
+            drift_threshold,
+            chunk_clients: retain_score::DEFAULT_CHUNK_CLIENTS,
+        };
+        if !(drift_threshold.is_finite() && drift_threshold > 0.0) {
+            return Err(config_err(format!(
+                "drift_threshold = {drift_threshold}: expected a positive number"
+            )));
+        }
+        options.check().map_err(py_err)?;
+        let (list, summary) = py
+            .detach(|| -> Result<_, retain_score::ScoreError> {
+                let history = retain_features::History::of(&tx.tx)?;
+                let scores = self.scorer.score(&history, date, &options)?;
+                Ok((scores.list()?, scores.summary))
+            })
+            .map_err(py_err)?;
+        Ok((arrow::export(py, list)?, convert::to_python(py, &summary)?))
+    }
+}
+
+/// The extension module.
+#[pymodule]
+fn _retain(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("RetainError", py.get_type::<RetainError>())?;
+    m.add("DataError", py.get_type::<DataError>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("PRESETS", retain_data::PRESETS.to_vec())?;
+    m.add_class::<Transactions>()?;
+    m.add_class::<Scorer>()?;
+    m.add_function(wrap_pyfunction!(features, m)?)?;
+    m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    Ok(())
+}
