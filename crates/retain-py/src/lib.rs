@@ -535,6 +535,8 @@ impl Scorer {
 #[pymodule]
 fn _retain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    // model cards record the source that trained them, as the binary's do
+    retain_core::set_build_id(env!("RETAIN_BUILD_ID"));
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("RetainError", py.get_type::<RetainError>())?;
     m.add("DataError", py.get_type::<DataError>())?;

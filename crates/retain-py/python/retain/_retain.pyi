@@ -1,0 +1,160 @@
+"""Type stubs of retain's extension module (crates/retain-py/src/lib.rs)."""
+
+import datetime
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from typing import Any, Literal
+
+import pyarrow
+
+__version__: str
+PRESETS: list[str]
+
+DateLike = datetime.date | str
+"""A day: a ``datetime.date`` (a datetime or pandas Timestamp counts as its day) or ``"YYYY-MM-DD"``."""
+Families = str | Sequence[str]
+"""Feature families: ``"all"``, ``"none"``, ``"windows,decayed"``, or a list of names."""
+
+class RetainError(Exception):
+    """An error retain reports: the message is the command line's, causes included."""
+
+class DataError(RetainError):
+    """The input data violate what retain needs (a missing column, a bad value, windows the data do not cover)."""
+
+class ConfigError(RetainError):
+    """A setting or a saved model is wrong or does not fit the data."""
+
+class Transactions:
+    """Validated, cleaned transaction lines in retain's canonical order."""
+
+    @classmethod
+    def from_arrow(
+        cls,
+        data: Any,
+        layout: str | Mapping[str, Any] | None = None,
+        *,
+        as_of: DateLike | None = None,
+        name: str = "<arrow>",
+    ) -> Transactions:
+        """Reads ``data`` (any object with ``__arrow_c_stream__``: a pyarrow Table or
+        RecordBatchReader, a polars DataFrame, a DuckDB result; or a pandas DataFrame) with
+        ``layout`` (a preset name such as ``"online_retail_ii"`` or ``"cdnow"``, or a dict with
+        the keys of retain.toml's ``[layout]``; default Online Retail II's), validated and
+        ordered as ``retain`` reads a file. Lines dated after ``as_of`` (default: tomorrow,
+        UTC) are refused. ``name`` stands for the file in error messages.
+
+        Raises DataError for a missing column, a bad value (by row), no lines; ConfigError
+        for a bad layout; TypeError for anything that is not a table."""
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """What reading did: lines read and kept, returns, lines without a client, free lines
+        dropped, clients, first and last day."""
+
+    def __len__(self) -> int:
+        """Number of lines kept."""
+
+    def lines_sha256(self) -> str:
+        """The lines' fingerprint recorded in model cards."""
+
+    def to_arrow(self) -> pyarrow.Table:
+        """The clean line table (canonical columns; client ids as retain codes them)."""
+
+def features(
+    tx: Transactions,
+    cutoff: DateLike | None = None,
+    *,
+    labels: int | None = None,
+    families: Families | None = None,
+) -> pyarrow.Table:
+    """Every client's features at ``cutoff`` (default: the data's last day; with ``labels``,
+    that many days before it): the protocol's 29, then the feature ``families``; with
+    ``labels`` (days), the churn label and the revenue after the cutoff. The table
+    ``retain features`` writes."""
+
+def train(
+    tx: Transactions,
+    model_dir: str | PathLike[str],
+    value_model_dir: str | PathLike[str],
+    *,
+    cutoff: DateLike | None = None,
+    horizon: int = 91,
+    train_horizon: int | None = None,
+    model: Literal["auto", "logistic", "tree", "forest", "gbdt", "ensemble"] = "auto",
+    value_model: Literal["auto", "clv", "two_part", "gbdt", "ensemble"] = "auto",
+    rfm_model: Literal["bgnbd", "pareto", "mbgnbd"] = "bgnbd",
+    families: Families | None = None,
+    validation_targets: int = 2,
+) -> dict[str, Any]:
+    """Trains the churn and value models at ``cutoff`` (default: the data's last day) and
+    saves them to ``model_dir`` and ``value_model_dir`` as ``retain train`` does (the
+    previous models stay in place if anything fails). Returns ``{"churn": card, "value":
+    card, "selection": selection or None}``."""
+
+def evaluate(
+    tx: Transactions,
+    *,
+    cutoff: DateLike | None = None,
+    horizon: int = 91,
+    train_horizon: int | None = None,
+    cutoffs: int = 1,
+    bootstrap: int = 200,
+    families: Families | None = None,
+    validation_targets: int = 2,
+) -> dict[str, Any]:
+    """The out-of-time evaluation ``retain evaluate`` runs: every model and baseline trained
+    before ``cutoff`` (default: ``horizon`` days before the data's last day) and judged on the
+    ``horizon`` days after it. Returns what ``evaluation.json`` holds."""
+
+class Scorer:
+    """The saved churn model (and optionally the value model), ready to score any number of
+    transaction tables."""
+
+    @staticmethod
+    def load(
+        model_dir: str | PathLike[str], value_model: str | PathLike[str] | None = None
+    ) -> Scorer:
+        """Loads the models ``train`` or ``retain train`` saved; a model that does not load, or
+        a pair trained apart, raises ConfigError."""
+
+    @property
+    def churn_card(self) -> dict[str, Any]:
+        """The churn model's card."""
+
+    @property
+    def value_card(self) -> dict[str, Any] | None:
+        """The value model's card, or None."""
+
+    def score(
+        self,
+        tx: Transactions,
+        date: DateLike | None = None,
+        *,
+        reasons: int = 3,
+        reasons_for: int | None = None,
+        rank_by: Literal["churn", "value_at_risk"] = "churn",
+        key_share: float = 0.8,
+        discount_rate: float = 0.0,
+        margin: float = 1.0,
+        bands: tuple[float, float] = (0.5, 0.75),
+        drift_threshold: float = 0.25,
+    ) -> pyarrow.Table:
+        """Scores every client with a purchase on or before ``date`` (default: the data's last
+        day): the ranked list ``retain score`` writes, equal to its Parquet file. The options
+        are the command line's flags of the same names."""
+
+    def score_with_summary(
+        self,
+        tx: Transactions,
+        date: DateLike | None = None,
+        *,
+        reasons: int = 3,
+        reasons_for: int | None = None,
+        rank_by: Literal["churn", "value_at_risk"] = "churn",
+        key_share: float = 0.8,
+        discount_rate: float = 0.0,
+        margin: float = 1.0,
+        bands: tuple[float, float] = (0.5, 0.75),
+        drift_threshold: float = 0.25,
+    ) -> tuple[pyarrow.Table, dict[str, Any]]:
+        """``score`` and the run summary (``summary.json``: models, counts, drift check)."""
