@@ -30,7 +30,7 @@ pub use families::{
     family_columns,
 };
 pub use matrix::{FeatureMatrix, non_constant};
-pub use stream::PartFeatures;
+pub use stream::{PARTIAL_ROW_KIND, PartFeatures, PartialFeatures};
 
 /// Errors building features.
 #[derive(Debug, thiserror::Error)]

@@ -114,7 +114,14 @@ impl PartFeatures {
     /// The features of every client pushed, at `cutoff` (which must be the one given to
     /// [`PartFeatures::new`], if any), sorted by client id, and the table of the clients'
     /// countries they were computed with.
-    pub fn finish(mut self, cutoff: Cutoff) -> PolarsResult<(DataFrame, CountryTable)> {
+    pub fn finish(self, cutoff: Cutoff) -> PolarsResult<(DataFrame, CountryTable)> {
+        let ascending = self.ascending;
+        self.partial(cutoff)?.finish(ascending)
+    }
+
+    /// The features of every client pushed before the clients' countries are known
+    /// ([`PartialFeatures`]): what one worker of a distributed run hands on.
+    pub fn partial(mut self, cutoff: Cutoff) -> PolarsResult<PartialFeatures> {
         polars_ensure!(
             self.cutoff.is_none_or(|c| c == cutoff),
             ComputeError: "features computed at {:?} were asked for at {cutoff}", self.cutoff
@@ -123,23 +130,112 @@ impl PartFeatures {
         for tables in std::mem::take(&mut self.pending) {
             self.compute(tables, cutoff)?;
         }
-        let stack = |frames: Vec<DataFrame>| -> PolarsResult<DataFrame> {
-            let mut all: Option<DataFrame> = None;
-            for df in frames {
-                match &mut all {
-                    Some(a) => {
-                        a.vstack_mut_owned(df)?;
-                    }
-                    None => all = Some(df),
-                }
+        Ok(PartialFeatures {
+            features: stack(self.features)?,
+            // (the rows' order does not matter to the table or to the join)
+            modes: stack(self.modes)?,
+        })
+    }
+}
+
+fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut all: Option<DataFrame> = None;
+    for df in frames {
+        match &mut all {
+            Some(a) => {
+                a.vstack_mut_owned(df)?;
             }
-            let mut all = all.unwrap_or_default();
-            all.rechunk_mut_par();
-            Ok(all)
-        };
-        let features = stack(self.features)?;
-        // (the rows' order does not matter to the table or to the join)
-        let modes = stack(self.modes)?;
+            None => all = Some(df),
+        }
+    }
+    let mut all = all.unwrap_or_default();
+    all.rechunk_mut_par();
+    Ok(all)
+}
+
+/// The features of some clients before the clients' countries are known: each client's
+/// features with the country features at 0, and each client's country (the mode of its
+/// lines' categories up to the cutoff). The country features compare a client's country with
+/// every client's, so they wait for all clients: the partials of any split of the clients
+/// into disjoint parts (a distributed run's workers, each with whole clients) are
+/// [`PartialFeatures::stack`]ed and [`PartialFeatures::finish`]ed into the one-piece features,
+/// bit for bit.
+#[derive(Debug, Clone)]
+pub struct PartialFeatures {
+    features: DataFrame,
+    modes: DataFrame,
+}
+
+/// The column of [`PartialFeatures::to_table`] that tells a feature row from a country row.
+pub const PARTIAL_ROW_KIND: &str = "__features_row";
+
+impl PartialFeatures {
+    /// The partials of disjoint sets of clients, as one.
+    pub fn stack(parts: impl IntoIterator<Item = PartialFeatures>) -> PolarsResult<Self> {
+        let (features, modes): (Vec<_>, Vec<_>) =
+            parts.into_iter().map(|p| (p.features, p.modes)).unzip();
+        Ok(Self {
+            features: stack(features)?,
+            modes: stack(modes)?,
+        })
+    }
+
+    /// Clients with features.
+    pub fn clients(&self) -> usize {
+        self.features.height()
+    }
+
+    /// One table for the wire: the feature rows (with `__country` null and
+    /// [`PARTIAL_ROW_KIND`] true), then one row per client country (`client_id`, `__country`,
+    /// [`PARTIAL_ROW_KIND`] false, every feature null).
+    pub fn to_table(&self) -> PolarsResult<DataFrame> {
+        let n = self.features.height();
+        let mut rows = self.features.clone();
+        rows.with_column(Column::full_null(COUNTRY.into(), n, &DataType::String))?;
+        rows.with_column(Column::new(PARTIAL_ROW_KIND.into(), vec![true; n]))?;
+        let m = self.modes.height();
+        let countries: Vec<Column> = rows
+            .columns()
+            .iter()
+            .map(|c| match c.name().as_str() {
+                CLIENT | COUNTRY => self
+                    .modes
+                    .column(c.name().as_str())
+                    .map(|m| m.cast(c.dtype()))
+                    .and_then(|m| m),
+                PARTIAL_ROW_KIND => Ok(Column::new(PARTIAL_ROW_KIND.into(), vec![false; m])),
+                name => Ok(Column::full_null(name.into(), m, c.dtype())),
+            })
+            .collect::<PolarsResult<_>>()?;
+        rows.vstack_mut_owned(DataFrame::new(m, countries)?)?;
+        rows.rechunk_mut_par();
+        Ok(rows)
+    }
+
+    /// The partials [`PartialFeatures::to_table`] wrote (the rows in any order, the tables
+    /// of several workers stacked).
+    pub fn from_table(table: DataFrame) -> PolarsResult<Self> {
+        let kind = col(PARTIAL_ROW_KIND);
+        let features = table
+            .clone()
+            .lazy()
+            .filter(kind.clone())
+            .drop(by_name([COUNTRY, PARTIAL_ROW_KIND], true, false))
+            .collect()?;
+        let modes = table
+            .lazy()
+            .filter(kind.not())
+            .select([col(CLIENT), col(COUNTRY)])
+            .collect()?;
+        Ok(Self { features, modes })
+    }
+
+    /// The features of every client, sorted by client id (`sorted`: the features' rows are
+    /// already in ascending client order, as one reader's parts are), and the table of the
+    /// clients' countries they were computed with. Refuses a client with two rows (two parts
+    /// that were not disjoint).
+    pub fn finish(self, sorted: bool) -> PolarsResult<(DataFrame, CountryTable)> {
+        let Self { features, modes } = self;
         let countries = CountryTable::of_modes(modes.clone().lazy())?;
         let names: Vec<Expr> = features
             .get_column_names()
@@ -159,9 +255,18 @@ impl PartFeatures {
             )
             .with_columns(COUNTRY_FEATURES.map(filled))
             .select(names);
-        if !self.ascending {
+        if !sorted {
             features = features.sort([CLIENT], SortMultipleOptions::default());
         }
-        Ok((features.collect()?, countries))
+        let features = features.collect()?;
+        let clients = features.column(CLIENT)?.i64()?;
+        if let Some(w) = clients
+            .iter()
+            .zip(clients.iter().skip(1))
+            .find(|(a, b)| a == b)
+        {
+            polars_bail!(ComputeError: "client {} has features from two parts: the parts did not hold whole clients (were two spellings of one id, such as `00123` and `123`, partitioned apart?)", w.0.unwrap_or_default());
+        }
+        Ok((features, countries))
     }
 }

@@ -211,3 +211,56 @@ fn a_client_split_between_parts_is_not_clustered() {
         ),
     }
 }
+
+/// A distributed run: each worker reads its own buckets of clients (hive folders by client
+/// hash, in reverse order) into [`retain_features::PartialFeatures`], sends them as one table
+/// each; the tables stacked in any order and finished are the one-piece features bit for bit,
+/// with the same country table. Two workers sending one client is refused.
+#[test]
+fn partial_features_of_workers_finish_into_the_one_piece_features() {
+    use retain_features::PartialFeatures;
+    let dir = tempfile::tempdir().unwrap();
+    let orii = shared(ORII);
+    let cutoff = Cutoff::new(NaiveDate::from_ymd_opt(2011, 9, 9).unwrap());
+    let horizon = Horizon::new(91).unwrap();
+    let buckets = write_replicated(&orii, 1, dir.path(), Some(4)).unwrap();
+    let whole =
+        History::of(&read_transactions(&buckets.path, &Layout::online_retail_ii()).unwrap())
+            .unwrap();
+    let countries = whole.country_table(cutoff).unwrap();
+    let all = whole
+        .features_with_families_at(cutoff, horizon, &countries, &FeatureFamilies::all())
+        .collect()
+        .unwrap();
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&buckets.path)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    folders.sort();
+    folders.reverse();
+    assert_eq!(folders.len(), 4);
+    let mut tables = Vec::new();
+    for folder in &folders {
+        let mut f = PartFeatures::new(Some(cutoff), Some((FeatureFamilies::all(), horizon)));
+        f.push(&read_transactions(folder, &Layout::online_retail_ii()).unwrap())
+            .unwrap();
+        tables.push(f.partial(cutoff).unwrap().to_table().unwrap());
+    }
+    let mut stacked = tables[0].clone();
+    for t in &tables[1..] {
+        stacked.vstack_mut(t).unwrap();
+    }
+    let partial = PartialFeatures::from_table(stacked.clone()).unwrap();
+    assert_eq!(partial.clients(), all.height());
+    let (f, c) = partial.finish(false).unwrap();
+    assert_same_bits(&f, &all, "partials of four workers");
+    assert_eq!(c.top(), countries.top());
+    assert!(c.shares().equals(countries.shares()));
+    // one worker's clients sent twice
+    stacked.vstack_mut(&tables[0]).unwrap();
+    let err = PartialFeatures::from_table(stacked)
+        .unwrap()
+        .finish(false)
+        .unwrap_err();
+    assert!(err.to_string().contains("two parts"), "{err}");
+}
