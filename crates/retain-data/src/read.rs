@@ -125,6 +125,35 @@ impl Transactions {
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
+    /// A table of no lines, with the canonical columns and types: what a reader of an empty
+    /// part holds (the columns of the features computed from it, for a declared schema).
+    pub fn empty(source: &str, layout: Layout) -> Self {
+        use crate::cols::*;
+        let column = |name: &str, dtype: DataType| Column::new_empty(name.into(), &dtype);
+        let frame = DataFrame::new(
+            0,
+            vec![
+                column(CLIENT, DataType::Int64),
+                column(DAY, DataType::Int32),
+                column(HOUR, DataType::Int8),
+                column(AMOUNT, DataType::Float64),
+                column(QUANTITY, DataType::Float64),
+                column(INVOICE, DataType::String),
+                column(PRODUCT, DataType::String),
+                column(CATEGORY, DataType::String),
+                column(IS_RETURN, DataType::Boolean),
+            ],
+        )
+        .expect("nine empty columns of distinct names");
+        Self {
+            frame,
+            stats: LoadStats::default(),
+            source: source.to_string(),
+            layout,
+            ids: ClientIds::default(),
+        }
+    }
+
     /// Builds a table from a frame already in the canonical columns (tests, simulated data).
     pub fn from_frame(frame: DataFrame, source: &str, layout: Layout) -> Result<Self, DataError> {
         let frame = canonical_order(frame).map_err(|e| DataError::Polars {

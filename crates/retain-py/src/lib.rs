@@ -15,6 +15,7 @@
 
 mod arrow;
 mod convert;
+mod partials;
 
 use std::path::PathBuf;
 
@@ -193,6 +194,17 @@ fn features<'py>(
         })
         .map_err(py_err)?;
     arrow::export(py, df)
+}
+
+/// The layout `layout` names (a preset name, a dict of retain.toml's `[layout]` keys, or None
+/// for Online Retail II's), as a dict: which column holds what.
+#[pyfunction]
+#[pyo3(signature = (layout = None))]
+fn layout_of<'py>(
+    py: Python<'py>,
+    layout: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    convert::to_python(py, &convert::layout(py, layout)?)
 }
 
 /// The windows and the backtest's settings shared by `train` and `evaluate`.
@@ -468,6 +480,196 @@ impl Scorer {
             drift_threshold,
         )
     }
+
+    /// A builder of the features this scorer's models read at `date`, from lines pushed in
+    /// parts of whole clients (one worker of a distributed run: [`FeatureParts`]). `layout`,
+    /// `as_of` and `name` as in `Transactions.from_arrow`.
+    #[pyo3(signature = (date, *, layout = None, as_of = None, name = "<arrow>"))]
+    fn features_builder(
+        &self,
+        py: Python<'_>,
+        date: &Bound<'_, PyAny>,
+        layout: Option<&Bound<'_, PyAny>>,
+        as_of: Option<&Bound<'_, PyAny>>,
+        name: &str,
+    ) -> PyResult<FeatureParts> {
+        let date = Cutoff::new(convert::date(date, "date")?);
+        Ok(FeatureParts {
+            features: Some(self.scorer.part_features(Some(date))),
+            date,
+            layout: convert::layout(py, layout)?,
+            latest: match as_of {
+                Some(d) => convert::date(d, "as_of")?,
+                None => tomorrow(),
+            },
+            name: name.to_string(),
+            ids: retain_data::ClientIds::default(),
+        })
+    }
+
+    /// Scores the clients of the partial feature tables `FeatureParts.finish` gave (stacked,
+    /// in any order; every client in exactly one): the list `score` gives for all their
+    /// lines at once, bit for bit. The options as in `score`; returns `(table, summary)`.
+    #[pyo3(signature = (
+        partials, date, *, reasons = 3, reasons_for = None, rank_by = "churn",
+        key_share = 0.8, discount_rate = 0.0, margin = 1.0, bands = (0.5, 0.75),
+        drift_threshold = 0.25
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn score_partials<'py>(
+        &self,
+        py: Python<'py>,
+        partials: &Bound<'py, PyAny>,
+        date: &Bound<'py, PyAny>,
+        reasons: usize,
+        reasons_for: Option<usize>,
+        rank_by: &str,
+        key_share: f64,
+        discount_rate: f64,
+        margin: f64,
+        bands: (f64, f64),
+        drift_threshold: f64,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let date = Cutoff::new(convert::date(date, "date")?);
+        let options = score_options(
+            reasons,
+            reasons_for,
+            rank_by,
+            key_share,
+            discount_rate,
+            margin,
+            bands,
+            drift_threshold,
+        )?;
+        let table = arrow::import(py, partials)?;
+        let scores = py.detach(|| -> Result<_, retain_score::ScoreError> {
+            let (table, ids) = partials::split_ids(table)?;
+            let (features, _) =
+                retain_features::PartialFeatures::from_table(table)?.finish(false)?;
+            self.scorer.score_features(features, ids, date, &options)
+        });
+        list_out(py, scores)
+    }
+}
+
+/// The features of one worker's clients, from lines pushed in parts of whole clients: the
+/// first step of scoring in parts ([`Scorer::score_partials`] is the second).
+#[pyclass(module = "retain._retain")]
+struct FeatureParts {
+    features: Option<retain_features::PartFeatures>,
+    date: Cutoff,
+    layout: retain_data::Layout,
+    latest: NaiveDate,
+    name: String,
+    ids: retain_data::ClientIds,
+}
+
+#[pymethods]
+impl FeatureParts {
+    /// Reads `lines` (as `Transactions.from_arrow` does: validated, cleaned, ordered) and
+    /// computes its clients' features. Every client's lines must arrive in one push.
+    fn push(&mut self, py: Python<'_>, lines: &Bound<'_, PyAny>) -> PyResult<()> {
+        let frame = arrow::import(py, lines)?;
+        if frame.height() == 0 {
+            return Ok(());
+        }
+        let Some(features) = self.features.as_mut() else {
+            return Err(config_err("the features were already finished"));
+        };
+        let (name, layout, latest) = (&self.name, &self.layout, self.latest);
+        let ids = &mut self.ids;
+        py.detach(|| -> Result<(), retain_score::ScoreError> {
+            let tx = retain_data::read_table(frame, name, layout, Some(latest))?;
+            ids.merge(tx.ids()).map_err(|e| {
+                retain_score::ScoreError::Data(retain_data::DataError::Config(format!(
+                    "{name}: two client ids with one code: `{}` and `{}`",
+                    e.0, e.1
+                )))
+            })?;
+            features.push(&tx)?;
+            Ok(())
+        })
+        .map_err(py_err)
+    }
+
+    /// The partial features of every client pushed, as one table for the wire (a client's
+    /// features with the country features still 0, and the clients' countries; the ids read
+    /// as text in `__client_text`). Without any push, the table has no rows and the columns
+    /// and types any push would give: the schema to declare.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let Some(mut features) = self.features.take() else {
+            return Err(config_err("the features were already finished"));
+        };
+        let (date, ids) = (self.date, &self.ids);
+        let empty = retain_data::Transactions::empty(&self.name, self.layout.clone());
+        let table = py
+            .detach(|| -> Result<DataFrame, retain_score::ScoreError> {
+                // an empty part gives the columns their types when nothing else did
+                features.push(&empty)?;
+                let table = features.partial(date)?.to_table()?;
+                Ok(partials::with_ids(table, ids)?)
+            })
+            .map_err(py_err)?;
+        arrow::export(py, table)
+    }
+}
+
+/// The list's options as the CLI's flags give them, refused outside their ranges.
+#[allow(clippy::too_many_arguments)]
+fn score_options(
+    reasons: usize,
+    reasons_for: Option<usize>,
+    rank_by: &str,
+    key_share: f64,
+    discount_rate: f64,
+    margin: f64,
+    bands: (f64, f64),
+    drift_threshold: f64,
+) -> PyResult<ScoreOptions> {
+    if reasons > 20 {
+        return Err(config_err(format!("reasons = {reasons}: expected 0 to 20")));
+    }
+    if !(drift_threshold.is_finite() && drift_threshold > 0.0) {
+        return Err(config_err(format!(
+            "drift_threshold = {drift_threshold}: expected a positive number"
+        )));
+    }
+    let options = ScoreOptions {
+        n_reasons: reasons,
+        reasons_for,
+        rank_by: match rank_by {
+            "churn" => RankBy::Churn,
+            "value_at_risk" | "value-at-risk" => RankBy::ValueAtRisk,
+            r => {
+                return Err(config_err(format!(
+                    "rank_by = {r:?}: expected churn or value_at_risk"
+                )));
+            }
+        },
+        key_share,
+        valuation: convert::valuation(discount_rate, margin)?,
+        bands: Bands {
+            medium: bands.0,
+            high: bands.1,
+        },
+        drift_threshold,
+        chunk_clients: retain_score::DEFAULT_CHUNK_CLIENTS,
+    };
+    options.check().map_err(py_err)?;
+    Ok(options)
+}
+
+/// The list and its summary as Python objects.
+fn list_out<'py>(
+    py: Python<'py>,
+    scores: Result<retain_score::Scores, retain_score::ScoreError>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let scores = scores.map_err(py_err)?;
+    let list = scores.list().map_err(py_err)?;
+    Ok((
+        arrow::export(py, list)?,
+        convert::to_python(py, &scores.summary)?,
+    ))
 }
 
 impl Scorer {
@@ -490,44 +692,21 @@ impl Scorer {
             Some(d) => Cutoff::new(convert::date(d, "date")?),
             None => tx.last_day()?,
         };
-        if reasons > 20 {
-            return Err(config_err(format!("reasons = {reasons}: expected 0 to 20")));
-        }
-        let options = ScoreOptions {
-            n_reasons: reasons,
+        let options = score_options(
+            reasons,
             reasons_for,
-            rank_by: match rank_by {
-                "churn" => RankBy::Churn,
-                "value_at_risk" | "value-at-risk" => RankBy::ValueAtRisk,
-                r => {
-                    return Err(config_err(format!(
-                        "rank_by = {r:?}: expected churn or value_at_risk"
-                    )));
-                }
-            },
+            rank_by,
             key_share,
-            valuation: convert::valuation(discount_rate, margin)?,
-            bands: Bands {
-                medium: bands.0,
-                high: bands.1,
-            },
+            discount_rate,
+            margin,
+            bands,
             drift_threshold,
-            chunk_clients: retain_score::DEFAULT_CHUNK_CLIENTS,
-        };
-        if !(drift_threshold.is_finite() && drift_threshold > 0.0) {
-            return Err(config_err(format!(
-                "drift_threshold = {drift_threshold}: expected a positive number"
-            )));
-        }
-        options.check().map_err(py_err)?;
-        let (list, summary) = py
-            .detach(|| -> Result<_, retain_score::ScoreError> {
-                let history = retain_features::History::of(&tx.tx)?;
-                let scores = self.scorer.score(&history, date, &options)?;
-                Ok((scores.list()?, scores.summary))
-            })
-            .map_err(py_err)?;
-        Ok((arrow::export(py, list)?, convert::to_python(py, &summary)?))
+        )?;
+        let scores = py.detach(|| -> Result<_, retain_score::ScoreError> {
+            let history = retain_features::History::of(&tx.tx)?;
+            self.scorer.score(&history, date, &options)
+        });
+        list_out(py, scores)
     }
 }
 
@@ -544,8 +723,10 @@ fn _retain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PRESETS", retain_data::PRESETS.to_vec())?;
     m.add_class::<Transactions>()?;
     m.add_class::<Scorer>()?;
+    m.add_class::<FeatureParts>()?;
     m.add_function(wrap_pyfunction!(features, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(layout_of, m)?)?;
     Ok(())
 }

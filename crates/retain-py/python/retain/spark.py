@@ -1,0 +1,223 @@
+"""retain on Spark: the lines of a Spark DataFrame scored by client, the list equal to the
+single-machine one byte for byte.
+
+Scoring runs in two steps with the library functions ``retain score`` runs:
+
+1. On the executors (``mapInArrow``), everything that depends on one client's lines alone.
+   The lines are partitioned by a hash of the client id into ``buckets`` and sorted by client
+   within each partition; each partition's Arrow batches are read as retain reads a file
+   (validated, cleaned, in canonical order), a client whose lines run past the end of a batch
+   carried into the next, and its clients' features computed
+   (:meth:`retain.Scorer.features_builder`). The partial features are cast to a declared schema.
+2. On the driver, what needs every client at once: the country table, the models' ranks, the
+   key clients and the drift check (:meth:`retain.Scorer.score_partials`), from one row of
+   partial features per client.
+
+The models travel to the executors as their JSON artifacts (text), never as pickles. Set
+``spark.sql.session.timeZone`` to the zone the timestamps were written in (or hand
+``TimestampNTZ`` columns): the days are those of the session's clock.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from ._retain import Scorer, layout_of
+
+__all__ = ["partial_features", "score", "score_with_summary", "score_df", "spark_schema"]
+
+
+def _artifacts(folder: str | os.PathLike[str]) -> dict[str, str]:
+    """The files of a model folder, by name: the JSON the executors rebuild it from."""
+    folder = os.fspath(folder)
+    return {
+        name: open(os.path.join(folder, name), encoding="utf-8").read()
+        for name in sorted(os.listdir(folder))
+        if os.path.isfile(os.path.join(folder, name))
+    }
+
+
+def _load(churn: dict[str, str], value: dict[str, str] | None, where: str) -> Scorer:
+    """A scorer from its artifacts' text, written under ``where``."""
+    dirs = []
+    for name, files in (("churn", churn), ("value", value)):
+        if files is None:
+            dirs.append(None)
+            continue
+        d = os.path.join(where, name)
+        os.makedirs(d)
+        for file, text in files.items():
+            with open(os.path.join(d, file), "w", encoding="utf-8") as f:
+                f.write(text)
+        dirs.append(d)
+    return Scorer.load(dirs[0], value_model=dirs[1])
+
+
+def _spark_safe(schema: pa.Schema) -> pa.Schema:
+    """The schema with the types Spark reads: unsigned integers widened to signed ones, text
+    as ``string``."""
+
+    def safe(t: pa.DataType) -> pa.DataType:
+        if pa.types.is_unsigned_integer(t):
+            return {8: pa.int16(), 16: pa.int32(), 32: pa.int64(), 64: pa.int64()}[t.bit_width]
+        if pa.types.is_large_string(t) or t == getattr(pa, "string_view", pa.string)():
+            return pa.string()
+        return t
+
+    return pa.schema([pa.field(f.name, safe(f.type), f.nullable) for f in schema])
+
+
+def spark_schema(schema: pa.Schema):
+    """The Spark ``StructType`` of a pyarrow schema (after :func:`_spark_safe`)."""
+    try:
+        from pyspark.sql.pandas.types import from_arrow_schema
+    except ImportError as e:  # pragma: no cover - pyspark missing
+        raise ImportError("retain.spark needs pyspark (pip install pyspark)") from e
+    return from_arrow_schema(_spark_safe(schema))
+
+
+def _last_client_start(ids: pa.ChunkedArray) -> int:
+    """Where the run of the last client's lines starts (lines sorted by client)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    last = ids[len(ids) - 1]
+    same = pc.is_null(ids) if not last.is_valid else pc.fill_null(pc.equal(ids, last), False)
+    other = np.flatnonzero(~same.to_numpy(zero_copy_only=False))
+    return 0 if len(other) == 0 else int(other[-1]) + 1
+
+
+def _features_of_partition(
+    churn: dict[str, str],
+    value: dict[str, str] | None,
+    date: str,
+    layout: Mapping[str, Any],
+    as_of: str | None,
+    client: str,
+    schema: pa.Schema,
+):
+    """The function every partition runs (step 1); it captures text only."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        with tempfile.TemporaryDirectory(prefix="retain-models-") as where:
+            scorer = _load(churn, value, where)
+            parts = scorer.features_builder(
+                date, layout=dict(layout), as_of=as_of, name="<spark partition>"
+            )
+            carry = None
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                table = pa.Table.from_batches([batch])
+                if carry is not None and carry.num_rows:
+                    table = pa.concat_tables([carry, table])
+                # a client whose lines run past this batch waits for the next one
+                split = _last_client_start(table.column(client))
+                if split > 0:
+                    parts.push(table.slice(0, split))
+                carry = table.slice(split)
+            if carry is not None and carry.num_rows:
+                parts.push(carry)
+            out = parts.finish()
+        yield from out.cast(schema).to_batches()
+
+    return run
+
+
+def partial_features(
+    df,
+    model_dir: str | os.PathLike[str],
+    date: str,
+    buckets: int | None = None,
+    *,
+    value_model: str | os.PathLike[str] | None = None,
+    layout: str | Mapping[str, Any] | None = None,
+    as_of: str | None = None,
+):
+    """Step 1 alone: a Spark DataFrame with one row of partial features per client (and one
+    per client country), computed on the executors, and the retain schema to cast it back
+    to. ``buckets`` partitions the lines by client (default: the DataFrame's partitions)."""
+    date = str(date)
+    spec = layout_of(layout)
+    client = spec["client_id"]
+    scorer = Scorer.load(model_dir, value_model=value_model)
+    # the declared schema: what any partition gives, computed here from no lines
+    retain_schema = scorer.features_builder(date, layout=spec).finish().schema
+    wire = _spark_safe(retain_schema)
+    churn = _artifacts(model_dir)
+    value = _artifacts(value_model) if value_model is not None else None
+    n = buckets or df.rdd.getNumPartitions()
+    lines = df.repartition(n, df[client]).sortWithinPartitions(client)
+    run = _features_of_partition(
+        churn, value, date, spec, None if as_of is None else str(as_of), client, wire
+    )
+    return lines.mapInArrow(run, spark_schema(retain_schema)), retain_schema
+
+
+def _collect(df) -> pa.Table:
+    """A Spark DataFrame on the driver as a pyarrow Table (Spark 4's ``toArrow``, else the
+    batches Spark 3.5 collects)."""
+    if hasattr(df, "toArrow"):
+        return df.toArrow()
+    batches = df._collect_as_arrow()
+    return pa.Table.from_batches(batches, schema=_spark_safe(batches[0].schema) if batches else None)
+
+
+def score_with_summary(
+    df,
+    model_dir: str | os.PathLike[str],
+    date: str,
+    buckets: int | None = None,
+    *,
+    value_model: str | os.PathLike[str] | None = None,
+    layout: str | Mapping[str, Any] | None = None,
+    as_of: str | None = None,
+    **options: Any,
+) -> tuple[pa.Table, dict[str, Any]]:
+    """:func:`score` and the run summary."""
+    partials, retain_schema = partial_features(
+        df, model_dir, date, buckets, value_model=value_model, layout=layout, as_of=as_of
+    )
+    table = _collect(partials)
+    table = table.select(retain_schema.names).cast(retain_schema)
+    scorer = Scorer.load(model_dir, value_model=value_model)
+    return scorer.score_partials(table, str(date), **options)
+
+
+def score(
+    df,
+    model_dir: str | os.PathLike[str],
+    date: str,
+    buckets: int | None = None,
+    *,
+    value_model: str | os.PathLike[str] | None = None,
+    layout: str | Mapping[str, Any] | None = None,
+    as_of: str | None = None,
+    **options: Any,
+) -> pa.Table:
+    """Scores every client of the lines in the Spark DataFrame ``df`` at ``date`` with the
+    models saved in ``model_dir`` (and ``value_model``): the ranked list ``retain score``
+    writes for the same lines, byte for byte, as a pyarrow Table on the driver. ``layout``
+    names the columns (as in ``Transactions.from_arrow``); ``buckets`` is the number of
+    client partitions; ``options`` are :meth:`retain.Scorer.score`'s."""
+    return score_with_summary(
+        df, model_dir, date, buckets, value_model=value_model, layout=layout, as_of=as_of,
+        **options,
+    )[0]
+
+
+def score_df(spark, df, model_dir, date, buckets=None, **kwargs):
+    """:func:`score` as a Spark DataFrame, its columns cast to a declared schema (unsigned
+    integers as signed, text as ``string``)."""
+    table = score(df, model_dir, date, buckets, **kwargs)
+    table = table.cast(_spark_safe(table.schema))
+    schema = spark_schema(table.schema)
+    try:
+        return spark.createDataFrame(table, schema=schema)
+    except (TypeError, ValueError):  # Spark 3.5 takes pandas, not Arrow tables
+        return spark.createDataFrame(table.to_pandas(), schema=schema)
