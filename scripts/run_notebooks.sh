@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every notebook under notebooks/ top to bottom, headless, on fresh retain outputs.
 #
-# Makes a venv under ${TMPDIR:-/tmp} with the pinned packages of notebooks/requirements.txt,
-# writes the outputs the notebooks read (the demo on the sample data; Online Retail II at the
-# benchmark cutoff when ../shared/data has it), then executes each notebook with nbclient.
+# Makes a venv under ${TMPDIR:-/tmp} with the pinned packages of notebooks/requirements.txt and
+# retain's Python package (crates/retain-py), writes the outputs the notebooks read (the demo
+# on the sample data; Online Retail II at the benchmark cutoff when ../shared/data has it),
+# then executes each notebook with nbclient.
 # The executed copies go to ${TMPDIR:-/tmp}/retain-notebooks-out; notebooks/ stays clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,14 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+# retain's Python package (the notebooks call it where it serves better than a file): the
+# wheel scripts/test_python.sh built, else one built here from the dev build
+WHEELS="${TMPDIR:-/tmp}/retain-python-wheels"
+if ! ls "$WHEELS"/retain-*.whl >/dev/null 2>&1; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "$(grep '^maturin==' crates/retain-py/requirements-test.txt)"
+  (cd crates/retain-py && "$VENV/bin/maturin" build --quiet --profile dev -o "$WHEELS")
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEELS"/retain-*.whl
 
 retain() { cargo run --quiet -- "$@"; }
 

@@ -1,0 +1,59 @@
+"""One timed run of retain's Python package or of retain on Spark (scripts/bench_python.sh).
+
+    python scripts/bench_python.py python LINES.parquet CHURN VALUE DATE OUT.parquet
+    python scripts/bench_python.py spark  LINES.parquet CHURN VALUE DATE OUT.parquet [BUCKETS]
+
+Reads the lines, scores them with the saved models and writes the list as Parquet; prints the
+seconds of each step (reading, scoring, writing; Spark's session start apart) as JSON.
+"""
+
+import json
+import os
+import sys
+import time
+
+import pyarrow.parquet as pq
+
+import retain
+
+
+def main() -> None:
+    mode, lines, churn, value, date, out = sys.argv[1:7]
+    steps = {}
+    t0 = time.perf_counter()
+    if mode == "python":
+        table = pq.read_table(lines)
+        tx = retain.Transactions.from_arrow(table, "online_retail_ii", name=lines)
+        steps["read"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        scores = retain.Scorer.load(churn, value_model=value).score(tx, date)
+        steps["score"] = time.perf_counter() - t1
+    else:
+        from pyspark.sql import SparkSession
+
+        from retain import spark as rs
+
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        spark = (
+            SparkSession.builder.master("local[2]")
+            .config("spark.driver.memory", "8g")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .getOrCreate()
+        )
+        steps["session"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        buckets = int(sys.argv[7]) if len(sys.argv) > 7 else 8
+        scores = rs.score(
+            spark.read.parquet(lines), churn, date, buckets, value_model=value
+        )
+        steps["score"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    pq.write_table(scores, out)
+    steps["write"] = time.perf_counter() - t2
+    steps["clients"] = scores.num_rows
+    print(json.dumps(steps))
+
+
+if __name__ == "__main__":
+    main()
