@@ -345,6 +345,29 @@ impl ClvModel {
         Ok(Self { purchases, spend })
     }
 
+    /// [`ClvModel::fit`] from the clients' distinct `(frequency, recency, age)` rows (days)
+    /// with the number of clients sharing each (`counts`, as a distributed run aggregates
+    /// them), and every client's `(frequency, monetary)` in client order for the spend model:
+    /// the same model bit for bit, since the purchase model's likelihood merges identical rows
+    /// into weighted ones either way (each weight a sum of ones, exact in any order).
+    pub fn fit_counts(
+        kind: RfmKind,
+        distinct: (&[f64], &[f64], &[f64]),
+        counts: &[f64],
+        spend: (&[f64], &[f64]),
+    ) -> Result<Self> {
+        let (frequency, recency, age) = distinct;
+        let rows = RfmRows::new(frequency, recency, age, frequency)?;
+        let (x, t_x, t) = rows.weeks();
+        let purchases =
+            AnyRfmModel::fit(kind, &RfmData::with_weights(x, t_x, t, counts.to_vec())?)?;
+        let spend = GammaGammaParams::new().fit(&SpendData::repeat_buyers(
+            spend.0.to_vec(),
+            spend.1.to_vec(),
+        )?)?;
+        Ok(Self { purchases, spend })
+    }
+
     /// The fitted parameters by name as evaluations report them: `<rfm>_<param>` (e.g.
     /// `bgnbd_r`), `<rfm>_log_likelihood`, and Gamma-Gamma's `gg_p`, `gg_q`, `gg_gamma`.
     pub fn parameters(&self) -> BTreeMap<String, f64> {

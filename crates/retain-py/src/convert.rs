@@ -98,3 +98,15 @@ pub(crate) fn to_python<'py, T: Serialize + ?Sized>(
         .map_err(|e| crate::RetainError::new_err(format!("converting a result: {e}")))?;
     py.import("json")?.call_method1("loads", (json,))
 }
+
+/// A purchase model's kind by the CLI's name.
+pub(crate) fn rfm_kind(kind: &str) -> PyResult<retain_clv::RfmKind> {
+    match kind {
+        "bgnbd" => Ok(retain_clv::RfmKind::Bgnbd),
+        "pareto" => Ok(retain_clv::RfmKind::ParetoNbd),
+        "mbgnbd" => Ok(retain_clv::RfmKind::Mbgnbd),
+        k => Err(config_err(format!(
+            "rfm_model = {k:?}: expected bgnbd, pareto or mbgnbd"
+        ))),
+    }
+}

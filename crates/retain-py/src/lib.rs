@@ -196,6 +196,110 @@ fn features<'py>(
     arrow::export(py, df)
 }
 
+/// A builder of every client's features at `date` (the 29, and the feature `families`) from
+/// lines pushed in parts of whole clients: one worker's share of a distributed run
+/// ([`FeatureParts`]). `layout`, `as_of` and `name` as in `Transactions.from_arrow`.
+#[pyfunction]
+#[pyo3(signature = (date, *, families = None, horizon = 91, layout = None, as_of = None, name = "<arrow>"))]
+fn features_builder(
+    py: Python<'_>,
+    date: &Bound<'_, PyAny>,
+    families: Option<&Bound<'_, PyAny>>,
+    horizon: u32,
+    layout: Option<&Bound<'_, PyAny>>,
+    as_of: Option<&Bound<'_, PyAny>>,
+    name: &str,
+) -> PyResult<FeatureParts> {
+    let date = Cutoff::new(convert::date(date, "date")?);
+    let families = match families {
+        Some(f) => convert::families(f)?.families,
+        None => retain_features::FeatureFamilies::default(),
+    };
+    let parts = retain_features::PartFeatures::new(
+        Some(date),
+        Some((families, convert::horizon(horizon)?)),
+    );
+    FeatureParts::new(py, parts, date, layout, as_of, name)
+}
+
+/// Fits the customer-base model (`kind`: "bgnbd", "pareto" or "mbgnbd", with Gamma-Gamma for
+/// the spend) on every client's features at `cutoff` (default: the data's last day), as the
+/// value model's CLV is fitted. Returns its parameters by name and the number of clients.
+#[pyfunction]
+#[pyo3(signature = (tx, cutoff = None, *, kind = "bgnbd"))]
+fn fit_customer_base<'py>(
+    py: Python<'py>,
+    tx: &Transactions,
+    cutoff: Option<&Bound<'py, PyAny>>,
+    kind: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kind = convert::rfm_kind(kind)?;
+    let last = tx.last_day()?;
+    let cutoff = match cutoff {
+        Some(c) => Cutoff::new(convert::date(c, "cutoff")?),
+        None => last,
+    };
+    let model = py
+        .detach(|| -> Result<_, retain_train::TrainError> {
+            let history = retain_features::History::of(&tx.tx)?;
+            let df =
+                retain_train::client_features(&history, last, cutoff, None, FeatureSet::none())?;
+            let [f, r, t, m] = partials::rfm_columns(&df)?;
+            Ok(retain_clv::ClvModel::fit(
+                kind,
+                &retain_clv::RfmRows::new(&f, &r, &t, &m)?,
+            )?)
+        })
+        .map_err(py_err)?;
+    customer_base_out(py, &model)
+}
+
+/// [`fit_customer_base`] from counts: `distinct` holds the clients' distinct `frequency`,
+/// `recency_lt` and `T` (days, as the features) with `count`, the number of clients sharing
+/// each row (a distributed run aggregates them); `clients` holds every client's `frequency`
+/// and `monetary`, in client order, for the spend model. The same model, bit for bit.
+#[pyfunction]
+#[pyo3(signature = (distinct, clients, *, kind = "bgnbd"))]
+fn fit_customer_base_counts<'py>(
+    py: Python<'py>,
+    distinct: &Bound<'py, PyAny>,
+    clients: &Bound<'py, PyAny>,
+    kind: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kind = convert::rfm_kind(kind)?;
+    let distinct = arrow::import(py, distinct)?;
+    let clients = arrow::import(py, clients)?;
+    let model = py
+        .detach(|| -> Result<_, retain_train::TrainError> {
+            let c = |df: &DataFrame, name: &str| partials::column_f64(df, name);
+            let (f, r, t, w) = (
+                c(&distinct, "frequency")?,
+                c(&distinct, "recency_lt")?,
+                c(&distinct, "T")?,
+                c(&distinct, "count")?,
+            );
+            let (x, m) = (c(&clients, "frequency")?, c(&clients, "monetary")?);
+            Ok(retain_clv::ClvModel::fit_counts(
+                kind,
+                (&f, &r, &t),
+                &w,
+                (&x, &m),
+            )?)
+        })
+        .map_err(py_err)?;
+    customer_base_out(py, &model)
+}
+
+fn customer_base_out<'py>(
+    py: Python<'py>,
+    model: &retain_clv::ClvModel,
+) -> PyResult<Bound<'py, PyAny>> {
+    let out = PyDict::new(py);
+    out.set_item("parameters", convert::to_python(py, &model.parameters())?)?;
+    out.set_item("clients", model.purchases.n_clients())?;
+    Ok(out.into_any())
+}
+
 /// The layout `layout` names (a preset name, a dict of retain.toml's `[layout]` keys, or None
 /// for Online Retail II's), as a dict: which column holds what.
 #[pyfunction]
@@ -300,16 +404,7 @@ fn train<'py>(
                 )));
             }
         },
-        rfm: match rfm_model {
-            "bgnbd" => retain_clv::RfmKind::Bgnbd,
-            "pareto" => retain_clv::RfmKind::ParetoNbd,
-            "mbgnbd" => retain_clv::RfmKind::Mbgnbd,
-            m => {
-                return Err(config_err(format!(
-                    "rfm_model = {m:?}: expected bgnbd, pareto or mbgnbd"
-                )));
-            }
-        },
+        rfm: convert::rfm_kind(rfm_model)?,
     };
     let trained = py
         .detach(|| -> Result<_, retain_train::TrainError> {
@@ -494,17 +589,14 @@ impl Scorer {
         name: &str,
     ) -> PyResult<FeatureParts> {
         let date = Cutoff::new(convert::date(date, "date")?);
-        Ok(FeatureParts {
-            features: Some(self.scorer.part_features(Some(date))),
+        FeatureParts::new(
+            py,
+            self.scorer.part_features(Some(date)),
             date,
-            layout: convert::layout(py, layout)?,
-            latest: match as_of {
-                Some(d) => convert::date(d, "as_of")?,
-                None => tomorrow(),
-            },
-            name: name.to_string(),
-            ids: retain_data::ClientIds::default(),
-        })
+            layout,
+            as_of,
+            name,
+        )
     }
 
     /// Scores the clients of the partial feature tables `FeatureParts.finish` gave (stacked,
@@ -562,6 +654,29 @@ struct FeatureParts {
     latest: NaiveDate,
     name: String,
     ids: retain_data::ClientIds,
+}
+
+impl FeatureParts {
+    fn new(
+        py: Python<'_>,
+        features: retain_features::PartFeatures,
+        date: Cutoff,
+        layout: Option<&Bound<'_, PyAny>>,
+        as_of: Option<&Bound<'_, PyAny>>,
+        name: &str,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            features: Some(features),
+            date,
+            layout: convert::layout(py, layout)?,
+            latest: match as_of {
+                Some(d) => convert::date(d, "as_of")?,
+                None => tomorrow(),
+            },
+            name: name.to_string(),
+            ids: retain_data::ClientIds::default(),
+        })
+    }
 }
 
 #[pymethods]
@@ -728,5 +843,8 @@ fn _retain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(layout_of, m)?)?;
+    m.add_function(wrap_pyfunction!(features_builder, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_customer_base, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_customer_base_counts, m)?)?;
     Ok(())
 }

@@ -33,3 +33,19 @@ pub(crate) fn split_ids(
     table.drop_in_place(CLIENT_TEXT)?;
     Ok((table, ids))
 }
+
+/// A column of `df` as floats.
+pub(crate) fn column_f64(df: &DataFrame, name: &str) -> Result<Vec<f64>, retain_train::TrainError> {
+    let c = df.column(name)?.cast(&DataType::Float64)?;
+    Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+/// The columns the customer-base model reads: frequency, recency, age (days), monetary.
+pub(crate) fn rfm_columns(df: &DataFrame) -> Result<[Vec<f64>; 4], retain_train::TrainError> {
+    Ok([
+        column_f64(df, "frequency")?,
+        column_f64(df, "recency_lt")?,
+        column_f64(df, "T")?,
+        column_f64(df, "monetary")?,
+    ])
+}

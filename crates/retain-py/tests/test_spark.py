@@ -84,3 +84,13 @@ def test_a_bad_line_on_an_executor_names_it(spark, models, sample_table):
     )
     with pytest.raises(Exception, match="Price"):
         rs.score(lines_df(spark, bad), churn, "2023-12-31", 2, value_model=value)
+
+
+@pytest.mark.parametrize("kind", ["bgnbd", "mbgnbd"])
+def test_the_customer_base_from_spark_counts_is_the_one_machine_fit(spark, sample_table, kind):
+    tx = retain.Transactions.from_arrow(sample_table)
+    one = retain.fit_customer_base(tx, "2023-10-01", kind=kind)
+    got = rs.fit_customer_base(lines_df(spark, sample_table), "2023-10-01", 3, kind=kind)
+    assert got == one
+    assert got["clients"] == one["clients"] > 2000
+    assert any(k.endswith("_r") for k in got["parameters"])

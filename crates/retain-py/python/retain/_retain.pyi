@@ -106,6 +106,51 @@ def evaluate(
     before ``cutoff`` (default: ``horizon`` days before the data's last day) and judged on the
     ``horizon`` days after it. Returns what ``evaluation.json`` holds."""
 
+def layout_of(layout: str | Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The layout a preset name or dict names (None: Online Retail II's), as a dict."""
+
+def features_builder(
+    date: DateLike,
+    *,
+    families: Families | None = None,
+    horizon: int = 91,
+    layout: str | Mapping[str, Any] | None = None,
+    as_of: DateLike | None = None,
+    name: str = "<arrow>",
+) -> FeatureParts:
+    """A builder of every client's features at ``date`` (the 29 and the ``families``) from
+    lines pushed in parts of whole clients: one worker's share of a distributed run."""
+
+def fit_customer_base(
+    tx: Transactions,
+    cutoff: DateLike | None = None,
+    *,
+    kind: Literal["bgnbd", "pareto", "mbgnbd"] = "bgnbd",
+) -> dict[str, Any]:
+    """The customer-base model (purchase model and Gamma-Gamma) fitted on every client's
+    features at ``cutoff``: ``{"parameters": {...}, "clients": n}``."""
+
+def fit_customer_base_counts(
+    distinct: Any,
+    clients: Any,
+    *,
+    kind: Literal["bgnbd", "pareto", "mbgnbd"] = "bgnbd",
+) -> dict[str, Any]:
+    """:func:`fit_customer_base` from counts: ``distinct`` holds the distinct ``frequency``,
+    ``recency_lt``, ``T`` (days) with ``count``; ``clients`` every client's ``frequency`` and
+    ``monetary`` in client order. The same model, bit for bit."""
+
+class FeatureParts:
+    """The features of one worker's clients, from lines pushed in parts of whole clients."""
+
+    def push(self, lines: Any) -> None:
+        """Reads ``lines`` (validated, cleaned, ordered as ``Transactions.from_arrow`` does)
+        and computes its clients' features; every client's lines must come in one push."""
+
+    def finish(self) -> pyarrow.Table:
+        """The partial features of every client pushed, as one table for the wire (without
+        any push: no rows, the declared schema)."""
+
 class Scorer:
     """The saved churn model (and optionally the value model), ready to score any number of
     transaction tables."""
@@ -142,6 +187,35 @@ class Scorer:
         """Scores every client with a purchase on or before ``date`` (default: the data's last
         day): the ranked list ``retain score`` writes, equal to its Parquet file. The options
         are the command line's flags of the same names."""
+
+    def features_builder(
+        self,
+        date: DateLike,
+        *,
+        layout: str | Mapping[str, Any] | None = None,
+        as_of: DateLike | None = None,
+        name: str = "<arrow>",
+    ) -> FeatureParts:
+        """A builder of the features these models read at ``date``, from lines pushed in
+        parts of whole clients (the first step of scoring in parts)."""
+
+    def score_partials(
+        self,
+        partials: Any,
+        date: DateLike,
+        *,
+        reasons: int = 3,
+        reasons_for: int | None = None,
+        rank_by: Literal["churn", "value_at_risk"] = "churn",
+        key_share: float = 0.8,
+        discount_rate: float = 0.0,
+        margin: float = 1.0,
+        bands: tuple[float, float] = (0.5, 0.75),
+        drift_threshold: float = 0.25,
+    ) -> tuple[pyarrow.Table, dict[str, Any]]:
+        """Scores the clients of the stacked partial tables ``FeatureParts.finish`` gave
+        (every client in one of them): the list ``score`` gives for all their lines at once,
+        bit for bit, and the run summary."""
 
     def score_with_summary(
         self,

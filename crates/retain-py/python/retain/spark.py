@@ -27,9 +27,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from ._retain import Scorer, layout_of
+from ._retain import Scorer, features_builder, fit_customer_base_counts, layout_of
 
-__all__ = ["partial_features", "score", "score_with_summary", "score_df", "spark_schema"]
+__all__ = [
+    "fit_customer_base",
+    "partial_features",
+    "score",
+    "score_df",
+    "score_with_summary",
+    "spark_schema",
+]
 
 
 def _artifacts(folder: str | os.PathLike[str]) -> dict[str, str]:
@@ -93,7 +100,7 @@ def _last_client_start(ids: pa.ChunkedArray) -> int:
 
 
 def _features_of_partition(
-    churn: dict[str, str],
+    churn: dict[str, str] | None,
     value: dict[str, str] | None,
     date: str,
     layout: Mapping[str, Any],
@@ -101,14 +108,16 @@ def _features_of_partition(
     client: str,
     schema: pa.Schema,
 ):
-    """The function every partition runs (step 1); it captures text only."""
+    """The function every partition runs (step 1); it captures text only. Without models
+    (``churn`` None), the 29 features alone."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         with tempfile.TemporaryDirectory(prefix="retain-models-") as where:
-            scorer = _load(churn, value, where)
-            parts = scorer.features_builder(
-                date, layout=dict(layout), as_of=as_of, name="<spark partition>"
-            )
+            options = dict(layout=dict(layout), as_of=as_of, name="<spark partition>")
+            if churn is None:
+                parts = features_builder(date, **options)
+            else:
+                parts = _load(churn, value, where).features_builder(date, **options)
             carry = None
             for batch in batches:
                 if batch.num_rows == 0:
@@ -151,12 +160,57 @@ def partial_features(
     wire = _spark_safe(retain_schema)
     churn = _artifacts(model_dir)
     value = _artifacts(value_model) if value_model is not None else None
-    n = buckets or df.rdd.getNumPartitions()
-    lines = df.repartition(n, df[client]).sortWithinPartitions(client)
+    lines = _client_lines(df, client, buckets)
     run = _features_of_partition(
         churn, value, date, spec, None if as_of is None else str(as_of), client, wire
     )
     return lines.mapInArrow(run, spark_schema(retain_schema)), retain_schema
+
+
+def _client_lines(df, client: str, buckets: int | None):
+    """The lines partitioned by a hash of the client id and sorted by client."""
+    n = buckets or df.rdd.getNumPartitions()
+    return df.repartition(n, df[client]).sortWithinPartitions(client)
+
+
+def fit_customer_base(
+    df,
+    cutoff: str,
+    buckets: int | None = None,
+    *,
+    layout: str | Mapping[str, Any] | None = None,
+    as_of: str | None = None,
+    kind: str = "bgnbd",
+) -> dict[str, Any]:
+    """The customer-base model (BG/NBD, Pareto/NBD or MBG/NBD with Gamma-Gamma) fitted on
+    every client of the lines in ``df`` at ``cutoff``, equal bit for bit to
+    :func:`retain.fit_customer_base` on one machine. The executors compute each client's
+    features; Spark counts the clients of each distinct (frequency, recency, age) row; the
+    driver fits the purchase model on those counts (a few thousand rows for millions of
+    clients) and the spend model on every client's (frequency, monetary) in client order."""
+    cutoff = str(cutoff)
+    spec = layout_of(layout)
+    client = spec["client_id"]
+    retain_schema = features_builder(cutoff, layout=spec).finish().schema
+    wire = _spark_safe(retain_schema)
+    run = _features_of_partition(
+        None, None, cutoff, spec, None if as_of is None else str(as_of), client, wire
+    )
+    features = (
+        _client_lines(df, client, buckets)
+        .mapInArrow(run, spark_schema(retain_schema))
+        .where("__features_row")
+        .select("client_id", "frequency", "recency_lt", "T", "monetary")
+        .cache()
+    )
+    try:
+        distinct = _collect(features.groupBy("frequency", "recency_lt", "T").count())
+        clients = _collect(features.select("client_id", "frequency", "monetary")).sort_by(
+            "client_id"
+        )
+    finally:
+        features.unpersist()
+    return fit_customer_base_counts(distinct, clients, kind=kind)
 
 
 def _collect(df) -> pa.Table:
