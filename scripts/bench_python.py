@@ -16,14 +16,22 @@ import pyarrow.parquet as pq
 
 import retain
 
+COLUMN_ROLES = (
+    "client_id", "timestamp", "amount", "quantity", "unit_price", "invoice", "product",
+    "category",
+)
+
 
 def main() -> None:
     mode, lines, churn, value, date, out = sys.argv[1:7]
     steps = {}
     t0 = time.perf_counter()
     if mode == "python":
-        table = pq.read_table(lines)
-        tx = retain.Transactions.from_arrow(table, "online_retail_ii", name=lines)
+        # the layout's columns, as the CLI reads them
+        layout = retain.layout_of("online_retail_ii")
+        wanted = [c for k, c in layout.items() if k in COLUMN_ROLES and c]
+        table = pq.read_table(lines, columns=wanted)
+        tx = retain.Transactions.from_arrow(table, layout, name=lines)
         steps["read"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         scores = retain.Scorer.load(churn, value_model=value).score(tx, date)

@@ -30,6 +30,9 @@ use retain_score::{Bands, RankBy, ScoreOptions};
 use retain_train::tuning::FeatureSet;
 use retain_train::{BacktestParams, ChurnChoice, Protocol, TrainParams, ValueChoice};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 create_exception!(
     _retain,
     RetainError,
