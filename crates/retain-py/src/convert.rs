@@ -2,8 +2,9 @@
 //! and any serialisable result as plain Python objects (through JSON, as the CLI writes them).
 
 use chrono::NaiveDate;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyDict, PyString};
 use retain_core::Horizon;
 use retain_data::Layout;
 use retain_train::tuning::FeatureSet;
@@ -109,4 +110,63 @@ pub(crate) fn rfm_kind(kind: &str) -> PyResult<retain_clv::RfmKind> {
             "rfm_model = {k:?}: expected bgnbd, pareto or mbgnbd"
         ))),
     }
+}
+
+/// The list's options from `retain score`'s flags given as keywords (`reasons`,
+/// `reasons_for`, `rank_by`, `key_share`, `discount_rate`, `margin`, `bands`,
+/// `drift_threshold`), the CLI's defaults for the others; refused outside their ranges.
+pub(crate) fn score_options(
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<retain_score::ScoreOptions> {
+    let mut o = retain_score::ScoreOptions::default();
+    let (mut discount_rate, mut margin) = (0.0, 1.0);
+    for (key, value) in options.into_iter().flat_map(|d| d.iter()) {
+        let key: String = key.extract()?;
+        match key.as_str() {
+            "reasons" => {
+                let n: usize = value.extract()?;
+                if n > 20 {
+                    return Err(config_err(format!("reasons = {n}: expected 0 to 20")));
+                }
+                o.n_reasons = n;
+            }
+            "reasons_for" => o.reasons_for = value.extract()?,
+            "rank_by" => {
+                o.rank_by = match value.extract::<String>()?.as_str() {
+                    "churn" => retain_score::RankBy::Churn,
+                    "value_at_risk" | "value-at-risk" => retain_score::RankBy::ValueAtRisk,
+                    r => {
+                        return Err(config_err(format!(
+                            "rank_by = {r:?}: expected churn or value_at_risk"
+                        )));
+                    }
+                }
+            }
+            "key_share" => o.key_share = value.extract()?,
+            "discount_rate" => discount_rate = value.extract()?,
+            "margin" => margin = value.extract()?,
+            "bands" => {
+                let (medium, high): (f64, f64) = value.extract()?;
+                o.bands = retain_score::Bands { medium, high };
+            }
+            "drift_threshold" => {
+                let t: f64 = value.extract()?;
+                if !(t.is_finite() && t > 0.0) {
+                    return Err(config_err(format!(
+                        "drift_threshold = {t}: expected a positive number"
+                    )));
+                }
+                o.drift_threshold = t;
+            }
+            k => {
+                return Err(PyTypeError::new_err(format!(
+                    "unexpected keyword argument {k:?}: the options are reasons, reasons_for, \
+                     rank_by, key_share, discount_rate, margin, bands and drift_threshold"
+                )));
+            }
+        }
+    }
+    o.valuation = valuation(discount_rate, margin)?;
+    o.check().map_err(py_err)?;
+    Ok(o)
 }

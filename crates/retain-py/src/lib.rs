@@ -26,7 +26,6 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use retain_core::{Categorized, Cutoff, ErrorCategory};
-use retain_score::{Bands, RankBy, ScoreOptions};
 use retain_train::tuning::FeatureSet;
 use retain_train::{BacktestParams, ChurnChoice, Protocol, TrainParams, ValueChoice};
 
@@ -505,78 +504,31 @@ impl Scorer {
 
     /// Scores every client of `tx` with a purchase on or before `date` (default: the data's
     /// last day) and returns the ranked list `retain score` writes, as a pyarrow Table.
-    /// The options are the CLI's flags of the same names.
-    #[pyo3(signature = (
-        tx, date = None, *, reasons = 3, reasons_for = None, rank_by = "churn",
-        key_share = 0.8, discount_rate = 0.0, margin = 1.0, bands = (0.5, 0.75),
-        drift_threshold = 0.25
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    /// `options` are the CLI's flags of the same names: `reasons` (3), `reasons_for` (None:
+    /// every client), `rank_by` ("churn" or "value_at_risk"), `key_share` (0.8),
+    /// `discount_rate` (0), `margin` (1), `bands` ((0.5, 0.75)), `drift_threshold` (0.25).
+    #[pyo3(signature = (tx, date = None, **options))]
     fn score<'py>(
         &self,
         py: Python<'py>,
         tx: &Transactions,
         date: Option<&Bound<'py, PyAny>>,
-        reasons: usize,
-        reasons_for: Option<usize>,
-        rank_by: &str,
-        key_share: f64,
-        discount_rate: f64,
-        margin: f64,
-        bands: (f64, f64),
-        drift_threshold: f64,
+        options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (table, _) = self.run(
-            py,
-            tx,
-            date,
-            reasons,
-            reasons_for,
-            rank_by,
-            key_share,
-            discount_rate,
-            margin,
-            bands,
-            drift_threshold,
-        )?;
-        Ok(table)
+        Ok(self.run(py, tx, date, options)?.0)
     }
 
     /// [`score`](Scorer::score), and the run summary (`summary.json`: the models, the
     /// counts, the drift check) as a dict: returns `(table, summary)`.
-    #[pyo3(signature = (
-        tx, date = None, *, reasons = 3, reasons_for = None, rank_by = "churn",
-        key_share = 0.8, discount_rate = 0.0, margin = 1.0, bands = (0.5, 0.75),
-        drift_threshold = 0.25
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (tx, date = None, **options))]
     fn score_with_summary<'py>(
         &self,
         py: Python<'py>,
         tx: &Transactions,
         date: Option<&Bound<'py, PyAny>>,
-        reasons: usize,
-        reasons_for: Option<usize>,
-        rank_by: &str,
-        key_share: f64,
-        discount_rate: f64,
-        margin: f64,
-        bands: (f64, f64),
-        drift_threshold: f64,
+        options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-        self.run(
-            py,
-            tx,
-            date,
-            reasons,
-            reasons_for,
-            rank_by,
-            key_share,
-            discount_rate,
-            margin,
-            bands,
-            drift_threshold,
-        )
+        self.run(py, tx, date, options)
     }
 
     /// A builder of the features this scorer's models read at `date`, from lines pushed in
@@ -605,37 +557,16 @@ impl Scorer {
     /// Scores the clients of the partial feature tables `FeatureParts.finish` gave (stacked,
     /// in any order; every client in exactly one): the list `score` gives for all their
     /// lines at once, bit for bit. The options as in `score`; returns `(table, summary)`.
-    #[pyo3(signature = (
-        partials, date, *, reasons = 3, reasons_for = None, rank_by = "churn",
-        key_share = 0.8, discount_rate = 0.0, margin = 1.0, bands = (0.5, 0.75),
-        drift_threshold = 0.25
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (partials, date, **options))]
     fn score_partials<'py>(
         &self,
         py: Python<'py>,
         partials: &Bound<'py, PyAny>,
         date: &Bound<'py, PyAny>,
-        reasons: usize,
-        reasons_for: Option<usize>,
-        rank_by: &str,
-        key_share: f64,
-        discount_rate: f64,
-        margin: f64,
-        bands: (f64, f64),
-        drift_threshold: f64,
+        options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let date = Cutoff::new(convert::date(date, "date")?);
-        let options = score_options(
-            reasons,
-            reasons_for,
-            rank_by,
-            key_share,
-            discount_rate,
-            margin,
-            bands,
-            drift_threshold,
-        )?;
+        let options = convert::score_options(options)?;
         let table = arrow::import(py, partials)?;
         let scores = py.detach(|| -> Result<_, retain_score::ScoreError> {
             let (table, ids) = partials::split_ids(table)?;
@@ -732,51 +663,6 @@ impl FeatureParts {
     }
 }
 
-/// The list's options as the CLI's flags give them, refused outside their ranges.
-#[allow(clippy::too_many_arguments)]
-fn score_options(
-    reasons: usize,
-    reasons_for: Option<usize>,
-    rank_by: &str,
-    key_share: f64,
-    discount_rate: f64,
-    margin: f64,
-    bands: (f64, f64),
-    drift_threshold: f64,
-) -> PyResult<ScoreOptions> {
-    if reasons > 20 {
-        return Err(config_err(format!("reasons = {reasons}: expected 0 to 20")));
-    }
-    if !(drift_threshold.is_finite() && drift_threshold > 0.0) {
-        return Err(config_err(format!(
-            "drift_threshold = {drift_threshold}: expected a positive number"
-        )));
-    }
-    let options = ScoreOptions {
-        n_reasons: reasons,
-        reasons_for,
-        rank_by: match rank_by {
-            "churn" => RankBy::Churn,
-            "value_at_risk" | "value-at-risk" => RankBy::ValueAtRisk,
-            r => {
-                return Err(config_err(format!(
-                    "rank_by = {r:?}: expected churn or value_at_risk"
-                )));
-            }
-        },
-        key_share,
-        valuation: convert::valuation(discount_rate, margin)?,
-        bands: Bands {
-            medium: bands.0,
-            high: bands.1,
-        },
-        drift_threshold,
-        chunk_clients: retain_score::DEFAULT_CHUNK_CLIENTS,
-    };
-    options.check().map_err(py_err)?;
-    Ok(options)
-}
-
 /// The list and its summary as Python objects.
 fn list_out<'py>(
     py: Python<'py>,
@@ -791,35 +677,18 @@ fn list_out<'py>(
 }
 
 impl Scorer {
-    #[allow(clippy::too_many_arguments)]
     fn run<'py>(
         &self,
         py: Python<'py>,
         tx: &Transactions,
         date: Option<&Bound<'py, PyAny>>,
-        reasons: usize,
-        reasons_for: Option<usize>,
-        rank_by: &str,
-        key_share: f64,
-        discount_rate: f64,
-        margin: f64,
-        bands: (f64, f64),
-        drift_threshold: f64,
+        options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let date = match date {
             Some(d) => Cutoff::new(convert::date(d, "date")?),
             None => tx.last_day()?,
         };
-        let options = score_options(
-            reasons,
-            reasons_for,
-            rank_by,
-            key_share,
-            discount_rate,
-            margin,
-            bands,
-            drift_threshold,
-        )?;
+        let options = convert::score_options(options)?;
         let scores = py.detach(|| -> Result<_, retain_score::ScoreError> {
             let history = retain_features::History::of(&tx.tx)?;
             self.scorer.score(&history, date, &options)

@@ -10,20 +10,23 @@ import retain
 from conftest import SAMPLE, cli_message
 
 
-def write_csv(table: pa.Table, path) -> None:
+def refused_as_by_the_cli(cli, table: pa.Table, path) -> str:
+    """Writes `table` as CSV at `path`, reads it with the CLI (which must refuse it, writing
+    nothing) and from Python; the Python error's message is the CLI's. Returns it."""
     pacsv.write_csv(table, path)
-
-
-def test_a_missing_column_is_named_as_the_cli_names_it(cli, sample_table, tmp_path):
-    bad = sample_table.drop_columns(["Price"])
-    path = tmp_path / "no_price.csv"
-    write_csv(bad, path)
-    done = cli("features", "-q", "-i", path, "-o", tmp_path / "f.csv", check=False)
+    out = path.with_suffix(".features.csv")
+    done = cli("features", "-q", "-i", path, "-o", out, check=False)
     assert done.returncode == 1
+    assert not out.exists()
     with pytest.raises(retain.DataError) as e:
         retain.Transactions.from_arrow(pacsv.read_csv(path), name=str(path))
     assert str(e.value) == cli_message(done.stderr)
-    assert "Price" in str(e.value)
+    return str(e.value)
+
+
+def test_a_missing_column_is_named_as_the_cli_names_it(cli, sample_table, tmp_path):
+    message = refused_as_by_the_cli(cli, sample_table.drop_columns(["Price"]), tmp_path / "p.csv")
+    assert "Price" in message
 
 
 def test_a_bad_value_is_named_by_column_row_and_value(cli, sample_table, tmp_path):
@@ -32,15 +35,8 @@ def test_a_bad_value_is_named_by_column_row_and_value(cli, sample_table, tmp_pat
     bad = sample_table.set_column(
         sample_table.schema.get_field_index("Price"), "Price", pa.array(prices)
     )
-    path = tmp_path / "bad_price.csv"
-    write_csv(bad, path)
-    done = cli("features", "-q", "-i", path, "-o", tmp_path / "f.csv", check=False)
-    assert done.returncode == 1
-    with pytest.raises(retain.DataError) as e:
-        retain.Transactions.from_arrow(pacsv.read_csv(path), name=str(path))
-    assert str(e.value) == cli_message(done.stderr)
-    assert "row 42" in str(e.value) and "1,5O" in str(e.value)
-    assert not (tmp_path / "f.csv").exists()
+    message = refused_as_by_the_cli(cli, bad, tmp_path / "bad_price.csv")
+    assert "row 42" in message and "1,5O" in message
 
 
 def test_lines_after_as_of_are_refused(sample_table):
@@ -69,6 +65,10 @@ def test_settings_outside_their_range_are_config_errors(sample_table, models):
         scorer.score(tx, rank_by="value")
     with pytest.raises(retain.ConfigError, match="not a date"):
         scorer.score(tx, "2023-13-01")
+    with pytest.raises(retain.ConfigError, match="margin = 0"):
+        scorer.score(tx, margin=0.0)
+    with pytest.raises(TypeError, match="reason_count"):
+        scorer.score(tx, reason_count=2)
 
 
 def test_a_missing_model_is_named_as_the_cli_names_it(cli, tmp_path):

@@ -3,9 +3,10 @@
 import datetime
 from collections.abc import Mapping, Sequence
 from os import PathLike
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import pyarrow
+from typing_extensions import Unpack
 
 __version__: str
 PRESETS: list[str]
@@ -14,6 +15,26 @@ DateLike = datetime.date | str
 """A day: a ``datetime.date`` (a datetime or pandas Timestamp counts as its day) or ``"YYYY-MM-DD"``."""
 Families = str | Sequence[str]
 """Feature families: ``"all"``, ``"none"``, ``"windows,decayed"``, or a list of names."""
+
+class ScoreOptions(TypedDict, total=False):
+    """The list's options: ``retain score``'s flags of the same names."""
+
+    reasons: int
+    """Reasons per client, 0 to 20 (default 3)."""
+    reasons_for: int | None
+    """Reasons only for the first N clients of the list (default None: every client)."""
+    rank_by: Literal["churn", "value_at_risk"]
+    """What orders the list (default "churn")."""
+    key_share: float
+    """Share of the total CLV the key clients reach, in (0, 1] (default 0.8)."""
+    discount_rate: float
+    """Yearly discount rate of the CLV, above -1 (default 0)."""
+    margin: float
+    """Profit margin of the CLV, in (0, 1] (default 1)."""
+    bands: tuple[float, float]
+    """Lower bounds of the medium and high churn bands (default (0.5, 0.75))."""
+    drift_threshold: float
+    """PSI above which a distribution counts as drifted (default 0.25)."""
 
 class RetainError(Exception):
     """An error retain reports: the message is the command line's, causes included."""
@@ -174,19 +195,11 @@ class Scorer:
         self,
         tx: Transactions,
         date: DateLike | None = None,
-        *,
-        reasons: int = 3,
-        reasons_for: int | None = None,
-        rank_by: Literal["churn", "value_at_risk"] = "churn",
-        key_share: float = 0.8,
-        discount_rate: float = 0.0,
-        margin: float = 1.0,
-        bands: tuple[float, float] = (0.5, 0.75),
-        drift_threshold: float = 0.25,
+        **options: Unpack[ScoreOptions],
     ) -> pyarrow.Table:
         """Scores every client with a purchase on or before ``date`` (default: the data's last
-        day): the ranked list ``retain score`` writes, equal to its Parquet file. The options
-        are the command line's flags of the same names."""
+        day): the ranked list ``retain score`` writes, equal to its Parquet file. ``options``
+        are the command line's flags of the same names (:class:`ScoreOptions`)."""
 
     def features_builder(
         self,
@@ -203,15 +216,7 @@ class Scorer:
         self,
         partials: Any,
         date: DateLike,
-        *,
-        reasons: int = 3,
-        reasons_for: int | None = None,
-        rank_by: Literal["churn", "value_at_risk"] = "churn",
-        key_share: float = 0.8,
-        discount_rate: float = 0.0,
-        margin: float = 1.0,
-        bands: tuple[float, float] = (0.5, 0.75),
-        drift_threshold: float = 0.25,
+        **options: Unpack[ScoreOptions],
     ) -> tuple[pyarrow.Table, dict[str, Any]]:
         """Scores the clients of the stacked partial tables ``FeatureParts.finish`` gave
         (every client in one of them): the list ``score`` gives for all their lines at once,
@@ -221,14 +226,6 @@ class Scorer:
         self,
         tx: Transactions,
         date: DateLike | None = None,
-        *,
-        reasons: int = 3,
-        reasons_for: int | None = None,
-        rank_by: Literal["churn", "value_at_risk"] = "churn",
-        key_share: float = 0.8,
-        discount_rate: float = 0.0,
-        margin: float = 1.0,
-        bands: tuple[float, float] = (0.5, 0.75),
-        drift_threshold: float = 0.25,
+        **options: Unpack[ScoreOptions],
     ) -> tuple[pyarrow.Table, dict[str, Any]]:
         """``score`` and the run summary (``summary.json``: models, counts, drift check)."""

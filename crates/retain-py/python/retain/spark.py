@@ -243,26 +243,13 @@ def score_with_summary(
     return scorer.score_partials(table, str(date), **options)
 
 
-def score(
-    df,
-    model_dir: str | os.PathLike[str],
-    date: str,
-    buckets: int | None = None,
-    *,
-    value_model: str | os.PathLike[str] | None = None,
-    layout: str | Mapping[str, Any] | None = None,
-    as_of: str | None = None,
-    **options: Any,
-) -> pa.Table:
+def score(df, model_dir, date, buckets=None, **kwargs) -> pa.Table:
     """Scores every client of the lines in the Spark DataFrame ``df`` at ``date`` with the
     models saved in ``model_dir`` (and ``value_model``): the ranked list ``retain score``
     writes for the same lines, byte for byte, as a pyarrow Table on the driver. ``layout``
     names the columns (as in ``Transactions.from_arrow``); ``buckets`` is the number of
-    client partitions; ``options`` are :meth:`retain.Scorer.score`'s."""
-    return score_with_summary(
-        df, model_dir, date, buckets, value_model=value_model, layout=layout, as_of=as_of,
-        **options,
-    )[0]
+    client partitions; the other keywords are :func:`score_with_summary`'s."""
+    return score_with_summary(df, model_dir, date, buckets, **kwargs)[0]
 
 
 def score_df(spark, df, model_dir, date, buckets=None, **kwargs):
