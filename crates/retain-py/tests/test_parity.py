@@ -4,6 +4,7 @@ features, models, evaluation and list, byte for byte, whatever table library the
 import json
 import random
 
+import duckdb
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -29,6 +30,8 @@ INPUTS = {
     "pyarrow": lambda t: t,
     "polars": lambda t: pl.read_csv(SAMPLE, infer_schema_length=None),
     "pandas": lambda t: pd.read_csv(SAMPLE),
+    # a DuckDB relation hands its result over as an Arrow stream, batch by batch
+    "duckdb": lambda t: duckdb.sql(f"select * from read_csv('{SAMPLE}')"),
     "shuffled": shuffled,
     "batches": in_small_batches,
 }
