@@ -148,7 +148,7 @@ pub fn load_contacts(
     let contacts = match pick(&flags.contacts, &config.contacts.input, defaults.0) {
         Some(path) => {
             let layout = config.contacts.layout.unwrap_or_default();
-            let latest = input.as_of.unwrap_or_else(tomorrow);
+            let latest = input.as_of.unwrap_or_else(retain_data::tomorrow_utc);
             let c = ui.step(
                 &format!("reading the contacts log {}", path.display()),
                 || Ok(Contacts::read_until(&path, &layout, Some(latest))?),
@@ -404,15 +404,6 @@ fn check_under_no_file(out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Tomorrow's date in UTC, from the system clock.
-fn tomorrow() -> chrono::NaiveDate {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
-        + chrono::Days::new(secs / 86_400 + 1)
-}
-
 /// Reads and validates the transactions; prints what was read and kept.
 ///
 /// Lines dated after `as_of` (default: tomorrow, UTC) are refused.
@@ -422,7 +413,7 @@ pub fn load(
     layout: &Layout,
     as_of: Option<chrono::NaiveDate>,
 ) -> Result<Transactions> {
-    let latest = as_of.unwrap_or_else(tomorrow);
+    let latest = as_of.unwrap_or_else(retain_data::tomorrow_utc);
     let tx = ui.step_counted(
         &format!("reading {}", input.display()),
         || Ok(read_transactions_until(input, layout, Some(latest))?),
@@ -481,7 +472,7 @@ pub fn read_in_parts<S>(
     push: impl Fn(&mut S, &Transactions) -> Result<()>,
 ) -> Result<(S, retain_data::ClientIds, ReadSummary)> {
     let part_lines = crate::memory::part_lines();
-    let latest = as_of.unwrap_or_else(tomorrow);
+    let latest = as_of.unwrap_or_else(retain_data::tomorrow_utc);
     let mut reader = retain_data::PartReader::open(input, layout, Some(latest), part_lines)?;
     let parts = reader.parts();
     let started = std::time::Instant::now();

@@ -37,7 +37,7 @@ pub use ids::{ClientIds, IdCollision, TEXT_CODES, code_of_text, is_text_code};
 pub use layout::{Layout, PRESETS, ReturnRule};
 pub use read::{
     EARLIEST_DAY, LoadStats, PartError, PartReader, READ_PART_LINES, Transactions, cols,
-    read_table, read_transactions, read_transactions_until,
+    read_table, read_transactions, read_transactions_until, tomorrow_utc,
 };
 pub use replicate::{
     ReplicaFiles, bucket_of, replicate, replicated_path, splitmix64, write_replicated,

@@ -657,6 +657,15 @@ pub fn read_table(
     })
 }
 
+/// The latest day a line may carry when the run names no as-of date: tomorrow in UTC, from
+/// the system clock (a line dated later is a typo or a placeholder, never a purchase).
+pub fn tomorrow_utc() -> NaiveDate {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Days::new(secs / 86_400 + 1)
+}
+
 /// The first day a line may carry: anything earlier is a typo or a placeholder (year 1, 1899),
 /// never a purchase.
 pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {

@@ -84,8 +84,8 @@ pub(crate) fn import(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<DataFr
     Ok(frame)
 }
 
-/// `frame` as a pyarrow Table, its columns handed over without a copy; text columns as
-/// Arrow's plain `string` (the type pyarrow, pandas and Spark read everywhere; `large_string`
+/// `frame` as a pyarrow Table: numeric, date and boolean columns handed over without a copy,
+/// text columns copied into Arrow's plain `string` (the type pyarrow, pandas and Spark read everywhere; `large_string`
 /// for a column of more than 2 GiB of text) rather than polars' string views.
 pub(crate) fn export<'py>(py: Python<'py>, mut frame: DataFrame) -> PyResult<Bound<'py, PyAny>> {
     let compat = CompatLevel::newest();

@@ -76,15 +76,6 @@ pub(crate) fn config_err(message: impl Into<String>) -> PyErr {
     ConfigError::new_err(message.into())
 }
 
-/// The day after today (UTC): lines dated later are refused unless `as_of` says otherwise,
-/// as the CLI's `--as-of` default.
-fn tomorrow() -> NaiveDate {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Days::new(secs / 86_400 + 1)
-}
-
 /// Validated, cleaned transaction lines in retain's canonical order: what `retain` reads
 /// from a file, here from an Arrow table.
 #[pyclass(module = "retain._retain", frozen)]
@@ -112,7 +103,7 @@ impl Transactions {
         let layout = convert::layout(py, layout)?;
         let latest = match as_of {
             Some(d) => convert::date(d, "as_of")?,
-            None => tomorrow(),
+            None => retain_data::tomorrow_utc(),
         };
         let frame = arrow::import(py, data)?;
         let tx = py
@@ -605,7 +596,7 @@ impl FeatureParts {
             layout: convert::layout(py, layout)?,
             latest: match as_of {
                 Some(d) => convert::date(d, "as_of")?,
-                None => tomorrow(),
+                None => retain_data::tomorrow_utc(),
             },
             name: name.to_string(),
             ids: retain_data::ClientIds::default(),
