@@ -203,6 +203,18 @@ impl ClientIds {
     }
 }
 
+/// Whether the client of `code` is in the seeded client sample of `fraction` (in (0, 1]):
+/// the SplitMix64 hash of the code, mixed with the seed's, below `fraction` of the hash range.
+/// A function of the code alone, so every part of a split input agrees.
+pub fn in_client_sample(code: i64, fraction: f64, seed: u64) -> bool {
+    if fraction >= 1.0 {
+        return true;
+    }
+    let h = crate::replicate::splitmix64(code as u64 ^ crate::replicate::splitmix64(seed));
+    // 2^64 * fraction, exact for the fractions a user writes to about 1e-16
+    (h as f64) < fraction * 18_446_744_073_709_551_616.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

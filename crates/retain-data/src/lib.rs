@@ -33,7 +33,7 @@ pub use contacts::{
     read_contacts,
 };
 pub use error::DataError;
-pub use ids::{ClientIds, IdCollision, TEXT_CODES, code_of_text, is_text_code};
+pub use ids::{ClientIds, IdCollision, TEXT_CODES, code_of_text, in_client_sample, is_text_code};
 pub use layout::{Layout, PRESETS, ReturnRule};
 pub use read::{
     EARLIEST_DAY, LoadStats, PartError, PartReader, READ_PART_LINES, Transactions, cols,

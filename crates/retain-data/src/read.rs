@@ -125,6 +125,48 @@ impl Transactions {
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
+    /// The lines of a seeded sample of the clients: a client is kept when the hash of its code
+    /// and `seed` falls in the first `fraction` of the hash range ([`in_client_sample`]), so
+    /// the sample is the same whatever the lines' order or split (every worker of a
+    /// distributed run keeps the clients one machine keeps), and the clients kept with a
+    /// smaller fraction are kept with any larger one. `fraction` must be in (0, 1].
+    pub fn sample_clients(&self, fraction: f64, seed: u64) -> Result<Self, DataError> {
+        let file = || PathBuf::from(&self.source);
+        if !(fraction > 0.0 && fraction <= 1.0) {
+            return Err(DataError::Config(format!(
+                "a client sample of {fraction}: the fraction must be above 0 and at most 1"
+            )));
+        }
+        let polars = |source| DataError::Polars {
+            file: file(),
+            source,
+        };
+        let clients = self.frame.column(cols::CLIENT).map_err(polars)?;
+        let keep: BooleanChunked = clients
+            .i64()
+            .map_err(polars)?
+            .iter()
+            .map(|c| c.is_some_and(|c| crate::in_client_sample(c, fraction, seed)))
+            .collect();
+        let frame = self.frame.filter(&keep).map_err(polars)?;
+        let s = &self.stats;
+        let stats = summarize(
+            &frame,
+            s.files,
+            s.lines_read,
+            s.lines_without_client,
+            s.free_lines_dropped,
+        )
+        .map_err(polars)?;
+        Ok(Self {
+            frame,
+            stats,
+            source: self.source.clone(),
+            layout: self.layout.clone(),
+            ids: self.ids.clone(),
+        })
+    }
+
     /// A table of no lines, with the canonical columns and types: what a reader of an empty
     /// part holds (the columns of the features computed from it, for a declared schema).
     pub fn empty(source: &str, layout: Layout) -> Self {

@@ -314,21 +314,45 @@ impl History {
         countries: &CountryTable,
         families: &FeatureFamilies,
     ) -> LazyFrame {
-        let mut args = JoinArgs::new(JoinType::Left);
-        args.maintain_order = MaintainOrderJoin::Left;
         let order: Vec<Expr> = std::iter::once(CLIENT.to_string())
             .chain(FEATURES.iter().map(|f| f.to_string()))
             .chain(family_columns(families))
             .map(|c| col(c.as_str()))
             .collect();
-        self.features_at(cutoff, countries)
-            .join(
-                self.family_features_at(cutoff, horizon, families),
-                [col(CLIENT)],
-                [col(CLIENT)],
-                args,
-            )
+        self.frame_at(cutoff, None, countries, families, horizon)
             .select(order)
+    }
+
+    /// The feature frame of every client with a purchase day on or before `cutoff`: the 29
+    /// [`FEATURES`] (as [`History::features_at`] with `countries`), with `labels` the
+    /// [`crate::LABELS`] over `(cutoff, cutoff + labels]` (as [`History::labelled_set`]), then
+    /// the columns of `families` over `family_horizon` (as [`History::family_features_at`]),
+    /// sorted by client id. What one training window, validation target or scoring night
+    /// reads: the one definition every caller (one machine, or the parts of a distributed run
+    /// finished together) shares.
+    pub fn frame_at(
+        &self,
+        cutoff: Cutoff,
+        labels: Option<Horizon>,
+        countries: &CountryTable,
+        families: &FeatureFamilies,
+        family_horizon: Horizon,
+    ) -> LazyFrame {
+        let base = match labels {
+            Some(h) => self.labelled_set(cutoff, h, countries),
+            None => self.features_at(cutoff, countries),
+        };
+        if families.is_empty() {
+            return base;
+        }
+        let mut args = JoinArgs::new(JoinType::Left);
+        args.maintain_order = MaintainOrderJoin::Left;
+        base.join(
+            self.family_features_at(cutoff, family_horizon, families),
+            [col(CLIENT)],
+            [col(CLIENT)],
+            args,
+        )
     }
 }
 

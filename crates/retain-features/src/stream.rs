@@ -30,6 +30,7 @@ use crate::{CountryTable, FeatureFamilies, History};
 pub struct PartFeatures {
     cutoff: Option<Cutoff>,
     families: Option<(FeatureFamilies, Horizon)>,
+    labels: Option<Horizon>,
     pending: Vec<[DataFrame; 4]>,
     features: Vec<DataFrame>,
     modes: Vec<DataFrame>,
@@ -45,6 +46,7 @@ impl PartFeatures {
         Self {
             cutoff,
             families: families.filter(|(f, _)| !f.is_empty()),
+            labels: None,
             pending: Vec::new(),
             features: Vec::new(),
             modes: Vec::new(),
@@ -52,6 +54,15 @@ impl PartFeatures {
             last: None,
             pushed: false,
         }
+    }
+
+    /// With the [`crate::LABELS`] over `(cutoff, cutoff + horizon]` after the 29 features (as
+    /// [`History::labelled_set`]): a training window's rows. The parts pushed must then hold
+    /// their clients' lines up to `cutoff + horizon`; the features still read only the lines
+    /// on or before the cutoff.
+    pub fn with_labels(mut self, horizon: Horizon) -> Self {
+        self.labels = Some(horizon);
+        self
     }
 
     /// Condenses one part of whole clients (a canonical line table) and, with the cutoff
@@ -94,11 +105,12 @@ impl PartFeatures {
     fn compute(&mut self, tables: [DataFrame; 4], cutoff: Cutoff) -> PolarsResult<()> {
         let h = History::of_tables(tables);
         let none = CountryTable::empty();
-        let features = match &self.families {
-            Some((families, horizon)) => {
-                h.features_with_families_at(cutoff, *horizon, &none, families)
+        let features = match (&self.families, self.labels) {
+            (Some((families, horizon)), labels) => {
+                h.frame_at(cutoff, labels, &none, families, *horizon)
             }
-            None => h.features_at(cutoff, &none),
+            (None, Some(labels)) => h.labelled_set(cutoff, labels, &none),
+            (None, None) => h.features_at(cutoff, &none),
         };
         let modes = h.category_mode(cutoff.day(), COUNTRY);
         let plans = vec![features.logical_plan, modes.logical_plan];
@@ -235,8 +247,22 @@ impl PartialFeatures {
     /// clients' countries they were computed with. Refuses a client with two rows (two parts
     /// that were not disjoint).
     pub fn finish(self, sorted: bool) -> PolarsResult<(DataFrame, CountryTable)> {
+        let countries = self.country_table()?;
+        let features = self.finish_with(&countries, sorted)?;
+        Ok((features, countries))
+    }
+
+    /// The table of the clients' countries (each client's country at the partials' cutoff):
+    /// what [`History::country_table`] gives at that cutoff.
+    pub fn country_table(&self) -> PolarsResult<CountryTable> {
+        CountryTable::of_modes(self.modes.clone().lazy())
+    }
+
+    /// The features of every client with the country features of `countries` (a table built
+    /// at another cutoff, as a training window's features read the training cutoff's table),
+    /// sorted by client id as [`PartialFeatures::finish`] sorts them.
+    pub fn finish_with(self, countries: &CountryTable, sorted: bool) -> PolarsResult<DataFrame> {
         let Self { features, modes } = self;
-        let countries = CountryTable::of_modes(modes.clone().lazy())?;
         let names: Vec<Expr> = features
             .get_column_names()
             .into_iter()
@@ -267,6 +293,6 @@ impl PartialFeatures {
         {
             polars_bail!(ComputeError: "client {} has features from two parts: the parts did not hold whole clients (were two spellings of one id, such as `00123` and `123`, partitioned apart?)", w.0.unwrap_or_default());
         }
-        Ok((features, countries))
+        Ok(features)
     }
 }

@@ -64,7 +64,7 @@ use retain_eval::{
     gains_table, gini, resample, roc_auc, spearman, summarize_churn, summarize_value,
     top_decile_lift, value_metrics,
 };
-use retain_features::{CountryTable, FeatureMatrix, History};
+use retain_features::{CountryTable, FeatureMatrix};
 use retain_models::CalibrationMethod;
 use serde::Serialize;
 
@@ -72,6 +72,7 @@ use crate::TrainError;
 pub(crate) use crate::candidates::window_cutoffs;
 pub use crate::candidates::{Candidates, calibration_suffix};
 use crate::candidates::{customer_base_values, families_needed, fit_candidates, frame_at};
+use crate::frames::{ClientFrames, HistoryFrames};
 use crate::progress::Progress;
 use crate::protocol::{Evaluation, Protocol, churn_rate, column_f64};
 use crate::tuning::{FeatureSet, Grid, Spec, Tuned};
@@ -423,8 +424,7 @@ fn churn_result(
 
 #[allow(clippy::too_many_arguments)]
 fn run_cutoff(
-    tx: &Transactions,
-    history: &History,
+    frames: &dyn ClientFrames,
     countries: &CountryTable,
     c: Cutoff,
     horizon: Horizon,
@@ -435,10 +435,10 @@ fn run_cutoff(
     params.progress.run(c, !full);
     let needed = families_needed(tuned, params.hybrid);
     let h_tr = params.protocol.train_horizon;
-    let eval = frame_at(history, c, Some(horizon), countries, &needed, h_tr)?;
+    let eval = frame_at(frames, c, Some(horizon), countries, &needed, h_tr)?;
     let mut p = params.clone();
     p.protocol.horizon = horizon;
-    let cands = fit_candidates(tx, history, countries, c, &eval, &p, &|_| true, tuned)?;
+    let cands = fit_candidates(frames, countries, c, &eval, &p, &|_| true, tuned)?;
     let m = FeatureMatrix::from_frame(&eval, &cands.features)?;
     let y = crate::candidates::bools(&eval, "churned")?;
     let value = column_f64(&eval, "holdout_value")?;
@@ -554,8 +554,7 @@ fn best_of<'a>(
 /// days of history behind them (fewer targets otherwise). `None` if the data are too short
 /// for one target.
 pub(crate) fn select(
-    tx: &Transactions,
-    history: &History,
+    frames: &dyn ClientFrames,
     countries: &CountryTable,
     c: Cutoff,
     params: &BacktestParams,
@@ -565,10 +564,10 @@ pub(crate) fn select(
     // The targets that have a training window, most recent first.
     let mut targets = Vec::new();
     let mut v = c;
-    let first_day = tx.stats().first_day.map(Cutoff::new);
+    let first_day = frames.first_day().map(Cutoff::new);
     for _ in 0..params.validation_targets.max(1) {
         v = v.minus(h_tr);
-        let windows = window_cutoffs(tx, v, params);
+        let windows = window_cutoffs(frames, v, params);
         if windows.is_empty() {
             break;
         }
@@ -592,9 +591,8 @@ pub(crate) fn select(
                 .iter()
                 .map(|&v| {
                     let specs = &specs;
-                    scope.spawn(move || {
-                        run_cutoff(tx, history, countries, v, h_tr, params, false, specs)
-                    })
+                    scope
+                        .spawn(move || run_cutoff(frames, countries, v, h_tr, params, false, specs))
                 })
                 .collect();
             handles
@@ -931,6 +929,16 @@ fn paired_differences(
 /// Runs the backtest (module docs): `params.cutoffs` evaluation cutoffs ending at
 /// `params.protocol.cutoff`, `params.cutoff_spacing` days apart.
 pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, TrainError> {
+    // The line table is read once; every window's features come from its condensed tables.
+    backtest_on(&HistoryFrames::of(tx)?, params)
+}
+
+/// [`backtest`] on the feature frames of `frames` (one machine's history, or a distributed
+/// run's: [`ClientFrames`]).
+pub fn backtest_on(
+    frames: &dyn ClientFrames,
+    params: &BacktestParams,
+) -> Result<Backtest, TrainError> {
     if params.cutoffs == 0 || params.train_windows == 0 {
         return Err(TrainError::Window(
             "--cutoffs and --train-windows must be at least 1".into(),
@@ -943,9 +951,8 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
     }
     let last = params.protocol.cutoff;
     let horizon = params.protocol.horizon;
-    if tx
-        .stats()
-        .last_day
+    if frames
+        .last_day()
         .is_none_or(|d| d < last.plus(horizon).date())
     {
         return Err(TrainError::Window(format!(
@@ -957,21 +964,19 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
         )));
     }
     crate::candidates::check_train_windows(
-        tx,
+        frames,
         last.days_before((params.cutoffs as i64 - 1) * i64::from(params.cutoff_spacing)),
         params,
     )?;
-    // The line table is read once; every window's features come from its condensed tables.
-    let history = History::of(tx)?;
     let mut runs = Vec::with_capacity(params.cutoffs);
     let mut last_run = None;
     for k in (0..params.cutoffs).rev() {
         let c = last.days_before(k as i64 * i64::from(params.cutoff_spacing));
-        let countries = history.country_table(c)?;
+        let countries = frames.country_table(c)?;
         let is_last = k == 0;
         // The selection first: its tuned strengths are the tuned candidates measured at c.
         let selection = if params.validate {
-            select(tx, &history, &countries, c, params)?
+            select(frames, &countries, c, params)?
         } else {
             None
         };
@@ -979,7 +984,7 @@ pub fn backtest(tx: &Transactions, params: &BacktestParams) -> Result<Backtest, 
             .as_ref()
             .map(Selection::tuned_specs)
             .unwrap_or_default();
-        let mut run = run_cutoff(tx, &history, &countries, c, horizon, params, true, &tuned)?;
+        let mut run = run_cutoff(frames, &countries, c, horizon, params, true, &tuned)?;
         run.result.selection = selection;
         runs.push(run.result.clone());
         if is_last {

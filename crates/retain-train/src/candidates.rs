@@ -9,8 +9,7 @@ use ndarray::{Array2, Axis, concatenate};
 use polars::prelude::*;
 use retain_clv::{CLV_FEATURES, ClvModel, RfmKind, RfmRows, Valuation};
 use retain_core::{Cutoff, FeatureSchema, Horizon, kinds};
-use retain_data::Transactions;
-use retain_features::{CountryTable, FEATURES, FeatureMatrix, History, non_constant};
+use retain_features::{CountryTable, FEATURES, FeatureMatrix, non_constant};
 use retain_models::{
     AnyClassifier, AnyRegressor, Calibrated, CalibrationMethod, ChurnModel, CustomerBasePart,
     DecisionTreeParams, GradientBoostingParams, GradientBoostingRegressorParams, LogisticParams,
@@ -21,6 +20,7 @@ use std::collections::BTreeSet;
 
 use crate::TrainError;
 use crate::backtest::BacktestParams;
+use crate::frames::ClientFrames;
 use crate::protocol::{churn_rate, column_f64};
 use crate::tuning::{FeatureSet, Spec, Tuned, tuned_logistic};
 
@@ -101,30 +101,20 @@ fn hybrid_columns(
 /// windows over `family_horizon`, the training label window, so a column means the same in
 /// every window and at scoring) and, with `labels`, the labels over that horizon.
 pub(crate) fn frame_at(
-    history: &History,
+    frames: &dyn ClientFrames,
     cutoff: Cutoff,
     labels: Option<Horizon>,
     countries: &CountryTable,
     families: &FeatureSet,
     family_horizon: Horizon,
 ) -> Result<DataFrame, TrainError> {
-    let base = match labels {
-        Some(h) => history.labelled_set(cutoff, h, countries),
-        None => history.features_at(cutoff, countries),
-    };
-    if families.families.is_empty() {
-        return Ok(base.collect()?);
-    }
-    let mut args = JoinArgs::new(JoinType::Left);
-    args.maintain_order = MaintainOrderJoin::Left;
-    Ok(base
-        .join(
-            history.family_features_at(cutoff, family_horizon, &families.families),
-            [col(retain_data::cols::CLIENT)],
-            [col(retain_data::cols::CLIENT)],
-            args,
-        )
-        .collect()?)
+    frames.frame_at(
+        cutoff,
+        labels,
+        countries,
+        &families.families,
+        family_horizon,
+    )
 }
 
 /// `df` (a feature frame of [`History::features_at`]) with the customer-base columns
@@ -146,7 +136,7 @@ pub fn with_customer_base(df: DataFrame, horizon: Horizon) -> Result<DataFrame, 
 }
 
 fn build_window(
-    history: &History,
+    frames: &dyn ClientFrames,
     cutoff: Cutoff,
     horizon: Horizon,
     countries: &CountryTable,
@@ -154,7 +144,7 @@ fn build_window(
     families: &FeatureSet,
     strict: bool,
 ) -> Result<Window, TrainError> {
-    let df = frame_at(history, cutoff, Some(horizon), countries, families, horizon)?;
+    let df = frame_at(frames, cutoff, Some(horizon), countries, families, horizon)?;
     let hybrid = if hybrid && df.height() > 0 {
         match fit_customer_base(&df, RfmKind::Bgnbd) {
             Ok(base) => Some(hybrid_columns(&df, &base, horizon)?),
@@ -365,8 +355,7 @@ pub(crate) fn families_needed(tuned: &[Spec], hybrid: bool) -> FeatureSet {
 /// which the customer-base model is fitted.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_candidates(
-    tx: &Transactions,
-    history: &History,
+    frames: &dyn ClientFrames,
     countries: &CountryTable,
     c: Cutoff,
     eval: &DataFrame,
@@ -377,7 +366,7 @@ pub(crate) fn fit_candidates(
     let needed = families_needed(tuned, params.hybrid);
     let h_tr = params.protocol.train_horizon;
     let horizon = params.protocol.horizon;
-    let cuts = window_cutoffs(tx, c, params);
+    let cuts = window_cutoffs(frames, c, params);
     if cuts.is_empty() {
         return Err(TrainError::Window(format!(
             "no training window fits before {}: the features would be taken at {}, before the \
@@ -391,7 +380,7 @@ pub(crate) fn fit_candidates(
         // A window whose customer-base fit fails (too little history to identify BG/NBD)
         // cannot give hybrid columns: it is left out, and `train_cutoffs` shows it.
         match build_window(
-            history,
+            frames,
             w,
             h_tr,
             countries,
@@ -915,18 +904,18 @@ fn fit_tuned(
 /// for would silently be fewer (each window's feature cutoff must be on or after the first
 /// day). One window is always allowed: the protocol's own checks speak for it.
 pub(crate) fn check_train_windows(
-    tx: &Transactions,
+    frames: &dyn ClientFrames,
     c: Cutoff,
     params: &BacktestParams,
 ) -> Result<(), crate::TrainError> {
-    let Some(first) = tx.stats().first_day.map(Cutoff::new) else {
+    let Some(first) = frames.first_day().map(Cutoff::new) else {
         return Ok(());
     };
     let n = params.train_windows;
     if n <= 1 {
         return Ok(());
     }
-    let fit = window_cutoffs(tx, c, params).len();
+    let fit = window_cutoffs(frames, c, params).len();
     if fit < n {
         let earliest = c
             .minus(params.protocol.train_horizon)
@@ -943,8 +932,12 @@ pub(crate) fn check_train_windows(
 
 /// Windows for an evaluation at `c`: feature cutoffs `c - H_tr - j * spacing`,
 /// those on or after the first data day.
-pub(crate) fn window_cutoffs(tx: &Transactions, c: Cutoff, params: &BacktestParams) -> Vec<Cutoff> {
-    let Some(first) = tx.stats().first_day.map(Cutoff::new) else {
+pub(crate) fn window_cutoffs(
+    frames: &dyn ClientFrames,
+    c: Cutoff,
+    params: &BacktestParams,
+) -> Vec<Cutoff> {
+    let Some(first) = frames.first_day().map(Cutoff::new) else {
         return Vec::new();
     };
     let h_tr = params.protocol.train_horizon;

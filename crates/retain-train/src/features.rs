@@ -1,7 +1,7 @@
 //! The per-client feature table a user asks for (`retain features`, Python's `features`):
 //! the protocol's 29 at a cutoff, the feature families chosen, and optionally the labels.
 
-use polars::prelude::{DataFrame, JoinArgs, JoinType, MaintainOrderJoin, col};
+use polars::prelude::DataFrame;
 use retain_core::{Cutoff, Horizon};
 use retain_features::History;
 
@@ -32,27 +32,12 @@ pub fn client_features(
         }
     }
     let countries = history.country_table(cutoff)?;
-    let plan = match labels {
-        Some(h) => history.labelled_set(cutoff, h, &countries),
-        None => history.features_at(cutoff, &countries),
-    };
     // the families' horizon (P(no purchase in H), the windows' last-year span)
     let h = match labels {
         Some(h) => h,
         None => Horizon::new(91).map_err(TrainError::Config)?,
     };
-    let plan = if families.families.is_empty() {
-        plan
-    } else {
-        let mut join = JoinArgs::new(JoinType::Left);
-        join.maintain_order = MaintainOrderJoin::Left;
-        plan.join(
-            history.family_features_at(cutoff, h, &families.families),
-            [col("client_id")],
-            [col("client_id")],
-            join,
-        )
-    };
+    let plan = history.frame_at(cutoff, labels, &countries, &families.families, h);
     let df = plan.collect()?;
     let mut df = if families.customer_base && df.height() > 0 {
         crate::with_customer_base(df, h)?

@@ -8,6 +8,8 @@
 //! - [`train`]: fits the model a user names, or the one the selection picks (`auto`), on the
 //!   most recent windows, as the same deployable model the backtest measured
 //!   ([`retain_models::ChurnModel`], [`retain_models::DeployedValue`]), with its card.
+//! - [`frames`]: what training reads of the data (the feature frames of its windows), on one
+//!   machine or from a distributed run's workers.
 //! - [`tuning`]: the feature sets (the 29 plus feature families), the grid of each tuned
 //!   model's strength, and the names that say both; the selection tunes on validation targets.
 //! - [`uplift`]: the uplift of each action of a contacts log (two models per action, judged
@@ -16,18 +18,22 @@
 pub mod backtest;
 mod candidates;
 mod features;
+pub mod frames;
 pub mod progress;
 pub mod protocol;
 pub mod train;
 pub mod tuning;
 pub mod uplift;
 
-pub use backtest::{Backtest, BacktestParams, SelectMetric, Selection, backtest};
+pub use backtest::{Backtest, BacktestParams, SelectMetric, Selection, backtest, backtest_on};
 pub use candidates::with_customer_base;
 pub use features::client_features;
+pub use frames::{ClientFrames, HistoryFrames};
 pub use progress::{Progress, ProgressEvent};
 pub use protocol::{Evaluation, Protocol, ProtocolSets};
-pub use train::{ChurnChoice, TrainParams, Trained, ValueChoice, data_source, save_trained, train};
+pub use train::{
+    ChurnChoice, TrainParams, Trained, ValueChoice, data_source, save_trained, train, train_on,
+};
 pub use uplift::{UpliftLearner, UpliftParams, UpliftRows, train_uplift, uplift_rows};
 
 use retain_core::{Categorized, ErrorCategory};

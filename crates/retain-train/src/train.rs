@@ -18,13 +18,14 @@ use retain_core::{
 };
 use retain_eval::drift::reference_bins;
 use retain_eval::{churn_metrics, value_metrics};
-use retain_features::{FeatureMatrix, History};
+use retain_features::FeatureMatrix;
 use retain_models::{ChurnModel, CustomerBasePart, DeployedValue, ValueModel};
 use serde_json::json;
 
 use crate::TrainError;
 use crate::backtest::{BacktestParams, Selection, calibration_suffix, select};
 use crate::candidates::{families_needed, fit_candidates, fit_customer_base, frame_at};
+use crate::frames::{ClientFrames, HistoryFrames};
 use crate::protocol::{churn_rate, column_f64};
 use crate::tuning::Spec;
 
@@ -142,17 +143,26 @@ pub fn train(
     params: &TrainParams,
     source: &DataSource,
 ) -> Result<Trained, TrainError> {
+    train_on(&HistoryFrames::of(tx)?, params, source)
+}
+
+/// [`train`] on the feature frames of `frames` (one machine's history, or a distributed
+/// run's: [`ClientFrames`]); `source` is recorded in the cards.
+pub fn train_on(
+    frames: &dyn ClientFrames,
+    params: &TrainParams,
+    source: &DataSource,
+) -> Result<Trained, TrainError> {
     let bt = &params.backtest;
     let p = bt.protocol;
     let c = p.cutoff;
-    crate::candidates::check_train_windows(tx, c, bt)?;
-    let history = History::of(tx)?;
-    let countries = history.country_table(c)?;
+    crate::candidates::check_train_windows(frames, c, bt)?;
+    let countries = frames.country_table(c)?;
     let mut churn = churn_name(params.churn, bt);
     let mut value = value_name(params.value, bt);
     let mut selection = None;
     if churn.is_none() || value.is_none() {
-        selection = select(tx, &history, &countries, c, bt)?;
+        selection = select(frames, &countries, c, bt)?;
         let Some(s) = &selection else {
             return Err(TrainError::Window(format!(
                 "`auto` needs a validation window before the cutoff {c}: its training \
@@ -170,10 +180,10 @@ pub fn train(
         .filter_map(|n| Spec::parse(n))
         .collect();
     let needed = families_needed(&tuned, bt.hybrid);
-    let last = tx.stats().last_day;
+    let last = frames.last_day();
     let labelled = last.is_some_and(|l| l >= c.plus(p.horizon).date());
     let eval: DataFrame = frame_at(
-        &history,
+        frames,
         c,
         labelled.then_some(p.horizon),
         &countries,
@@ -186,8 +196,7 @@ pub fn train(
         )));
     }
     let cands = fit_candidates(
-        tx,
-        &history,
+        frames,
         &countries,
         c,
         &eval,
