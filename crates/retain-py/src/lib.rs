@@ -15,6 +15,7 @@
 
 mod arrow;
 mod convert;
+mod frames;
 mod partials;
 
 use std::path::PathBuf;
@@ -119,6 +120,17 @@ impl Transactions {
         convert::to_python(py, self.tx.stats())
     }
 
+    /// The lines of a seeded sample of the clients, about `fraction` of them (in (0, 1]):
+    /// a client is kept by a hash of its id and `seed`, so every worker of a distributed run
+    /// keeps the clients this keeps (`retain.spark.train(..., sample=)`).
+    #[pyo3(signature = (fraction, *, seed = 0))]
+    fn sample_clients(&self, py: Python<'_>, fraction: f64, seed: u64) -> PyResult<Self> {
+        let tx = py
+            .detach(|| self.tx.sample_clients(fraction, seed))
+            .map_err(py_err)?;
+        Ok(Self { tx })
+    }
+
     /// Number of lines kept.
     fn __len__(&self) -> usize {
         self.tx.frame().height()
@@ -189,16 +201,26 @@ fn features<'py>(
     arrow::export(py, df)
 }
 
-/// A builder of every client's features at `date` (the 29, and the feature `families`) from
-/// lines pushed in parts of whole clients: one worker's share of a distributed run
-/// ([`FeatureParts`]). `layout`, `as_of` and `name` as in `Transactions.from_arrow`.
+/// A builder of every client's features at `date` (the 29, and the feature `families` over
+/// `horizon` days) from lines pushed in parts of whole clients: one worker's share of a
+/// distributed run ([`FeatureParts`]). With `labels` (days), the labels of the days after
+/// `date` too (a training window's rows; the lines pushed must reach that far); with
+/// `sample`, only the clients of `Transactions.sample_clients(sample, seed=seed)`. `layout`,
+/// `as_of` and `name` as in `Transactions.from_arrow`.
 #[pyfunction]
-#[pyo3(signature = (date, *, families = None, horizon = 91, layout = None, as_of = None, name = "<arrow>"))]
+#[pyo3(signature = (
+    date, *, families = None, horizon = 91, labels = None, sample = None, seed = 0,
+    layout = None, as_of = None, name = "<arrow>"
+))]
+#[allow(clippy::too_many_arguments)]
 fn features_builder(
     py: Python<'_>,
     date: &Bound<'_, PyAny>,
     families: Option<&Bound<'_, PyAny>>,
     horizon: u32,
+    labels: Option<u32>,
+    sample: Option<f64>,
+    seed: u64,
     layout: Option<&Bound<'_, PyAny>>,
     as_of: Option<&Bound<'_, PyAny>>,
     name: &str,
@@ -208,11 +230,23 @@ fn features_builder(
         Some(f) => convert::families(f)?.families,
         None => retain_features::FeatureFamilies::default(),
     };
-    let parts = retain_features::PartFeatures::new(
+    let mut parts = retain_features::PartFeatures::new(
         Some(date),
         Some((families, convert::horizon(horizon)?)),
     );
-    FeatureParts::new(py, parts, date, layout, as_of, name)
+    if let Some(h) = labels {
+        parts = parts.with_labels(convert::horizon(h)?);
+    }
+    if let Some(f) = sample
+        && !(f > 0.0 && f <= 1.0)
+    {
+        return Err(config_err(format!(
+            "sample = {f}: the fraction of clients must be above 0 and at most 1"
+        )));
+    }
+    let mut builder = FeatureParts::new(py, parts, date, layout, as_of, name)?;
+    builder.sample = sample.map(|f| (f, seed));
+    Ok(builder)
 }
 
 /// Fits the customer-base model (`kind`: "bgnbd", "pareto" or "mbgnbd", with Gamma-Gamma for
@@ -334,6 +368,61 @@ fn backtest_params(
     Ok(params)
 }
 
+/// The last day of `data` (`Transactions` or `Frames`).
+fn data_last_day(data: &Bound<'_, PyAny>) -> PyResult<Cutoff> {
+    if let Ok(tx) = data.cast::<Transactions>() {
+        return tx.borrow().last_day();
+    }
+    match data.cast::<frames::Frames>() {
+        Ok(f) => f.get().source.last_day.map(Cutoff::new).ok_or_else(|| {
+            DataError::new_err("the input has no transaction lines with a client id")
+        }),
+        Err(_) => Err(not_data(data)),
+    }
+}
+
+fn not_data(data: &Bound<'_, PyAny>) -> PyErr {
+    pyo3::exceptions::PyTypeError::new_err(format!(
+        "expected retain.Transactions or retain.Frames, not {}",
+        data.get_type()
+            .name()
+            .map_or_else(|_| "?".to_string(), |n| n.to_string())
+    ))
+}
+
+/// Runs `f` on the feature frames of `data`: the history of `Transactions` (condensed once),
+/// or the frames a `Frames` computes; with the data source its cards record. An error the
+/// frames' `compute` raised is raised as it was.
+fn run_on<R: Send>(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    f: impl FnOnce(
+        &dyn retain_train::ClientFrames,
+        &retain_core::DataSource,
+    ) -> Result<R, retain_train::TrainError>
+    + Send,
+) -> PyResult<R> {
+    if let Ok(tx) = data.cast::<Transactions>() {
+        let tx = tx.borrow();
+        let tx: &Transactions = &tx;
+        return py
+            .detach(|| {
+                let frames = retain_train::HistoryFrames::of(&tx.tx)?;
+                f(&frames, &retain_train::data_source(&tx.tx))
+            })
+            .map_err(py_err);
+    }
+    let Ok(frames) = data.cast::<frames::Frames>() else {
+        return Err(not_data(data));
+    };
+    let frames = frames.get();
+    let out = py.detach(|| f(frames, &frames.source));
+    match frames.take_error() {
+        Some(e) => Err(e),
+        None => out.map_err(py_err),
+    }
+}
+
 /// Trains the churn and value models at `cutoff` (default: the data's last day) and saves
 /// them to `model_dir` and `value_model_dir`, as `retain train` does: `model` is "auto"
 /// (chosen on validation targets before the cutoff), "logistic", "tree", "forest", "gbdt" or
@@ -348,7 +437,7 @@ fn backtest_params(
 #[allow(clippy::too_many_arguments)]
 fn train<'py>(
     py: Python<'py>,
-    tx: &Transactions,
+    tx: &Bound<'py, PyAny>,
     model_dir: PathBuf,
     value_model_dir: PathBuf,
     cutoff: Option<&Bound<'py, PyAny>>,
@@ -368,7 +457,7 @@ fn train<'py>(
     }
     let cutoff = match cutoff {
         Some(c) => Cutoff::new(convert::date(c, "cutoff")?),
-        None => tx.last_day()?,
+        None => data_last_day(tx)?,
     };
     let params = TrainParams {
         backtest: backtest_params(cutoff, horizon, train_horizon, families, validation_targets)?,
@@ -399,13 +488,11 @@ fn train<'py>(
         },
         rfm: convert::rfm_kind(rfm_model)?,
     };
-    let trained = py
-        .detach(|| -> Result<_, retain_train::TrainError> {
-            let trained = retain_train::train(&tx.tx, &params, &retain_train::data_source(&tx.tx))?;
-            retain_train::save_trained(&trained, &model_dir, &value_model_dir, None)?;
-            Ok(trained)
-        })
-        .map_err(py_err)?;
+    let trained = run_on(py, tx, |frames, source| {
+        let trained = retain_train::train_on(frames, &params, source)?;
+        retain_train::save_trained(&trained, &model_dir, &value_model_dir, None)?;
+        Ok(trained)
+    })?;
     let out = PyDict::new(py);
     out.set_item("churn", convert::to_python(py, &trained.churn.card)?)?;
     out.set_item("value", convert::to_python(py, &trained.value.card)?)?;
@@ -425,7 +512,7 @@ fn train<'py>(
 #[allow(clippy::too_many_arguments)]
 fn evaluate<'py>(
     py: Python<'py>,
-    tx: &Transactions,
+    tx: &Bound<'py, PyAny>,
     cutoff: Option<&Bound<'py, PyAny>>,
     horizon: u32,
     train_horizon: Option<u32>,
@@ -437,7 +524,7 @@ fn evaluate<'py>(
     let h = convert::horizon(horizon)?;
     let cutoff = match cutoff {
         Some(c) => Cutoff::new(convert::date(c, "cutoff")?),
-        None => tx.last_day()?.minus(h),
+        None => data_last_day(tx)?.minus(h),
     };
     if cutoffs == 0 {
         return Err(config_err("cutoffs = 0: expected at least 1"));
@@ -445,9 +532,9 @@ fn evaluate<'py>(
     let mut params = backtest_params(cutoff, horizon, train_horizon, families, validation_targets)?;
     params.cutoffs = cutoffs;
     params.bootstrap_resamples = bootstrap;
-    let b = py
-        .detach(|| retain_train::backtest(&tx.tx, &params))
-        .map_err(py_err)?;
+    let b = run_on(py, tx, |frames, _| {
+        retain_train::backtest_on(frames, &params)
+    })?;
     // the shape of `retain evaluate`'s file: the last cutoff's evaluation, and the backtest
     let mut json = serde_json::to_value(b.last_evaluation())
         .map_err(|e| RetainError::new_err(format!("converting the evaluation: {e}")))?;
@@ -579,6 +666,7 @@ struct FeatureParts {
     latest: NaiveDate,
     name: String,
     ids: retain_data::ClientIds,
+    sample: Option<(f64, u64)>,
 }
 
 impl FeatureParts {
@@ -600,6 +688,7 @@ impl FeatureParts {
             },
             name: name.to_string(),
             ids: retain_data::ClientIds::default(),
+            sample: None,
         })
     }
 }
@@ -617,9 +706,12 @@ impl FeatureParts {
             return Err(config_err("the features were already finished"));
         };
         let (name, layout, latest) = (&self.name, &self.layout, self.latest);
-        let ids = &mut self.ids;
+        let (ids, sample) = (&mut self.ids, self.sample);
         py.detach(|| -> Result<(), retain_score::ScoreError> {
-            let tx = retain_data::read_table(frame, name, layout, Some(latest))?;
+            let mut tx = retain_data::read_table(frame, name, layout, Some(latest))?;
+            if let Some((fraction, seed)) = sample {
+                tx = tx.sample_clients(fraction, seed)?;
+            }
             ids.merge(tx.ids()).map_err(|e| {
                 retain_score::ScoreError::Data(retain_data::DataError::Config(format!(
                     "{name}: two client ids with one code: `{}` and `{}`",
@@ -702,6 +794,7 @@ fn _retain(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Transactions>()?;
     m.add_class::<Scorer>()?;
     m.add_class::<FeatureParts>()?;
+    m.add_class::<frames::Frames>()?;
     m.add_function(wrap_pyfunction!(features, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;

@@ -2,7 +2,9 @@
 the executors in small Arrow batches that split clients, the list finished on the driver,
 equal to ``retain score``'s byte for byte, from shuffled input."""
 
+import json
 import os
+import pathlib
 import random
 import sys
 
@@ -94,3 +96,68 @@ def test_the_customer_base_from_spark_counts_is_the_one_machine_fit(spark, sampl
     assert got == one
     assert got["clients"] == one["clients"] > 2000
     assert any(k.endswith("_r") for k in got["parameters"])
+
+
+def without_source(card: dict) -> dict:
+    """A card without what a distributed source cannot record as one machine does: the
+    file's path and the fingerprint of every line in one order."""
+    card = json.loads(json.dumps(card))
+    card["data_source"].pop("path")
+    card["data_source"].pop("lines_sha256")
+    return card
+
+
+def saved(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(pathlib.Path(folder).iterdir())}
+
+
+@pytest.mark.parametrize(
+    "sample, options",
+    [
+        # the selection on validation targets, every feature family
+        (None, dict(model="auto", value_model="auto", families="all")),
+        # a seeded client sample, named models
+        (0.6, dict(model="ensemble", value_model="two_part", families="none")),
+    ],
+)
+def test_spark_trains_the_one_machine_models(spark, sample_table, tmp_path, sample, options):
+    tx = retain.Transactions.from_arrow(sample_table)
+    if sample is not None:
+        tx = tx.sample_clients(sample, seed=5)
+        assert 1500 < tx.stats["clients"] < 2100
+    one = retain.train(tx, tmp_path / "c1", tmp_path / "v1", **options)
+    got = rs.train(
+        lines_df(spark, sample_table), tmp_path / "c2", tmp_path / "v2", 4,
+        sample=sample, seed=5, **options,
+    )
+    assert got["selection"] == one["selection"]
+    assert (one["selection"] is not None) == (options["model"] == "auto")
+    for kind in ("churn", "value"):
+        assert without_source(got[kind]) == without_source(one[kind])
+        assert got[kind]["data_source"]["path"] == "<spark>"
+    # the models the folders hold, byte for byte (the cards but their source)
+    for a, b in (("c1", "c2"), ("v1", "v2")):
+        x, y = saved(tmp_path / a), saved(tmp_path / b)
+        assert x.keys() == y.keys() and x["model.json"] == y["model.json"]
+        assert without_source(json.loads(x["card.json"])) == without_source(
+            json.loads(y["card.json"])
+        )
+    assert got["churn"]["data_source"]["clients"] == one["churn"]["data_source"]["clients"]
+
+
+def test_spark_evaluates_as_one_machine(spark, sample_table):
+    tx = retain.Transactions.from_arrow(sample_table)
+    one = retain.evaluate(tx, bootstrap=0, validation_targets=1)
+    got = rs.evaluate(lines_df(spark, sample_table), 3, bootstrap=0, validation_targets=1)
+    assert got == one
+
+
+def test_a_failed_frame_job_raises_its_own_error(sample_table, tmp_path):
+    def compute(cutoff, labels, families, family_horizon):
+        raise RuntimeError(f"executor lost at {cutoff}")
+
+    stats = retain.Transactions.from_arrow(sample_table).stats
+    frames = retain.Frames(compute, stats, name="<test>")
+    with pytest.raises(RuntimeError, match="executor lost at 2023-12-31"):
+        retain.train(frames, tmp_path / "c", tmp_path / "v", model="logistic", value_model="clv")
+    assert not (tmp_path / "c").exists()

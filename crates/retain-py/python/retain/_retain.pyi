@@ -72,6 +72,11 @@ class Transactions:
         """What reading did: lines read and kept, returns, lines without a client, free lines
         dropped, clients, first and last day."""
 
+    def sample_clients(self, fraction: float, *, seed: int = 0) -> Transactions:
+        """The lines of a seeded sample of about ``fraction`` (in (0, 1]) of the clients,
+        kept by a hash of the client id and ``seed``: the clients every worker of a
+        distributed run keeps (``retain.spark.train(..., sample=)``)."""
+
     def __len__(self) -> int:
         """Number of lines kept."""
 
@@ -94,7 +99,7 @@ def features(
     ``retain features`` writes."""
 
 def train(
-    tx: Transactions,
+    tx: Transactions | Frames,
     model_dir: str | PathLike[str],
     value_model_dir: str | PathLike[str],
     *,
@@ -109,11 +114,12 @@ def train(
 ) -> dict[str, Any]:
     """Trains the churn and value models at ``cutoff`` (default: the data's last day) and
     saves them to ``model_dir`` and ``value_model_dir`` as ``retain train`` does (the
-    previous models stay in place if anything fails). Returns ``{"churn": card, "value":
+    previous models stay in place if anything fails). ``tx`` may be :class:`Frames`, features
+    computed elsewhere (``retain.spark.train``): the same models. Returns ``{"churn": card, "value":
     card, "selection": selection or None}``."""
 
 def evaluate(
-    tx: Transactions,
+    tx: Transactions | Frames,
     *,
     cutoff: DateLike | None = None,
     horizon: int = 91,
@@ -125,7 +131,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """The out-of-time evaluation ``retain evaluate`` runs: every model and baseline trained
     before ``cutoff`` (default: ``horizon`` days before the data's last day) and judged on the
-    ``horizon`` days after it. Returns what ``evaluation.json`` holds."""
+    ``horizon`` days after it (``tx`` may be :class:`Frames`). Returns what
+    ``evaluation.json`` holds."""
 
 def layout_of(layout: str | Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The layout a preset name or dict names (None: Online Retail II's), as a dict."""
@@ -135,12 +142,18 @@ def features_builder(
     *,
     families: Families | None = None,
     horizon: int = 91,
+    labels: int | None = None,
+    sample: float | None = None,
+    seed: int = 0,
     layout: str | Mapping[str, Any] | None = None,
     as_of: DateLike | None = None,
     name: str = "<arrow>",
 ) -> FeatureParts:
-    """A builder of every client's features at ``date`` (the 29 and the ``families``) from
-    lines pushed in parts of whole clients: one worker's share of a distributed run."""
+    """A builder of every client's features at ``date`` (the 29 and the ``families`` over
+    ``horizon`` days) from lines pushed in parts of whole clients: one worker's share of a
+    distributed run. With ``labels`` (days), the labels after ``date`` too (the lines pushed
+    must reach that far); with ``sample``, only the clients of
+    ``Transactions.sample_clients(sample, seed=seed)``."""
 
 def fit_customer_base(
     tx: Transactions,
@@ -160,6 +173,29 @@ def fit_customer_base_counts(
     """:func:`fit_customer_base` from counts: ``distinct`` holds the distinct ``frequency``,
     ``recency_lt``, ``T`` (days) with ``count``; ``clients`` every client's ``frequency`` and
     ``monetary`` in client order. The same model, bit for bit."""
+
+class Frames:
+    """Feature frames computed elsewhere (a distributed run's workers), for :func:`train` and
+    :func:`evaluate`: each frame the training asks for is ``compute(cutoff, labels, families,
+    family_horizon)``, the stacked partial tables of every worker (``FeatureParts.finish`` of
+    a builder with those settings), finished with the training cutoff's country table."""
+
+    def __init__(
+        self,
+        compute: Any,
+        stats: Mapping[str, Any],
+        *,
+        layout: str | Mapping[str, Any] | None = None,
+        name: str = "<frames>",
+    ) -> None:
+        """``compute(cutoff: str, labels: int | None, families: list[str], family_horizon:
+        int)`` returns an Arrow table; ``stats`` holds the lines' ``lines``, ``clients``,
+        ``first_day`` and ``last_day`` (as ``Transactions.stats``); ``layout`` and ``name``
+        are recorded in the model cards (which hold no line fingerprint: that needs every
+        line on one machine)."""
+
+    def requests(self) -> list[tuple[str, int | None, str, int]]:
+        """The frames computed so far: (cutoff, labels, families, family horizon)."""
 
 class FeatureParts:
     """The features of one worker's clients, from lines pushed in parts of whole clients."""

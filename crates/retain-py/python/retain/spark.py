@@ -13,6 +13,13 @@ Scoring runs in two steps with the library functions ``retain score`` runs:
    key clients and the drift check (:meth:`retain.Scorer.score_partials`), from one row of
    partial features per client.
 
+Training (:func:`train`, :func:`evaluate`) reads every frame the training asks for (each
+training window's features and labels, each validation target's) the same way: the
+executors compute each client's partial features, the driver finishes them with the training
+cutoff's country table and fits the models (:class:`retain.Frames`), so the models equal those
+``retain train`` fits on the same lines; the lines, partitioned once, stay cached between the
+frames. ``sample`` trains on a seeded sample of the clients by a hash of the client id.
+
 The models travel to the executors as their JSON artifacts (text), never as pickles. Set
 ``spark.sql.session.timeZone`` to the zone the timestamps were written in (or hand
 ``TimestampNTZ`` columns): the days are those of the session's clock.
@@ -27,15 +34,27 @@ from typing import Any
 
 import pyarrow as pa
 
-from ._retain import Scorer, features_builder, fit_customer_base_counts, layout_of
+from ._retain import (
+    Frames,
+    Scorer,
+    Transactions,
+    features_builder,
+    fit_customer_base_counts,
+    layout_of,
+)
+from ._retain import evaluate as _evaluate
+from ._retain import train as _train
 
 __all__ = [
+    "evaluate",
     "fit_customer_base",
+    "frames",
     "partial_features",
     "score",
     "score_df",
     "score_with_summary",
     "spark_schema",
+    "train",
 ]
 
 
@@ -99,6 +118,24 @@ def _last_client_start(ids: pa.ChunkedArray) -> int:
     return 0 if len(other) == 0 else int(other[-1]) + 1
 
 
+def _whole_clients(batches: Iterator[pa.RecordBatch], client: str) -> Iterator[pa.Table]:
+    """The batches of a partition sorted by client, as tables of whole clients: a client
+    whose lines run past the end of a batch is carried into the next."""
+    carry = None
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        table = pa.Table.from_batches([batch])
+        if carry is not None and carry.num_rows:
+            table = pa.concat_tables([carry, table])
+        split = _last_client_start(table.column(client))
+        if split > 0:
+            yield table.slice(0, split)
+        carry = table.slice(split)
+    if carry is not None and carry.num_rows:
+        yield carry
+
+
 def _features_of_partition(
     churn: dict[str, str] | None,
     value: dict[str, str] | None,
@@ -107,31 +144,20 @@ def _features_of_partition(
     as_of: str | None,
     client: str,
     schema: pa.Schema,
+    builder: Mapping[str, Any] | None = None,
 ):
     """The function every partition runs (step 1); it captures text only. Without models
-    (``churn`` None), the 29 features alone."""
+    (``churn`` None), the features of ``features_builder`` with the ``builder`` settings."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         with tempfile.TemporaryDirectory(prefix="retain-models-") as where:
             options = dict(layout=dict(layout), as_of=as_of, name="<spark partition>")
             if churn is None:
-                parts = features_builder(date, **options)
+                parts = features_builder(date, **options, **dict(builder or {}))
             else:
                 parts = _load(churn, value, where).features_builder(date, **options)
-            carry = None
-            for batch in batches:
-                if batch.num_rows == 0:
-                    continue
-                table = pa.Table.from_batches([batch])
-                if carry is not None and carry.num_rows:
-                    table = pa.concat_tables([carry, table])
-                # a client whose lines run past this batch waits for the next one
-                split = _last_client_start(table.column(client))
-                if split > 0:
-                    parts.push(table.slice(0, split))
-                carry = table.slice(split)
-            if carry is not None and carry.num_rows:
-                parts.push(carry)
+            for table in _whole_clients(batches, client):
+                parts.push(table)
             out = parts.finish()
         yield from out.cast(schema).to_batches()
 
@@ -211,6 +237,141 @@ def fit_customer_base(
     finally:
         features.unpersist()
     return fit_customer_base_counts(distinct, clients, kind=kind)
+
+
+_STATS = pa.schema(
+    [
+        pa.field("lines", pa.int64()),
+        pa.field("clients", pa.int64()),
+        pa.field("first_day", pa.string()),
+        pa.field("last_day", pa.string()),
+    ]
+)
+
+
+def _stats_of_partition(layout, as_of, client, sample, seed):
+    """Each partition's lines read as retain reads them (validated and cleaned, the client
+    sample taken): its lines, clients, first and last day, one row."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        lines = clients = 0
+        days: list[str] = []
+        for table in _whole_clients(batches, client):
+            tx = Transactions.from_arrow(
+                table, dict(layout), as_of=as_of, name="<spark partition>"
+            )
+            if sample is not None:
+                tx = tx.sample_clients(sample, seed=seed)
+            s = tx.stats
+            lines += s["lines"]
+            clients += s["clients"]
+            days += [d for d in (s["first_day"], s["last_day"]) if d is not None]
+        row = dict(
+            lines=[lines],
+            clients=[clients],
+            first_day=[min(days) if days else None],
+            last_day=[max(days) if days else None],
+        )
+        yield pa.RecordBatch.from_pydict(row, schema=_STATS)
+
+    return run
+
+
+def frames(
+    df,
+    *,
+    layout: str | Mapping[str, Any] | None = None,
+    as_of: str | None = None,
+    sample: float | None = None,
+    seed: int = 0,
+    name: str = "<spark>",
+) -> Frames:
+    """The feature frames of the lines in the Spark DataFrame ``df``, computed on the
+    executors when :func:`retain.train` or :func:`retain.evaluate` asks for them
+    (:class:`retain.Frames`). ``df`` must hold each client's lines in one partition, sorted
+    by client (as :func:`train` passes them, cached; a client split between partitions is
+    refused); ``sample`` keeps a seeded share of the clients.
+    One Spark job reads the lines' counts and days now; each frame is one more job."""
+    spec = layout_of(layout)
+    client = spec["client_id"]
+    as_of = None if as_of is None else str(as_of)
+    if sample is not None and not 0 < sample <= 1:
+        raise ValueError(f"sample = {sample}: the fraction of clients must be in (0, 1]")
+    stats_job = df.mapInArrow(
+        _stats_of_partition(spec, as_of, client, sample, seed), spark_schema(_STATS)
+    )
+    rows = _collect(stats_job).to_pylist()
+    days = [d for r in rows for d in (r["first_day"], r["last_day"]) if d is not None]
+    stats = dict(
+        lines=sum(r["lines"] for r in rows),
+        clients=sum(r["clients"] for r in rows),
+        first_day=min(days) if days else None,
+        last_day=max(days) if days else None,
+    )
+
+    def compute(cutoff: str, labels: int | None, families: list[str], family_horizon: int):
+        builder = dict(
+            families=families, horizon=family_horizon, labels=labels, sample=sample, seed=seed
+        )
+        retain_schema = features_builder(cutoff, layout=spec, **builder).finish().schema
+        run = _features_of_partition(
+            None, None, cutoff, spec, as_of, client, _spark_safe(retain_schema), builder
+        )
+        table = _collect(df.mapInArrow(run, spark_schema(retain_schema)))
+        return table.select(retain_schema.names).cast(retain_schema)
+
+    return Frames(compute, stats, layout=spec, name=name)
+
+
+def train(
+    df,
+    model_dir: str | os.PathLike[str],
+    value_model_dir: str | os.PathLike[str],
+    buckets: int | None = None,
+    *,
+    layout: str | Mapping[str, Any] | None = None,
+    as_of: str | None = None,
+    sample: float | None = None,
+    seed: int = 0,
+    name: str = "<spark>",
+    **options: Any,
+) -> dict[str, Any]:
+    """Trains the churn and value models on the lines of the Spark DataFrame ``df`` as
+    :func:`retain.train` does on one machine (the same keywords: ``cutoff``, ``model``,
+    ``value_model``, ``families``...), every frame's features computed on the executors:
+    the same models, bit for bit. ``buckets`` partitions the lines by client; ``sample``
+    (with ``seed``) trains on a seeded share of the clients, the clients
+    ``Transactions.sample_clients`` keeps. The cards record ``name`` as the source."""
+    client = layout_of(layout)["client_id"]
+    lines = _client_lines(df, client, buckets).persist()
+    try:
+        data = frames(
+            lines, layout=layout, as_of=as_of, sample=sample, seed=seed, name=name
+        )
+        return _train(data, model_dir, value_model_dir, **options)
+    finally:
+        lines.unpersist()
+
+
+def evaluate(
+    df,
+    buckets: int | None = None,
+    *,
+    layout: str | Mapping[str, Any] | None = None,
+    as_of: str | None = None,
+    sample: float | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> dict[str, Any]:
+    """:func:`retain.evaluate` on the lines of the Spark DataFrame ``df`` (the same keywords),
+    every frame's features computed on the executors: the same evaluation."""
+    client = layout_of(layout)["client_id"]
+    lines = _client_lines(df, client, buckets).persist()
+    try:
+        data = frames(lines, layout=layout, as_of=as_of, sample=sample, seed=seed)
+        return _evaluate(data, **options)
+    finally:
+        lines.unpersist()
 
 
 def _collect(df) -> pa.Table:
