@@ -2,9 +2,12 @@
 
     python scripts/bench_python.py python LINES.parquet CHURN VALUE DATE OUT.parquet
     python scripts/bench_python.py spark  LINES.parquet CHURN VALUE DATE OUT.parquet [BUCKETS]
+    python scripts/bench_python.py spark-train LINES CHURN_DIR VALUE_DIR CUTOFF [BUCKETS]
 
 Reads the lines, scores them with the saved models and writes the list as Parquet; prints the
-seconds of each step (reading, scoring, writing; Spark's session start apart) as JSON.
+seconds of each step (reading, scoring, writing; Spark's session start apart) as JSON. The
+`spark-train` mode trains the default (auto) models on Spark into the two folders instead
+(LINES: Parquet, or CSV read as text).
 """
 
 import json
@@ -22,7 +25,43 @@ COLUMN_ROLES = (
 )
 
 
+def session():
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return (
+        SparkSession.builder.master("local[2]")
+        .config("spark.driver.memory", "8g")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+
+
+def spark_train(lines: str, churn: str, value: str, cutoff: str, buckets: int) -> None:
+    from retain import spark as rs
+
+    t0 = time.perf_counter()
+    spark = session()
+    steps = {"session": time.perf_counter() - t0}
+    if lines.endswith((".csv", ".csv.gz")):
+        df = spark.read.option("header", True).csv(lines)
+    else:
+        df = spark.read.parquet(lines)
+    t1 = time.perf_counter()
+    info = rs.train(df, churn, value, buckets, cutoff=cutoff)
+    steps["train"] = time.perf_counter() - t1
+    steps["churn_model"] = info["churn"]["kind"]
+    steps["value_model"] = info["value"]["kind"]
+    print(json.dumps(steps))
+
+
 def main() -> None:
+    if sys.argv[1] == "spark-train":
+        lines, churn, value, cutoff = sys.argv[2:6]
+        buckets = int(sys.argv[6]) if len(sys.argv) > 6 else 8
+        spark_train(lines, churn, value, cutoff, buckets)
+        return
     mode, lines, churn, value, date, out = sys.argv[1:7]
     steps = {}
     t0 = time.perf_counter()
@@ -37,18 +76,9 @@ def main() -> None:
         scores = retain.Scorer.load(churn, value_model=value).score(tx, date)
         steps["score"] = time.perf_counter() - t1
     else:
-        from pyspark.sql import SparkSession
-
         from retain import spark as rs
 
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        spark = (
-            SparkSession.builder.master("local[2]")
-            .config("spark.driver.memory", "8g")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.ui.enabled", "false")
-            .getOrCreate()
-        )
+        spark = session()
         steps["session"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         buckets = int(sys.argv[7]) if len(sys.argv) > 7 else 8

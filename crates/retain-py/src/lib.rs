@@ -10,7 +10,8 @@
 //! Every call is the CLI's own library call: [`retain_data::read_table`] validates and orders
 //! the lines as `retain score -i FILE` does, [`retain_train::client_features`],
 //! [`retain_train::train`] with [`retain_train::save_trained`], [`retain_score::Scorer`] and
-//! [`retain_train::backtest`]. Errors arrive as `retain.RetainError` (`DataError` for bad
+//! [`retain_train::backtest`]; `train` and `evaluate` also take `Frames`, feature frames a
+//! distributed run computes ([`frames`], `retain.spark.train`). Errors arrive as `retain.RetainError` (`DataError` for bad
 //! input, `ConfigError` for a bad setting or artifact) with the CLI's message, causes included.
 
 mod arrow;
@@ -427,7 +428,8 @@ fn run_on<R: Send>(
 /// them to `model_dir` and `value_model_dir`, as `retain train` does: `model` is "auto"
 /// (chosen on validation targets before the cutoff), "logistic", "tree", "forest", "gbdt" or
 /// "ensemble"; `value_model` "auto", "clv", "two_part", "gbdt" or "ensemble"; `rfm_model`
-/// "bgnbd", "pareto" or "mbgnbd". Returns the two model cards and the selection as dicts.
+/// "bgnbd", "pareto" or "mbgnbd". `tx` is `Transactions`, or `Frames` (features computed
+/// elsewhere: the same models). Returns the two model cards and the selection as dicts.
 #[pyfunction]
 #[pyo3(signature = (
     tx, model_dir, value_model_dir, *, cutoff = None, horizon = 91, train_horizon = None,
@@ -503,7 +505,8 @@ fn train<'py>(
 /// Runs the out-of-time evaluation `retain evaluate` runs: every model and baseline trained
 /// before `cutoff` (default: `horizon` days before the data's last day) and judged on the
 /// `horizon` days after it, at `cutoffs` successive cutoffs, with `bootstrap` resamples for
-/// the intervals (0: none). Returns what `evaluation.json` holds, as Python objects.
+/// the intervals (0: none); `tx` as in `train`. Returns what `evaluation.json` holds, as
+/// Python objects.
 #[pyfunction]
 #[pyo3(signature = (
     tx, *, cutoff = None, horizon = 91, train_horizon = None, cutoffs = 1, bootstrap = 200,
