@@ -3,11 +3,13 @@
     python scripts/bench_python.py python LINES.parquet CHURN VALUE DATE OUT.parquet
     python scripts/bench_python.py spark  LINES.parquet CHURN VALUE DATE OUT.parquet [BUCKETS]
     python scripts/bench_python.py spark-train LINES CHURN_DIR VALUE_DIR CUTOFF [BUCKETS]
+    python scripts/bench_python.py summary OUT
 
 Reads the lines, scores them with the saved models and writes the list as Parquet; prints the
 seconds of each step (reading, scoring, writing; Spark's session start apart) as JSON. The
 `spark-train` mode trains the default (auto) models on Spark into the two folders instead
-(LINES: Parquet, or CSV read as text).
+(LINES: Parquet, or CSV read as text). `summary` prints the median time and peak memory of
+each path in OUT/runs (the lines of scripts/measure.sh's `measure_runs`) against the first's.
 """
 
 import json
@@ -56,7 +58,24 @@ def spark_train(lines: str, churn: str, value: str, cutoff: str, buckets: int) -
     print(json.dumps(steps))
 
 
+def summary(out: str) -> None:
+    import statistics
+
+    runs: dict[str, list[tuple[float, int]]] = {}
+    for line in open(f"{out}/runs"):
+        name, secs, mib = line.split()
+        runs.setdefault(name, []).append((float(secs), int(mib)))
+    first = statistics.median(s for s, _ in next(iter(runs.values())))
+    for name, rs in runs.items():
+        s = statistics.median(x for x, _ in rs)
+        m = statistics.median(x for _, x in rs)
+        print(f"{name:7s} median {s:7.2f} s  peak {m:6d} MiB  ({s / first:.2f}x the CLI)")
+
+
 def main() -> None:
+    if sys.argv[1] == "summary":
+        summary(sys.argv[2])
+        return
     if sys.argv[1] == "spark-train":
         lines, churn, value, cutoff = sys.argv[2:6]
         buckets = int(sys.argv[6]) if len(sys.argv) > 6 else 8

@@ -16,33 +16,18 @@ cargo build --quiet --release --bin retain
 BIN="$CARGO_TARGET_DIR/release/retain"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-
-measure() { # name command...: prints "name seconds peak_MiB" for each run
-  local name=$1; shift
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$OUT/time" "$@" > "$OUT/$name.log" 2>&1
-    read -r secs kb < "$OUT/time"
-    echo "$name $secs $((kb / 1024))"
-  done
-}
+n=$RUNS work=$OUT
+. scripts/measure.sh
 
 {
-  measure cli "$BIN" score -q -i "$LINES" -m "$CHURN" --value-model "$VALUE" --date "$DATE" -o "$OUT/cli"
-  measure python "$PY" scripts/bench_python.py python "$LINES" "$CHURN" "$VALUE" "$DATE" "$OUT/python.parquet"
-  measure spark "$PY" scripts/bench_python.py spark "$LINES" "$CHURN" "$VALUE" "$DATE" "$OUT/spark.parquet"
+  measure_runs cli "$BIN" score -q -i "$LINES" -m "$CHURN" --value-model "$VALUE" --date "$DATE" -o "$OUT/cli"
+  measure_runs python "$PY" scripts/bench_python.py python "$LINES" "$CHURN" "$VALUE" "$DATE" "$OUT/python.parquet"
+  measure_runs spark "$PY" scripts/bench_python.py spark "$LINES" "$CHURN" "$VALUE" "$DATE" "$OUT/spark.parquet"
 } | tee "$OUT/runs"
+"$PY" scripts/bench_python.py summary "$OUT"
 "$PY" - "$OUT" <<'PY'
-import statistics, sys, pyarrow.parquet as pq
+import sys, pyarrow.parquet as pq
 out = sys.argv[1]
-runs = {}
-for line in open(f"{out}/runs"):
-    name, secs, mib = line.split()
-    runs.setdefault(name, []).append((float(secs), int(mib)))
-cli = statistics.median(s for s, _ in runs["cli"])
-for name, rs in runs.items():
-    s = statistics.median(x for x, _ in rs)
-    m = statistics.median(x for _, x in rs)
-    print(f"{name:7s} median {s:7.2f} s  peak {m:6d} MiB  ({s / cli:.2f}x the CLI)")
 a = pq.read_table(f"{out}/cli.parquet")
 for name in ("python", "spark"):
     b = pq.read_table(f"{out}/{name}.parquet")

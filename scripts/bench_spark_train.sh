@@ -16,33 +16,18 @@ cargo build --quiet --release --bin retain
 BIN="$CARGO_TARGET_DIR/release/retain"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-
-measure() { # name command...: prints "name seconds peak_MiB" for each run
-  local name=$1; shift
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$OUT/time" "$@" > "$OUT/$name.log" 2>&1
-    read -r secs kb < "$OUT/time"
-    echo "$name $secs $((kb / 1024))"
-  done
-}
+n=$RUNS work=$OUT
+. scripts/measure.sh
 
 {
-  measure cli "$BIN" train -q -i "$LINES" --cutoff "$CUTOFF" -m "$OUT/cli/churn" --value-model-dir "$OUT/cli/value"
-  measure spark "$PY" scripts/bench_python.py spark-train "$LINES" "$OUT/spark/churn" "$OUT/spark/value" "$CUTOFF"
+  measure_runs cli "$BIN" train -q -i "$LINES" --cutoff "$CUTOFF" -m "$OUT/cli/churn" --value-model-dir "$OUT/cli/value"
+  measure_runs spark "$PY" scripts/bench_python.py spark-train "$LINES" "$OUT/spark/churn" "$OUT/spark/value" "$CUTOFF"
 } | tee "$OUT/runs"
-cat "$OUT/spark.log"
+tr "\r" "\n" < "$OUT/spark.log" | tail -n 1   # the Spark run's steps
+"$PY" scripts/bench_python.py summary "$OUT"
 "$PY" - "$OUT" <<'PY'
-import statistics, sys
+import sys
 out = sys.argv[1]
-runs = {}
-for line in open(f"{out}/runs"):
-    name, secs, mib = line.split()
-    runs.setdefault(name, []).append((float(secs), int(mib)))
-cli = statistics.median(s for s, _ in runs["cli"])
-for name, rs in runs.items():
-    s = statistics.median(x for x, _ in rs)
-    m = statistics.median(x for _, x in rs)
-    print(f"{name:7s} median {s:7.2f} s  peak {m:6d} MiB  ({s / cli:.2f}x the CLI)")
 for kind in ("churn", "value"):
     a = open(f"{out}/cli/{kind}/model.json", "rb").read()
     b = open(f"{out}/spark/{kind}/model.json", "rb").read()
