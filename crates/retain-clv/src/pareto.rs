@@ -88,13 +88,10 @@ impl ParetoNbdValidParams {
         let best = optim::minimize(&obj, &starts, &self.settings, "Pareto/NBD", || {
             data.summary()
         })?;
-        let se = Some(optim::checked_standard_errors(
-            &obj,
-            &best.x,
-            c.total_weight,
-            "Pareto/NBD",
-            || data.summary(),
-        )?);
+        let se = match optim::standard_errors(&obj, &best.x, c.total_weight) {
+            Some(se) => Some(se),
+            None => return Err(flat_optimum(&best.x, data)),
+        };
         Ok(ParetoNbd {
             r: best.x[0].exp(),
             alpha: best.x[1].exp(),
@@ -104,6 +101,36 @@ impl ParetoNbdValidParams {
             standard_errors: se,
             n_clients: c.total_weight,
         })
+    }
+}
+
+/// Drop-out rates whose spread the data cannot see: the likelihood rises along a ridge where
+/// `s` and `beta` grow together (their ratio, the mean drop-out rate, fixed), towards one
+/// drop-out rate for every client. Above this `s` (a coefficient of variation of the rates
+/// under 10%), a flat optimum is reported as that ridge.
+const RIDGE_S: f64 = 100.0;
+
+/// The error of an optimum whose Hessian is not positive definite, saying which flat
+/// direction the data leave when it is the drop-out ridge.
+fn flat_optimum(x: &[f64], data: &RfmData) -> crate::error::ClvError {
+    let (s, beta) = (x[2].exp(), x[3].exp());
+    let reason = if s > RIDGE_S {
+        format!(
+            "the likelihood keeps rising as s and beta grow together (s = {s:.4e}, beta = \
+             {beta:.4e}, mean drop-out rate s/beta = {:.4e} per week): the clients' drop-out \
+             rates look the same for everyone, which Pareto/NBD reaches only in the limit; use \
+             BG/NBD or MBG/NBD (--rfm-model bgnbd)",
+            s / beta
+        )
+    } else {
+        "the Hessian at the optimum is not positive definite: the data do not identify every \
+         parameter (too few clients or too little repeat behaviour)"
+            .into()
+    };
+    crate::error::ClvError::NoConvergence {
+        model: "Pareto/NBD",
+        reason,
+        summary: data.summary(),
     }
 }
 
@@ -283,6 +310,19 @@ mod tests {
             let got = ln_j(p, q, a, b, t0, t1).exp();
             assert!((got - num).abs() < 1e-9 * num, "{got} vs {num}");
         }
+    }
+
+    #[test]
+    fn a_flat_optimum_on_the_drop_out_ridge_is_named_with_its_rate() {
+        let data =
+            RfmData::new(vec![0.0, 2.0, 5.0], vec![0.0, 10.0, 30.0], vec![40.0; 3]).expect("valid");
+        let ridge = flat_optimum(&[0.0, 2.0, 3000f64.ln(), 1e6f64.ln()], &data).to_string();
+        assert!(
+            ridge.contains("s and beta grow together") && ridge.contains("s/beta = 3.0000e-3"),
+            "{ridge}"
+        );
+        let flat = flat_optimum(&[0.0, 2.0, 0.5f64.ln(), 10f64.ln()], &data).to_string();
+        assert!(flat.contains("not positive definite"), "{flat}");
     }
 
     #[test]
