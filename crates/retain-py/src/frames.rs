@@ -6,8 +6,9 @@
 //! [`Frames`] wraps a Python callable that, given a frame request (cutoff, label horizon,
 //! feature families, their horizon), returns the stacked partial tables of every worker
 //! (`FeatureParts.finish` with `labels`); each is finished here with the country table the
-//! training asks for ([`retain_features::PartialFeatures::finish_with`]). A request asked
-//! twice (the last training window is also a validation target's frame) is computed once.
+//! training asks for ([`retain_features::PartialFeatures::finish_with`]). Only the country
+//! table of each cutoff seen is kept (a few rows), not the frames: at millions of clients a
+//! frame is gigabytes, and the default training asks for no frame twice.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,7 +31,8 @@ type Key = (NaiveDate, Option<u32>, String, u32);
 pub(crate) struct Frames {
     compute: Py<PyAny>,
     pub(crate) source: DataSource,
-    partials: Mutex<HashMap<Key, DataFrame>>,
+    requests: Mutex<Vec<Key>>,
+    countries: Mutex<HashMap<NaiveDate, CountryTable>>,
     error: Mutex<Option<PyErr>>,
 }
 
@@ -81,16 +83,17 @@ impl Frames {
         Ok(Self {
             compute: compute.unbind(),
             source,
-            partials: Mutex::new(HashMap::new()),
+            requests: Mutex::new(Vec::new()),
+            countries: Mutex::new(HashMap::new()),
             error: Mutex::new(None),
         })
     }
 
-    /// The frame requests computed so far (cutoff, labels, families, family horizon).
+    /// The frames computed so far, in order: (cutoff, labels, families, family horizon).
     fn requests(&self) -> Vec<(String, Option<u32>, String, u32)> {
-        let mut keys: Vec<Key> = lock(&self.partials).keys().cloned().collect();
-        keys.sort();
-        keys.into_iter()
+        lock(&self.requests)
+            .iter()
+            .cloned()
             .map(|(c, l, f, h)| (c.to_string(), l, f, h))
             .collect()
     }
@@ -120,15 +123,12 @@ impl Frames {
         } else {
             family_horizon.days()
         };
-        let key = (
+        lock(&self.requests).push((
             cutoff.date(),
             labels.map(Horizon::days),
             names.join(","),
             fh,
-        );
-        if let Some(t) = lock(&self.partials).get(&key) {
-            return Ok(PartialFeatures::from_table(t.clone())?);
-        }
+        ));
         let table = Python::attach(|py| -> PyResult<DataFrame> {
             let out = self.compute.call1(
                 py,
@@ -152,8 +152,11 @@ impl Frames {
         };
         let (table, _) =
             partials::split_ids(table).map_err(|e| TrainError::Window(e.to_string()))?;
-        lock(&self.partials).insert(key, table.clone());
-        Ok(PartialFeatures::from_table(table)?)
+        let partials = PartialFeatures::from_table(table)?;
+        // every frame at a cutoff holds every client's country there
+        let countries = partials.country_table()?;
+        lock(&self.countries).insert(cutoff.date(), countries);
+        Ok(partials)
     }
 }
 
@@ -167,21 +170,15 @@ impl ClientFrames for Frames {
     }
 
     fn country_table(&self, cutoff: Cutoff) -> Result<CountryTable, TrainError> {
-        // any frame at the cutoff holds every client's country there
-        let cached = lock(&self.partials)
-            .iter()
-            .find(|(k, _)| k.0 == cutoff.date())
-            .map(|(_, t)| t.clone());
-        let partials = match cached {
-            Some(t) => PartialFeatures::from_table(t)?,
-            None => self.partials(
-                cutoff,
-                None,
-                &FeatureFamilies::none(),
-                Horizon::new(1).map_err(TrainError::Config)?,
-            )?,
-        };
-        Ok(partials.country_table()?)
+        if let Some(t) = lock(&self.countries).get(&cutoff.date()) {
+            return Ok(t.clone());
+        }
+        let h = Horizon::new(1).map_err(TrainError::Config)?;
+        self.partials(cutoff, None, &FeatureFamilies::none(), h)?;
+        lock(&self.countries)
+            .get(&cutoff.date())
+            .cloned()
+            .ok_or_else(|| TrainError::Internal(format!("no country table at {cutoff}")))
     }
 
     fn frame_at(

@@ -161,3 +161,5 @@ def test_a_failed_frame_job_raises_its_own_error(sample_table, tmp_path):
     with pytest.raises(RuntimeError, match="executor lost at 2023-12-31"):
         retain.train(frames, tmp_path / "c", tmp_path / "v", model="logistic", value_model="clv")
     assert not (tmp_path / "c").exists()
+    # the first frame asked for: the clients' countries at the training cutoff
+    assert frames.requests() == [("2023-12-31", None, "", 0)]
