@@ -455,6 +455,71 @@ pub fn load_history(
     Ok((condenser.finish(ids)?, read))
 }
 
+/// What training and evaluation read: the transactions condensed part by part
+/// ([`load_history`]) into the frames every window's features come from, with the lines'
+/// fingerprint ([`retain_data::LinesDigest`]) for the model cards. Memory holds a few parts'
+/// lines and the condensed history, never every line, so a training input can be larger than
+/// memory; the frames, models and cards are those of the input read in one piece, bit for bit.
+pub struct LoadedFrames {
+    /// Every window's feature frames, from the condensed history.
+    pub frames: retain_train::HistoryFrames,
+    /// What reading the input did.
+    pub read: ReadSummary,
+    /// The lines' fingerprint ([`retain_data::Transactions::lines_sha256`]).
+    pub lines_sha256: String,
+}
+
+impl LoadedFrames {
+    /// The data source the model cards record.
+    pub fn data_source(&self) -> retain_core::DataSource {
+        retain_train::data_source_of(
+            &self.read.input,
+            &self.read.layout,
+            &self.read.stats,
+            self.lines_sha256.clone(),
+        )
+    }
+}
+
+/// Reads and condenses the transactions part by part for training or evaluation
+/// ([`LoadedFrames`]). Lines dated after `as_of` (default: tomorrow, UTC) are refused, as
+/// [`load`] does.
+pub fn load_frames(
+    ui: &Ui,
+    input: &Path,
+    layout: &Layout,
+    as_of: Option<chrono::NaiveDate>,
+) -> Result<LoadedFrames> {
+    let ((condenser, digest), ids, read) = read_in_parts(
+        ui,
+        "reading and condensing",
+        input,
+        layout,
+        as_of,
+        || {
+            (
+                retain_features::Condenser::new(),
+                retain_data::LinesDigest::new(),
+            )
+        },
+        |(c, d), part| {
+            c.push(part)?;
+            d.add(part.frame())?;
+            Ok(())
+        },
+    )?;
+    let history = condenser.finish(ids)?;
+    Ok(LoadedFrames {
+        frames: retain_train::HistoryFrames::new(
+            history,
+            read.stats.first_day,
+            read.stats.last_day,
+        ),
+        lines_sha256: digest.hex(),
+        read,
+    })
+}
+
 /// Reads `input` part by part ([`retain_data::PartReader`]) under the step `what`, handing
 /// each part of whole clients to `push` on the sink made by `new`, so that memory holds a few
 /// parts' lines and what the sink keeps. An input whose parts do not hold whole clients is
@@ -801,7 +866,7 @@ pub fn score_history(
 pub fn run_backtest(
     ui: &Ui,
     what: &str,
-    tx: &Transactions,
+    frames: &dyn retain_train::ClientFrames,
     params: &mut BacktestParams,
 ) -> Result<retain_train::Backtest> {
     let runs = params.cutoffs * (1 + usize::from(params.validate));
@@ -810,7 +875,7 @@ pub fn run_backtest(
         runs,
         |progress| {
             params.progress = progress;
-            Ok(retain_train::backtest(tx, params)?)
+            Ok(retain_train::backtest_on(frames, params)?)
         },
         |b, d| {
             let models = b
@@ -1038,6 +1103,17 @@ pub fn check_known_clients(
         return Ok(());
     }
     let known = distinct_ids(tx.frame(), retain_data::cols::CLIENT)?;
+    check_known_ids(&known, tx.source(), contacts, clients)
+}
+
+/// [`check_known_clients`] with the transactions' clients given as `known` (ascending), read
+/// from `source`.
+pub fn check_known_ids(
+    known: &[i64],
+    transactions: &str,
+    contacts: Option<&Contacts>,
+    clients: Option<&ClientAttributes>,
+) -> Result<()> {
     let check = |what: &str, source: &str, ids: &[i64]| -> Result<()> {
         if ids.is_empty() || ids.iter().any(|id| known.binary_search(id).is_ok()) {
             return Ok(());
@@ -1059,7 +1135,7 @@ pub fn check_known_clients(
                 "none of its {} clients is in the transactions {} (ids such as {}{}): is it the \
                  {what} of these clients, with their ids written as the transactions write them?",
                 thousands(ids.len() as i64),
-                tx.source(),
+                transactions,
                 labels.join(", "),
                 if ids.len() > 3 { ", ..." } else { "" }
             ),

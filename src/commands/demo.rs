@@ -99,7 +99,13 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<()> {
     let p = protocol(&args.window, last.minus(args.window.horizon));
     let mut params = BacktestParams::new(p);
     params.bootstrap_resamples = 0;
-    let b = run_backtest(ui, "training and evaluating every model", &tx, &mut params)?;
+    let frames = retain_train::HistoryFrames::of(&tx)?;
+    let b = run_backtest(
+        ui,
+        "training and evaluating every model",
+        &frames,
+        &mut params,
+    )?;
     let eval_path = args.out.join("evaluation.json");
     write_backtest(&b, &eval_path)?;
     ui.say("");

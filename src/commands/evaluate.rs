@@ -8,8 +8,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::common::{
-    ReadSummary, Ui, backtest_params, check_outputs, last_day, load, print_backtest, protocol,
-    read_summary, resolve_input, run_backtest, write_backtest,
+    ReadSummary, Ui, backtest_params, check_outputs, load_frames, print_backtest, protocol,
+    resolve_input, run_backtest, write_backtest,
 };
 use super::report::{BacktestView, backtest_view};
 use crate::args::EvaluateArgs;
@@ -27,8 +27,8 @@ pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
     let (input, layout) = resolve_input(&args.input, None)?;
     check_outputs(&[&input], &[&args.out])?;
     super::common::check_files_writable(&[&args.out])?;
-    let tx = load(ui, &input, &layout, args.input.as_of)?;
-    let default_cutoff = last_day(&tx)?.minus(args.window.horizon);
+    let loaded = load_frames(ui, &input, &layout, args.input.as_of)?;
+    let default_cutoff = loaded.read.last_day()?.minus(args.window.horizon);
     let p = protocol(&args.window, default_cutoff);
     let mut params = backtest_params(p, &args.settings, &args.input)?;
     params.cutoffs = args.cutoffs as usize;
@@ -38,10 +38,10 @@ pub fn run(args: &EvaluateArgs, ui: &Ui) -> Result<()> {
         1 => "training and evaluating every model".to_string(),
         k => format!("training and evaluating every model at {k} cutoffs"),
     };
-    let b = run_backtest(ui, &what, &tx, &mut params)?;
+    let b = run_backtest(ui, &what, &loaded.frames, &mut params)?;
     write_backtest(&b, &args.out)?;
     if ui.emit(&EvaluateOutput {
-        read: read_summary(&tx),
+        read: loaded.read,
         evaluation: backtest_view(&b),
         outputs: [("evaluation", args.out.as_path())].into(),
     })? {

@@ -6,17 +6,16 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use retain_clv::RfmKind;
-use retain_train::{ChurnChoice, TrainParams, ValueChoice, train};
+use retain_train::{ChurnChoice, TrainParams, ValueChoice, train_on};
 use serde::Serialize;
 
 use super::common::{
-    ReadSummary, Ui, backtest_params, check_known_clients, check_outputs, last_day, load,
-    load_contacts, protocol, read_summary, resolve_input,
+    ReadSummary, Ui, backtest_params, check_known_ids, check_outputs, load_contacts, load_frames,
+    protocol, resolve_input,
 };
 use super::report::{TrainView, selection_lines, train_view};
 use crate::args::{ModelArg, RfmArg, TrainArgs, UpliftLearnerArg, ValueModelArg};
 use crate::table::{duration, thousands};
-use retain_features::History;
 use retain_train::{UpliftLearner, UpliftParams, train_uplift};
 
 /// `retain train --format json`.
@@ -54,8 +53,8 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         dirs.push(&args.uplift_model_dir);
     }
     super::common::check_dirs_writable(&dirs)?;
-    let tx = load(ui, &input, &layout, args.input.as_of)?;
-    let p = protocol(&args.window, last_day(&tx)?);
+    let loaded = load_frames(ui, &input, &layout, args.input.as_of)?;
+    let p = protocol(&args.window, loaded.read.last_day()?);
     let params = TrainParams {
         backtest: backtest_params(p, &args.settings, &args.input)?,
         churn: match args.model {
@@ -85,7 +84,15 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         "training"
     };
     let (contacts, clients) = load_contacts(ui, &args.input, &args.contact, (None, None))?;
-    check_known_clients(&tx, contacts.as_ref(), clients.as_ref())?;
+    if contacts.is_some() || clients.is_some() {
+        check_known_ids(
+            &loaded.frames.history().clients()?,
+            &loaded.read.input,
+            contacts.as_ref(),
+            clients.as_ref(),
+        )?;
+    }
+    let source = loaded.data_source();
     let mut params = params;
     let runs = usize::from(what != "training");
     let trained = ui.step_with_progress(
@@ -93,7 +100,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         runs,
         |progress| {
             params.backtest.progress = progress;
-            Ok(train(&tx, &params, &retain_train::data_source(&tx))?)
+            Ok(train_on(&loaded.frames, &params, &source)?)
         },
         |t, d| format!("trained {} in {}", t.churn.card.kind, duration(d)),
     )?;
@@ -106,12 +113,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
                     UpliftLearnerArg::Gbdt => UpliftLearner::Gbdt,
                     UpliftLearnerArg::Logistic => UpliftLearner::Logistic { c: 0.1 },
                 };
-                Ok(train_uplift(
-                    &History::of(&tx)?,
-                    c,
-                    &up,
-                    &retain_train::data_source(&tx),
-                )?)
+                Ok(train_uplift(loaded.frames.history(), c, &up, &source)?)
             },
         )?,
         None => None,
@@ -161,7 +163,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         }
     }
     if ui.emit(&TrainOutput {
-        read: read_summary(&tx),
+        read: loaded.read.clone(),
         trained: train_view(&trained, p, &args.model_dir, &args.value_model_dir),
         outputs: [
             ("churn_model", args.model_dir.as_path()),

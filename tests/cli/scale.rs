@@ -215,3 +215,105 @@ fn an_input_not_clustered_by_client_is_partitioned_through_temporary_files() {
         );
     }
 }
+
+#[test]
+fn training_reads_in_parts_within_a_memory_limit_and_fits_the_one_piece_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let orii = shared("online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz");
+    let orii = orii.to_str().unwrap();
+    ok(
+        d,
+        &[],
+        &[
+            "-q",
+            "generate",
+            "--replicate",
+            "1",
+            "--buckets",
+            "4",
+            "-i",
+            orii,
+            "-o",
+            "lake",
+        ],
+    );
+    let lake = "lake/orii_x1_b4";
+    let train = |input: &str, out: &str, extra: &[&str]| -> std::process::Output {
+        let (c, v) = (format!("{out}/churn"), format!("{out}/value"));
+        let mut args = vec![
+            "-q",
+            "train",
+            "-i",
+            input,
+            "--model",
+            "logistic",
+            "--value-model",
+            "clv",
+            "-m",
+            &c,
+            "--value-model-dir",
+            &v,
+        ];
+        args.extend_from_slice(extra);
+        run(d, &[], &args)
+    };
+    let limit = ["--memory-limit", "80M"];
+    // the lake read in one piece under the limit: refused cleanly, nothing written
+    let o = run(
+        d,
+        &[("RETAIN_PART_LINES", "100000000")],
+        &[
+            "-q",
+            "train",
+            "-i",
+            lake,
+            "--model",
+            "logistic",
+            "--value-model",
+            "clv",
+            "-m",
+            "one80/churn",
+            "--value-model-dir",
+            "one80/value",
+            "--memory-limit",
+            "80M",
+        ],
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("--memory-limit 80.0 MiB"), "{err}");
+    assert!(!d.join("one80/churn").exists(), "nothing written");
+    // in parts (one per hive folder, the clients not ascending from one to the next) under
+    // the same limit, and the original file read in one piece: the same models, and cards
+    // that differ only in the input's path (the lines' fingerprint is the same)
+    for (input, out, extra) in [(lake, "parts", &limit[..]), (orii, "file", &[][..])] {
+        let o = train(input, out, extra);
+        let (stdout, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{stdout}\n{err}");
+    }
+    for model in ["churn", "value"] {
+        let read = |out: &str, f: &str| std::fs::read(d.join(out).join(model).join(f)).unwrap();
+        assert!(
+            read("parts", "model.json") == read("file", "model.json"),
+            "{model}: the model trained in parts differs from the one-piece model"
+        );
+        let card = |out: &str| -> serde_json::Value {
+            let mut c: serde_json::Value = serde_json::from_slice(&read(out, "card.json")).unwrap();
+            c["data_source"]
+                .as_object_mut()
+                .unwrap()
+                .remove("path")
+                .expect("the card names the input");
+            c
+        };
+        assert_eq!(card("parts"), card("file"), "{model}: the cards differ");
+        assert_eq!(
+            card("parts")["data_source"]["lines_sha256"]
+                .as_str()
+                .unwrap()
+                .len(),
+            64
+        );
+    }
+}

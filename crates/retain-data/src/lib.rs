@@ -14,6 +14,7 @@ mod clients;
 mod contacts;
 mod datetime;
 mod diagnose;
+mod digest;
 mod error;
 mod ids;
 mod layout;
@@ -32,6 +33,7 @@ pub use contacts::{
     Contacts, ContactsLayout, ContactsStats, Outcome, OutcomeLabels, cols as contact_cols,
     read_contacts,
 };
+pub use digest::LinesDigest;
 pub use error::DataError;
 pub use ids::{ClientIds, IdCollision, TEXT_CODES, code_of_text, in_client_sample, is_text_code};
 pub use layout::{Layout, PRESETS, ReturnRule};

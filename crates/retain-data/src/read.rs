@@ -96,35 +96,16 @@ impl Transactions {
         &self.layout
     }
 
-    /// The hex SHA-256 of the lines' sort keys (client, day, amount, quantity) in canonical
-    /// order: the same for the same lines however they were stored or ordered in the input,
-    /// different when any line's client, day or value changes, or a line is added or dropped.
+    /// The fingerprint of the lines ([`crate::LinesDigest`]): the same for the same lines
+    /// however they were stored, ordered or split into parts, different when any line's
+    /// client, day or value changes, or a line is added or dropped.
     pub fn lines_sha256(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        let col = |name| self.frame.column(name).ok();
-        if let (Some(c), Some(d), Some(a), Some(q)) = (
-            col(cols::CLIENT),
-            col(cols::DAY),
-            col(cols::AMOUNT),
-            col(cols::QUANTITY),
-        ) && let (Ok(c), Ok(d), Ok(a), Ok(q)) = (c.i64(), d.i32(), a.f64(), q.f64())
-        {
-            let mut buf = Vec::with_capacity(1 << 16);
-            for (((c, d), a), q) in c.iter().zip(d.iter()).zip(a.iter()).zip(q.iter()) {
-                buf.extend_from_slice(&c.unwrap_or(i64::MIN).to_le_bytes());
-                buf.extend_from_slice(&d.unwrap_or(i32::MIN).to_le_bytes());
-                buf.extend_from_slice(&a.unwrap_or(f64::NAN).to_bits().to_le_bytes());
-                buf.extend_from_slice(&q.unwrap_or(f64::NAN).to_bits().to_le_bytes());
-                if buf.len() >= (1 << 16) - 32 {
-                    h.update(&buf);
-                    buf.clear();
-                }
-            }
-            h.update(&buf);
-        }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        let mut d = crate::LinesDigest::new();
+        // the table's columns are canonical: `add` cannot fail on them
+        let _ = d.add(&self.frame);
+        d.hex()
     }
+
     /// The lines of a seeded sample of the clients: a client is kept when the hash of its code
     /// and `seed` falls in the first `fraction` of the hash range ([`in_client_sample`]), so
     /// the sample is the same whatever the lines' order or split (every worker of a

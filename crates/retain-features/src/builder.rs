@@ -347,6 +347,15 @@ impl History {
         Ok(h)
     }
 
+    /// Every client with a line (a row of the days table), ascending.
+    pub fn clients(&self) -> PolarsResult<Vec<i64>> {
+        let days = self.days.clone().select([col(CLIENT)]).collect()?;
+        let mut ids: Vec<i64> = days.column(CLIENT)?.i64()?.iter().flatten().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// The text of the ids read as text ([`ClientIds`]): what turns the `client_id` codes of
     /// every table built from this history back into the ids as read. Empty for a history
     /// built from lines in memory.

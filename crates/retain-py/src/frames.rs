@@ -77,8 +77,22 @@ impl Frames {
             clients: get("clients")?.extract()?,
             first_day: day("first_day")?,
             last_day: day("last_day")?,
-            // the fingerprint needs every line in one canonical order: not computed here
-            lines_sha256: String::new(),
+            lines_sha256: match stats.get_item("digests")? {
+                // the workers' digests of their clients' lines, added up
+                Some(list) if !list.is_none() => {
+                    let mut all = retain_data::LinesDigest::new();
+                    for state in list.extract::<Vec<String>>()? {
+                        let d = retain_data::LinesDigest::from_state(&state).ok_or_else(|| {
+                            config_err(format!(
+                                "stats: `digests` holds {state:?}, not a `lines_digest()`"
+                            ))
+                        })?;
+                        all.merge(&d);
+                    }
+                    all.hex()
+                }
+                _ => String::new(),
+            },
         };
         Ok(Self {
             compute: compute.unbind(),

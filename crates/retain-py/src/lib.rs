@@ -137,10 +137,20 @@ impl Transactions {
         self.tx.frame().height()
     }
 
-    /// The fingerprint of the lines recorded in model cards (SHA-256 over client, day,
-    /// amount and quantity in canonical order).
+    /// The fingerprint of the lines recorded in model cards (each client's client, day,
+    /// amount and quantity hashed in canonical order, the clients' SHA-256 digests added:
+    /// the same however the lines were ordered or split).
     fn lines_sha256(&self) -> String {
         self.tx.lines_sha256()
+    }
+
+    /// The lines' fingerprint before it is finished, as text: what a worker holding some of
+    /// the clients hands on, for `Frames(stats={"digests": [...]})` to add up.
+    fn lines_digest(&self) -> PyResult<String> {
+        let mut d = retain_data::LinesDigest::new();
+        d.add(self.tx.frame())
+            .map_err(|e| config_err(e.to_string()))?;
+        Ok(d.state())
     }
 
     /// The clean line table (canonical columns; client ids as retain codes them).

@@ -50,11 +50,31 @@ pub struct HistoryFrames {
 impl HistoryFrames {
     /// Condenses `tx` once; every frame is then computed from its condensed tables.
     pub fn of(tx: &Transactions) -> Result<Self, TrainError> {
-        Ok(Self {
-            history: History::of(tx)?,
-            first_day: tx.stats().first_day,
-            last_day: tx.stats().last_day,
-        })
+        Ok(Self::new(
+            History::of(tx)?,
+            tx.stats().first_day,
+            tx.stats().last_day,
+        ))
+    }
+
+    /// The frames of a history already condensed (as [`retain_features::Condenser`] builds
+    /// it part by part, never holding every line), whose lines run from `first_day` to
+    /// `last_day`.
+    pub fn new(
+        history: History,
+        first_day: Option<NaiveDate>,
+        last_day: Option<NaiveDate>,
+    ) -> Self {
+        Self {
+            history,
+            first_day,
+            last_day,
+        }
+    }
+
+    /// The condensed history the frames are computed from.
+    pub fn history(&self) -> &History {
+        &self.history
     }
 }
 

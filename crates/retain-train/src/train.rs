@@ -413,13 +413,30 @@ pub fn save_trained(
 /// The data source recorded in model cards: where the lines came from, how many, and their
 /// fingerprint ([`retain_data::Transactions::lines_sha256`]).
 pub fn data_source(tx: &retain_data::Transactions) -> retain_core::DataSource {
+    data_source_of(
+        tx.source(),
+        &tx.layout().name,
+        tx.stats(),
+        tx.lines_sha256(),
+    )
+}
+
+/// The data source of lines read from `path` with the layout named `layout`, counted by
+/// `stats`, whose fingerprint is `lines_sha256` ([`retain_data::LinesDigest::hex`]): for
+/// lines read part by part, never held as one table.
+pub fn data_source_of(
+    path: &str,
+    layout: &str,
+    stats: &retain_data::LoadStats,
+    lines_sha256: String,
+) -> retain_core::DataSource {
     retain_core::DataSource {
-        path: tx.source().to_string(),
-        layout: tx.layout().name.clone(),
-        rows: tx.stats().lines,
-        clients: tx.stats().clients,
-        first_day: tx.stats().first_day,
-        last_day: tx.stats().last_day,
-        lines_sha256: tx.lines_sha256(),
+        path: path.to_string(),
+        layout: layout.to_string(),
+        rows: stats.lines,
+        clients: stats.clients,
+        first_day: stats.first_day,
+        last_day: stats.last_day,
+        lines_sha256,
     }
 }

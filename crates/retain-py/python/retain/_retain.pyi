@@ -81,7 +81,12 @@ class Transactions:
         """Number of lines kept."""
 
     def lines_sha256(self) -> str:
-        """The lines' fingerprint recorded in model cards."""
+        """The lines' fingerprint recorded in model cards (the same however the lines were
+        ordered or split)."""
+
+    def lines_digest(self) -> str:
+        """The fingerprint before it is finished, as text: a worker's share, for
+        ``Frames(stats={"digests": [...]})`` to add up into the whole's ``lines_sha256``."""
 
     def to_arrow(self) -> pyarrow.Table:
         """The clean line table (canonical columns; client ids as retain codes them)."""
@@ -190,9 +195,10 @@ class Frames:
     ) -> None:
         """``compute(cutoff: str, labels: int | None, families: list[str], family_horizon:
         int)`` returns an Arrow table; ``stats`` holds the lines' ``lines``, ``clients``,
-        ``first_day`` and ``last_day`` (as ``Transactions.stats``); ``layout`` and ``name``
-        are recorded in the model cards (which hold no line fingerprint: that needs every
-        line on one machine)."""
+        ``first_day`` and ``last_day`` (as ``Transactions.stats``) and, optionally,
+        ``digests``, the ``lines_digest()`` of each disjoint set of clients, which the model
+        cards' line fingerprint adds up (without them the cards hold none); ``layout`` and
+        ``name`` are recorded in the model cards."""
 
     def requests(self) -> list[tuple[str, int | None, str, int]]:
         """The frames computed so far: (cutoff, labels, families, family horizon)."""

@@ -245,17 +245,17 @@ _STATS = pa.schema(
         pa.field("clients", pa.int64()),
         pa.field("first_day", pa.string()),
         pa.field("last_day", pa.string()),
+        pa.field("digest", pa.string()),
     ]
 )
 
 
 def _stats_of_partition(layout, as_of, client, sample, seed):
     """Each partition's lines read as retain reads them (validated and cleaned, the client
-    sample taken): its lines, clients, first and last day, one row."""
+    sample taken): for each run of whole clients, its lines, clients, first and last day and
+    the digest of its lines (``Transactions.lines_digest``), one row."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        lines = clients = 0
-        days: list[str] = []
         for table in _whole_clients(batches, client):
             tx = Transactions.from_arrow(
                 table, dict(layout), as_of=as_of, name="<spark partition>"
@@ -263,16 +263,14 @@ def _stats_of_partition(layout, as_of, client, sample, seed):
             if sample is not None:
                 tx = tx.sample_clients(sample, seed=seed)
             s = tx.stats
-            lines += s["lines"]
-            clients += s["clients"]
-            days += [d for d in (s["first_day"], s["last_day"]) if d is not None]
-        row = dict(
-            lines=[lines],
-            clients=[clients],
-            first_day=[min(days) if days else None],
-            last_day=[max(days) if days else None],
-        )
-        yield pa.RecordBatch.from_pydict(row, schema=_STATS)
+            row = dict(
+                lines=[s["lines"]],
+                clients=[s["clients"]],
+                first_day=[s["first_day"]],
+                last_day=[s["last_day"]],
+                digest=[tx.lines_digest()],
+            )
+            yield pa.RecordBatch.from_pydict(row, schema=_STATS)
 
     return run
 
@@ -307,6 +305,7 @@ def frames(
         clients=sum(r["clients"] for r in rows),
         first_day=min(days) if days else None,
         last_day=max(days) if days else None,
+        digests=[r["digest"] for r in rows],
     )
 
     def compute(cutoff: str, labels: int | None, families: list[str], family_horizon: int):
