@@ -270,6 +270,12 @@ pub struct ModelSettings {
     /// retain.toml, else 2]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=12))]
     pub validation_targets: Option<u16>,
+    /// Beyond this many clients, the selection fits and judges its candidates on a seeded
+    /// sample of about this many (the same clients in every window), and the chosen models
+    /// are fitted on every client; 0 reads every client [default: `[model] selection_clients`
+    /// of retain.toml, else 100000]
+    #[arg(long, value_name = "N")]
+    pub selection_clients: Option<u64>,
 }
 
 /// retain: which clients you are about to lose, what they are worth, and whom to call first.

@@ -64,6 +64,8 @@ pub struct ModelConfig {
     families: Option<retain_train::tuning::FeatureSet>,
     /// Validation targets of the selection (`--validation-targets`).
     validation_targets: Option<u16>,
+    /// Clients beyond which the selection reads a sample (`--selection-clients`).
+    selection_clients: Option<u64>,
 }
 
 /// An optional input of retain.toml: its path (relative to the file) and its layout.
@@ -510,11 +512,7 @@ pub fn load_frames(
     )?;
     let history = condenser.finish(ids)?;
     Ok(LoadedFrames {
-        frames: retain_train::HistoryFrames::new(
-            history,
-            read.stats.first_day,
-            read.stats.last_day,
-        ),
+        frames: retain_train::HistoryFrames::new(history, &read.stats),
         lines_sha256: digest.hex(),
         read,
     })
@@ -766,6 +764,9 @@ pub fn backtest_params(
         .into());
     }
     p.validation_targets = usize::from(targets);
+    if let Some(n) = s.selection_clients.or(model.selection_clients) {
+        p.selection_clients = n;
+    }
     p.train_windows = s.train_windows as usize;
     if let Some(sp) = s.train_spacing {
         p.train_spacing = sp.days();

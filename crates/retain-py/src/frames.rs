@@ -183,6 +183,10 @@ impl ClientFrames for Frames {
         self.source.last_day
     }
 
+    fn clients(&self) -> u64 {
+        self.source.clients
+    }
+
     fn country_table(&self, cutoff: Cutoff) -> Result<CountryTable, TrainError> {
         if let Some(t) = lock(&self.countries).get(&cutoff.date()) {
             return Ok(t.clone());

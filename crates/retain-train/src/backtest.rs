@@ -164,6 +164,7 @@ impl SelectMetric {
 /// | `validation_targets` | 2 | validation targets the selection averages over |
 /// | `families` | all | feature families the tuned candidates may read ([`FeatureSet`]) |
 /// | `grid` | [`Grid::default`] | strengths the tuning tries |
+/// | `selection_clients` | 100,000 | the selection's candidates are fitted and judged on a seeded sample of about this many clients when the data hold more (0: every client) |
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestParams {
     /// The last evaluation cutoff's windows (cutoff, horizon, training horizon).
@@ -201,7 +202,13 @@ pub struct BacktestParams {
     pub families: FeatureSet,
     /// Strengths tried by the tuning.
     pub grid: Grid,
-    /// Seed of the calibration split and of the bootstrap.
+    /// The selection (validation targets, tuning) reads a seeded sample of about this many
+    /// clients when the data hold more, the same clients in every window
+    /// ([`retain_data::in_client_sample`] with `seed`); the models chosen are then fitted on
+    /// every client. 0: every client. At a few hundred thousand clients the candidates'
+    /// ranking is settled by far fewer, and the selection's cost grows with the clients.
+    pub selection_clients: u64,
+    /// Seed of the calibration split, of the bootstrap and of the selection's client sample.
     pub seed: u64,
     /// Told of each evaluation run and each model fit (default: nothing).
     #[serde(skip)]
@@ -228,6 +235,7 @@ impl BacktestParams {
             validation_targets: 2,
             families: FeatureSet::all(),
             grid: Grid::default(),
+            selection_clients: 100_000,
             seed: 42,
             progress: Progress::default(),
         }
@@ -307,6 +315,21 @@ pub struct Selection {
     /// The tuned candidates kept: the best strength of each tuned model on each feature set
     /// (by the mean), and the rank ensembles of those.
     pub tuned: Vec<String>,
+    /// The seeded client sample the selection read, when the data held more clients than
+    /// [`BacktestParams::selection_clients`] (absent: every client).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SelectionSample>,
+}
+
+/// The seeded client sample a selection read ([`BacktestParams::selection_clients`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SelectionSample {
+    /// The share of the clients kept ([`retain_data::in_client_sample`]).
+    pub fraction: f64,
+    /// The clients of the data, of which about `fraction` were read.
+    pub of_clients: u64,
+    /// The sample's seed.
+    pub seed: u64,
 }
 
 impl Selection {
@@ -324,7 +347,13 @@ impl Selection {
                 .collect::<Vec<_>>()
                 .join(", "),
             self.target_days
-        )
+        ) + &self.sample.map_or(String::new(), |s| {
+            format!(
+                " on a seeded sample of {:.1}% of the {} clients",
+                100.0 * s.fraction,
+                s.of_clients
+            )
+        })
     }
 
     /// The tuned candidates kept, as specs.
@@ -561,6 +590,23 @@ pub(crate) fn select(
 ) -> Result<Option<Selection>, TrainError> {
     let h_tr = params.protocol.train_horizon;
     let specs = grid_specs(params);
+    // Beyond `selection_clients` clients, every window of the selection reads the same
+    // seeded sample of them.
+    let all = frames.clients();
+    let sample =
+        (params.selection_clients > 0 && all > params.selection_clients).then(|| SelectionSample {
+            fraction: params.selection_clients as f64 / all as f64,
+            of_clients: all,
+            seed: params.seed,
+        });
+    let sampled;
+    let frames: &dyn ClientFrames = match sample {
+        Some(s) => {
+            sampled = crate::frames::SampledFrames::new(frames, s.fraction, s.seed);
+            &sampled
+        }
+        None => frames,
+    };
     // The targets that have a training window, most recent first.
     let mut targets = Vec::new();
     let mut v = c;
@@ -761,6 +807,7 @@ pub(crate) fn select(
         churn_by_target,
         value_by_target,
         tuned: tuned.iter().map(Spec::name).collect(),
+        sample,
     }))
 }
 

@@ -74,6 +74,9 @@ impl ClientFrames for WorkerFrames {
     fn last_day(&self) -> Option<NaiveDate> {
         self.last
     }
+    fn clients(&self) -> u64 {
+        self.workers.iter().map(|w| w.stats().clients).sum()
+    }
     fn country_table(&self, cutoff: Cutoff) -> Result<CountryTable, TrainError> {
         let h = Horizon::new(1).unwrap();
         Ok(self
@@ -180,4 +183,65 @@ fn json<M: serde::Serialize>(a: &Artifact<M>) -> String {
         serde_json::to_string(&a.card).unwrap(),
         serde_json::to_string(&a.model).unwrap()
     )
+}
+
+#[test]
+fn beyond_selection_clients_the_selection_reads_a_seeded_sample_and_the_models_every_client() {
+    let (tx, _, _) = setup();
+    let frames = HistoryFrames::of(&tx).unwrap();
+    let all = tx.stats().clients;
+    let c = Cutoff::new(tx.stats().last_day.unwrap());
+    let p = Protocol {
+        cutoff: c,
+        horizon: Horizon::new(91).unwrap(),
+        train_horizon: Horizon::new(91).unwrap(),
+    };
+    let params = |selection_clients: u64, seed: u64| {
+        let mut bt = BacktestParams::new(p);
+        bt.forest_trees = 30;
+        bt.boosting_trees = 30;
+        bt.families = retain_train::tuning::FeatureSet::none();
+        bt.validation_targets = 1;
+        bt.selection_clients = selection_clients;
+        bt.seed = seed;
+        TrainParams {
+            backtest: bt,
+            churn: ChurnChoice::Auto,
+            value: ValueChoice::Auto,
+            rfm: RfmKind::Bgnbd,
+        }
+    };
+    let source = DataSource::default();
+    let whole = train_on(&frames, &params(0, 42), &source).unwrap();
+    let at_all = train_on(&frames, &params(all, 42), &source).unwrap();
+    let third = train_on(&frames, &params(all / 3, 42), &source).unwrap();
+    let again = train_on(&frames, &params(all / 3, 42), &source).unwrap();
+    let other_seed = train_on(&frames, &params(all / 3, 7), &source).unwrap();
+    let sel = |t: &retain_train::Trained| t.selection.clone().expect("a selection");
+    // up to `selection_clients` clients: every client, as with 0
+    assert!(sel(&whole).sample.is_none() && sel(&at_all).sample.is_none());
+    assert_eq!(json(&whole.churn), json(&at_all.churn));
+    // beyond: the sample is recorded, and the candidates were judged on it alone
+    let s = sel(&third).sample.expect("the sample is recorded");
+    assert_eq!((s.of_clients, s.seed), (all, 42));
+    assert!((s.fraction - (all / 3) as f64 / all as f64).abs() < 1e-12);
+    assert!(sel(&third).describe().contains("seeded sample of 33."));
+    assert_ne!(
+        sel(&third).churn_by_target,
+        sel(&whole).churn_by_target,
+        "the sampled selection scored the candidates on every client"
+    );
+    assert_ne!(
+        sel(&third).churn_by_target,
+        sel(&other_seed).churn_by_target,
+        "another seed drew the same sample"
+    );
+    // the same sample on every run
+    assert_eq!(json(&third.churn), json(&again.churn));
+    assert_eq!(json(&third.value), json(&again.value));
+    // the chosen models are fitted on every client: the card counts the whole training rows
+    assert_eq!(
+        third.churn.card.data_source.clients,
+        whole.churn.card.data_source.clients
+    );
 }
