@@ -614,10 +614,24 @@ fn feature_families_switch_on_the_command_line_and_in_retain_toml() {
         "[model]\nfamilies = [\"last_year\", \"customer_base\"]\nvalidation_targets = 1\n",
     )
     .unwrap();
-    let n = names(&selection(&[]));
+    let s = selection(&[]);
+    let n = names(&s);
     assert!(n.iter().any(|k| k.ends_with("+ly+cb")), "{n:?}");
+    assert!(s.get("sample").is_none(), "1,500 clients: no sample");
     let n = names(&selection(&["--families", "none"]));
     assert!(n.iter().all(|k| !k.contains("+ly")), "{n:?}");
+    // The selection's client sample: by the flag, and by retain.toml under the flag.
+    let s = selection(&["--families", "none", "--selection-clients", "500"]);
+    assert_eq!(s["sample"]["of_clients"], 1500, "{s}");
+    assert!((s["sample"]["fraction"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    std::fs::write(
+        d.join("retain.toml"),
+        "[model]\nfamilies = []\nvalidation_targets = 1\nselection_clients = 600\n",
+    )
+    .unwrap();
+    assert_eq!(selection(&[])["sample"]["fraction"], 0.4);
+    let s = selection(&["--selection-clients", "0"]);
+    assert!(s.is_object() && s.get("sample").is_none(), "{s}");
     // Names nothing: refused, naming the family (flag: usage error; file: the file).
     let o = retain(
         d,
