@@ -283,11 +283,12 @@ pub fn backtest_lines(b: &Backtest) -> Vec<String> {
                 .copied()
                 .unwrap_or(f64::NAN),
         )),
-        None => out.push(
-            "no model selected: the data are too short for a validation window before the \
-             training windows"
-                .into(),
-        ),
+        None => out.push(format!(
+            "no model selected: {}",
+            last.no_selection.as_deref().unwrap_or(
+                "the data are too short for a validation window before the training windows"
+            )
+        )),
     }
     out
 }

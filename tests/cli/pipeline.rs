@@ -632,6 +632,38 @@ fn feature_families_switch_on_the_command_line_and_in_retain_toml() {
     assert_eq!(selection(&[])["sample"]["fraction"], 0.4);
     let s = selection(&["--selection-clients", "0"]);
     assert!(s.is_object() && s.get("sample").is_none(), "{s}");
+    // A sample of half these simulated clients is one whose validation window BG/NBD cannot
+    // identify: no selection, and the run says why (not that the data are too short).
+    let o = retain(
+        d,
+        &[
+            "evaluate",
+            "-i",
+            input,
+            "--bootstrap",
+            "0",
+            "--selection-clients",
+            "750",
+            "-o",
+            "e3.json",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        out.contains("no model selected: the validation target at 2023-07-02 could not be fitted: customer-base model"),
+        "{out}"
+    );
+    let o = retain(
+        d,
+        &["-q", "train", "-i", input, "--selection-clients", "750"],
+    );
+    let err = text(&o).1;
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`auto` could not select a model: the validation target"),
+        "{err}"
+    );
     // Names nothing: refused, naming the family (flag: usage error; file: the file).
     let o = retain(
         d,

@@ -285,6 +285,9 @@ pub struct CutoffResult {
     pub customer_base: BTreeMap<String, f64>,
     /// The selection made on the training windows (absent without a validation window).
     pub selection: Option<Selection>,
+    /// Why no selection was made, when it was asked for and none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_selection: Option<String>,
 }
 
 /// The models chosen by the inner out-of-time validation (module docs).
@@ -507,6 +510,7 @@ fn run_cutoff(
             value: values,
             customer_base: cands.base.parameters(),
             selection: None,
+            no_selection: None,
         },
         churn_scores,
         value_preds,
@@ -582,12 +586,32 @@ fn best_of<'a>(
 /// after the first is used only when its training windows' features have at least `H_tr`
 /// days of history behind them (fewer targets otherwise). `None` if the data are too short
 /// for one target.
+/// Why [`select`] chose nothing.
+#[derive(Debug, Clone)]
+pub(crate) enum NoSelection {
+    /// No validation target has a training window in the data.
+    TooShort,
+    /// The targets could not be fitted or scored (the reason).
+    Failed(String),
+}
+
+impl std::fmt::Display for NoSelection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooShort => f.write_str(
+                "the data are too short for a validation window before the training windows",
+            ),
+            Self::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
 pub(crate) fn select(
     frames: &dyn ClientFrames,
     countries: &CountryTable,
     c: Cutoff,
     params: &BacktestParams,
-) -> Result<Option<Selection>, TrainError> {
+) -> Result<Result<Selection, NoSelection>, TrainError> {
     let h_tr = params.protocol.train_horizon;
     let specs = grid_specs(params);
     // Beyond `selection_clients` clients, every window of the selection reads the same
@@ -654,18 +678,25 @@ pub(crate) fn select(
         });
         outcomes.extend(done);
     }
+    if targets.is_empty() {
+        return Ok(Err(NoSelection::TooShort));
+    }
     let mut runs: Vec<(Cutoff, CutoffRun)> = Vec::new();
     for (v, outcome) in targets.into_iter().zip(outcomes) {
         // A target too short for the customer-base fit ends the list (older ones are
         // shorter still).
         match outcome {
             Ok(r) => runs.push((v, r)),
-            Err(TrainError::Window(_) | TrainError::Clv(_)) => break,
+            Err(e @ (TrainError::Window(_) | TrainError::Clv(_))) => {
+                if runs.is_empty() {
+                    return Ok(Err(NoSelection::Failed(format!(
+                        "the validation target at {v} could not be fitted: {e}"
+                    ))));
+                }
+                break;
+            }
             Err(e) => return Err(e),
         }
-    }
-    if runs.is_empty() {
-        return Ok(None);
     }
     let metric = params.select_metric;
     let higher = metric.higher_is_better();
@@ -793,9 +824,11 @@ pub(crate) fn select(
         best(&churn_validation, higher),
         best(&value_validation, true),
     ) else {
-        return Ok(None);
+        return Ok(Err(NoSelection::Failed(
+            "no candidate has a validation score on every target".into(),
+        )));
     };
-    Ok(Some(Selection {
+    Ok(Ok(Selection {
         validation_cutoff: runs[0].0,
         validation_cutoffs: runs.iter().map(|(v, _)| *v).collect(),
         target_days: h_tr.days(),
@@ -1022,10 +1055,13 @@ pub fn backtest_on(
         let countries = frames.country_table(c)?;
         let is_last = k == 0;
         // The selection first: its tuned strengths are the tuned candidates measured at c.
-        let selection = if params.validate {
-            select(frames, &countries, c, params)?
+        let (selection, no_selection) = if params.validate {
+            match select(frames, &countries, c, params)? {
+                Ok(s) => (Some(s), None),
+                Err(why) => (None, Some(why.to_string())),
+            }
         } else {
-            None
+            (None, None)
         };
         let tuned = selection
             .as_ref()
@@ -1033,6 +1069,7 @@ pub fn backtest_on(
             .unwrap_or_default();
         let mut run = run_cutoff(frames, &countries, c, horizon, params, true, &tuned)?;
         run.result.selection = selection;
+        run.result.no_selection = no_selection;
         runs.push(run.result.clone());
         if is_last {
             last_run = Some(run);

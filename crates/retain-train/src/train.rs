@@ -23,7 +23,7 @@ use retain_models::{ChurnModel, CustomerBasePart, DeployedValue, ValueModel};
 use serde_json::json;
 
 use crate::TrainError;
-use crate::backtest::{BacktestParams, Selection, calibration_suffix, select};
+use crate::backtest::{BacktestParams, NoSelection, Selection, calibration_suffix, select};
 use crate::candidates::{families_needed, fit_candidates, fit_customer_base, frame_at};
 use crate::frames::{ClientFrames, HistoryFrames};
 use crate::protocol::{churn_rate, column_f64};
@@ -162,14 +162,23 @@ pub fn train_on(
     let mut value = value_name(params.value, bt);
     let mut selection = None;
     if churn.is_none() || value.is_none() {
-        selection = select(frames, &countries, c, bt)?;
-        let Some(s) = &selection else {
-            return Err(TrainError::Window(format!(
-                "`auto` needs a validation window before the cutoff {c}: its training \
-                 features would be taken at {} (two training horizons back), before the data \
-                 start; name a model (--model, --value-model) or choose a later --cutoff",
-                c.minus(p.train_horizon).minus(p.train_horizon)
-            )));
+        let s = match select(frames, &countries, c, bt)? {
+            Ok(s) => selection.insert(s),
+            Err(NoSelection::TooShort) => {
+                return Err(TrainError::Window(format!(
+                    "`auto` needs a validation window before the cutoff {c}: its training \
+                     features would be taken at {} (two training horizons back), before the \
+                     data start; name a model (--model, --value-model) or choose a later \
+                     --cutoff",
+                    c.minus(p.train_horizon).minus(p.train_horizon)
+                )));
+            }
+            Err(why) => {
+                return Err(TrainError::Window(format!(
+                    "`auto` could not select a model: {why}; name a model (--model, \
+                     --value-model)"
+                )));
+            }
         };
         churn.get_or_insert_with(|| s.churn_model.clone());
         value.get_or_insert_with(|| s.value_model.clone());
