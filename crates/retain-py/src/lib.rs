@@ -356,6 +356,7 @@ fn backtest_params(
     train_horizon: Option<u32>,
     families: Option<&Bound<'_, PyAny>>,
     validation_targets: usize,
+    selection_clients: u64,
 ) -> PyResult<BacktestParams> {
     let horizon = convert::horizon(horizon)?;
     let protocol = Protocol {
@@ -376,6 +377,7 @@ fn backtest_params(
         )));
     }
     params.validation_targets = validation_targets;
+    params.selection_clients = selection_clients;
     Ok(params)
 }
 
@@ -439,12 +441,14 @@ fn run_on<R: Send>(
 /// (chosen on validation targets before the cutoff), "logistic", "tree", "forest", "gbdt" or
 /// "ensemble"; `value_model` "auto", "clv", "two_part", "gbdt" or "ensemble"; `rfm_model`
 /// "bgnbd", "pareto" or "mbgnbd". `tx` is `Transactions`, or `Frames` (features computed
-/// elsewhere: the same models). Returns the two model cards and the selection as dicts.
+/// elsewhere: the same models). Beyond `selection_clients` clients the selection reads a
+/// seeded sample of about that many (0: every client), as `--selection-clients`. Returns the
+/// two model cards and the selection as dicts.
 #[pyfunction]
 #[pyo3(signature = (
     tx, model_dir, value_model_dir, *, cutoff = None, horizon = 91, train_horizon = None,
     model = "auto", value_model = "auto", rfm_model = "bgnbd", families = None,
-    validation_targets = 2
+    validation_targets = 2, selection_clients = 100_000
 ))]
 #[allow(clippy::too_many_arguments)]
 fn train<'py>(
@@ -460,6 +464,7 @@ fn train<'py>(
     rfm_model: &str,
     families: Option<&Bound<'py, PyAny>>,
     validation_targets: usize,
+    selection_clients: u64,
 ) -> PyResult<Bound<'py, PyAny>> {
     if model_dir == value_model_dir {
         return Err(config_err(format!(
@@ -472,7 +477,14 @@ fn train<'py>(
         None => data_last_day(tx)?,
     };
     let params = TrainParams {
-        backtest: backtest_params(cutoff, horizon, train_horizon, families, validation_targets)?,
+        backtest: backtest_params(
+            cutoff,
+            horizon,
+            train_horizon,
+            families,
+            validation_targets,
+            selection_clients,
+        )?,
         churn: match model {
             "auto" => ChurnChoice::Auto,
             "logistic" => ChurnChoice::Logistic,
@@ -520,7 +532,7 @@ fn train<'py>(
 #[pyfunction]
 #[pyo3(signature = (
     tx, *, cutoff = None, horizon = 91, train_horizon = None, cutoffs = 1, bootstrap = 200,
-    families = None, validation_targets = 2
+    families = None, validation_targets = 2, selection_clients = 100_000
 ))]
 #[allow(clippy::too_many_arguments)]
 fn evaluate<'py>(
@@ -533,6 +545,7 @@ fn evaluate<'py>(
     bootstrap: usize,
     families: Option<&Bound<'py, PyAny>>,
     validation_targets: usize,
+    selection_clients: u64,
 ) -> PyResult<Bound<'py, PyAny>> {
     let h = convert::horizon(horizon)?;
     let cutoff = match cutoff {
@@ -542,7 +555,14 @@ fn evaluate<'py>(
     if cutoffs == 0 {
         return Err(config_err("cutoffs = 0: expected at least 1"));
     }
-    let mut params = backtest_params(cutoff, horizon, train_horizon, families, validation_targets)?;
+    let mut params = backtest_params(
+        cutoff,
+        horizon,
+        train_horizon,
+        families,
+        validation_targets,
+        selection_clients,
+    )?;
     params.cutoffs = cutoffs;
     params.bootstrap_resamples = bootstrap;
     let b = run_on(py, tx, |frames, _| {

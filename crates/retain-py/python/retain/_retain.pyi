@@ -116,10 +116,12 @@ def train(
     rfm_model: Literal["bgnbd", "pareto", "mbgnbd"] = "bgnbd",
     families: Families | None = None,
     validation_targets: int = 2,
+    selection_clients: int = 100_000,
 ) -> dict[str, Any]:
     """Trains the churn and value models at ``cutoff`` (default: the data's last day) and
     saves them to ``model_dir`` and ``value_model_dir`` as ``retain train`` does (the
-    previous models stay in place if anything fails). ``tx`` may be :class:`Frames`, features
+    previous models stay in place if anything fails). Beyond ``selection_clients`` clients
+    the selection reads a seeded sample of about that many (0: every client). ``tx`` may be :class:`Frames`, features
     computed elsewhere (``retain.spark.train``): the same models. Returns ``{"churn": card, "value":
     card, "selection": selection or None}``."""
 
@@ -133,6 +135,7 @@ def evaluate(
     bootstrap: int = 200,
     families: Families | None = None,
     validation_targets: int = 2,
+    selection_clients: int = 100_000,
 ) -> dict[str, Any]:
     """The out-of-time evaluation ``retain evaluate`` runs: every model and baseline trained
     before ``cutoff`` (default: ``horizon`` days before the data's last day) and judged on the
