@@ -24,17 +24,9 @@ fn ok(dir: &Path, env: &[(&str, &str)], args: &[&str]) {
     assert_eq!(o.status.code(), Some(0), "retain {args:?}\n{out}\n{err}");
 }
 
-#[test]
-fn a_memory_limit_below_the_one_piece_read_gives_the_one_piece_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let orii = shared("online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz");
-    ok(
-        d,
-        &[],
-        &["-q", "generate", "-n", "400", "--seed", "5", "-o", "data"],
-    );
-    ok(d, &[], &["-q", "train", "-i", "data/transactions.csv.gz"]);
+/// Online Retail II as a data lake holds it: `retain generate --replicate 1 --buckets 4` of
+/// `orii` into `d`, four hive folders by client hash; the folder's path under `d`.
+fn orii_lake(d: &Path, orii: &str) -> &'static str {
     ok(
         d,
         &[],
@@ -46,12 +38,26 @@ fn a_memory_limit_below_the_one_piece_read_gives_the_one_piece_output() {
             "--buckets",
             "4",
             "-i",
-            orii.to_str().unwrap(),
+            orii,
             "-o",
             "lake",
         ],
     );
-    let lake = "lake/orii_x1_b4";
+    "lake/orii_x1_b4"
+}
+
+#[test]
+fn a_memory_limit_below_the_one_piece_read_gives_the_one_piece_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let orii = shared("online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz");
+    ok(
+        d,
+        &[],
+        &["-q", "generate", "-n", "400", "--seed", "5", "-o", "data"],
+    );
+    ok(d, &[], &["-q", "train", "-i", "data/transactions.csv.gz"]);
+    let lake = orii_lake(d, orii.to_str().unwrap());
     assert_eq!(
         std::fs::read_dir(d.join(lake)).unwrap().count(),
         4,
@@ -222,24 +228,8 @@ fn training_reads_in_parts_within_a_memory_limit_and_fits_the_one_piece_models()
     let d = dir.path();
     let orii = shared("online_retail_ii/online_retail_II_2009-2011_dedup.csv.gz");
     let orii = orii.to_str().unwrap();
-    ok(
-        d,
-        &[],
-        &[
-            "-q",
-            "generate",
-            "--replicate",
-            "1",
-            "--buckets",
-            "4",
-            "-i",
-            orii,
-            "-o",
-            "lake",
-        ],
-    );
-    let lake = "lake/orii_x1_b4";
-    let train = |input: &str, out: &str, extra: &[&str]| -> std::process::Output {
+    let lake = orii_lake(d, orii);
+    let train = |env: &[(&str, &str)], input: &str, out: &str, extra: &[&str]| {
         let (c, v) = (format!("{out}/churn"), format!("{out}/value"));
         let mut args = vec![
             "-q",
@@ -256,30 +246,11 @@ fn training_reads_in_parts_within_a_memory_limit_and_fits_the_one_piece_models()
             &v,
         ];
         args.extend_from_slice(extra);
-        run(d, &[], &args)
+        run(d, env, &args)
     };
     let limit = ["--memory-limit", "80M"];
     // the lake read in one piece under the limit: refused cleanly, nothing written
-    let o = run(
-        d,
-        &[("RETAIN_PART_LINES", "100000000")],
-        &[
-            "-q",
-            "train",
-            "-i",
-            lake,
-            "--model",
-            "logistic",
-            "--value-model",
-            "clv",
-            "-m",
-            "one80/churn",
-            "--value-model-dir",
-            "one80/value",
-            "--memory-limit",
-            "80M",
-        ],
-    );
+    let o = train(&[("RETAIN_PART_LINES", "100000000")], lake, "one80", &limit);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("--memory-limit 80.0 MiB"), "{err}");
@@ -288,7 +259,7 @@ fn training_reads_in_parts_within_a_memory_limit_and_fits_the_one_piece_models()
     // the same limit, and the original file read in one piece: the same models, and cards
     // that differ only in the input's path (the lines' fingerprint is the same)
     for (input, out, extra) in [(lake, "parts", &limit[..]), (orii, "file", &[][..])] {
-        let o = train(input, out, extra);
+        let o = train(&[], input, out, extra);
         let (stdout, err) = text(&o);
         assert_eq!(o.status.code(), Some(0), "{stdout}\n{err}");
     }
