@@ -145,6 +145,12 @@ def test_spark_trains_the_one_machine_models(spark, sample_table, tmp_path, samp
     assert got["churn"]["data_source"]["clients"] == one["churn"]["data_source"]["clients"]
 
 
+@pytest.mark.parametrize("bad", [0, -0.5, 1.5])
+def test_a_bad_sample_fraction_is_refused_before_any_job(spark, sample_table, bad):
+    with pytest.raises(retain.ConfigError, match=f"sample = {bad}: the fraction of clients"):
+        rs.frames(lines_df(spark, sample_table), sample=bad)
+
+
 def test_spark_evaluates_as_one_machine(spark, sample_table):
     tx = retain.Transactions.from_arrow(sample_table)
     one = retain.evaluate(tx, bootstrap=0, validation_targets=1)

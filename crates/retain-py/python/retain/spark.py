@@ -293,8 +293,8 @@ def frames(
     spec = layout_of(layout)
     client = spec["client_id"]
     as_of = None if as_of is None else str(as_of)
-    if sample is not None and not 0 < sample <= 1:
-        raise ValueError(f"sample = {sample}: the fraction of clients must be in (0, 1]")
+    # the fraction checked as every builder checks it (ConfigError naming it), before any job
+    features_builder("2000-01-01", layout=spec, sample=sample, seed=seed)
     stats_job = df.mapInArrow(
         _stats_of_partition(spec, as_of, client, sample, seed), spark_schema(_STATS)
     )
