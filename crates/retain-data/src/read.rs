@@ -100,10 +100,16 @@ impl Transactions {
     /// however they were stored, ordered or split into parts, different when any line's
     /// client, day or value changes, or a line is added or dropped.
     pub fn lines_sha256(&self) -> String {
+        self.lines_digest().hex()
+    }
+
+    /// The fingerprint of the lines before it is finished ([`crate::LinesDigest`]): what a
+    /// worker holding some of the clients hands on, to be merged with the other workers'.
+    pub fn lines_digest(&self) -> crate::LinesDigest {
         let mut d = crate::LinesDigest::new();
         // the table's columns are canonical: `add` cannot fail on them
         let _ = d.add(&self.frame);
-        d.hex()
+        d
     }
 
     /// The lines of a seeded sample of the clients: a client is kept when the hash of its code

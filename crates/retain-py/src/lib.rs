@@ -146,11 +146,8 @@ impl Transactions {
 
     /// The lines' fingerprint before it is finished, as text: what a worker holding some of
     /// the clients hands on, for `Frames(stats={"digests": [...]})` to add up.
-    fn lines_digest(&self) -> PyResult<String> {
-        let mut d = retain_data::LinesDigest::new();
-        d.add(self.tx.frame())
-            .map_err(|e| config_err(e.to_string()))?;
-        Ok(d.state())
+    fn lines_digest(&self) -> String {
+        self.tx.lines_digest().state()
     }
 
     /// The clean line table (canonical columns; client ids as retain codes them).
