@@ -1,6 +1,8 @@
 //! Building the outreach list and writing it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use polars::prelude::*;
 use retain_clv::{ClientValues, Valuation};
@@ -440,6 +442,13 @@ fn reason_columns(
     let h = Horizon::new(card.horizon_days.max(1)).unwrap_or(Horizon::new(1).expect("1 day"));
     let k = options.n_reasons;
     let mut columns: Vec<Option<Series>> = vec![None; 2 * k];
+    // the features' columns a sentence may read beside the model's own, each cast to
+    // numbers the first time a sentence reads it
+    let other: HashMap<&str, OnceLock<Option<Float64Chunked>>> = df
+        .get_column_names()
+        .into_iter()
+        .map(|c| (c.as_str(), OnceLock::new()))
+        .collect();
     for c in rows.chunks(chunk) {
         let m = matrix(c)?;
         let e = model.explain_within(m.x.view(), context.as_ref())?;
@@ -457,10 +466,11 @@ fn reason_columns(
             {
                 return hybrid.as_ref().filter(|h| k < h.ncols()).map(|h| h[[r, k]]);
             }
-            df.column(f)
-                .ok()
-                .and_then(|col| col.cast(&DataType::Float64).ok())
-                .and_then(|col| col.f64().ok().and_then(|col| col.get(c[r])))
+            // another column of the features, cast once for the whole list
+            other
+                .get(f)
+                .and_then(|col| col.get_or_init(|| as_numbers(df, f)).as_ref())
+                .and_then(|col| col.get(c[r]))
         };
         let reasons = top_reasons(&e.values, &expl_names, k, &lookup);
         drop(e);
@@ -507,6 +517,12 @@ fn reason_columns(
             Ok(s.into_column())
         })
         .collect()
+}
+
+/// Column `name` of `df` as one chunk of numbers, if it is one.
+fn as_numbers(df: &DataFrame, name: &str) -> Option<Float64Chunked> {
+    let col = df.column(name).ok()?.cast(&DataType::Float64).ok()?;
+    Some(col.f64().ok()?.rechunk().into_owned())
 }
 
 fn drift_row(feature: &str, psi: f64, options: &ScoreOptions) -> DriftRow {

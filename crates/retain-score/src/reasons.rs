@@ -2,7 +2,8 @@
 //! ([`retain_models::ChurnModel::explain`]), each as a code and a sentence built from the
 //! client's own values.
 
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
+use rayon::prelude::*;
 
 /// One client's reasons: up to `k` (code, sentence) pairs, largest contribution first.
 pub(crate) type ClientReasons = Vec<(String, String)>;
@@ -12,12 +13,14 @@ pub(crate) fn top_reasons(
     contributions: &Array2<f64>,
     names: &[String],
     k: usize,
-    value: &dyn Fn(usize, &str) -> Option<f64>,
+    value: &(dyn Fn(usize, &str) -> Option<f64> + Sync),
 ) -> Vec<ClientReasons> {
-    contributions
-        .axis_iter(Axis(0))
-        .enumerate()
-        .map(|(i, row)| {
+    // rows on rayon's threads: each row's reasons are its own, so the result is the
+    // one-thread one
+    (0..contributions.nrows())
+        .into_par_iter()
+        .map(|i| {
+            let row = contributions.row(i);
             let mut top: Vec<(usize, f64)> = row
                 .iter()
                 .copied()
