@@ -70,39 +70,37 @@ fn parquet(path: &str, layout: &Layout, date: retain_core::Cutoff) {
         df.height()
     );
     drop(df);
-    for features in [false, true] {
+    // the reader alone, then with the condensing, then with the features too
+    for step in ["read", "condense", "features"] {
         let t = Instant::now();
         let mut reader =
             retain_data::PartReader::open(input, layout, None, retain_data::READ_PART_LINES)
                 .unwrap();
+        let mut condenser = retain_features::Condenser::new();
         let mut stream = retain_features::PartFeatures::new(Some(date), None);
         let mut lines = 0;
         while let Some(part) = reader.next_part() {
             let part = part.unwrap();
             lines += part.frame().height();
-            if features {
-                stream.push(&part).unwrap();
+            match step {
+                "condense" => condenser.push(&part).unwrap(),
+                "features" => stream.push(&part).unwrap(),
+                _ => {}
             }
         }
-        let clients = if features {
-            stream.finish(date).unwrap().0.height()
-        } else {
-            0
+        let clients = match step {
+            "features" => format!(", {} clients", stream.finish(date).unwrap().0.height()),
+            _ => String::new(),
+        };
+        let what = match step {
+            "read" => "PartReader (read, validate, clean, canonical order)",
+            "condense" => "PartReader + Condenser (read, condense)",
+            _ => "PartReader + PartFeatures (read, condense, features)",
         };
         println!(
-            "{}: {:.2} s ({} parts, {lines} lines{})",
-            if features {
-                "PartReader + PartFeatures (read, condense, features)"
-            } else {
-                "PartReader (read, validate, clean, canonical order)"
-            },
+            "{what}: {:.2} s ({} parts, {lines} lines{clients})",
             t.elapsed().as_secs_f64(),
             reader.parts(),
-            if features {
-                format!(", {clients} clients")
-            } else {
-                String::new()
-            }
         );
     }
 }
