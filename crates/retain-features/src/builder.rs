@@ -152,15 +152,15 @@ fn desc_then_asc() -> SortMultipleOptions {
 
 // Columns of the condensed tables.
 /// Purchase lines (non-returns) of a (client, day).
-const N_PURCHASE: &str = "__n_purchase";
+pub(crate) const N_PURCHASE: &str = "__n_purchase";
 /// Net amount of a (client, day)'s purchase lines.
-const PURCHASE_VALUE: &str = "__purchase_value";
+pub(crate) const PURCHASE_VALUE: &str = "__purchase_value";
 /// Net amount of a (client, day)'s return lines.
-const RETURN_VALUE: &str = "__return_value";
+pub(crate) const RETURN_VALUE: &str = "__return_value";
 /// Net amount of all of a (client, day)'s lines.
-const ALL_VALUE: &str = "__all_value";
+pub(crate) const ALL_VALUE: &str = "__all_value";
 /// Quantity of a (client, day)'s purchase lines.
-const PURCHASE_QUANTITY: &str = "__purchase_quantity";
+pub(crate) const PURCHASE_QUANTITY: &str = "__purchase_quantity";
 /// The day a client first bought a product (products table).
 pub(crate) const FIRST_DAY: &str = "__first_day";
 /// Lines of a (client, category, day).
@@ -254,7 +254,7 @@ impl Condenser {
 /// [`History::collect`] runs them once, for reuse at many cutoffs.
 #[derive(Clone)]
 pub struct History {
-    days: LazyFrame,
+    pub(crate) days: LazyFrame,
     invoices: LazyFrame,
     products: LazyFrame,
     categories: LazyFrame,
@@ -407,7 +407,11 @@ impl History {
     /// ([`crate::condense`]), side by side.
     pub(crate) fn condense(lines: &DataFrame) -> PolarsResult<[DataFrame; 4]> {
         let (days, text) = rayon::join(
-            || Self::new(lines.clone().lazy()).days.collect(),
+            || match crate::condense::days_table(lines)? {
+                Some(days) => Ok(days),
+                // lines not in client and day order: polars' group-by
+                None => Self::new(lines.clone().lazy()).days.collect(),
+            },
             || crate::condense::text_tables(lines),
         );
         let [invoices, products, categories] = text?;
