@@ -299,13 +299,13 @@ pub(crate) fn days_table(lines: &DataFrame) -> PolarsResult<Option<DataFrame>> {
             GroupSum::default(),
             GroupSum::default(),
         );
-        for i in s..e {
-            all.add(Some(amount[i]));
+        for (i, &a) in (s..e).zip(&amount[s..e]) {
+            all.add(Some(a));
             if is_return.get_bit(i) {
-                rv.add(Some(amount[i]));
+                rv.add(Some(a));
             } else {
                 purchases += 1;
-                pv.add(Some(amount[i]));
+                pv.add(Some(a));
                 pq.add(quantity.get(i));
             }
         }
