@@ -18,6 +18,7 @@
 //! compensated and plain sums differ.
 
 use polars::prelude::*;
+use polars_arrow::array::{BooleanArray, PrimitiveArray, Utf8ViewArray};
 use rayon::prelude::*;
 use retain_data::cols::{CATEGORY, CLIENT, DAY, HOUR, INVOICE, IS_RETURN, PRODUCT};
 
@@ -31,9 +32,9 @@ use crate::builder::{
 
 /// One client's rows of the three tables, appended to growing columns.
 #[derive(Default)]
-struct Tables {
+struct Tables<'a> {
     inv_client: Vec<i64>,
-    inv_invoice: Vec<Option<String>>,
+    inv_invoice: Vec<Option<&'a str>>,
     inv_day: Vec<i32>,
     inv_return: Vec<bool>,
     inv_hour: Vec<Option<i8>>,
@@ -41,7 +42,7 @@ struct Tables {
     prod_day: Vec<i32>,
     prod_n: Vec<IdxSize>,
     cat_client: Vec<i64>,
-    cat_category: Vec<Option<String>>,
+    cat_category: Vec<Option<&'a str>>,
     cat_day: Vec<i32>,
     cat_n: Vec<IdxSize>,
 }
@@ -50,16 +51,16 @@ struct Tables {
 struct Lines<'a> {
     client: &'a [i64],
     day: &'a [i32],
-    is_return: &'a BooleanChunked,
-    hour: &'a Int8Chunked,
-    invoice: &'a StringChunked,
-    product: &'a StringChunked,
-    category: &'a StringChunked,
+    is_return: &'a BooleanArray,
+    hour: &'a PrimitiveArray<i8>,
+    invoice: &'a Utf8ViewArray,
+    product: &'a Utf8ViewArray,
+    category: &'a Utf8ViewArray,
 }
 
-impl Tables {
+impl<'a> Tables<'a> {
     /// Lines `[start, end)`, whole clients.
-    fn fill(&mut self, l: &Lines<'_>, start: usize, end: usize) {
+    fn fill(&mut self, l: &Lines<'a>, start: usize, end: usize) {
         let mut invoices: PlHashMap<(Option<&str>, i32, bool), usize> = PlHashMap::new();
         let mut products: PlHashSet<&str> = PlHashSet::new();
         let mut categories: PlHashMap<Option<&str>, usize> = PlHashMap::new();
@@ -97,7 +98,7 @@ impl Tables {
                         None => {
                             invoices.insert((inv, day, ret), self.inv_client.len());
                             self.inv_client.push(c);
-                            self.inv_invoice.push(inv.map(str::to_string));
+                            self.inv_invoice.push(inv);
                             self.inv_day.push(day);
                             self.inv_return.push(ret);
                             self.inv_hour.push(hour);
@@ -115,7 +116,7 @@ impl Tables {
                         None => {
                             categories.insert(cat, self.cat_client.len() - first_cat);
                             self.cat_client.push(c);
-                            self.cat_category.push(cat.map(str::to_string));
+                            self.cat_category.push(cat);
                             self.cat_day.push(day);
                             self.cat_n.push(1);
                         }
@@ -132,7 +133,7 @@ impl Tables {
         }
     }
 
-    fn append(&mut self, other: Tables) {
+    fn append(&mut self, other: Tables<'a>) {
         self.inv_client.extend(other.inv_client);
         self.inv_invoice.extend(other.inv_invoice);
         self.inv_day.extend(other.inv_day);
@@ -155,17 +156,23 @@ pub(crate) fn text_tables(lines: &DataFrame) -> PolarsResult<[DataFrame; 3]> {
     let day = lines.column(DAY)?.i32()?.rechunk();
     let (client, day) = (client.cont_slice()?, day.cont_slice()?);
     let hour = lines.column(HOUR)?.cast(&DataType::Int8)?;
-    let product = lines.column(PRODUCT)?.cast(&DataType::String)?;
-    let category = lines.column(CATEGORY)?.cast(&DataType::String)?;
-    let invoice = lines.column(INVOICE)?.cast(&DataType::String)?;
+    let hour = hour.i8()?.rechunk();
+    let is_return = lines.column(IS_RETURN)?.bool()?.rechunk();
+    let text = |name: &str| -> PolarsResult<StringChunked> {
+        let c = lines.column(name)?.cast(&DataType::String)?;
+        Ok(c.str()?.rechunk().into_owned())
+    };
+    let (product, category, invoice) = (text(PRODUCT)?, text(CATEGORY)?, text(INVOICE)?);
+    // (each column one chunk: its array's values read in place, and the tables' text
+    // borrowed from them until the tables are built)
     let l = Lines {
         client,
         day,
-        is_return: lines.column(IS_RETURN)?.bool()?,
-        hour: hour.i8()?,
-        invoice: invoice.str()?,
-        product: product.str()?,
-        category: category.str()?,
+        is_return: is_return.downcast_as_array(),
+        hour: hour.downcast_as_array(),
+        invoice: invoice.downcast_as_array(),
+        product: product.downcast_as_array(),
+        category: category.downcast_as_array(),
     };
     // pieces of whole clients, filled side by side, appended in order
     let n = client.len();
