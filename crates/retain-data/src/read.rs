@@ -1380,35 +1380,30 @@ fn canonical_order_of(mut df: DataFrame, keep: Option<&BooleanChunked>) -> Polar
     });
     let n = rows.as_ref().map_or(df.height(), Vec::len);
     let row_of = |i: usize| rows.as_ref().map_or(i, |r| r[i] as usize);
-    // every line kept has a client, a day and an amount
-    let all_kept = rows.as_ref().is_none_or(|r| r.len() == df.height());
-    for (name, nulls) in [
-        (CLIENT, client.null_count()),
-        (DAY, day.null_count()),
-        (AMOUNT, amount.null_count()),
-    ] {
-        let nulls = match (&rows, nulls) {
-            (_, 0) => 0,
-            (Some(r), _) if !all_kept => {
-                let c = df.column(name)?;
-                r.iter()
-                    .filter(|&&i| c.get(i as usize).is_ok_and(|v| v.is_null()))
-                    .count()
-            }
-            (_, n) => n,
-        };
-        polars_ensure!(nulls == 0, ComputeError: "the line table has {nulls} null values in `{name}`");
-    }
     let (client, day, amount) = (
         client.rechunk().into_owned(),
         day.rechunk().into_owned(),
         amount.rechunk().into_owned(),
     );
-    // (the values of one chunk, nulls and all: only lines kept are read, and they have none)
     let (client, day, amount) = (
-        client.downcast_as_array().values().as_slice(),
-        day.downcast_as_array().values().as_slice(),
-        amount.downcast_as_array().values().as_slice(),
+        client.downcast_as_array(),
+        day.downcast_as_array(),
+        amount.downcast_as_array(),
+    );
+    // every line kept has a client, a day and an amount
+    for (name, valid) in [
+        (CLIENT, client.validity()),
+        (DAY, day.validity()),
+        (AMOUNT, amount.validity()),
+    ] {
+        let nulls = valid.map_or(0, |v| (0..n).filter(|&i| !v.get_bit(row_of(i))).count());
+        polars_ensure!(nulls == 0, ComputeError: "the line table has {nulls} null values in `{name}`");
+    }
+    // (the values of one chunk: only lines kept are read, and they have no nulls)
+    let (client, day, amount) = (
+        client.values().as_slice(),
+        day.values().as_slice(),
+        amount.values().as_slice(),
     );
     // Lines bucketed by client first (one hash lookup per line, the buckets laid out in
     // client order), then each client's few lines sorted by the other keys: the same
