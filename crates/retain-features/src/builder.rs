@@ -1,5 +1,7 @@
 //! The feature and label plans (BENCHMARK.md sections 1-4).
 
+use std::sync::Arc;
+
 use polars::prelude::*;
 use retain_core::{Cutoff, Horizon};
 use retain_data::cols::{
@@ -258,6 +260,8 @@ pub struct History {
     invoices: LazyFrame,
     products: LazyFrame,
     categories: LazyFrame,
+    /// The four tables, when they are collected: what [`crate::kernel`] reads.
+    pub(crate) collected: Option<Arc<[DataFrame; 4]>>,
     ids: ClientIds,
 }
 
@@ -310,6 +314,7 @@ impl History {
             invoices,
             products,
             categories,
+            collected: None,
             ids: ClientIds::default(),
         }
     }
@@ -317,14 +322,9 @@ impl History {
     /// Runs the four plans, so later features and labels read the small tables only.
     pub fn collect(self) -> PolarsResult<Self> {
         let ids = self.ids.clone();
-        let [days, invoices, products, categories] = self.tables()?;
-        Ok(Self {
-            days: days.lazy(),
-            invoices: invoices.lazy(),
-            products: products.lazy(),
-            categories: categories.lazy(),
-            ids,
-        })
+        let mut h = Self::of_tables(self.tables()?);
+        h.ids = ids;
+        Ok(h)
     }
 
     /// The four tables, collected side by side on polars' thread pool (each plan alone
@@ -420,12 +420,13 @@ impl History {
 
     /// The history of one part's four tables ([`History::condense`]).
     pub(crate) fn of_tables(tables: [DataFrame; 4]) -> Self {
-        let [days, invoices, products, categories] = tables;
+        let [days, invoices, products, categories] = tables.clone();
         Self {
             days: days.lazy(),
             invoices: invoices.lazy(),
             products: products.lazy(),
             categories: categories.lazy(),
+            collected: Some(Arc::new(tables)),
             ids: ClientIds::default(),
         }
     }
@@ -455,14 +456,7 @@ impl History {
             }
             t.rechunk_mut_par();
         }
-        let [days, invoices, products, categories] = tables;
-        Ok(Self {
-            days: days.lazy(),
-            invoices: invoices.lazy(),
-            products: products.lazy(),
-            categories: categories.lazy(),
-            ids: ClientIds::default(),
-        })
+        Ok(Self::of_tables(tables))
     }
 
     /// `(client_id, day, purchase value)` of every purchase day (a (client, day) with a
@@ -479,6 +473,16 @@ impl History {
     /// Each client's category (the mode over its lines up to `cutoff`), as
     /// `(client_id, alias)`.
     pub(crate) fn category_mode(&self, cutoff: i32, alias: &str) -> LazyFrame {
+        if let Some(tables) = &self.collected
+            && let Ok(Some(modes)) = crate::kernel::category_modes(tables, cutoff, alias)
+        {
+            return modes.lazy();
+        }
+        self.category_mode_plan(cutoff, alias)
+    }
+
+    /// [`History::category_mode`] by polars' plan.
+    pub(crate) fn category_mode_plan(&self, cutoff: i32, alias: &str) -> LazyFrame {
         mode(
             self.categories.clone().filter(col(DAY).lt_eq(lit(cutoff))),
             CATEGORY,
@@ -495,7 +499,22 @@ impl History {
     /// The 29 features of every client with a purchase day `<= cutoff`, from lines with
     /// `day <= cutoff` only: `client_id` then [`FEATURES`] (all `f64`, NaN filled with 0),
     /// sorted by client id.
+    ///
+    /// With the tables collected in client order (as [`History::of`] and the readers' parts
+    /// give them), the features are computed at once in one pass over the tables
+    /// ([`crate::kernel`]) and the plan returned only reads them; otherwise the plan computes
+    /// them when it is collected. Both give the same values bit for bit.
     pub fn features_at(&self, cutoff: Cutoff, countries: &CountryTable) -> LazyFrame {
+        if let Some(tables) = &self.collected
+            && let Ok(Some(features)) = crate::kernel::features(tables, cutoff.day(), countries)
+        {
+            return features.lazy();
+        }
+        self.features_plan(cutoff, countries)
+    }
+
+    /// [`History::features_at`] by polars' plan.
+    pub(crate) fn features_plan(&self, cutoff: Cutoff, countries: &CountryTable) -> LazyFrame {
         let c = cutoff.day();
         let days = self.days.clone().filter(col(DAY).lt_eq(lit(c)));
 
@@ -576,7 +595,7 @@ impl History {
                 .cast(DataType::Float64)
                 .alias("distinct_products")]);
 
-        let country = countries.columns(self.category_mode(c, COUNTRY));
+        let country = countries.columns(self.category_mode_plan(c, COUNTRY));
 
         let left = |a: LazyFrame, b: LazyFrame| {
             a.join(

@@ -233,14 +233,14 @@ pub(crate) fn text_tables(lines: &DataFrame) -> PolarsResult<[DataFrame; 3]> {
 /// A sum as polars' group-by takes it: 0 for a group of no row, the row's value for one (0
 /// if missing), the compensated sum of the values present, in order, for more.
 #[derive(Default)]
-struct GroupSum {
+pub(crate) struct GroupSum {
     rows: usize,
     first: Option<f64>,
     kahan: KahanSum<f64>,
 }
 
 impl GroupSum {
-    fn add(&mut self, x: Option<f64>) {
+    pub(crate) fn add(&mut self, x: Option<f64>) {
         if self.rows == 0 {
             self.first = x;
         }
@@ -250,7 +250,7 @@ impl GroupSum {
         }
     }
 
-    fn sum(&self) -> f64 {
+    pub(crate) fn sum(&self) -> f64 {
         match self.rows {
             0 => 0.0,
             1 => self.first.unwrap_or(0.0),

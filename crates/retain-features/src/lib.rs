@@ -17,6 +17,7 @@ mod builder;
 mod condense;
 mod describe;
 mod families;
+mod kernel;
 mod matrix;
 mod stream;
 
