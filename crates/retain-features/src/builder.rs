@@ -621,7 +621,20 @@ impl History {
 
     /// Labels over the horizon `(cutoff, cutoff + horizon]`, per client with any line
     /// there: `client_id`, `holdout_purchases`, `holdout_value`.
+    /// Computed at once in one pass when the tables are collected, as
+    /// [`History::features_at`] is.
     pub fn labels_at(&self, cutoff: Cutoff, horizon: Horizon) -> LazyFrame {
+        if let Some(tables) = &self.collected
+            && let Ok(Some(labels)) =
+                crate::kernel::labels(tables, cutoff.day(), horizon.days() as i32)
+        {
+            return labels.lazy();
+        }
+        self.labels_plan(cutoff, horizon)
+    }
+
+    /// [`History::labels_at`] by polars' plan.
+    pub(crate) fn labels_plan(&self, cutoff: Cutoff, horizon: Horizon) -> LazyFrame {
         let (cutoff, horizon) = (cutoff.day(), horizon.days() as i32);
         let h = self.days.clone().filter(
             col(DAY)

@@ -29,7 +29,7 @@ use retain_data::cols::{CATEGORY, CLIENT, DAY, HOUR, INVOICE, IS_RETURN};
 
 use crate::CountryTable;
 use crate::builder::{
-    FEATURES, FIRST_DAY, N_LINES, N_PRODUCTS, N_PURCHASE, PURCHASE_QUANTITY, PURCHASE_VALUE,
+    ALL_VALUE, FEATURES, FIRST_DAY, N_LINES, N_PRODUCTS, N_PURCHASE, PURCHASE_QUANTITY, PURCHASE_VALUE,
     RETURN_VALUE,
 };
 use crate::condense::GroupSum;
@@ -44,6 +44,7 @@ struct View<'a> {
     d_value: &'a [f64],
     d_quantity: &'a [f64],
     d_returned: &'a [f64],
+    d_all: &'a [f64],
     i_client: &'a [i64],
     i_invoice: &'a Utf8ViewArray,
     i_day: &'a [i32],
@@ -137,6 +138,7 @@ fn view(tables: &[DataFrame; 4]) -> Option<View<'_>> {
         d_value: slice(days, PURCHASE_VALUE, Series::f64)?,
         d_quantity: slice(days, PURCHASE_QUANTITY, Series::f64)?,
         d_returned: slice(days, RETURN_VALUE, Series::f64)?,
+        d_all: slice(days, ALL_VALUE, Series::f64)?,
         i_client: slice(invoices, CLIENT, Series::i64)?,
         i_invoice: array(invoices, INVOICE, Series::str)?,
         i_day: slice(invoices, DAY, Series::i32)?,
@@ -592,6 +594,63 @@ pub(crate) fn features(
     Ok(Some(DataFrame::new(n, out)?))
 }
 
+/// The labels over `(cutoff, cutoff + horizon]` of every client with a day there
+/// (`client_id`, `holdout_purchases`, `holdout_value`, in client order): what
+/// [`crate::History::labels_at`]'s plan gives (in another row order), bit for bit; `None` when
+/// the tables are not in client order.
+pub(crate) fn labels(
+    tables: &[DataFrame; 4],
+    cutoff: i32,
+    horizon: i32,
+) -> PolarsResult<Option<DataFrame>> {
+    let Some(v) = view(tables) else {
+        return Ok(None);
+    };
+    let end = cutoff.saturating_add(horizon);
+    let starts = piece_starts(v.d_client, rayon::current_num_threads().max(1) * 4);
+    let pieces: Vec<(Vec<i64>, Vec<f64>, Vec<f64>)> = (0..starts.len())
+        .into_par_iter()
+        .map(|k| {
+            let (lo, hi) = rows_of(v.d_client, starts[k], starts.get(k + 1).copied());
+            let (mut clients, mut purchases, mut values) = (Vec::new(), Vec::new(), Vec::new());
+            let mut s = lo;
+            while s < hi {
+                let mut e = s + 1;
+                while e < hi && v.d_client[e] == v.d_client[s] {
+                    e += 1;
+                }
+                // the client's days in the horizon (its days are in day order)
+                let from = s + v.d_day[s..e].partition_point(|&d| d <= cutoff);
+                let to = s + v.d_day[s..e].partition_point(|&d| d <= end);
+                if to > from {
+                    clients.push(v.d_client[s]);
+                    let bought = v.d_purchases[from..to].iter().filter(|&&p| p > 0).count();
+                    purchases.push(bought as f64);
+                    // (the plan's filter keeps every row of the horizon: a slice sum)
+                    values.push(slice_sum(&v.d_all[from..to]));
+                }
+                s = e;
+            }
+            (clients, purchases, values)
+        })
+        .collect();
+    let (mut clients, mut purchases, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    for (c, p, x) in pieces {
+        clients.extend(c);
+        purchases.extend(p);
+        values.extend(x);
+    }
+    let n = clients.len();
+    Ok(Some(DataFrame::new(
+        n,
+        vec![
+            Column::new(CLIENT.into(), clients),
+            Column::new("holdout_purchases".into(), purchases),
+            Column::new("holdout_value".into(), values),
+        ],
+    )?))
+}
+
 /// Each client's category at `cutoff` (the mode of its lines' categories on or before it,
 /// ties to the smallest), as `(client_id, alias)` in client order, for every client with a
 /// category: what [`crate::History::category_mode`]'s plan gives (in another row order);
@@ -646,7 +705,7 @@ mod tests {
     use super::*;
     use crate::History;
     use crate::builder::COUNTRY;
-    use retain_core::Cutoff;
+    use retain_core::{Cutoff, Horizon};
     use retain_data::cols::{AMOUNT, PRODUCT, QUANTITY};
 
     /// Same names, types, sorted flags and values, floats by their bits (0.0 and -0.0 differ).
@@ -833,6 +892,14 @@ mod tests {
                 }
             }
             let sorted = |df: DataFrame| df.sort([CLIENT], Default::default()).unwrap();
+            for horizon in [1, 30, 91, 400] {
+                let ours = labels(&tables, day, horizon).unwrap().unwrap();
+                let plan = h
+                    .labels_plan(cutoff, Horizon::new(horizon as u32).unwrap())
+                    .collect()
+                    .unwrap();
+                assert_same_bits(&sorted(ours), &sorted(plan), &format!("labels at {day}"));
+            }
             let ours = category_modes(&tables, day, COUNTRY).unwrap().unwrap();
             let plan = h.category_mode_plan(day, COUNTRY).collect().unwrap();
             assert_same_bits(&sorted(ours), &sorted(plan), &format!("modes at {day}"));
