@@ -25,6 +25,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use retain_core::{Cutoff, Horizon};
 use retain_data::cols::{CLIENT, DAY};
 use serde::{Deserialize, Serialize};
@@ -405,7 +406,6 @@ impl Spec {
         if let Some(&d) = day.iter().find(|&&d| d > c) {
             polars_bail!(ComputeError: "feature families: a purchase day {d} after the cutoff {c}");
         }
-        let (h, y) = (self.horizon, YEAR_DAYS);
         let decay = if fam.contains(FeatureFamily::Decayed) {
             let max_age = day.iter().map(|&d| (c - d) as usize).max().unwrap_or(0);
             decay_table(max_age)
@@ -413,99 +413,49 @@ impl Spec {
             Vec::new()
         };
 
-        let n_clients = 1 + (1..n).filter(|&i| client[i] != client[i - 1]).count();
-        let n_clients = if n == 0 { 0 } else { n_clients };
-        let mut ids: Vec<i64> = Vec::with_capacity(n_clients);
-        let mut out: Vec<Vec<f64>> = vec![Vec::with_capacity(n_clients); names.len()];
-        let mut row: Vec<f64> = Vec::with_capacity(names.len());
-        let mut start = 0;
-        while start < n {
-            let mut end = start + 1;
-            while end < n && client[end] == client[start] {
-                end += 1;
+        // pieces of whole clients, computed side by side and appended in order
+        let pieces = rayon::current_num_threads().max(1) * 4;
+        let mut bounds = vec![0];
+        for k in 1..pieces {
+            let mut b = (n * k / pieces).max(*bounds.last().unwrap_or(&0));
+            while b > 0 && b < n && client[b] == client[b - 1] {
+                b += 1;
             }
-            let (days, spend) = (&day[start..end], &value[start..end]);
-            row.clear();
-            if fam.contains(FeatureFamily::Windows) {
-                let mut pd = [0.0; WINDOW_DAYS.len()];
-                let mut sp = [0.0; WINDOW_DAYS.len()];
-                for (&d, &v) in days.iter().zip(spend) {
-                    let age = c - d;
-                    for (j, &w) in WINDOW_DAYS.iter().enumerate() {
-                        if age < w {
-                            pd[j] += 1.0;
-                            sp[j] += v;
-                        }
+            if b > *bounds.last().unwrap_or(&0) && b < n {
+                bounds.push(b);
+            }
+        }
+        bounds.push(n);
+        let parts: Vec<(Vec<i64>, Vec<Vec<f64>>)> = bounds
+            .par_windows(2)
+            .map(|w| {
+                let mut ids: Vec<i64> = Vec::new();
+                let mut out: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+                let mut row: Vec<f64> = Vec::with_capacity(names.len());
+                let mut start = w[0];
+                while start < w[1] {
+                    let mut end = start + 1;
+                    while end < w[1] && client[end] == client[start] {
+                        end += 1;
                     }
-                }
-                for j in 0..WINDOW_DAYS.len() {
-                    row.extend([pd[j], sp[j]]);
-                }
-            }
-            if fam.contains(FeatureFamily::Decayed) {
-                let mut pd = [0.0; HALF_LIVES.len()];
-                let mut sp = [0.0; HALF_LIVES.len()];
-                for (&d, &v) in days.iter().zip(spend) {
-                    let w = &decay[(c - d) as usize];
-                    for j in 0..HALF_LIVES.len() {
-                        pd[j] += w[j];
-                        sp[j] += w[j] * v;
+                    row.clear();
+                    self.client_row(&day[start..end], &value[start..end], &decay, &mut row);
+                    ids.push(client[start]);
+                    for (col, v) in out.iter_mut().zip(&row) {
+                        col.push(*v);
                     }
+                    start = end;
                 }
-                for j in 0..HALF_LIVES.len() {
-                    row.extend([pd[j], sp[j]]);
-                }
+                (ids, out)
+            })
+            .collect();
+        let mut ids: Vec<i64> = Vec::new();
+        let mut out: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+        for (part_ids, part_out) in parts {
+            ids.extend(part_ids);
+            for (all, part) in out.iter_mut().zip(part_out) {
+                all.extend(part);
             }
-            if fam.contains(FeatureFamily::LastYear) {
-                // ages: before = [y, y + H), next = [max(y - H, 0), y)
-                let next_lo = (y - h).max(0);
-                let (mut pd, mut sp, mut next_pd, mut next_sp) = (0.0, 0.0, 0.0, 0.0);
-                for (&d, &v) in days.iter().zip(spend) {
-                    let age = c - d;
-                    if age >= y && age < y + h {
-                        pd += 1.0;
-                        sp += v;
-                    } else if age < y && age >= next_lo {
-                        next_pd += 1.0;
-                        next_sp += v;
-                    }
-                }
-                let active = c - days[0] >= y;
-                let churned = active && next_pd == 0.0;
-                row.extend([
-                    pd,
-                    sp,
-                    next_pd,
-                    next_sp,
-                    f64::from(u8::from(active)),
-                    f64::from(u8::from(churned)),
-                ]);
-            }
-            if fam.contains(FeatureFamily::GapRecency) {
-                let last = days[days.len() - 1];
-                let since = f64::from(c - last);
-                let n_gaps = days.len() - 1;
-                if n_gaps == 0 {
-                    row.extend([1.0, since, 0.5]);
-                } else {
-                    let mean = f64::from(last - days[0]) / n_gaps as f64;
-                    let (mut largest, mut shorter) = (0, 0usize);
-                    for g in days.windows(2).map(|p| p[1] - p[0]) {
-                        largest = largest.max(g);
-                        shorter += usize::from(f64::from(g) < since);
-                    }
-                    row.extend([
-                        since / mean,
-                        since - f64::from(largest),
-                        shorter as f64 / n_gaps as f64,
-                    ]);
-                }
-            }
-            ids.push(client[start]);
-            for (col, v) in out.iter_mut().zip(&row) {
-                col.push(*v);
-            }
-            start = end;
         }
         let height = ids.len();
         let columns: Vec<Column> = std::iter::once(Column::new(CLIENT.into(), ids))
@@ -517,5 +467,93 @@ impl Spec {
             )
             .collect();
         DataFrame::new(height, columns)
+    }
+
+    /// The family columns of one client, from its purchase days `days` (ascending, on or
+    /// before the cutoff) and their spend, appended to `row`.
+    fn client_row(
+        &self,
+        days: &[i32],
+        spend: &[f64],
+        decay: &[[f64; HALF_LIVES.len()]],
+        row: &mut Vec<f64>,
+    ) {
+        let (c, fam) = (self.cutoff, self.families);
+        let (h, y) = (self.horizon, YEAR_DAYS);
+        if fam.contains(FeatureFamily::Windows) {
+            let mut pd = [0.0; WINDOW_DAYS.len()];
+            let mut sp = [0.0; WINDOW_DAYS.len()];
+            for (&d, &v) in days.iter().zip(spend) {
+                let age = c - d;
+                for (j, &w) in WINDOW_DAYS.iter().enumerate() {
+                    if age < w {
+                        pd[j] += 1.0;
+                        sp[j] += v;
+                    }
+                }
+            }
+            for j in 0..WINDOW_DAYS.len() {
+                row.extend([pd[j], sp[j]]);
+            }
+        }
+        if fam.contains(FeatureFamily::Decayed) {
+            let mut pd = [0.0; HALF_LIVES.len()];
+            let mut sp = [0.0; HALF_LIVES.len()];
+            for (&d, &v) in days.iter().zip(spend) {
+                let w = &decay[(c - d) as usize];
+                for j in 0..HALF_LIVES.len() {
+                    pd[j] += w[j];
+                    sp[j] += w[j] * v;
+                }
+            }
+            for j in 0..HALF_LIVES.len() {
+                row.extend([pd[j], sp[j]]);
+            }
+        }
+        if fam.contains(FeatureFamily::LastYear) {
+            // ages: before = [y, y + H), next = [max(y - H, 0), y)
+            let next_lo = (y - h).max(0);
+            let (mut pd, mut sp, mut next_pd, mut next_sp) = (0.0, 0.0, 0.0, 0.0);
+            for (&d, &v) in days.iter().zip(spend) {
+                let age = c - d;
+                if age >= y && age < y + h {
+                    pd += 1.0;
+                    sp += v;
+                } else if age < y && age >= next_lo {
+                    next_pd += 1.0;
+                    next_sp += v;
+                }
+            }
+            let active = c - days[0] >= y;
+            let churned = active && next_pd == 0.0;
+            row.extend([
+                pd,
+                sp,
+                next_pd,
+                next_sp,
+                f64::from(u8::from(active)),
+                f64::from(u8::from(churned)),
+            ]);
+        }
+        if fam.contains(FeatureFamily::GapRecency) {
+            let last = days[days.len() - 1];
+            let since = f64::from(c - last);
+            let n_gaps = days.len() - 1;
+            if n_gaps == 0 {
+                row.extend([1.0, since, 0.5]);
+            } else {
+                let mean = f64::from(last - days[0]) / n_gaps as f64;
+                let (mut largest, mut shorter) = (0, 0usize);
+                for g in days.windows(2).map(|p| p[1] - p[0]) {
+                    largest = largest.max(g);
+                    shorter += usize::from(f64::from(g) < since);
+                }
+                row.extend([
+                    since / mean,
+                    since - f64::from(largest),
+                    shorter as f64 / n_gaps as f64,
+                ]);
+            }
+        }
     }
 }

@@ -29,8 +29,8 @@ use retain_data::cols::{CATEGORY, CLIENT, DAY, HOUR, INVOICE, IS_RETURN};
 
 use crate::CountryTable;
 use crate::builder::{
-    ALL_VALUE, FEATURES, FIRST_DAY, N_LINES, N_PRODUCTS, N_PURCHASE, PURCHASE_QUANTITY, PURCHASE_VALUE,
-    RETURN_VALUE,
+    ALL_VALUE, FEATURES, FIRST_DAY, N_LINES, N_PRODUCTS, N_PURCHASE, PURCHASE_QUANTITY,
+    PURCHASE_VALUE, RETURN_VALUE,
 };
 use crate::condense::GroupSum;
 use polars_compute::float_sum::FloatSum;
