@@ -7,6 +7,7 @@
 //! "bin <= b" is the raw-value rule `x <= edges[b]` and stays exact on new data.
 
 use ndarray::ArrayView2;
+use rayon::prelude::*;
 
 /// Bin edges of one feature: `bin(x)` = number of edges `< x`, so `bin(x) <= b` iff
 /// `x <= edges[b]`.
@@ -65,11 +66,26 @@ pub(crate) fn bin_of(edges: &[f64], x: f64) -> u8 {
 }
 
 /// Rows of `x` binned with `edges`, row-major (`n x p` bytes).
+/// Blocks of rows are binned side by side on rayon's threads (each row's bins depend on it
+/// alone).
 pub(crate) fn bin_rows(x: ArrayView2<f64>, edges: &[Vec<f64>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(x.len());
-    for row in x.rows() {
-        out.extend(row.iter().zip(edges).map(|(&v, e)| bin_of(e, v)));
+    const BLOCK: usize = 4096;
+    // (a row's bins: one per feature with edges)
+    let (n, p) = (x.nrows(), x.ncols().min(edges.len()));
+    let mut out = vec![0u8; n * p];
+    if p == 0 {
+        return out;
     }
+    out.par_chunks_mut(BLOCK * p)
+        .enumerate()
+        .for_each(|(k, block)| {
+            for (i, bins) in block.chunks_mut(p).enumerate() {
+                let row = x.row(k * BLOCK + i);
+                for ((b, &v), e) in bins.iter_mut().zip(row.iter()).zip(edges) {
+                    *b = bin_of(e, v);
+                }
+            }
+        });
     out
 }
 
