@@ -83,25 +83,37 @@ impl<'a> Tables<'a> {
                 categories.clear();
                 let first_cat = self.cat_client.len();
                 let mut new_products: IdxSize = 0;
+                // A line's invoice and category are most often the previous line's (an
+                // invoice's lines are contiguous in the file): those rows are found without a
+                // lookup, the same rows the maps would give.
+                let mut previous_invoice: Option<(Option<&str>, bool, usize)> = None;
+                let mut previous_category: Option<(Option<&str>, usize)> = None;
                 for i in d..de {
                     let ret = l.is_return.get(i).unwrap_or(false);
                     let inv = l.invoice.get(i);
                     let hour = l.hour.get(i);
-                    match invoices.get(&(inv, day, ret)) {
-                        Some(&row) => {
+                    let row = match previous_invoice {
+                        Some((p, r, row)) if r == ret && p == inv => Some(row),
+                        _ => invoices.get(&(inv, day, ret)).copied(),
+                    };
+                    match row {
+                        Some(row) => {
                             let h = &mut self.inv_hour[row];
                             *h = match (*h, hour) {
                                 (Some(a), Some(b)) => Some(a.min(b)),
                                 (a, b) => a.or(b),
                             };
+                            previous_invoice = Some((inv, ret, row));
                         }
                         None => {
-                            invoices.insert((inv, day, ret), self.inv_client.len());
+                            let row = self.inv_client.len();
+                            invoices.insert((inv, day, ret), row);
                             self.inv_client.push(c);
                             self.inv_invoice.push(inv);
                             self.inv_day.push(day);
                             self.inv_return.push(ret);
                             self.inv_hour.push(hour);
+                            previous_invoice = Some((inv, ret, row));
                         }
                     }
                     if !ret
@@ -111,14 +123,23 @@ impl<'a> Tables<'a> {
                         new_products += 1;
                     }
                     let cat = l.category.get(i);
-                    match categories.get(&cat) {
-                        Some(&k) => self.cat_n[first_cat + k] += 1,
+                    let k = match previous_category {
+                        Some((p, k)) if p == cat => Some(k),
+                        _ => categories.get(&cat).copied(),
+                    };
+                    match k {
+                        Some(k) => {
+                            self.cat_n[first_cat + k] += 1;
+                            previous_category = Some((cat, k));
+                        }
                         None => {
-                            categories.insert(cat, self.cat_client.len() - first_cat);
+                            let k = self.cat_client.len() - first_cat;
+                            categories.insert(cat, k);
                             self.cat_client.push(c);
                             self.cat_category.push(cat);
                             self.cat_day.push(day);
                             self.cat_n.push(1);
+                            previous_category = Some((cat, k));
                         }
                     }
                 }

@@ -847,6 +847,8 @@ mod tests {
         let lines = lines();
         let h = History::of_lines(&lines, 4_000).unwrap();
         let tables = h.collected.clone().expect("collected");
+        let plain = History::new(lines.clone().lazy());
+        assert!(plain.collected.is_none());
         let days = lines.column(DAY).unwrap().i32().unwrap();
         let (first, last) = (days.min().unwrap(), days.max().unwrap());
         // cutoffs before the data, where every purchase day is in the last 30 days, inside,
@@ -879,6 +881,9 @@ mod tests {
                     .expect("tables in client order");
                 let plan = h.features_plan(cutoff, &countries).collect().unwrap();
                 assert_same_bits(&ours, &plan, &what);
+                // and polars' plan from the lines, condensing included
+                let lines_plan = plain.features_at(cutoff, &countries).collect().unwrap();
+                assert_same_bits(&ours, &lines_plan, &format!("{what}, from the lines"));
                 if day >= 250 {
                     assert!(ours.height() > 400, "{what}: {}", ours.height());
                 }
