@@ -7,7 +7,10 @@
 //! canonical line table and returns a new plan; nothing runs until it is collected.
 //! [`History`] condenses the lines into per-(client, day) tables that keep each row's day, and
 //! every feature at a cutoff starts from those tables filtered on `day <= cutoff`, so no
-//! feature reads a line after the cutoff.
+//! feature reads a line after the cutoff. When the tables are collected in client order (as
+//! [`History::of`] and the readers' parts give them), the features, categories and labels at a
+//! cutoff are computed at once in one pass over them, bit for bit what the plans give, and the
+//! plan returned only reads the result (the `kernel` module).
 //!
 //! [`FeatureMatrix::from_frame`] is the one place data leaves polars for the models.
 //! [`describe`] words a feature as a client's reason ([`Reason`]: a code from
