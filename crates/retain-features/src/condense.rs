@@ -170,6 +170,26 @@ impl<'a> Tables<'a> {
     }
 }
 
+/// The bounds of about four runs of whole clients per thread of the client-ordered column
+/// `client`, for pieces worked on side by side: `0`, the first row of each run after the
+/// first, then `client.len()` (`[0, 0]` when it is empty).
+pub(crate) fn client_pieces(client: &[i64]) -> Vec<usize> {
+    let n = client.len();
+    let pieces = rayon::current_num_threads().max(1) * 4;
+    let mut bounds = vec![0];
+    for k in 1..pieces {
+        let mut b = (n * k / pieces).max(*bounds.last().unwrap_or(&0));
+        while b > 0 && b < n && client[b] == client[b - 1] {
+            b += 1;
+        }
+        if b > *bounds.last().unwrap_or(&0) && b < n {
+            bounds.push(b);
+        }
+    }
+    bounds.push(n);
+    bounds
+}
+
 /// The invoices, products and categories tables of the canonical line table `lines` (sorted
 /// by client, then day; one chunk per column), as [`crate::History::new`]'s plans define them.
 pub(crate) fn text_tables(lines: &DataFrame) -> PolarsResult<[DataFrame; 3]> {
@@ -196,19 +216,7 @@ pub(crate) fn text_tables(lines: &DataFrame) -> PolarsResult<[DataFrame; 3]> {
         category: category.downcast_as_array(),
     };
     // pieces of whole clients, filled side by side, appended in order
-    let n = client.len();
-    let pieces = rayon::current_num_threads().max(1) * 4;
-    let mut bounds = vec![0];
-    for k in 1..pieces {
-        let mut b = (n * k / pieces).max(*bounds.last().unwrap_or(&0));
-        while b > 0 && b < n && client[b] == client[b - 1] {
-            b += 1;
-        }
-        if b > *bounds.last().unwrap_or(&0) && b < n {
-            bounds.push(b);
-        }
-    }
-    bounds.push(n);
+    let bounds = client_pieces(client);
     let parts: Vec<Tables> = bounds
         .par_windows(2)
         .map(|w| {

@@ -414,18 +414,7 @@ impl Spec {
         };
 
         // pieces of whole clients, computed side by side and appended in order
-        let pieces = rayon::current_num_threads().max(1) * 4;
-        let mut bounds = vec![0];
-        for k in 1..pieces {
-            let mut b = (n * k / pieces).max(*bounds.last().unwrap_or(&0));
-            while b > 0 && b < n && client[b] == client[b - 1] {
-                b += 1;
-            }
-            if b > *bounds.last().unwrap_or(&0) && b < n {
-                bounds.push(b);
-            }
-        }
-        bounds.push(n);
+        let bounds = crate::condense::client_pieces(&client);
         let parts: Vec<(Vec<i64>, Vec<Vec<f64>>)> = bounds
             .par_windows(2)
             .map(|w| {

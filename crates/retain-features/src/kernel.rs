@@ -32,7 +32,7 @@ use crate::builder::{
     ALL_VALUE, FEATURES, FIRST_DAY, N_LINES, N_PRODUCTS, N_PURCHASE, PURCHASE_QUANTITY,
     PURCHASE_VALUE, RETURN_VALUE,
 };
-use crate::condense::GroupSum;
+use crate::condense::{GroupSum, client_pieces};
 use polars_compute::float_sum::FloatSum;
 use polars_compute::moment::VarState;
 
@@ -165,19 +165,15 @@ fn view(tables: &[DataFrame; 4]) -> Option<View<'_>> {
     in_order.then_some(v)
 }
 
-/// Splits the clients of the days table into about `pieces` runs of whole clients: the first
-/// client of each run, ascending.
-fn piece_starts(client: &[i64], pieces: usize) -> Vec<i64> {
-    let n = client.len();
-    let mut starts: Vec<i64> = Vec::new();
-    for k in 0..pieces.max(1) {
-        if let Some(&c) = client.get(n * k / pieces.max(1))
-            && starts.last().is_none_or(|&l| c > l)
-        {
-            starts.push(c);
-        }
-    }
-    starts
+/// The first client of each run of whole clients of the client-ordered column `client`
+/// ([`client_pieces`]), ascending: the pieces every table of the history is split into by
+/// client.
+fn piece_starts(client: &[i64]) -> Vec<i64> {
+    let bounds = client_pieces(client);
+    bounds[..bounds.len() - 1]
+        .iter()
+        .filter_map(|&b| client.get(b).copied())
+        .collect()
 }
 
 /// Per-client scratch space, reused from one client to the next.
@@ -563,7 +559,7 @@ pub(crate) fn features(
         .collect();
     let top = countries.top();
     let windows = Windows::at(&v, cutoff);
-    let starts = piece_starts(v.d_client, rayon::current_num_threads().max(1) * 4);
+    let starts = piece_starts(v.d_client);
     let pieces: Vec<(Vec<i64>, Vec<[f64; FEATURES.len()]>)> = (0..starts.len())
         .into_par_iter()
         .map(|k| {
@@ -607,7 +603,7 @@ pub(crate) fn labels(
         return Ok(None);
     };
     let end = cutoff.saturating_add(horizon);
-    let starts = piece_starts(v.d_client, rayon::current_num_threads().max(1) * 4);
+    let starts = piece_starts(v.d_client);
     let pieces: Vec<(Vec<i64>, Vec<f64>, Vec<f64>)> = (0..starts.len())
         .into_par_iter()
         .map(|k| {
@@ -663,7 +659,7 @@ pub(crate) fn category_modes(
     let Some(v) = view(tables) else {
         return Ok(None);
     };
-    let starts = piece_starts(v.c_client, rayon::current_num_threads().max(1) * 4);
+    let starts = piece_starts(v.c_client);
     let pieces: Vec<(Vec<i64>, Vec<&str>)> = (0..starts.len())
         .into_par_iter()
         .map(|k| {
