@@ -2,6 +2,7 @@
 
 use ndarray::Array2;
 use polars::prelude::*;
+use rayon::prelude::*;
 use retain_core::{ClientId, FeatureSchema};
 use retain_data::cols::CLIENT;
 
@@ -30,20 +31,48 @@ impl FeatureMatrix {
             .map(|v| v.unwrap_or_default())
             .collect();
         let n = df.height();
-        let mut x = Array2::<f64>::zeros((n, features.len()));
-        for (j, name) in features.iter().enumerate() {
+        let p = features.len();
+        // every column as one chunk of numbers, checked in column then row order
+        let mut columns: Vec<Float64Chunked> = Vec::with_capacity(p);
+        for name in features {
             let s = df.column(name)?.cast(&DataType::Float64)?;
-            for (i, v) in s.f64()?.iter().enumerate() {
-                let v = v.unwrap_or(f64::NAN);
-                if !v.is_finite() {
-                    return Err(FeatureError::NonFinite {
-                        feature: name.clone(),
-                        client: clients[i],
-                        value: v,
-                    });
-                }
-                x[[i, j]] = v;
+            let v = s.f64()?.rechunk().into_owned();
+            if let Some((i, v)) = v
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .enumerate()
+                .find(|(_, v)| !v.is_finite())
+            {
+                return Err(FeatureError::NonFinite {
+                    feature: name.clone(),
+                    client: clients[i],
+                    value: v,
+                });
             }
+            columns.push(v);
+        }
+        let columns: Vec<&[f64]> = columns
+            .iter()
+            .map(|c| c.cont_slice().expect("one chunk without nulls"))
+            .collect();
+        // Filled a block of rows at a time (the block stays in cache while every column
+        // writes into it), blocks on rayon's threads: column by column over the whole
+        // matrix would be one strided pass per feature.
+        const BLOCK: usize = 256;
+        let mut x = Array2::<f64>::zeros((n, p));
+        if p > 0 {
+            x.as_slice_mut()
+                .expect("a new matrix is one slice")
+                .par_chunks_mut(BLOCK * p)
+                .enumerate()
+                .for_each(|(b, block)| {
+                    let first = b * BLOCK;
+                    for (j, column) in columns.iter().enumerate() {
+                        for (r, row) in block.chunks_mut(p).enumerate() {
+                            row[j] = column[first + r];
+                        }
+                    }
+                });
         }
         Ok(Self {
             clients,
@@ -63,4 +92,74 @@ pub fn non_constant(df: &DataFrame, candidates: &[&str]) -> Result<Vec<String>, 
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(n: usize) -> DataFrame {
+        df![
+            CLIENT => (0..n as i64).map(|i| 1000 + i).collect::<Vec<_>>(),
+            "a" => (0..n).map(|i| i as f64 * 0.5 - 3.0).collect::<Vec<_>>(),
+            "b" => (0..n as i32).map(|i| i % 7 - 3).collect::<Vec<_>>(),
+            "c" => (0..n).map(|i| (i as f64).sqrt()).collect::<Vec<_>>(),
+        ]
+        .unwrap()
+    }
+
+    #[test]
+    fn the_matrix_holds_each_client_s_values_in_the_features_order() {
+        // rows in several blocks and a last partial one; the columns in another order
+        for n in [0, 1, 255, 256, 257, 1000] {
+            let df = frame(n);
+            let names: Vec<String> = ["c", "a", "b"].map(String::from).to_vec();
+            let m = FeatureMatrix::from_frame(&df, &names).unwrap();
+            assert_eq!(m.x.dim(), (n, 3));
+            assert_eq!(
+                m.clients,
+                (0..n as i64).map(|i| 1000 + i).collect::<Vec<_>>()
+            );
+            for i in 0..n {
+                assert_eq!(m.x[[i, 0]].to_bits(), (i as f64).sqrt().to_bits());
+                assert_eq!(m.x[[i, 1]], i as f64 * 0.5 - 3.0);
+                assert_eq!(m.x[[i, 2]], (i as i32 % 7 - 3) as f64);
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_missing_or_infinite_value_in_feature_then_row_order_is_named() {
+        let mut df = frame(600);
+        let c: Vec<Option<f64>> = (0..600)
+            .map(|i| match i {
+                400 => None,
+                _ => Some(i as f64),
+            })
+            .collect();
+        let a: Vec<f64> = (0..600)
+            .map(|i| if i == 500 { f64::INFINITY } else { 1.0 })
+            .collect();
+        df.with_column(Column::new("c".into(), c)).unwrap();
+        df.with_column(Column::new("a".into(), a)).unwrap();
+        let names: Vec<String> = ["b", "a", "c"].map(String::from).to_vec();
+        match FeatureMatrix::from_frame(&df, &names) {
+            Err(FeatureError::NonFinite {
+                feature,
+                client,
+                value,
+            }) => {
+                assert_eq!((feature.as_str(), client), ("a", 1500));
+                assert_eq!(value, f64::INFINITY);
+            }
+            other => panic!("{other:?}"),
+        }
+        let names: Vec<String> = ["c", "a"].map(String::from).to_vec();
+        match FeatureMatrix::from_frame(&df, &names) {
+            Err(FeatureError::NonFinite {
+                feature, client, ..
+            }) => assert_eq!((feature.as_str(), client), ("c", 1400)),
+            other => panic!("{other:?}"),
+        }
+    }
 }

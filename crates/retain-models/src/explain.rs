@@ -184,8 +184,12 @@ pub fn combine(
         }
         base += w * e.base;
         scores.scaled_add(w, &e.scores);
-        for (j, &to) in map.iter().enumerate() {
-            values.column_mut(to).scaled_add(w, &e.values.column(j));
+        // row by row (a column at a time would stride over the whole matrix per feature);
+        // each value gets the same additions in the same order
+        for (mut out, row) in values.rows_mut().into_iter().zip(e.values.rows()) {
+            for (&to, &v) in map.iter().zip(row.iter()) {
+                out[to] += w * v;
+            }
         }
     }
     Explanation::new(scale, base, values, scores)

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::hist::{Binned, bin_rows};
 use crate::input::{check_features, check_training};
 use crate::logistic::normalized;
-use crate::traverse::{Nodes, per_row, sum_over_trees};
+use crate::traverse::{Nodes, per_row, sum_over_trees_of_values};
 use crate::{ChurnClassifier, ClassWeight, Explanation, ExplanationScale, ModelError};
 
 /// Hyper-parameters of [`RandomForestModel`]; setters never fail, [`Self::check`] validates.
@@ -646,11 +646,9 @@ impl ChurnClassifier for RandomForestModel {
 
     fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, ModelError> {
         check_features(x, self.n_features)?;
-        let bins = self.binned(x);
-        let sums = sum_over_trees(
-            &bins,
-            self.n_features,
-            x.nrows(),
+        let sums = sum_over_trees_of_values(
+            x,
+            &self.edges,
             &self.trees,
             Tree::nodes,
             |t, leaf| f64::from(t.value[leaf]),

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hist::{Binned, bin_rows};
 use crate::shap::{LeafPaths, TreeArrays};
-use crate::traverse::{Nodes, per_block, sum_over_trees};
+use crate::traverse::{Nodes, per_block, sum_over_trees_of_values};
 
 /// Rows per block of the Tree SHAP values, at most: each block finds its rows' distinct
 /// cells and leaf patterns once (`shap.rs`), so larger blocks share more work (on the
@@ -144,11 +144,9 @@ impl Booster {
 
     /// The raw score per row (the caller has checked the columns).
     pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
-        let bins = bin_rows(x, &self.edges);
-        Array1::from(sum_over_trees(
-            &bins,
-            self.edges.len(),
-            x.nrows(),
+        Array1::from(sum_over_trees_of_values(
+            x,
+            &self.edges,
             &self.trees,
             Tree::nodes,
             |t, leaf| t.value[leaf],

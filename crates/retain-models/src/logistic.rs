@@ -682,8 +682,11 @@ impl ChurnClassifier for LogisticModel {
     fn contributions(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>, ModelError> {
         check_features(x, self.coef.len())?;
         let mut z = self.scaler.transform(x);
-        for (j, mut col) in z.axis_iter_mut(Axis(1)).enumerate() {
-            col *= self.coef[j];
+        // row by row: the rows are contiguous
+        for mut row in z.rows_mut() {
+            for (v, c) in row.iter_mut().zip(&self.coef) {
+                *v *= c;
+            }
         }
         Ok(Some(z))
     }

@@ -1,6 +1,10 @@
 //! Batch prediction for the histogram trees of the forest and the booster: many rows walk
-//! one tree side by side ([`sum_over_trees`]); and per-row work spread over threads
-//! ([`per_row`], for the contributions).
+//! one tree side by side ([`sum_over_trees_of_values`]); and per-row work spread over
+//! threads ([`per_row`], for the contributions).
+//!
+//! A prediction reads the rows' values, not their bins: each split's bin is turned into its
+//! edge once per call, so no pass bins every value of every row first (that pass cost as
+//! much as the walk itself on a few hundred thousand clients).
 //!
 //! Walking one row down one tree is a chain of dependent loads with a branch per level
 //! that the processor cannot predict (left or right is the data's choice), so a row at a
@@ -15,7 +19,7 @@
 //! [`PARALLEL_ROWS`] rows on they are spread over rayon's threads, which changes nothing in
 //! the result.
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 /// The split arrays of a tree stored flat: node `i` is a leaf when `left[i] == 0`; else a
@@ -35,17 +39,20 @@ const BLOCK: usize = 256;
 /// From this many rows on, blocks are spread over rayon's threads.
 const PARALLEL_ROWS: usize = 4 * BLOCK;
 
-/// A node packed into one word for the walk: `left` (0 for a leaf), `feature`, `bin`.
+/// A node packed for the walk: `left` (0 for a leaf), `feature`, and the split's `cut` (a
+/// bin, or the value of that bin's upper edge).
 #[derive(Clone, Copy)]
-struct Packed {
+struct Packed<C> {
     left: u32,
     feature: u16,
-    bin: u8,
+    cut: C,
 }
 
 /// For each row of `bins` (row-major, `p` bins per row, `n` rows), `init` plus
 /// `value(t, leaf)` summed over the trees `t` of `trees` in order, where `leaf` is the
-/// row's leaf in tree `t`.
+/// row's leaf in tree `t`. (The rows binned first: the reference the tests hold
+/// [`sum_over_trees_of_values`] to.)
+#[cfg(test)]
 pub(crate) fn sum_over_trees<'a, T: Sync + 'a>(
     bins: &[u8],
     p: usize,
@@ -55,12 +62,67 @@ pub(crate) fn sum_over_trees<'a, T: Sync + 'a>(
     value: impl Fn(&'a T, usize) -> f64 + Sync,
     init: f64,
 ) -> Vec<f64> {
+    sum_over(
+        bins,
+        p,
+        n,
+        trees,
+        nodes,
+        |_, b| b,
+        |v, b| v > b,
+        value,
+        init,
+    )
+}
+
+/// [`sum_over_trees`] of the rows of `x` themselves, the trees' bins read with `edges` (a
+/// row goes right at a split on bin `b` of feature `f` when `edges[f][b] < x`, left when
+/// there is no such edge): the same leaves as binning the rows first, bit for bit, without
+/// the pass that bins every value. A bin counts the edges below the value
+/// ([`crate::hist::bin_of`]), and the edges are sorted, so `bin(x) > b` exactly when
+/// `edges[f][b] < x`; both comparisons are false for a missing (NaN) value, which goes
+/// left either way.
+pub(crate) fn sum_over_trees_of_values<'a, T: Sync + 'a>(
+    x: ArrayView2<f64>,
+    edges: &[Vec<f64>],
+    trees: &'a [T],
+    nodes: impl Fn(&'a T) -> Nodes<'a>,
+    value: impl Fn(&'a T, usize) -> f64 + Sync,
+    init: f64,
+) -> Vec<f64> {
+    let x = x.as_standard_layout();
+    let (n, p) = x.dim();
+    let values = x.as_slice().expect("a standard-layout matrix is one slice");
+    let cut = |f: u16, b: u8| {
+        edges
+            .get(usize::from(f))
+            .and_then(|e| e.get(usize::from(b)))
+            .copied()
+            .unwrap_or(f64::INFINITY)
+    };
+    sum_over(values, p, n, trees, nodes, cut, |v, c| c < v, value, init)
+}
+
+/// The walk of [`sum_over_trees`] over cells `V` of `data` (row-major, `p` per row), a
+/// split's cut made by `cut(feature, bin)`, a row going right when `right(cell, cut)`.
+#[allow(clippy::too_many_arguments)]
+fn sum_over<'a, T: Sync + 'a, V: Copy + Sync, C: Copy + Send + Sync>(
+    data: &[V],
+    p: usize,
+    n: usize,
+    trees: &'a [T],
+    nodes: impl Fn(&'a T) -> Nodes<'a>,
+    cut: impl Fn(u16, u8) -> C,
+    right: impl Fn(V, C) -> bool + Sync,
+    value: impl Fn(&'a T, usize) -> f64 + Sync,
+    init: f64,
+) -> Vec<f64> {
     let mut out = vec![init; n];
     if n == 0 {
         return out;
     }
     let p = p.max(1);
-    let packed: Vec<Vec<Packed>> = trees
+    let packed: Vec<Vec<Packed<C>>> = trees
         .iter()
         .map(|t| {
             let nd = nodes(t);
@@ -68,7 +130,7 @@ pub(crate) fn sum_over_trees<'a, T: Sync + 'a>(
                 .map(|i| Packed {
                     left: nd.left[i],
                     feature: nd.feature[i],
-                    bin: nd.bin[i],
+                    cut: cut(nd.feature[i], nd.bin[i]),
                 })
                 .collect()
         })
@@ -83,7 +145,7 @@ pub(crate) fn sum_over_trees<'a, T: Sync + 'a>(
                 for (j, o) in base.iter_mut().enumerate() {
                     *o = (start + j).min(n - 1) * p;
                 }
-                let leaf = walk(tree, bins, &base);
+                let leaf = walk(tree, data, &base, &right);
                 for (s, &l) in lane_scores.iter_mut().zip(&leaf) {
                     *s += value(t, l);
                 }
@@ -141,19 +203,24 @@ pub(crate) fn per_block<S>(
     Array2::from_shape_vec((n, p), out).expect("n x p values")
 }
 
-/// The leaf of each of [`LANES`] rows (starting at `base[j]` in `bins`) in one tree, the
+/// The leaf of each of [`LANES`] rows (starting at `base[j]` in `data`) in one tree, the
 /// rows stepping down together.
 #[inline]
-fn walk(tree: &[Packed], bins: &[u8], base: &[usize; LANES]) -> [usize; LANES] {
+fn walk<V: Copy, C: Copy>(
+    tree: &[Packed<C>],
+    data: &[V],
+    base: &[usize; LANES],
+    right: &impl Fn(V, C) -> bool,
+) -> [usize; LANES] {
     let mut id = [0usize; LANES];
     loop {
         let mut moved = false;
         for j in 0..LANES {
             let node = tree[id[j]];
             let l = node.left as usize;
-            let right = usize::from(bins[base[j] + usize::from(node.feature)] > node.bin);
+            let r = usize::from(right(data[base[j] + usize::from(node.feature)], node.cut));
             // A leaf (left = 0) keeps its id: the select costs no branch.
-            id[j] = if l != 0 { l + right } else { id[j] };
+            id[j] = if l != 0 { l + r } else { id[j] };
             moved |= l != 0;
         }
         if !moved {
@@ -221,6 +288,78 @@ mod tests {
                     .fold(0.5, |z, &t| z + v[leaf] * (t as f64 + 1.0));
                 assert_eq!(g.to_bits(), want.to_bits(), "n {n} row {r}");
                 assert!([2, 3, 4].contains(&leaf));
+            }
+        }
+    }
+
+    #[test]
+    fn values_walked_against_the_edges_reach_the_leaves_of_their_bins() {
+        use crate::hist::bin_rows;
+        use ndarray::ShapeBuilder;
+        // Feature 0 has edges [-1, 0, 2.5]; feature 1 has edges [10, 20]: a split on its
+        // bin 2 has no edge (every row goes left). Node 0 splits feature 1 at bin 0, node 1
+        // feature 0 at bin 1, node 2 feature 1 at bin 2, node 3 feature 0 at bin 0.
+        let edges = vec![vec![-1.0, 0.0, 2.5], vec![10.0, 20.0]];
+        let feature = vec![1u16, 0, 1, 0, 0, 0, 0, 0, 0];
+        let bin = vec![0u8, 1, 2, 0, 0, 0, 0, 0, 0];
+        let left = vec![1u32, 3, 5, 7, 0, 0, 0, 0, 0];
+        let value: Vec<f64> = (0..9).map(|i| 1.0 + i as f64 * 0.37).collect();
+        let nodes = Nodes {
+            feature: &feature,
+            bin: &bin,
+            left: &left,
+        };
+        // the edges themselves, either side of them, signed zeros, infinities and NaN
+        let cells = [
+            f64::NEG_INFINITY,
+            -2.0,
+            -1.0,
+            -0.5,
+            -0.0,
+            0.0,
+            1e-300,
+            2.5,
+            2.5000000000000004,
+            9.999999999999998,
+            10.0,
+            15.0,
+            20.0,
+            21.0,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let trees = [0usize, 1, 2];
+        for n in [0, 1, 9, 256, 1500] {
+            // every pair of cells (a column-major matrix: the walk takes it in row order)
+            let x = ndarray::Array2::from_shape_fn((n, 2).f(), |(i, j)| {
+                cells[(i / if j == 0 { 1 } else { cells.len() }) % cells.len()]
+            });
+            let bins = bin_rows(x.view(), &edges);
+            let by_bins = sum_over_trees(
+                &bins,
+                2,
+                n,
+                &trees,
+                |_| nodes,
+                |t, leaf| value[leaf] * (*t as f64 + 0.5),
+                0.25,
+            );
+            let by_values = sum_over_trees_of_values(
+                x.view(),
+                &edges,
+                &trees,
+                |_| nodes,
+                |t, leaf| value[leaf] * (*t as f64 + 0.5),
+                0.25,
+            );
+            let bits = |v: &[f64]| v.iter().map(|z| z.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&by_values), bits(&by_bins), "n {n}");
+            // every leaf is reached but node 2's right child (its split has no edge)
+            if n == 1500 {
+                let mut leaves: Vec<f64> = by_bins.clone();
+                leaves.sort_by(f64::total_cmp);
+                leaves.dedup();
+                assert_eq!(leaves.len(), 4, "{leaves:?}");
             }
         }
     }
