@@ -542,14 +542,28 @@ pub fn read_in_parts<S>(
     let streamed = ui.step_with_messages(
         &format!("{what} {}", input.display()),
         |say| {
-            // The next part is read on a second thread while this one is pushed: reading
-            // and what the sink does with a part each leave a core idle part of the time.
-            // One part waits at most, so memory holds three parts' lines at the most.
-            let reader = &mut reader;
+            // Three stages on three threads, a part in each: the next part is read while
+            // the one before is put in canonical order and the one before that is pushed.
+            // Each stage leaves a core idle part of the time, and reading and ordering
+            // cost about the same. One part waits between two stages at most, so memory
+            // holds five parts' lines at the most.
+            let (source, checks) = reader.halves();
             std::thread::scope(|scope| {
+                let (send_read, receive_read) = std::sync::mpsc::sync_channel(1);
                 let (send, receive) = std::sync::mpsc::sync_channel(1);
                 let reading = scope.spawn(move || {
-                    while let Some(part) = reader.next_part() {
+                    while let Some(part) = source.next_read() {
+                        let stop = part.is_err();
+                        if send_read.send(part).is_err() || stop {
+                            break;
+                        }
+                    }
+                });
+                let ordering = scope.spawn(move || {
+                    for read in receive_read.iter() {
+                        let part = read
+                            .map_err(retain_data::PartError::from)
+                            .and_then(|r| checks.order(r));
                         let stop = part.is_err();
                         if send.send(part).is_err() || stop {
                             break;
@@ -585,9 +599,9 @@ pub fn read_in_parts<S>(
                     }
                     Ok(Ok((sink, lines)))
                 })();
-                // a failed push stops the reading at its next part
+                // a failed push stops the ordering, and so the reading, at its next part
                 drop(receive);
-                if reading.join().is_err() {
+                if ordering.join().is_err() || reading.join().is_err() {
                     bail!("reading {} stopped unexpectedly", input.display());
                 }
                 pushed

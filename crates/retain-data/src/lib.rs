@@ -38,8 +38,9 @@ pub use error::DataError;
 pub use ids::{ClientIds, IdCollision, TEXT_CODES, code_of_text, in_client_sample, is_text_code};
 pub use layout::{Layout, PRESETS, ReturnRule};
 pub use read::{
-    EARLIEST_DAY, LoadStats, PartError, PartReader, READ_PART_LINES, Transactions, cols,
-    read_table, read_transactions, read_transactions_until, tomorrow_utc,
+    EARLIEST_DAY, LoadStats, PartChecks, PartError, PartReader, PartSource, READ_PART_LINES,
+    ReadPart, Transactions, cols, read_table, read_transactions, read_transactions_until,
+    tomorrow_utc,
 };
 pub use replicate::{
     ReplicaFiles, bucket_of, replicate, replicated_path, splitmix64, write_replicated,

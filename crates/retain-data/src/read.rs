@@ -781,7 +781,8 @@ fn read(
         .map(|file| Unit { file, slice: None })
         .collect();
     let mut ts_format = None;
-    let piece = read_units(input, files, &units, layout, typed, latest, &mut ts_format)?;
+    let piece =
+        read_units(input, files, &units, layout, typed, latest, &mut ts_format)?.order(input)?;
     let stats = summarize(
         &piece.keep,
         files.len(),
@@ -876,7 +877,7 @@ fn read_units(
     typed: bool,
     latest: Option<NaiveDate>,
     ts_format: &mut Option<Option<String>>,
-) -> Result<Piece, DataError> {
+) -> Result<Unordered, DataError> {
     let mut frames = Vec::with_capacity(units.len());
     for unit in units {
         let file = &files[unit.file];
@@ -997,15 +998,47 @@ fn read_units(
     // only adds an unused entry)
     let ids = client_ids(&df, input)?;
     drop(df);
-    let keep = canonical_order_of(lines, Some(&kept)).map_err(polars_err(input))?;
-    let free = lines_read - no_client - keep.height() as u64;
-    Ok(Piece {
-        keep,
+    Ok(Unordered {
+        lines,
+        kept,
         lines_read,
         no_client,
-        free,
         ids,
     })
+}
+
+/// The lines of some units read, validated and cleaned, before the canonical order: every
+/// line read, and which are kept.
+struct Unordered {
+    lines: DataFrame,
+    kept: BooleanChunked,
+    lines_read: u64,
+    no_client: u64,
+    ids: ClientIds,
+}
+
+impl Unordered {
+    /// The lines kept, in canonical order ([`canonical_order_of`]).
+    fn order(self, input: &Path) -> Result<Piece, DataError> {
+        let Self {
+            lines,
+            kept,
+            lines_read,
+            no_client,
+            ids,
+        } = self;
+        let keep = crate::guarded(input, || {
+            canonical_order_of(lines, Some(&kept)).map_err(polars_err(input))
+        })?;
+        let free = lines_read - no_client - keep.height() as u64;
+        Ok(Piece {
+            keep,
+            lines_read,
+            no_client,
+            free,
+            ids,
+        })
+    }
 }
 
 /// Lines per part of [`PartReader`] when the caller does not choose: about a million, the
@@ -1026,6 +1059,13 @@ pub const READ_PART_LINES: u64 = 1 << 20;
 /// ([`LoadStats`]) add up over the parts; the whole input's checks (no client at all, nothing
 /// but returns) are made by [`PartReader::finish`].
 pub struct PartReader {
+    source: PartSource,
+    checks: PartChecks,
+}
+
+/// The reading half of a [`PartReader`] ([`PartReader::halves`]): each part's lines read,
+/// validated and cleaned, in part order.
+pub struct PartSource {
     input: PathBuf,
     files: Vec<DataFile>,
     layout: Layout,
@@ -1033,10 +1073,25 @@ pub struct PartReader {
     parts: Vec<Vec<Unit>>,
     next: usize,
     ts_format: Option<Option<String>>,
+}
+
+/// The other half of a [`PartReader`] ([`PartReader::halves`]): each part read by the
+/// [`PartSource`], in part order, put in canonical order, checked to hold whole clients and
+/// counted.
+pub struct PartChecks {
+    input: PathBuf,
+    layout: Layout,
     seen: std::collections::HashSet<i64>,
     clustered: bool,
     stats: LoadStats,
     ids: ClientIds,
+}
+
+/// One part's lines as the [`PartSource`] read them, before their canonical order
+/// ([`PartChecks::order`]).
+pub struct ReadPart {
+    lines: Unordered,
+    files: usize,
 }
 
 /// Why a part could not be read.
@@ -1098,20 +1153,26 @@ impl PartReader {
             parts.last_mut().expect("a part was pushed").push(unit);
         }
         Ok(Self {
-            input: input.to_path_buf(),
-            stats: LoadStats {
-                files: files.len(),
-                ..LoadStats::default()
+            checks: PartChecks {
+                input: input.to_path_buf(),
+                layout: layout.clone(),
+                stats: LoadStats {
+                    files: files.len(),
+                    ..LoadStats::default()
+                },
+                seen: std::collections::HashSet::new(),
+                clustered: true,
+                ids: ClientIds::default(),
             },
-            files,
-            layout: layout.clone(),
-            latest,
-            parts,
-            next: 0,
-            ts_format: layout.timestamp_format.clone().map(Some),
-            seen: std::collections::HashSet::new(),
-            clustered: true,
-            ids: ClientIds::default(),
+            source: PartSource {
+                input: input.to_path_buf(),
+                files,
+                layout: layout.clone(),
+                latest,
+                parts,
+                next: 0,
+                ts_format: layout.timestamp_format.clone().map(Some),
+            },
         })
     }
 
@@ -1119,23 +1180,50 @@ impl PartReader {
     /// partitions them by client): no part is refused as [`PartError::NotClustered`], and
     /// the client count of [`PartReader::finish`] counts a client once per part it is in.
     pub fn unclustered(mut self) -> Self {
-        self.clustered = false;
+        self.checks.clustered = false;
         self
     }
 
     /// How many parts the input is read in.
     pub fn parts(&self) -> usize {
-        self.parts.len()
+        self.source.parts.len()
     }
 
     /// The next part's clean lines, in canonical order; `None` after the last.
     pub fn next_part(&mut self) -> Option<Result<Transactions, PartError>> {
-        let units = self.parts.get(self.next)?.clone();
-        self.next += 1;
-        Some(self.read_part(&units))
+        let read = self.source.next_read()?;
+        Some(
+            read.map_err(PartError::from)
+                .and_then(|r| self.checks.order(r)),
+        )
     }
 
-    fn read_part(&mut self, units: &[Unit]) -> Result<Transactions, PartError> {
+    /// The two halves of the reader, for a caller that reads the next part while the one
+    /// before is put in order on another thread: `source.next_read()` then
+    /// `checks.order(..)` of each part, in part order, is [`PartReader::next_part`].
+    pub fn halves(&mut self) -> (&mut PartSource, &mut PartChecks) {
+        (&mut self.source, &mut self.checks)
+    }
+
+    /// The counts over every part read, and the ids read as text, after the whole input's
+    /// checks: no line with a client, or nothing but returns, is an error.
+    pub fn finish(self) -> Result<(LoadStats, ClientIds), DataError> {
+        let c = self.checks;
+        check_usable(&c.input, &c.layout, &c.stats)?;
+        Ok((c.stats, c.ids))
+    }
+}
+
+impl PartSource {
+    /// The next part's lines read, validated and cleaned (the first bad value stops the
+    /// read, naming it); `None` after the last.
+    pub fn next_read(&mut self) -> Option<Result<ReadPart, DataError>> {
+        let units = self.parts.get(self.next)?.clone();
+        self.next += 1;
+        Some(self.read(&units))
+    }
+
+    fn read(&mut self, units: &[Unit]) -> Result<ReadPart, DataError> {
         let _reading = retain_core::activity::reading(&self.input);
         let (input, files, layout) = (&self.input, &self.files, &self.layout);
         let any_csv = units
@@ -1143,18 +1231,32 @@ impl PartReader {
             .any(|u| files[u.file].format == FileFormat::Csv);
         let mut ts = self.ts_format.clone();
         let latest = self.latest;
-        let piece = read_explained(input, files, layout, any_csv, |typed| {
+        let lines = read_explained(input, files, layout, any_csv, |typed| {
             read_units(input, files, units, layout, typed, latest, &mut ts)
         })?;
         self.ts_format = ts;
+        let mut part_files: Vec<usize> = units.iter().map(|u| u.file).collect();
+        part_files.dedup();
+        Ok(ReadPart {
+            lines,
+            files: part_files.len(),
+        })
+    }
+}
+
+impl PartChecks {
+    /// The clean lines of a part the [`PartSource`] read, in canonical order, once they
+    /// are found to hold whole clients (unless the reader is
+    /// [`PartReader::unclustered`]); the parts must come in the order they were read.
+    pub fn order(&mut self, part: ReadPart) -> Result<Transactions, PartError> {
+        let input = &self.input;
+        let piece = part.lines.order(input)?;
         if self.clustered {
             whole_clients(&mut self.seen, input, &piece.keep)?;
         }
-        let mut part_files: Vec<usize> = units.iter().map(|u| u.file).collect();
-        part_files.dedup();
         let stats = summarize(
             &piece.keep,
-            part_files.len(),
+            part.files,
             piece.lines_read,
             piece.no_client,
             piece.free,
@@ -1177,14 +1279,7 @@ impl PartReader {
         t.clients += stats.clients;
         t.first_day = t.first_day.into_iter().chain(stats.first_day).min();
         t.last_day = t.last_day.into_iter().chain(stats.last_day).max();
-        Ok(piece.into_transactions(stats, input, layout))
-    }
-
-    /// The counts over every part read, and the ids read as text, after the whole input's
-    /// checks: no line with a client, or nothing but returns, is an error.
-    pub fn finish(self) -> Result<(LoadStats, ClientIds), DataError> {
-        check_usable(&self.input, &self.layout, &self.stats)?;
-        Ok((self.stats, self.ids))
+        Ok(piece.into_transactions(stats, input, &self.layout))
     }
 }
 
@@ -1412,13 +1507,23 @@ fn canonical_order_of(mut df: DataFrame, keep: Option<&BooleanChunked>) -> Polar
     let mut dense: PlHashMap<i64, u32> = PlHashMap::new();
     let mut of_line: Vec<u32> = Vec::with_capacity(n);
     let mut counts: Vec<u32> = Vec::new();
+    // (a line of the previous line's client, as most lines of an invoice are, skips the
+    // lookup)
+    let mut previous: Option<(i64, u32)> = None;
     for i in 0..n {
         let c = client[row_of(i)];
-        let next = counts.len() as u32;
-        let d = *dense.entry(c).or_insert(next);
-        if d == next {
-            counts.push(0);
-        }
+        let d = match previous {
+            Some((p, d)) if p == c => d,
+            _ => {
+                let next = counts.len() as u32;
+                let d = *dense.entry(c).or_insert(next);
+                if d == next {
+                    counts.push(0);
+                }
+                previous = Some((c, d));
+                d
+            }
+        };
         counts[d as usize] += 1;
         of_line.push(d);
     }
