@@ -545,7 +545,13 @@ fn plural(x: f64, one: &str, many: &str) -> String {
 /// A whole number with thousands separators: "1,234,567", "-12".
 fn int(x: f64) -> String {
     let n = x.round();
-    let digits = format!("{:.0}", n.abs());
+    // (a whole number below 2^53 prints the same digits as an integer, without the float
+    // formatting's exact-digits path)
+    let digits = if n.abs() < 9_007_199_254_740_992.0 {
+        (n.abs() as u64).to_string()
+    } else {
+        format!("{:.0}", n.abs())
+    };
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     for (i, ch) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
@@ -611,6 +617,50 @@ fn code_of(feature: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_print_as_the_float_formatting_would() {
+        // the reference: the formatting `int` used before its integer path
+        let reference = |x: f64| {
+            let n = x.round();
+            let digits = format!("{:.0}", n.abs());
+            let mut out = String::new();
+            for (i, ch) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(ch);
+            }
+            if n < 0.0 { format!("-{out}") } else { out }
+        };
+        let p53 = 9_007_199_254_740_992.0;
+        for x in [
+            0.0,
+            -0.0,
+            0.4,
+            -0.4,
+            0.5,
+            -0.5,
+            1.0,
+            12.5,
+            999.5,
+            1234.4,
+            -1234567.6,
+            1e15,
+            p53 - 1.0,
+            p53,
+            p53 + 2.0,
+            -p53,
+            1e19,
+            1.8446744073709552e19,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NAN,
+        ] {
+            assert_eq!(int(x), reference(x), "{x}");
+        }
+    }
     use crate::FEATURES;
     use std::collections::HashMap;
 
