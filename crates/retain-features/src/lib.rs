@@ -33,7 +33,7 @@ pub use families::{
     FeatureFamilies, FeatureFamily, HALF_LIVES, UnknownFamily, WINDOW_DAYS, YEAR_DAYS,
     family_columns,
 };
-pub use matrix::{FeatureMatrix, non_constant};
+pub use matrix::{FeatureMatrix, feature_values, non_constant};
 pub use stream::{PARTIAL_ROW_KIND, PartFeatures, PartialFeatures};
 
 /// Errors building features.

@@ -33,24 +33,10 @@ impl FeatureMatrix {
         let n = df.height();
         let p = features.len();
         // every column as one chunk of numbers, checked in column then row order
-        let mut columns: Vec<Float64Chunked> = Vec::with_capacity(p);
-        for name in features {
-            let s = df.column(name)?.cast(&DataType::Float64)?;
-            let v = s.f64()?.rechunk().into_owned();
-            if let Some((i, v)) = v
-                .iter()
-                .map(|v| v.unwrap_or(f64::NAN))
-                .enumerate()
-                .find(|(_, v)| !v.is_finite())
-            {
-                return Err(FeatureError::NonFinite {
-                    feature: name.clone(),
-                    client: clients[i],
-                    value: v,
-                });
-            }
-            columns.push(v);
-        }
+        let columns: Vec<Float64Chunked> = features
+            .iter()
+            .map(|name| checked_column(df, name, |i| clients[i]))
+            .collect::<Result<_, _>>()?;
         let columns: Vec<&[f64]> = columns
             .iter()
             .map(|c| c.cont_slice().expect("one chunk without nulls"))
@@ -80,6 +66,45 @@ impl FeatureMatrix {
             schema: FeatureSchema::new(features.iter().cloned()),
         })
     }
+}
+
+/// One feature of a collected frame (which has `client_id`) as the models read it: the
+/// values of that column of [`FeatureMatrix::from_frame`]'s matrix, with the same refusal of a
+/// missing or infinite value, without building the matrix.
+pub fn feature_values(df: &DataFrame, feature: &str) -> Result<Vec<f64>, FeatureError> {
+    let client = |i: usize| -> ClientId {
+        df.column(CLIENT)
+            .and_then(|c| c.cast(&DataType::Int64))
+            .ok()
+            .and_then(|c| c.i64().ok().and_then(|c| c.get(i)))
+            .unwrap_or_default()
+    };
+    let v = checked_column(df, feature, client)?;
+    Ok(v.cont_slice().expect("one chunk without nulls").to_vec())
+}
+
+/// Column `name` of `df` as one chunk of finite numbers; the first missing or infinite value
+/// is refused, naming the client of its row (`client(row)`).
+fn checked_column(
+    df: &DataFrame,
+    name: &str,
+    client: impl Fn(usize) -> ClientId,
+) -> Result<Float64Chunked, FeatureError> {
+    let s = df.column(name)?.cast(&DataType::Float64)?;
+    let v = s.f64()?.rechunk().into_owned();
+    if let Some((i, value)) = v
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
+    {
+        return Err(FeatureError::NonFinite {
+            feature: name.to_string(),
+            client: client(i),
+            value,
+        });
+    }
+    Ok(v)
 }
 
 /// The features of `candidates` that take more than one value in `df` (the protocol uses a
@@ -120,6 +145,10 @@ mod tests {
                 m.clients,
                 (0..n as i64).map(|i| 1000 + i).collect::<Vec<_>>()
             );
+            for (j, name) in names.iter().enumerate() {
+                let column: Vec<f64> = m.x.column(j).to_vec();
+                assert_eq!(feature_values(&df, name).unwrap(), column);
+            }
             for i in 0..n {
                 assert_eq!(m.x[[i, 0]].to_bits(), (i as f64).sqrt().to_bits());
                 assert_eq!(m.x[[i, 1]], i as f64 * 0.5 - 3.0);
@@ -151,6 +180,14 @@ mod tests {
             }) => {
                 assert_eq!((feature.as_str(), client), ("a", 1500));
                 assert_eq!(value, f64::INFINITY);
+            }
+            other => panic!("{other:?}"),
+        }
+        match feature_values(&df, "a") {
+            Err(FeatureError::NonFinite {
+                feature, client, ..
+            }) => {
+                assert_eq!((feature.as_str(), client), ("a", 1500))
             }
             other => panic!("{other:?}"),
         }

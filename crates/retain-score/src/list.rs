@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use retain_clv::{ClientValues, Valuation};
 use retain_core::{Cutoff, Horizon};
 use retain_data::write_table;
@@ -348,15 +349,16 @@ pub(crate) fn score_features(
     let table = DataFrame::new_infer_height(cols)?;
 
     // Drift of today's features and score against the training rows.
-    let mut drift: Vec<DriftRow> = Vec::new();
-    for name in &names {
-        if let Some(r) = card.profile.get(name) {
+    // (features side by side on rayon's threads, the rows in feature order)
+    let mut drift: Vec<DriftRow> = names
+        .par_iter()
+        .filter_map(|name| card.profile.get(name).map(|r| (name, r)))
+        .map(|(name, r)| -> Result<DriftRow, ScoreError> {
             // the column as the models read it (finite: every value went through a matrix)
-            let v = FeatureMatrix::from_frame(&df, std::slice::from_ref(name))?.x;
-            let v = v.as_slice().expect("a one-column matrix is contiguous");
-            drift.push(drift_row(name, psi(&r.edges, &r.shares, v), options));
-        }
-    }
+            let v = retain_features::feature_values(&df, name)?;
+            Ok(drift_row(name, psi(&r.edges, &r.shares, &v), options))
+        })
+        .collect::<Result<_, _>>()?;
     if let Some(r) = card.profile.get("score") {
         drift.push(drift_row(
             "score",
