@@ -545,12 +545,13 @@ pub fn read_in_parts<S>(
             // Three stages on three threads, a part in each: the next part is read while
             // the one before is put in canonical order and the one before that is pushed.
             // Each stage leaves a core idle part of the time, and reading and ordering
-            // cost about the same. One part waits between two stages at most, so memory
-            // holds five parts' lines at the most.
+            // cost about the same. A stage hands its part over only when the next one takes
+            // it (no part waits in between), so memory holds three parts' lines at the most,
+            // as `crate::memory::part_lines` sizes them for the memory limit.
             let (source, checks) = reader.halves();
             std::thread::scope(|scope| {
-                let (send_read, receive_read) = std::sync::mpsc::sync_channel(1);
-                let (send, receive) = std::sync::mpsc::sync_channel(1);
+                let (send_read, receive_read) = std::sync::mpsc::sync_channel(0);
+                let (send, receive) = std::sync::mpsc::sync_channel(0);
                 let reading = scope.spawn(move || {
                     while let Some(part) = source.next_read() {
                         let stop = part.is_err();
