@@ -505,8 +505,10 @@ pub fn load_frames(
             )
         },
         |(c, d), part| {
-            c.push(part)?;
-            d.add(part.frame())?;
+            // (the fingerprint is taken while the part is condensed)
+            let (condensed, digested) = rayon::join(|| c.push(part), || d.add(part.frame()));
+            condensed?;
+            digested?;
             Ok(())
         },
     )?;

@@ -9,6 +9,7 @@
 //! [`crate::PartReader`] and every partition of a distributed run is).
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::cols;
@@ -33,11 +34,55 @@ impl LinesDigest {
     /// Adds the lines of `frame`, a canonical line table (the columns of [`cols`], each
     /// client's lines together and in canonical order) whose clients are in no piece added
     /// before.
+    /// Pieces of whole clients are hashed side by side and their digests added, which is
+    /// the digest of the whole (the sum is the same in any order).
     pub fn add(&mut self, frame: &DataFrame) -> PolarsResult<()> {
-        let client = frame.column(cols::CLIENT)?.i64()?;
+        let client = frame.column(cols::CLIENT)?.i64()?.rechunk();
         let day = frame.column(cols::DAY)?.i32()?;
         let amount = frame.column(cols::AMOUNT)?.f64()?;
         let quantity = frame.column(cols::QUANTITY)?.f64()?;
+        // about four pieces per thread, each starting at a client's first line
+        let n = client.len();
+        let pieces = rayon::current_num_threads().max(1) * 4;
+        let mut bounds = vec![0usize];
+        for k in 1..pieces {
+            let mut b = (n * k / pieces).max(bounds[bounds.len() - 1]);
+            while b > 0 && b < n && client.get(b) == client.get(b - 1) {
+                b += 1;
+            }
+            if b > bounds[bounds.len() - 1] && b < n {
+                bounds.push(b);
+            }
+        }
+        bounds.push(n);
+        let digests: Vec<LinesDigest> = bounds
+            .par_windows(2)
+            .map(|w| {
+                let (offset, len) = (w[0] as i64, w[1] - w[0]);
+                let mut d = LinesDigest::new();
+                d.add_lines(
+                    &client.slice(offset, len),
+                    &day.slice(offset, len),
+                    &amount.slice(offset, len),
+                    &quantity.slice(offset, len),
+                );
+                d
+            })
+            .collect();
+        for d in &digests {
+            self.merge(d);
+        }
+        Ok(())
+    }
+
+    /// [`LinesDigest::add`] of the lines of one piece of whole clients, in one pass.
+    fn add_lines(
+        &mut self,
+        client: &Int64Chunked,
+        day: &Int32Chunked,
+        amount: &Float64Chunked,
+        quantity: &Float64Chunked,
+    ) {
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 12);
         let mut current: Option<Option<i64>> = None;
         for (((c, d), a), q) in client
@@ -60,7 +105,6 @@ impl LinesDigest {
         if current.is_some() {
             self.add_client(&buf);
         }
-        Ok(())
     }
 
     fn add_client(&mut self, lines: &[u8]) {

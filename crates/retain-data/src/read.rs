@@ -1558,8 +1558,54 @@ fn canonical_order_of(mut df: DataFrame, keep: Option<&BooleanChunked>) -> Polar
         rest = tail;
     }
     pieces.par_iter_mut().for_each(|p| p.sort_unstable());
-    let idx = IdxCa::from_vec("idx".into(), keys.into_iter().map(|k| k.3).collect());
-    let mut df = df.take(&idx)?;
+    let idx = IdxCa::from_vec("idx".into(), keys.iter().map(|k| k.3).collect());
+    // The sort keys, in order, are the sorted table's client, day and amount (and its
+    // quantity when no line has it missing: a missing one was keyed as NaN): those columns
+    // are written from them in one sequential pass each, bit for bit the values a gather
+    // would fetch (`unordered` inverts `ordered`), and only the other columns are gathered.
+    fn unordered(b: u64) -> f64 {
+        f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })
+    }
+    let mut client_sorted: Vec<i64> = Vec::with_capacity(n);
+    for &(c, d) in &clients {
+        client_sorted.extend(std::iter::repeat_n(c, counts[d as usize] as usize));
+    }
+    let mut written: Vec<Column> = vec![
+        Column::new(CLIENT.into(), client_sorted),
+        Column::new(DAY.into(), keys.iter().map(|k| k.0).collect::<Vec<i32>>()),
+        Column::new(
+            AMOUNT.into(),
+            keys.iter().map(|k| unordered(k.1)).collect::<Vec<f64>>(),
+        ),
+    ];
+    if quantity.validity().is_none_or(|v| v.unset_bits() == 0) {
+        written.push(Column::new(
+            QUANTITY.into(),
+            keys.iter().map(|k| unordered(k.2)).collect::<Vec<f64>>(),
+        ));
+    }
+    drop(keys);
+    let gathered: Vec<Column> = df
+        .columns()
+        .iter()
+        .filter(|c| written.iter().all(|w| w.name() != c.name()))
+        .cloned()
+        .collect();
+    let gathered = DataFrame::new(df.height(), gathered)?.take(&idx)?;
+    let names: Vec<PlSmallStr> = df.get_column_names_owned();
+    drop(df);
+    let mut columns = Vec::with_capacity(names.len());
+    for name in &names {
+        let c = match written.iter().position(|w| w.name() == name) {
+            Some(i) => std::mem::replace(
+                &mut written[i],
+                Column::new_empty(name.clone(), &DataType::Null),
+            ),
+            None => gathered.column(name)?.clone(),
+        };
+        columns.push(c);
+    }
+    let mut df = DataFrame::new(n, columns)?;
     // One chunk per column: polars' float sums depend on chunk boundaries. And the client
     // column is marked sorted, as polars' own sort would: group-bys on it then take its
     // sorted path, which sums each group's lines in table order (the hash path combines
@@ -1899,6 +1945,86 @@ mod tests {
             polars::series::IsSorted::Ascending
         );
         assert_eq!(out.column(cols::AMOUNT).unwrap().n_chunks(), 1);
+    }
+
+    #[test]
+    fn the_sorted_keys_written_back_are_the_values_a_gather_fetches_bit_for_bit() {
+        // signed zeros, infinities, NaN quantities, ties on every key, many clients in no
+        // order; `__pos` is gathered with the other columns and says where each line came from
+        let specials = [
+            0.0f64,
+            -0.0,
+            1.5,
+            -1.5,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-310,
+        ];
+        let n = 2_000usize;
+        let client: Vec<i64> = (0..n).map(|i| ((i * 7919) % 97) as i64 - 40).collect();
+        let day: Vec<i32> = (0..n).map(|i| ((i * 31) % 5) as i32).collect();
+        let amount: Vec<f64> = (0..n)
+            .map(|i| specials[(i * 13) % specials.len()])
+            .collect();
+        let quantity: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 11 == 0 {
+                    f64::NAN
+                } else {
+                    specials[(i * 3) % specials.len()]
+                }
+            })
+            .collect();
+        let pos: Vec<u32> = (0..n as u32).collect();
+        let df = df! {
+            cols::CLIENT => &client,
+            cols::DAY => &day,
+            cols::AMOUNT => &amount,
+            cols::QUANTITY => &quantity,
+            "__pos" => &pos,
+        }
+        .unwrap();
+        let out = canonical_order(df).unwrap();
+        let got_pos: Vec<u32> = out
+            .column("__pos")
+            .unwrap()
+            .u32()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        // the order: by client, day, then amount and quantity in the IEEE total order, then position
+        let mut expected: Vec<u32> = pos.clone();
+        expected.sort_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            (client[a], day[a])
+                .cmp(&(client[b], day[b]))
+                .then(amount[a].total_cmp(&amount[b]))
+                .then(quantity[a].total_cmp(&quantity[b]))
+                .then(a.cmp(&b))
+        });
+        assert_eq!(got_pos, expected);
+        let c = out.column(cols::CLIENT).unwrap().i64().unwrap();
+        let d = out.column(cols::DAY).unwrap().i32().unwrap();
+        let a = out.column(cols::AMOUNT).unwrap().f64().unwrap();
+        let q = out.column(cols::QUANTITY).unwrap().f64().unwrap();
+        for (i, &p) in got_pos.iter().enumerate() {
+            let p = p as usize;
+            assert_eq!(c.get(i), Some(client[p]));
+            assert_eq!(d.get(i), Some(day[p]));
+            assert_eq!(a.get(i).map(f64::to_bits), Some(amount[p].to_bits()));
+            assert_eq!(q.get(i).map(f64::to_bits), Some(quantity[p].to_bits()));
+        }
+        let names: Vec<&str> = out.get_column_names().iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                cols::CLIENT,
+                cols::DAY,
+                cols::AMOUNT,
+                cols::QUANTITY,
+                "__pos"
+            ]
+        );
     }
 
     #[test]

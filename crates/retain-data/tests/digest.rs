@@ -118,3 +118,27 @@ fn the_fingerprint_changes_with_any_line() {
     // no line at all
     assert_ne!(digest_of(&[whole.slice(0, 0)]), one);
 }
+
+#[test]
+fn a_table_hashed_in_pieces_side_by_side_is_each_client_hashed_alone() {
+    // `add` splits a table into pieces of whole clients hashed on several threads: the
+    // digest must be the one of every client's lines added one client at a time
+    let tx = sample();
+    let whole = tx.frame();
+    let mut together = LinesDigest::new();
+    together.add(whole).unwrap();
+    assert_eq!(together.clients(), tx.stats().clients);
+    assert_eq!(together.lines(), whole.height() as u64);
+    let client = whole.column(cols::CLIENT).unwrap().i64().unwrap();
+    let mut alone = LinesDigest::new();
+    let mut start = 0usize;
+    for i in 1..=whole.height() {
+        if i == whole.height() || client.get(i) != client.get(start) {
+            alone.add(&whole.slice(start as i64, i - start)).unwrap();
+            start = i;
+        }
+    }
+    assert_eq!(alone.clients(), tx.stats().clients);
+    assert_eq!(alone, together);
+    assert_eq!(alone.hex(), tx.lines_sha256());
+}
