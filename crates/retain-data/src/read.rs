@@ -1558,54 +1558,8 @@ fn canonical_order_of(mut df: DataFrame, keep: Option<&BooleanChunked>) -> Polar
         rest = tail;
     }
     pieces.par_iter_mut().for_each(|p| p.sort_unstable());
-    let idx = IdxCa::from_vec("idx".into(), keys.iter().map(|k| k.3).collect());
-    // The sort keys, in order, are the sorted table's client, day and amount (and its
-    // quantity when no line has it missing: a missing one was keyed as NaN): those columns
-    // are written from them in one sequential pass each, bit for bit the values a gather
-    // would fetch (`unordered` inverts `ordered`), and only the other columns are gathered.
-    fn unordered(b: u64) -> f64 {
-        f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })
-    }
-    let mut client_sorted: Vec<i64> = Vec::with_capacity(n);
-    for &(c, d) in &clients {
-        client_sorted.extend(std::iter::repeat_n(c, counts[d as usize] as usize));
-    }
-    let mut written: Vec<Column> = vec![
-        Column::new(CLIENT.into(), client_sorted),
-        Column::new(DAY.into(), keys.iter().map(|k| k.0).collect::<Vec<i32>>()),
-        Column::new(
-            AMOUNT.into(),
-            keys.iter().map(|k| unordered(k.1)).collect::<Vec<f64>>(),
-        ),
-    ];
-    if quantity.validity().is_none_or(|v| v.unset_bits() == 0) {
-        written.push(Column::new(
-            QUANTITY.into(),
-            keys.iter().map(|k| unordered(k.2)).collect::<Vec<f64>>(),
-        ));
-    }
-    drop(keys);
-    let gathered: Vec<Column> = df
-        .columns()
-        .iter()
-        .filter(|c| written.iter().all(|w| w.name() != c.name()))
-        .cloned()
-        .collect();
-    let gathered = DataFrame::new(df.height(), gathered)?.take(&idx)?;
-    let names: Vec<PlSmallStr> = df.get_column_names_owned();
-    drop(df);
-    let mut columns = Vec::with_capacity(names.len());
-    for name in &names {
-        let c = match written.iter().position(|w| w.name() == name) {
-            Some(i) => std::mem::replace(
-                &mut written[i],
-                Column::new_empty(name.clone(), &DataType::Null),
-            ),
-            None => gathered.column(name)?.clone(),
-        };
-        columns.push(c);
-    }
-    let mut df = DataFrame::new(n, columns)?;
+    let idx = IdxCa::from_vec("idx".into(), keys.into_iter().map(|k| k.3).collect());
+    let mut df = df.take(&idx)?;
     // One chunk per column: polars' float sums depend on chunk boundaries. And the client
     // column is marked sorted, as polars' own sort would: group-bys on it then take its
     // sorted path, which sums each group's lines in table order (the hash path combines
@@ -1948,9 +1902,9 @@ mod tests {
     }
 
     #[test]
-    fn the_sorted_keys_written_back_are_the_values_a_gather_fetches_bit_for_bit() {
+    fn lines_are_ordered_by_client_day_then_amount_and_quantity_in_the_total_order() {
         // signed zeros, infinities, NaN quantities, ties on every key, many clients in no
-        // order; `__pos` is gathered with the other columns and says where each line came from
+        // order; `__pos` says where each line came from, and every value travels with its line
         let specials = [
             0.0f64,
             -0.0,
