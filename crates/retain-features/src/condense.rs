@@ -20,6 +20,8 @@
 use polars::prelude::*;
 use polars_arrow::array::{BooleanArray, PrimitiveArray, Utf8ViewArray};
 use rayon::prelude::*;
+
+use crate::runs::runs;
 use retain_data::cols::{CATEGORY, CLIENT, DAY, HOUR, INVOICE, IS_RETURN, PRODUCT};
 
 use polars_utils::kahan_sum::KahanSum;
@@ -64,22 +66,12 @@ impl<'a> Tables<'a> {
         let mut invoices: PlHashMap<(Option<&str>, i32, bool), usize> = PlHashMap::new();
         let mut products: PlHashSet<&str> = PlHashSet::new();
         let mut categories: PlHashMap<Option<&str>, usize> = PlHashMap::new();
-        let mut s = start;
-        while s < end {
+        for (s, e) in runs(l.client, start, end) {
             let c = l.client[s];
-            let mut e = s + 1;
-            while e < end && l.client[e] == c {
-                e += 1;
-            }
             invoices.clear();
             products.clear();
-            let mut d = s;
-            while d < e {
+            for (d, de) in runs(l.day, s, e) {
                 let day = l.day[d];
-                let mut de = d + 1;
-                while de < e && l.day[de] == day {
-                    de += 1;
-                }
                 categories.clear();
                 let first_cat = self.cat_client.len();
                 let mut new_products: IdxSize = 0;
@@ -148,9 +140,7 @@ impl<'a> Tables<'a> {
                     self.prod_day.push(day);
                     self.prod_n.push(new_products);
                 }
-                d = de;
             }
-            s = e;
         }
     }
 

@@ -25,6 +25,8 @@
 use polars::prelude::*;
 use polars_arrow::array::{Array, BooleanArray, PrimitiveArray, Utf8ViewArray};
 use rayon::prelude::*;
+
+use crate::runs::runs;
 use retain_data::cols::{CATEGORY, CLIENT, DAY, HOUR, INVOICE, IS_RETURN};
 
 use crate::CountryTable;
@@ -311,13 +313,8 @@ fn features_of_piece(
     let mut scratch = Scratch::default();
     let mut clients = Vec::new();
     let mut rows = Vec::new();
-    let mut s = d_lo;
-    while s < d_hi {
+    for (s, e) in runs(v.d_client, d_lo, d_hi) {
         let client = v.d_client[s];
-        let mut e = s + 1;
-        while e < d_hi && v.d_client[e] == client {
-            e += 1;
-        }
         // the client's rows of the other tables
         let rows_of_client = |tc: &[i64], at: &mut usize, hi: usize| {
             while *at < hi && tc[*at] < client {
@@ -357,7 +354,6 @@ fn features_of_piece(
             clients.push(client);
             rows.push(row);
         }
-        s = e;
     }
     (clients, rows)
 }
@@ -609,12 +605,7 @@ pub(crate) fn labels(
         .map(|k| {
             let (lo, hi) = rows_of(v.d_client, starts[k], starts.get(k + 1).copied());
             let (mut clients, mut purchases, mut values) = (Vec::new(), Vec::new(), Vec::new());
-            let mut s = lo;
-            while s < hi {
-                let mut e = s + 1;
-                while e < hi && v.d_client[e] == v.d_client[s] {
-                    e += 1;
-                }
+            for (s, e) in runs(v.d_client, lo, hi) {
                 // the client's days in the horizon (its days are in day order)
                 let from = s + v.d_day[s..e].partition_point(|&d| d <= cutoff);
                 let to = s + v.d_day[s..e].partition_point(|&d| d <= end);
@@ -625,7 +616,6 @@ pub(crate) fn labels(
                     // (the plan's filter keeps every row of the horizon: a slice sum)
                     values.push(slice_sum(&v.d_all[from..to]));
                 }
-                s = e;
             }
             (clients, purchases, values)
         })
@@ -666,17 +656,11 @@ pub(crate) fn category_modes(
             let (lo, hi) = rows_of(v.c_client, starts[k], starts.get(k + 1).copied());
             let mut counts = PlHashMap::new();
             let (mut clients, mut modes) = (Vec::new(), Vec::new());
-            let mut s = lo;
-            while s < hi {
-                let mut e = s + 1;
-                while e < hi && v.c_client[e] == v.c_client[s] {
-                    e += 1;
-                }
+            for (s, e) in runs(v.c_client, lo, hi) {
                 if let Some(cat) = category_of(&v, s, e, cutoff, &mut counts) {
                     clients.push(v.c_client[s]);
                     modes.push(cat);
                 }
-                s = e;
             }
             (clients, modes)
         })

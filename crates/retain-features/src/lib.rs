@@ -22,6 +22,7 @@ mod describe;
 mod families;
 mod kernel;
 mod matrix;
+mod runs;
 mod stream;
 
 pub use builder::{
