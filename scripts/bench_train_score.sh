@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `retain train --model auto` against `retain evaluate --bootstrap 0`, and `retain score` with
+# `retain train --model auto` against `retain evaluate --bootstrap 0`, `retain train` with the
+# protocol's models named (no selection), and `retain score` with
 # the boosted model and reasons for every client, on Online Retail II, beside the Python peer's
 # whole run, in one session. Prints wall seconds and peak RSS of each (medians of N runs).
 #   scripts/bench_train_score.sh [N] [PEER_PYTHON]
@@ -20,6 +21,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 measure "retain evaluate --bootstrap 0" "$bin" evaluate -q -i "$data" --bootstrap 0 -o ev.json
 measure "retain train --model auto --value-model auto" "$bin" train -q -i "$data" -m auto-c --value-model-dir auto-v
+measure "retain train --model logistic --value-model clv (the protocol's models, no selection)" \
+  "$bin" train -q -i "$data" --model logistic --value-model clv -m logistic-c --value-model-dir clv-v
 "$bin" train -q -i "$data" --model gbdt --value-model clv -m gbdt-c --value-model-dir gbdt-v
 measure "retain score (gbdt, CLV, 3 reasons for every client)" "$bin" score -q -i "$data" -m gbdt-c --value-model gbdt-v -o s
 if [ -x "$py" ]; then
