@@ -34,6 +34,7 @@ impl LinesDigest {
     /// Adds the lines of `frame`, a canonical line table (the columns of [`cols`], each
     /// client's lines together and in canonical order) whose clients are in no piece added
     /// before.
+    ///
     /// Pieces of whole clients are hashed side by side and their digests added, which is
     /// the digest of the whole (the sum is the same in any order).
     pub fn add(&mut self, frame: &DataFrame) -> PolarsResult<()> {

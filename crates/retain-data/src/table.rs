@@ -472,8 +472,7 @@ pub(crate) fn distinct_map<T: Copy>(
     let mut by_text: PlHashMap<Option<&str>, T> = PlHashMap::new();
     let mut by_view: Vec<(u128, T)> = Vec::with_capacity(SHORT_LIST);
     for (arr, validity) in ca.downcast_iter().zip(ca.iter_validities()) {
-        // (the previous short row's view and result, within this array: a view's buffer
-        // index is the array's own)
+        // the previous short row's view and result
         let mut previous: Option<(u128, T)> = None;
         for (i, v) in arr.views().iter().enumerate() {
             if validity.is_some_and(|b| !b.get_bit(i)) {
