@@ -42,20 +42,7 @@ impl LinesDigest {
         let day = frame.column(cols::DAY)?.i32()?;
         let amount = frame.column(cols::AMOUNT)?.f64()?;
         let quantity = frame.column(cols::QUANTITY)?.f64()?;
-        // about four pieces per thread, each starting at a client's first line
-        let n = client.len();
-        let pieces = rayon::current_num_threads().max(1) * 4;
-        let mut bounds = vec![0usize];
-        for k in 1..pieces {
-            let mut b = (n * k / pieces).max(bounds[bounds.len() - 1]);
-            while b > 0 && b < n && client.get(b) == client.get(b - 1) {
-                b += 1;
-            }
-            if b > bounds[bounds.len() - 1] && b < n {
-                bounds.push(b);
-            }
-        }
-        bounds.push(n);
+        let bounds = crate::client_pieces(client.len(), |b| client.get(b) == client.get(b - 1));
         let digests: Vec<LinesDigest> = bounds
             .par_windows(2)
             .map(|w| {

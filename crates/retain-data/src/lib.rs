@@ -18,6 +18,7 @@ mod digest;
 mod error;
 mod ids;
 mod layout;
+mod pieces;
 mod read;
 mod replicate;
 mod source;
@@ -37,6 +38,7 @@ pub use digest::LinesDigest;
 pub use error::DataError;
 pub use ids::{ClientIds, IdCollision, TEXT_CODES, code_of_text, in_client_sample, is_text_code};
 pub use layout::{Layout, PRESETS, ReturnRule};
+pub use pieces::client_pieces;
 pub use read::{
     EARLIEST_DAY, LoadStats, PartChecks, PartError, PartReader, PartSource, READ_PART_LINES,
     ReadPart, Transactions, cols, read_table, read_transactions, read_transactions_until,

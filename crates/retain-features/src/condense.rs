@@ -162,22 +162,9 @@ impl<'a> Tables<'a> {
 
 /// The bounds of about four runs of whole clients per thread of the client-ordered column
 /// `client`, for pieces worked on side by side: `0`, the first row of each run after the
-/// first, then `client.len()` (`[0, 0]` when it is empty).
+/// first, then `client.len()` (`[0, 0]` when it is empty; [`retain_data::client_pieces`]).
 pub(crate) fn client_pieces(client: &[i64]) -> Vec<usize> {
-    let n = client.len();
-    let pieces = rayon::current_num_threads().max(1) * 4;
-    let mut bounds = vec![0];
-    for k in 1..pieces {
-        let mut b = (n * k / pieces).max(*bounds.last().unwrap_or(&0));
-        while b > 0 && b < n && client[b] == client[b - 1] {
-            b += 1;
-        }
-        if b > *bounds.last().unwrap_or(&0) && b < n {
-            bounds.push(b);
-        }
-    }
-    bounds.push(n);
-    bounds
+    retain_data::client_pieces(client.len(), |b| client[b] == client[b - 1])
 }
 
 /// The invoices, products and categories tables of the canonical line table `lines` (sorted
