@@ -253,6 +253,22 @@ pub fn part_lines() -> u64 {
     fit.clamp(1 << 14, retain_data::READ_PART_LINES)
 }
 
+/// How many parts a streamed read holds at once (1 to 3), when its largest part holds
+/// `largest` lines: three (one read, one put in order, one condensed) when three such parts
+/// fit the three eighths of the limit that [`part_lines`] sizes parts for, fewer when the
+/// parts are larger than that (a Parquet row group is never split, so a file of large row
+/// groups makes large parts), one at the least: the read then goes part after part on one
+/// thread, slower, but holding one part's lines, not three.
+pub fn parts_held(largest: u64) -> usize {
+    parts_held_under(LIMIT.load(Ordering::Relaxed), largest)
+}
+
+fn parts_held_under(limit: usize, largest: u64) -> usize {
+    let part_bytes = (largest as u128).max(1) * BYTES_PER_PART_LINE as u128;
+    let room = (limit / 8 * 3) as u128;
+    (room / part_bytes).clamp(1, 3) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +282,23 @@ mod tests {
         assert!(parse_size("0").is_err());
         assert!(parse_size("-1G").is_err());
         assert!(parse_size("8X").is_err());
+    }
+
+    #[test]
+    fn parts_larger_than_the_limit_sizes_are_held_fewer_at_once() {
+        // the parts the limit sizes (an eighth of it each): three at once
+        let limit = 80 << 20;
+        let sized = (limit / 8 / BYTES_PER_PART_LINE) as u64;
+        assert_eq!(parts_held_under(limit, sized), 3);
+        assert_eq!(parts_held_under(limit, 1), 3);
+        // one and a half times as large: two; three times: one
+        assert_eq!(parts_held_under(limit, sized * 3 / 2), 2);
+        assert_eq!(parts_held_under(limit, sized * 3), 1);
+        // larger than the whole limit: still one (the limit then stops the run, naming it)
+        assert_eq!(parts_held_under(limit, 200_000), 1);
+        // no overflow at the extremes
+        assert_eq!(parts_held_under(1, u64::MAX), 1);
+        assert_eq!(parts_held_under(usize::MAX, u64::MAX), 1);
+        assert_eq!(parts_held_under(8 << 30, retain_data::READ_PART_LINES), 3);
     }
 }

@@ -540,6 +540,7 @@ pub fn read_in_parts<S>(
     let latest = as_of.unwrap_or_else(retain_data::tomorrow_utc);
     let mut reader = retain_data::PartReader::open(input, layout, Some(latest), part_lines)?;
     let parts = reader.parts();
+    let held = crate::memory::parts_held(reader.largest_part_lines());
     let started = std::time::Instant::now();
     let streamed = ui.step_with_messages(
         &format!("{what} {}", input.display()),
@@ -548,14 +549,23 @@ pub fn read_in_parts<S>(
             // the one before is put in canonical order and the one before that is pushed.
             // Each stage leaves a core idle part of the time, and reading and ordering
             // cost about the same. A stage hands its part over only when the next one takes
-            // it (no part waits in between), so memory holds three parts' lines at the most,
-            // as `crate::memory::part_lines` sizes them for the memory limit.
+            // it (no part waits in between), and a part is read only with one of `held`
+            // tokens, given back once the part before it is pushed and dropped: memory holds
+            // `held` parts' lines at the most (three, or fewer when the parts are larger
+            // than `crate::memory::part_lines` sizes them for the memory limit).
             let (source, checks) = reader.halves();
             std::thread::scope(|scope| {
                 let (send_read, receive_read) = std::sync::mpsc::sync_channel(0);
                 let (send, receive) = std::sync::mpsc::sync_channel(0);
+                let (give, take) = std::sync::mpsc::sync_channel(held);
+                for _ in 0..held {
+                    give.send(()).expect("the tokens fit the channel");
+                }
                 let reading = scope.spawn(move || {
-                    while let Some(part) = source.next_read() {
+                    while take.recv().is_ok() {
+                        let Some(part) = source.next_read() else {
+                            break;
+                        };
                         let stop = part.is_err();
                         if send_read.send(part).is_err() || stop {
                             break;
@@ -574,6 +584,8 @@ pub fn read_in_parts<S>(
                     }
                 });
                 let pushed = (|| {
+                    // (dropped on every return, so that the reading stops)
+                    let give = give;
                     let mut sink = new();
                     let mut lines = 0u64;
                     let mut clients = 0u64;
@@ -590,6 +602,9 @@ pub fn read_in_parts<S>(
                         done += 1;
                         lines += part.stats().lines_read;
                         clients += part.stats().clients;
+                        drop(part);
+                        // the reading has stopped when the token has nowhere to go
+                        let _ = give.send(());
                         let d = started.elapsed();
                         say(&format!(
                             "part {done}/{parts}: {} lines ({} lines/s), {} clients ({} \

@@ -1071,6 +1071,8 @@ pub struct PartSource {
     layout: Layout,
     latest: Option<NaiveDate>,
     parts: Vec<Vec<Unit>>,
+    /// The most lines a part is planned to hold.
+    largest: u64,
     next: usize,
     ts_format: Option<Option<String>>,
 }
@@ -1143,6 +1145,7 @@ impl PartReader {
             }
         }
         let mut parts: Vec<Vec<Unit>> = Vec::new();
+        let mut largest = 0u64;
         let mut size = u64::MAX;
         for (unit, lines) in units {
             if size.saturating_add(lines) > part_lines {
@@ -1150,6 +1153,7 @@ impl PartReader {
                 size = 0;
             }
             size += lines;
+            largest = largest.max(size);
             parts.last_mut().expect("a part was pushed").push(unit);
         }
         Ok(Self {
@@ -1170,6 +1174,7 @@ impl PartReader {
                 layout: layout.clone(),
                 latest,
                 parts,
+                largest,
                 next: 0,
                 ts_format: layout.timestamp_format.clone().map(Some),
             },
@@ -1187,6 +1192,13 @@ impl PartReader {
     /// How many parts the input is read in.
     pub fn parts(&self) -> usize {
         self.source.parts.len()
+    }
+
+    /// The most lines one part holds, as planned: a Parquet part's row groups' line counts
+    /// (a row group larger than `part_lines` makes a part that large), a CSV file's
+    /// `part_lines` (its lines are not counted before it is read).
+    pub fn largest_part_lines(&self) -> u64 {
+        self.source.largest
     }
 
     /// The next part's clean lines, in canonical order; `None` after the last.
