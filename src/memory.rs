@@ -54,15 +54,31 @@ fn restart_peak() {
     );
 }
 
-/// Runs `f` as a stage named `name`: its wall time and the most bytes held during it are
-/// added to `stages` (the run summary's `stages`).
+/// The CPU time the process's threads have used so far, user and system, in seconds (0 when
+/// the system does not say).
+fn cpu_seconds() -> f64 {
+    // SAFETY: an all-zero `rusage` is a valid value, and getrusage only fills the one it is
+    // given.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        (libc::getrusage(libc::RUSAGE_SELF, &mut u) == 0).then_some(u)
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    usage.map_or(0.0, |u| seconds(u.ru_utime) + seconds(u.ru_stime))
+}
+
+/// Runs `f` as a stage named `name`: its wall time, its CPU time and the most bytes held
+/// during it are added to `stages` (the run summary's `stages`).
 pub fn stage<T>(stages: &mut Vec<retain_score::StageCost>, name: &str, f: impl FnOnce() -> T) -> T {
     restart_peak();
     let start = std::time::Instant::now();
+    let cpu = cpu_seconds();
     let out = f();
+    let millis = |s: f64| (s * 1000.0).round() / 1000.0;
     stages.push(retain_score::StageCost {
         stage: name.to_string(),
-        seconds: (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        seconds: millis(start.elapsed().as_secs_f64()),
+        cpu_seconds: millis((cpu_seconds() - cpu).max(0.0)),
         peak_bytes: peak() as u64,
     });
     out

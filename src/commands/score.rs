@@ -163,7 +163,9 @@ pub fn run(args: &ScoreArgs, ui: &Ui, plan: bool) -> Result<()> {
         })?;
     }
 
-    let [csv, parquet, summary, jsonl] = scores.write_with(&out, args.json_lines)?;
+    let [csv, parquet, summary, jsonl] = crate::memory::stage(&mut stages, "write", || {
+        scores.write_with(&out, args.json_lines)
+    })?;
     if ui.emit(&ScoreOutput {
         read: &read,
         scores: scores_view(&scores, HEAD),

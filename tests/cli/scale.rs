@@ -112,7 +112,13 @@ fn a_memory_limit_below_the_one_piece_read_gives_the_one_piece_output() {
         );
     }
     let stages = doc["stages"].as_array().unwrap();
-    assert_eq!(stages[0]["stage"], "read");
+    let names: Vec<&str> = stages
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["read", "score", "write"]);
+    let cpu = stages[0]["cpu_seconds"].as_f64().unwrap();
+    assert!(cpu > 0.0, "the read's CPU time {cpu}");
     let peak = stages[0]["peak_bytes"].as_u64().unwrap();
     assert!(
         peak > 0 && peak < 80 << 20,

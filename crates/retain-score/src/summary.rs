@@ -89,10 +89,14 @@ pub struct RunSummary {
 /// for byte).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageCost {
-    /// The stage: `read`, `score`, `plan`.
+    /// The stage: `read`, `score`, `plan`, `write` (the output files).
     pub stage: String,
     /// Wall time, in seconds (to the millisecond).
     pub seconds: f64,
+    /// CPU time of every thread of the process during the stage, user and system, in
+    /// seconds (to the millisecond): up to `seconds` times the cores, when the stage keeps
+    /// them all busy.
+    pub cpu_seconds: f64,
     /// The most bytes the process held during the stage (heap allocations).
     pub peak_bytes: u64,
 }
