@@ -54,22 +54,10 @@ fn main() {
     );
 }
 
-/// The CPU seconds (user and system, every thread) the process has used so far.
-fn cpu() -> f64 {
-    // SAFETY: an all-zero rusage is a valid value, and getrusage fills the one it is given.
-    let u = unsafe {
-        let mut u: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut u);
-        u
-    };
-    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    s(u.ru_utime) + s(u.ru_stime)
-}
-
 fn parquet(path: &str, layout: &Layout, date: retain_core::Cutoff) {
     let input = std::path::Path::new(path);
     let t = Instant::now();
-    let c = cpu();
+    let c = retain_core::process_cpu_seconds();
     let columns: Vec<Expr> = layout.columns().into_iter().map(|(_, c)| col(c)).collect();
     let df = LazyFrame::scan_parquet(PlRefPath::new(path), ScanArgsParquet::default())
         .unwrap()
@@ -81,14 +69,14 @@ fn parquet(path: &str, layout: &Layout, date: retain_core::Cutoff) {
         "polars parquet scan of the layout's {} columns: {:.2} s, {:.2} s of CPU ({} rows)",
         df.width(),
         t.elapsed().as_secs_f64(),
-        cpu() - c,
+        retain_core::process_cpu_seconds() - c,
         df.height()
     );
     drop(df);
     // the reader alone, then with the condensing, then with the features too
     for step in ["read", "condense", "features"] {
         let t = Instant::now();
-        let c = cpu();
+        let c = retain_core::process_cpu_seconds();
         let mut reader =
             retain_data::PartReader::open(input, layout, None, retain_data::READ_PART_LINES)
                 .unwrap();
@@ -116,7 +104,7 @@ fn parquet(path: &str, layout: &Layout, date: retain_core::Cutoff) {
         println!(
             "{what}: {:.2} s, {:.2} s of CPU ({} parts, {lines} lines{clients})",
             t.elapsed().as_secs_f64(),
-            cpu() - c,
+            retain_core::process_cpu_seconds() - c,
             reader.parts(),
         );
     }

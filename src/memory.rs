@@ -54,31 +54,18 @@ fn restart_peak() {
     );
 }
 
-/// The CPU time the process's threads have used so far, user and system, in seconds (0 when
-/// the system does not say).
-fn cpu_seconds() -> f64 {
-    // SAFETY: an all-zero `rusage` is a valid value, and getrusage only fills the one it is
-    // given.
-    let usage = unsafe {
-        let mut u: libc::rusage = std::mem::zeroed();
-        (libc::getrusage(libc::RUSAGE_SELF, &mut u) == 0).then_some(u)
-    };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    usage.map_or(0.0, |u| seconds(u.ru_utime) + seconds(u.ru_stime))
-}
-
 /// Runs `f` as a stage named `name`: its wall time, its CPU time and the most bytes held
 /// during it are added to `stages` (the run summary's `stages`).
 pub fn stage<T>(stages: &mut Vec<retain_score::StageCost>, name: &str, f: impl FnOnce() -> T) -> T {
     restart_peak();
     let start = std::time::Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = retain_core::process_cpu_seconds();
     let out = f();
     let millis = |s: f64| (s * 1000.0).round() / 1000.0;
     stages.push(retain_score::StageCost {
         stage: name.to_string(),
         seconds: millis(start.elapsed().as_secs_f64()),
-        cpu_seconds: millis((cpu_seconds() - cpu).max(0.0)),
+        cpu_seconds: millis((retain_core::process_cpu_seconds() - cpu).max(0.0)),
         peak_bytes: peak() as u64,
     });
     out
@@ -273,8 +260,8 @@ pub fn part_lines() -> u64 {
 /// `largest` lines: three (one read, one put in order, one condensed) when three such parts
 /// fit the three eighths of the limit that [`part_lines`] sizes parts for, fewer when the
 /// parts are larger than that (a Parquet row group is never split, so a file of large row
-/// groups makes large parts), one at the least: the read then goes part after part on one
-/// thread, slower, but holding one part's lines, not three.
+/// groups makes large parts), one at the least: the parts are then read, put in order and
+/// condensed one after another, more slowly, holding one part's lines, not three.
 pub fn parts_held(largest: u64) -> usize {
     parts_held_under(LIMIT.load(Ordering::Relaxed), largest)
 }

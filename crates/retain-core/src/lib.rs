@@ -6,6 +6,7 @@
 
 pub mod activity;
 mod artifact;
+mod cpu;
 mod error;
 pub mod kinds;
 mod schema;
@@ -15,6 +16,7 @@ pub use artifact::{
     ARTIFACT_FORMAT, Artifact, BinnedDistribution, DataSource, FamilyInputs, ModelCard, build_id,
     file_sha256, remove_stale_temps, set_build_id, write_atomic,
 };
+pub use cpu::process_cpu_seconds;
 pub use error::{Categorized, CoreError, ErrorCategory, Result};
 pub use schema::FeatureSchema;
 pub use time::{Cutoff, Horizon, MAX_HORIZON_DAYS, TimeUnit, day_number, from_day_number};
