@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use retain_clv::RfmKind;
-use retain_train::{ChurnChoice, TrainParams, ValueChoice, train_on};
+use retain_train::{ChurnChoice, TrainParams, ValueChoice, fit_selected, select_models};
 use serde::Serialize;
 
 use super::common::{
@@ -22,6 +22,9 @@ use retain_train::{UpliftLearner, UpliftParams, train_uplift};
 #[derive(Serialize)]
 struct TrainOutput<'a> {
     read: ReadSummary,
+    /// Each stage's wall time, CPU time and peak heap: `read`, `select` (only with `auto`),
+    /// `fit`, `uplift` (with a contacts log) and `save`.
+    stages: &'a [retain_score::StageCost],
     #[serde(flatten)]
     trained: TrainView<'a>,
     outputs: BTreeMap<&'static str, &'a Path>,
@@ -34,7 +37,8 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
             args.model_dir.display()
         );
     }
-    ui.plan(3);
+    let auto = args.model == ModelArg::Auto || args.value_model == ValueModelArg::Auto;
+    ui.plan(3 + usize::from(auto));
     let (input, layout) = resolve_input(&args.input, None)?;
     let inputs: Vec<&Path> = std::iter::once(input.as_path())
         .chain(args.contact.contacts.as_deref())
@@ -53,7 +57,10 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
         dirs.push(&args.uplift_model_dir);
     }
     super::common::check_dirs_writable(&dirs)?;
-    let loaded = load_frames(ui, &input, &layout, args.input.as_of)?;
+    let mut stages = Vec::new();
+    let loaded = crate::memory::stage(&mut stages, "read", || {
+        load_frames(ui, &input, &layout, args.input.as_of)
+    })?;
     let p = protocol(&args.window, loaded.read.last_day()?);
     let params = TrainParams {
         backtest: backtest_params(p, &args.settings, &args.input)?,
@@ -78,11 +85,6 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
             RfmArg::Mbgnbd => RfmKind::Mbgnbd,
         },
     };
-    let what = if params.churn == ChurnChoice::Auto || params.value == ValueChoice::Auto {
-        "selecting on the validation window and training"
-    } else {
-        "training"
-    };
     let (contacts, clients) = load_contacts(ui, &args.input, &args.contact, (None, None))?;
     if contacts.is_some() || clients.is_some() {
         check_known_ids(
@@ -94,28 +96,49 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     }
     let source = loaded.data_source();
     let mut params = params;
-    let runs = usize::from(what != "training");
-    let trained = ui.step_with_progress(
-        what,
-        runs,
-        |progress| {
-            params.backtest.progress = progress;
-            Ok(train_on(&loaded.frames, &params, &source)?)
-        },
-        |t, d| format!("trained {} in {}", t.churn.card.kind, duration(d)),
-    )?;
+    let selection = if auto {
+        crate::memory::stage(&mut stages, "select", || {
+            ui.step_with_progress(
+                "selecting on the validation targets",
+                params.backtest.validation_targets.max(1),
+                |progress| {
+                    params.backtest.progress = progress;
+                    Ok(select_models(&loaded.frames, &params)?)
+                },
+                |s, d| match s {
+                    Some(s) => format!(
+                        "selected {} and {} in {}",
+                        s.churn_model,
+                        s.value_model,
+                        duration(d)
+                    ),
+                    None => format!("nothing to select ({})", duration(d)),
+                },
+            )
+        })?
+    } else {
+        None
+    };
+    params.backtest.progress = Default::default();
+    let trained = crate::memory::stage(&mut stages, "fit", || {
+        ui.step("training on every client", || {
+            Ok(fit_selected(&loaded.frames, &params, selection, &source)?)
+        })
+    })?;
     let uplift = match &contacts {
-        Some(c) => ui.step(
-            "learning each action's uplift from the contacts log",
-            || {
-                let mut up = UpliftParams::new(p.cutoff, p.horizon);
-                up.learner = match args.uplift_learner {
-                    UpliftLearnerArg::Gbdt => UpliftLearner::Gbdt,
-                    UpliftLearnerArg::Logistic => UpliftLearner::Logistic { c: 0.1 },
-                };
-                Ok(train_uplift(loaded.frames.history(), c, &up, &source)?)
-            },
-        )?,
+        Some(c) => crate::memory::stage(&mut stages, "uplift", || {
+            ui.step(
+                "learning each action's uplift from the contacts log",
+                || {
+                    let mut up = UpliftParams::new(p.cutoff, p.horizon);
+                    up.learner = match args.uplift_learner {
+                        UpliftLearnerArg::Gbdt => UpliftLearner::Gbdt,
+                        UpliftLearnerArg::Logistic => UpliftLearner::Logistic { c: 0.1 },
+                    };
+                    Ok(train_uplift(loaded.frames.history(), c, &up, &source)?)
+                },
+            )
+        })?,
         None => None,
     };
     if contacts.is_some() && uplift.is_none() {
@@ -138,16 +161,18 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     }
     // Every model is written before any folder is replaced: a failed save leaves the
     // previous models as they were.
-    ui.step("saving the models", || {
-        retain_train::save_trained(
-            &trained,
-            &args.model_dir,
-            &args.value_model_dir,
-            uplift
-                .as_ref()
-                .map(|u| (u, args.uplift_model_dir.as_path())),
-        )
-        .map_err(Into::into)
+    crate::memory::stage(&mut stages, "save", || {
+        ui.step("saving the models", || {
+            retain_train::save_trained(
+                &trained,
+                &args.model_dir,
+                &args.value_model_dir,
+                uplift
+                    .as_ref()
+                    .map(|u| (u, args.uplift_model_dir.as_path())),
+            )
+            .map_err(Into::into)
+        })
     })?;
     if let Some(u) = &uplift {
         for (id, a) in &u.model.actions {
@@ -164,6 +189,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<()> {
     }
     if ui.emit(&TrainOutput {
         read: loaded.read.clone(),
+        stages: &stages,
         trained: train_view(&trained, p, &args.model_dir, &args.value_model_dir),
         outputs: [
             ("churn_model", args.model_dir.as_path()),

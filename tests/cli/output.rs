@@ -117,6 +117,40 @@ fn generate_features_and_train_print_json() {
     );
     assert_eq!(t["outputs"]["churn_model"], "c");
     assert!(d.join("c/card.json").exists() && d.join("v/card.json").exists());
+    // each stage's cost, in the order run: the selection only because a model is `auto`
+    let stage_names = |t: &Value| -> Vec<String> {
+        t["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["stage"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(stage_names(&t), ["read", "select", "fit", "save"]);
+    for s in t["stages"].as_array().unwrap() {
+        assert!(s["seconds"].as_f64().unwrap() >= 0.0, "{s}");
+        assert!(s["peak_bytes"].as_u64().unwrap() > 0, "{s}");
+    }
+    let select = &t["stages"][1];
+    assert!(select["cpu_seconds"].as_f64().unwrap() > 0.0, "{select}");
+    let named = json(
+        d,
+        &[
+            "train",
+            "-i",
+            INPUT,
+            "-m",
+            "c2",
+            "--value-model-dir",
+            "v2",
+            "--model",
+            "logistic",
+            "--value-model",
+            "clv",
+        ],
+    );
+    assert_eq!(stage_names(&named), ["read", "fit", "save"]);
+    assert!(named.get("selection").is_none() || named["selection"].is_null());
 }
 
 #[test]

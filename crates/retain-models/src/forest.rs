@@ -316,28 +316,32 @@ impl Grower<'_> {
         })
     }
 
-    /// Fills `hist` (one 256-bin block per feature of `batch`) from `rows` in one pass over
-    /// the rows (the binned matrix is row-major, so a row's bins share a cache line), and
-    /// marks the occupied bins.
-    fn fill_histograms(&mut self, rows: &[u32], batch: &[usize]) {
-        let p = self.data.nbins.len();
+    /// Fills `hist` (one 256-bin block per feature of `batch`) from `rows`, whose
+    /// (weight, churned weight) are `wys` (in the same order), and marks the occupied bins.
+    ///
+    /// One pass over the node per feature, reading the feature's column: a column holds a
+    /// byte per training row (563 KB at 563,057 rows) and stays in the processor's cache
+    /// while the node's rows jump about in it, where a row-major row (a byte per feature)
+    /// and its weights were a cache miss each (16 MB and 9 MB at that size); the weights
+    /// travel with the rows instead. Each bin adds its rows in the node's order either
+    /// way, so the sums are the same, bit for bit.
+    fn fill_histograms(&mut self, rows: &[u32], wys: &[[f64; 2]], batch: &[usize]) {
         let (hist, occupied) = (&mut self.scratch.hist, &mut self.scratch.occupied);
         if hist.len() < batch.len() * 256 {
             hist.resize(batch.len() * 256, [0.0; 3]);
             occupied.resize(batch.len(), [0; 4]);
         }
-        let (bins, wy) = (&self.data.rows[..], &self.wy[..]);
-        for &r in rows {
-            let r = r as usize;
-            let [wi, ci] = wy[r];
-            let row = &bins[r * p..(r + 1) * p];
-            for (k, &f) in batch.iter().enumerate() {
-                let b = usize::from(row[f]);
-                let h = &mut hist[k * 256 + b];
-                h[0] += wi;
-                h[1] += ci;
-                h[2] += 1.0;
-                occupied[k][b >> 6] |= 1 << (b & 63);
+        for (k, &f) in batch.iter().enumerate() {
+            let col = &self.data.cols[f][..];
+            let h = &mut hist[k * 256..(k + 1) * 256];
+            let occ = &mut occupied[k];
+            for (&r, &[wi, ci]) in rows.iter().zip(wys) {
+                let b = usize::from(col[r as usize]);
+                let e = &mut h[b];
+                e[0] += wi;
+                e[1] += ci;
+                e[2] += 1.0;
+                occ[b >> 6] |= 1 << (b & 63);
             }
         }
     }
@@ -391,7 +395,7 @@ impl Grower<'_> {
 
     /// The best split over `max_features` random features (more if none of them splits the
     /// node), in draw order, the first of equal scores winning.
-    fn best_split(&mut self, rows: &[u32], w: f64, c: f64) -> Option<Split> {
+    fn best_split(&mut self, rows: &[u32], wys: &[[f64; 2]], w: f64, c: f64) -> Option<Split> {
         let p = self.data.nbins.len();
         let mut features = std::mem::take(&mut self.scratch.features);
         features.clear();
@@ -410,7 +414,7 @@ impl Grower<'_> {
             }
             t += 1;
         }
-        self.fill_histograms(rows, &batch);
+        self.fill_histograms(rows, wys, &batch);
         for (k, &f) in batch.iter().enumerate() {
             self.scan(k, f, node, &mut best);
         }
@@ -423,7 +427,7 @@ impl Grower<'_> {
             if self.data.nbins[f] < 2 {
                 continue;
             }
-            self.fill_histograms(rows, &[f]);
+            self.fill_histograms(rows, wys, &[f]);
             self.scan(0, f, node, &mut best);
         }
         self.scratch.features = features;
@@ -438,6 +442,8 @@ impl Grower<'_> {
 
     fn grow(mut self, mut rows: Vec<u32>) -> (Tree, Vec<f64>) {
         let (w, c) = self.stats(&rows);
+        // Each row's weights, kept beside it through the partitions.
+        let mut wys: Vec<[f64; 2]> = rows.iter().map(|&r| self.wy[r as usize]).collect();
         let root = self.tree.push_leaf(c / w);
         // (node, start, end, depth, weight, churned weight)
         let mut stack = vec![(root, 0usize, rows.len(), 0u16, w, c)];
@@ -451,17 +457,18 @@ impl Grower<'_> {
             {
                 continue;
             }
-            let Some(split) = self.best_split(&rows[start..end], w, c) else {
+            let Some(split) = self.best_split(&rows[start..end], &wys[start..end], w, c) else {
                 continue;
             };
             self.importance[split.feature] += split.score;
             let col = &self.data.cols[split.feature];
-            let slice = &mut rows[start..end];
+            let (slice, ws) = (&mut rows[start..end], &mut wys[start..end]);
             // Stable-enough in-place partition: left rows first.
             let mut k = 0;
             for i in 0..slice.len() {
                 if col[slice[i] as usize] <= split.bin {
                     slice.swap(i, k);
+                    ws.swap(i, k);
                     k += 1;
                 }
             }

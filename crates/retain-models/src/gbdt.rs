@@ -186,6 +186,11 @@ impl Booster {
 pub(crate) struct Fitted {
     pub booster: Booster,
     pub gains: Vec<f64>,
+    /// Each training row's raw score under `booster`: `booster.predict` of the training
+    /// matrix, bit for bit, for every row of positive weight (the fit adds the same leaf
+    /// values in the same order; a row of weight 0 keeps the base score). Kept by the fit,
+    /// so in-sample uses (the log target's smearing factor) walk no tree.
+    pub train_scores: Vec<f64>,
 }
 
 /// A split candidate of a leaf.
@@ -637,13 +642,14 @@ pub(crate) fn fit_staged(
     let mut grower = Grower::new(s, &data);
     let mut out = Vec::with_capacity(stages.len());
     let last = stages.iter().copied().max().unwrap_or(0).min(s.n_trees);
-    let snapshot = |trees: &[Tree], gains: &[f64]| Fitted {
+    let snapshot = |trees: &[Tree], gains: &[f64], score: &[f64]| Fitted {
         booster: Booster {
             base_score,
             edges: data.edges.clone(),
             trees: trees.to_vec(),
         },
         gains: gains.to_vec(),
+        train_scores: score.to_vec(),
     };
     for t in 0..last {
         for &r in &active {
@@ -660,7 +666,7 @@ pub(crate) fn fit_staged(
         rows.copy_from_slice(&active);
         trees.push(grower.grow(&mut rows, &gh, &mut score, &mut gains));
         for _ in stages.iter().filter(|&&k| k == t + 1) {
-            out.push(snapshot(&trees, &gains));
+            out.push(snapshot(&trees, &gains, &score));
         }
     }
     out
@@ -837,5 +843,52 @@ mod tests {
         let three = fit(&s, Loss::SquaredError, x.view(), &y, None);
         assert_eq!(one.booster, three.booster);
         assert_eq!(one.gains, three.gains);
+    }
+
+    /// The fit's in-sample scores are the booster's predictions of its own training rows,
+    /// bit for bit, at every stage, for both losses and with rows of weight 0 left at the
+    /// base score.
+    #[test]
+    fn train_scores_are_the_predictions_of_the_training_rows() {
+        let n = 2500;
+        // ties, a feature with more distinct values than bins, and a constant one
+        let x = Array2::from_shape_fn((n, 6), |(i, j)| match j {
+            0 => ((i * 37) % 1009) as f64 * 0.37,
+            1 => (i % 7) as f64,
+            2 => 1.0,
+            _ => (((i * (3 + j)) % 97) as f64).sqrt(),
+        });
+        let y: Vec<f64> = (0..n)
+            .map(|i| f64::from(u8::from((x[[i, 0]] + 13.0 * x[[i, 1]]) % 7.0 < 3.0)))
+            .collect();
+        let w: Vec<f64> = (0..n).map(|i| (i % 5) as f64 * 0.5).collect();
+        let mut s = settings();
+        s.max_leaves = 15;
+        s.min_leaf_weight = 0.0;
+        s.n_trees = 30;
+        for (loss, weights) in [
+            (Loss::LogLoss, Some(w.as_slice())),
+            (Loss::SquaredError, None),
+        ] {
+            let stages = [1, 7, 30];
+            let fits = fit_staged(&s, loss, x.view(), &y, weights, &stages);
+            assert_eq!(fits.len(), 3);
+            for (f, k) in fits.iter().zip(stages) {
+                assert_eq!(f.booster.n_trees(), k);
+                let predicted = f.booster.predict(x.view());
+                for i in 0..n {
+                    let want = if weights.is_some_and(|w| w[i] == 0.0) {
+                        f.booster.base_score()
+                    } else {
+                        predicted[i]
+                    };
+                    assert_eq!(
+                        f.train_scores[i].to_bits(),
+                        want.to_bits(),
+                        "row {i} after {k} trees"
+                    );
+                }
+            }
+        }
     }
 }

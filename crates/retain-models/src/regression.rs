@@ -280,11 +280,15 @@ impl GradientBoostingRegressorValidParams {
         weights: Option<&[f64]>,
     ) -> Result<GradientBoostingRegressor, ModelError> {
         let kind = GradientBoostingRegressor::KIND;
-        let b = fitted.booster;
+        let gbdt::Fitted {
+            booster: b,
+            gains,
+            train_scores: fitted,
+        } = fitted;
         let smearing = match self.target {
             ValueTarget::Raw => 1.0,
             ValueTarget::Log1p => {
-                let fitted = b.predict(x);
+                // (the fit's own in-sample scores: `b.predict(x)` bit for bit, no tree walked)
                 let (mut num, mut den) = (0.0, 0.0);
                 for (i, (t, f)) in target.iter().zip(&fitted).enumerate() {
                     let wi = weights.map_or(1.0, |w| w[i]);
@@ -302,7 +306,7 @@ impl GradientBoostingRegressorValidParams {
                 message: format!("the smearing factor is {smearing}"),
             });
         }
-        let importances = normalized(fitted.gains);
+        let importances = normalized(gains);
         Ok(GradientBoostingRegressor {
             booster: Arc::new(b),
             n_features: x.ncols(),

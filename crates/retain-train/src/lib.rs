@@ -32,8 +32,8 @@ pub use frames::{ClientFrames, HistoryFrames};
 pub use progress::{Progress, ProgressEvent};
 pub use protocol::{Evaluation, Protocol, ProtocolSets};
 pub use train::{
-    ChurnChoice, TrainParams, Trained, ValueChoice, data_source, data_source_of, save_trained,
-    train, train_on,
+    ChurnChoice, TrainParams, Trained, ValueChoice, data_source, data_source_of, fit_selected,
+    save_trained, select_models, train, train_on,
 };
 pub use uplift::{UpliftLearner, UpliftParams, UpliftRows, train_uplift, uplift_rows};
 

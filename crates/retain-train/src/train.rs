@@ -147,10 +147,54 @@ pub fn train(
 }
 
 /// [`train`] on the feature frames of `frames` (one machine's history, or a distributed
-/// run's: [`ClientFrames`]); `source` is recorded in the cards.
+/// run's: [`ClientFrames`]); `source` is recorded in the cards. [`select_models`] then
+/// [`fit_selected`]: a caller that times the two calls them itself.
 pub fn train_on(
     frames: &dyn ClientFrames,
     params: &TrainParams,
+    source: &DataSource,
+) -> Result<Trained, TrainError> {
+    let selection = select_models(frames, params)?;
+    fit_selected(frames, params, selection, source)
+}
+
+/// The backtest's selection at the cutoff when the churn or the value model is `auto`
+/// (`None` when both are named): every candidate fitted and judged on the validation
+/// targets before the cutoff. An error when `auto` has no validation window or no
+/// candidate scores on every target.
+pub fn select_models(
+    frames: &dyn ClientFrames,
+    params: &TrainParams,
+) -> Result<Option<Selection>, TrainError> {
+    let bt = &params.backtest;
+    let p = bt.protocol;
+    let c = p.cutoff;
+    crate::candidates::check_train_windows(frames, c, bt)?;
+    if churn_name(params.churn, bt).is_some() && value_name(params.value, bt).is_some() {
+        return Ok(None);
+    }
+    let countries = frames.country_table(c)?;
+    match select(frames, &countries, c, bt)? {
+        Ok(s) => Ok(Some(s)),
+        Err(NoSelection::TooShort) => Err(TrainError::Window(format!(
+            "`auto` needs a validation window before the cutoff {c}: its training features \
+             would be taken at {} (two training horizons back), before the data start; name a \
+             model (--model, --value-model) or choose a later --cutoff",
+            c.minus(p.train_horizon).minus(p.train_horizon)
+        ))),
+        Err(why) => Err(TrainError::Window(format!(
+            "`auto` could not select a model: {why}; name a model (--model, --value-model)"
+        ))),
+    }
+}
+
+/// Fits the named models of `params`, or the ones `selection` picked for an `auto` choice
+/// ([`select_models`] of the same `params`), at the cutoff on every client, with their
+/// cards; `source` is recorded in the cards.
+pub fn fit_selected(
+    frames: &dyn ClientFrames,
+    params: &TrainParams,
+    selection: Option<Selection>,
     source: &DataSource,
 ) -> Result<Trained, TrainError> {
     let bt = &params.backtest;
@@ -160,26 +204,10 @@ pub fn train_on(
     let countries = frames.country_table(c)?;
     let mut churn = churn_name(params.churn, bt);
     let mut value = value_name(params.value, bt);
-    let mut selection = None;
     if churn.is_none() || value.is_none() {
-        let s = match select(frames, &countries, c, bt)? {
-            Ok(s) => selection.insert(s),
-            Err(NoSelection::TooShort) => {
-                return Err(TrainError::Window(format!(
-                    "`auto` needs a validation window before the cutoff {c}: its training \
-                     features would be taken at {} (two training horizons back), before the \
-                     data start; name a model (--model, --value-model) or choose a later \
-                     --cutoff",
-                    c.minus(p.train_horizon).minus(p.train_horizon)
-                )));
-            }
-            Err(why) => {
-                return Err(TrainError::Window(format!(
-                    "`auto` could not select a model: {why}; name a model (--model, \
-                     --value-model)"
-                )));
-            }
-        };
+        let s = selection.as_ref().ok_or_else(|| {
+            TrainError::Internal("an `auto` model to fit without its selection".into())
+        })?;
         churn.get_or_insert_with(|| s.churn_model.clone());
         value.get_or_insert_with(|| s.value_model.clone());
     }
