@@ -227,8 +227,10 @@ const PARALLEL_WORK: usize = 1 << 16;
 struct Grower<'a> {
     s: &'a Settings,
     data: &'a Binned,
-    /// Row-major bins with each feature's offset into the histogram added.
-    gbins: Vec<u32>,
+    /// Each feature's first bin in a histogram; a row's bins are read from the binned
+    /// rows (a byte per value) and offset here. (A copy of the rows with the offsets added
+    /// in, four bytes per value, made every histogram pass read four times the memory: the
+    /// root's pass over every row is most of a small tree's cost.)
     offsets: Vec<usize>,
     total_bins: usize,
     /// Histograms: `pool[k]` has `total_bins` bins; `free` lists the unused ones.
@@ -247,19 +249,9 @@ impl<'a> Grower<'a> {
             total += k;
         }
         offsets.push(total);
-        let gbins = data
-            .rows
-            .chunks(p.max(1))
-            .flat_map(|row| {
-                row.iter()
-                    .zip(&offsets)
-                    .map(|(&b, &o)| (o + usize::from(b)) as u32)
-            })
-            .collect();
         Self {
             s,
             data,
-            gbins,
             offsets,
             total_bins: total,
             pool: Vec::new(),
@@ -282,11 +274,11 @@ impl<'a> Grower<'a> {
         let threads = self.s.threads.min(p);
         if threads <= 1 || rows.len() * p < PARALLEL_WORK {
             hist.fill([0.0; 3]);
-            fill(hist, 0, &self.gbins, p, 0..p, rows, gh);
+            fill(hist, 0, &self.data.rows, &self.offsets, 0..p, rows, gh);
             return;
         }
         // Contiguous feature ranges per thread, each writing its own bins.
-        let gbins = &self.gbins;
+        let bins = &self.data.rows;
         let offsets = &self.offsets;
         std::thread::scope(|sc| {
             let mut rest: &mut [Bin] = hist;
@@ -299,7 +291,7 @@ impl<'a> Grower<'a> {
                 start_bin = offsets[f1];
                 let mut work = move || {
                     mine.fill([0.0; 3]);
-                    fill(mine, base, gbins, p, f0..f1, rows, gh);
+                    fill(mine, base, bins, offsets, f0..f1, rows, gh);
                 };
                 if t + 1 == threads {
                     work();
@@ -364,8 +356,8 @@ impl<'a> Grower<'a> {
         for &r in rows {
             let r = r as usize;
             let [g, h] = gh[r];
-            for &b in &self.gbins[r * p..(r + 1) * p] {
-                let e = &mut hist[b as usize];
+            for (&b, &o) in self.data.rows[r * p..(r + 1) * p].iter().zip(&self.offsets) {
+                let e = &mut hist[o + usize::from(b)];
                 e[0] -= g;
                 e[1] -= h;
                 e[2] -= 1.0;
@@ -374,8 +366,8 @@ impl<'a> Grower<'a> {
         // Bins left empty hold exact zeros, not rounding residue.
         for &r in rows {
             let r = r as usize;
-            for &b in &self.gbins[r * p..(r + 1) * p] {
-                let e = &mut hist[b as usize];
+            for (&b, &o) in self.data.rows[r * p..(r + 1) * p].iter().zip(&self.offsets) {
+                let e = &mut hist[o + usize::from(b)];
                 if e[2] == 0.0 {
                     *e = [0.0; 3];
                 }
@@ -569,23 +561,27 @@ impl<'a> Grower<'a> {
     }
 }
 
-/// Adds `(g, h, 1)` of each row in `rows` to the bins of features `features`;
-/// `hist[0]` is global bin `base`.
+/// Adds `(g, h, 1)` of each row in `rows` to the bins of features `features`: feature `f`
+/// of row `r` (its bin in `bins`, row-major, `offsets.len() - 1` per row) to global bin
+/// `offsets[f] + bin`; `hist[0]` is global bin `base`.
 #[inline]
 fn fill(
     hist: &mut [Bin],
     base: usize,
-    gbins: &[u32],
-    p: usize,
+    bins: &[u8],
+    offsets: &[usize],
     features: std::ops::Range<usize>,
     rows: &[u32],
     gh: &[[f64; 2]],
 ) {
+    let p = offsets.len() - 1;
+    let offsets = &offsets[features.clone()];
     for &r in rows {
         let r = r as usize;
         let [g, h] = gh[r];
-        for &b in &gbins[r * p + features.start..r * p + features.end] {
-            let e = &mut hist[b as usize - base];
+        let row = &bins[r * p + features.start..r * p + features.end];
+        for (&b, &o) in row.iter().zip(offsets) {
+            let e = &mut hist[o + usize::from(b) - base];
             e[0] += g;
             e[1] += h;
             e[2] += 1.0;
