@@ -16,7 +16,7 @@
 //! first-level cache, and blocks of [`BLOCK`] rows keep the rows' values there too; a
 //! forest's trees grown until pure (thousands of nodes) do not, and a block of 256 rows
 //! fetched all 300 of them from memory: they go in blocks of up to [`DEEP_BLOCK`] rows,
-//! which made the x100 forest's predictions 2.6 times faster (`retain score --reasons 0`,
+//! which made the x100 forest's predictions 2.4 times faster (`retain score --reasons 0`,
 //! 563,057 clients: 32.4 s to 13.4 s).
 //!
 //! Each row's leaf values are added in tree order, as a row-by-row loop would add them, so
