@@ -14,7 +14,7 @@ use ndarray::ArrayView2;
 use retain_clv::Valuation;
 use retain_core::Horizon;
 
-use crate::deploy::{ensemble_churn, ensemble_value};
+use crate::deploy::{BaseMemo, ensemble_churn, ensemble_value};
 use crate::{ChurnModel, ChurnPrediction, ModelError, ValueModel, ValuePrediction};
 
 /// A prediction of some rows before the step that reads every row: plain rows, or a rank
@@ -124,21 +124,25 @@ impl ExplainContext {
     }
 }
 
-/// A rank ensemble's rows of `x` (`width` the columns it reads): each part's `rows`.
+/// A rank ensemble's rows of the memo's (`width` the columns it reads): each part's `rows`.
 fn ranked<M, P>(
     width: usize,
-    x: ArrayView2<f64>,
+    memo: &mut BaseMemo<'_>,
     parts: &[M],
-    rows: impl Fn(&M) -> Result<Rows<P>, ModelError>,
+    rows: impl Fn(&M, &mut BaseMemo<'_>) -> Result<Rows<P>, ModelError>,
 ) -> Result<Rows<P>, ModelError> {
-    if x.ncols() < width {
+    let found = memo.x().ncols();
+    if found < width {
         return Err(ModelError::ColumnCount {
             expected: width,
-            found: x.ncols(),
+            found,
         });
     }
     Ok(Rows::Ranked(
-        parts.iter().map(rows).collect::<Result<_, _>>()?,
+        parts
+            .iter()
+            .map(|p| rows(p, memo))
+            .collect::<Result<_, _>>()?,
     ))
 }
 
@@ -146,9 +150,16 @@ impl ChurnModel {
     /// [`ChurnModel::predict`] of rows `x` without the step that reads every row:
     /// [`Rows::append`] the chunks, then [`Rows::finish`].
     pub fn predict_rows(&self, x: ArrayView2<f64>) -> Result<ChurnRows, ModelError> {
+        self.predict_rows_in(&mut BaseMemo::new(x))
+    }
+
+    /// [`ChurnModel::predict_rows`] of the memo's rows, sharing its customer-base outputs.
+    pub fn predict_rows_in(&self, memo: &mut BaseMemo<'_>) -> Result<ChurnRows, ModelError> {
         match self {
-            Self::RankEnsemble { parts } => ranked(self.width(), x, parts, |p| p.predict_rows(x)),
-            _ => Ok(ChurnRows::Rows(self.predict(x)?)),
+            Self::RankEnsemble { parts } => {
+                ranked(self.width(), memo, parts, |p, memo| p.predict_rows_in(memo))
+            }
+            _ => Ok(ChurnRows::Rows(self.predict_in(memo)?)),
         }
     }
 
@@ -195,11 +206,21 @@ impl ValueModel {
         horizon: Horizon,
         valuation: &Valuation,
     ) -> Result<ValueRows, ModelError> {
+        self.predict_rows_in(&mut BaseMemo::new(x), horizon, valuation)
+    }
+
+    /// [`ValueModel::predict_rows`] of the memo's rows, sharing its customer-base outputs.
+    pub fn predict_rows_in(
+        &self,
+        memo: &mut BaseMemo<'_>,
+        horizon: Horizon,
+        valuation: &Valuation,
+    ) -> Result<ValueRows, ModelError> {
         match self {
-            Self::RankEnsemble { parts } => ranked(self.width(), x, parts, |p| {
-                p.predict_rows(x, horizon, valuation)
+            Self::RankEnsemble { parts } => ranked(self.width(), memo, parts, |p, memo| {
+                p.predict_rows_in(memo, horizon, valuation)
             }),
-            _ => Ok(ValueRows::Rows(self.predict(x, horizon, valuation)?)),
+            _ => Ok(ValueRows::Rows(self.predict_in(memo, horizon, valuation)?)),
         }
     }
 }

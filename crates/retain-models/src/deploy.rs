@@ -13,9 +13,18 @@
 //! The customer-base parts are fitted at the training cutoff on every client's history and
 //! saved with the model: at a scoring date equal to the training cutoff the scores are exactly
 //! those of the backtest at that cutoff (which fits the same models on the same data).
+//!
+//! Several models scored on the same rows share one [`BaseMemo`]: each customer-base model's
+//! outputs (a hypergeometric function per client for BG/NBD, more for MBG/NBD) are then
+//! computed once for all of them. The backtest's validation scores about a hundred
+//! candidates on the same clients, half of them reading the same BG/NBD and MBG/NBD outputs
+//! (every `+cb` model, BG/NBD P(no purchase), the CLV, the ensembles' parts); a nightly
+//! `+cb` value ensemble reads them in two parts and again for the outreach list's P(alive).
+
+use std::rc::Rc;
 
 use ndarray::{Array2, ArrayView2, Axis};
-use retain_clv::{CLV_FEATURES, ClvModel, RfmRows, Valuation};
+use retain_clv::{CLV_FEATURES, ClientValues, ClvModel, RfmRows, Valuation};
 use retain_core::{Horizon, kinds};
 use serde::{Deserialize, Serialize};
 
@@ -100,12 +109,19 @@ impl CustomerBasePart {
         x: ArrayView2<f64>,
         horizon: Horizon,
         valuation: &Valuation,
-    ) -> Result<retain_clv::ClientValues, ModelError> {
-        let [f, r, t, m] = self.inputs(x);
-        let rows = RfmRows::new(&f, &r, &t, &m).map_err(clv_error)?;
-        self.model
-            .values(&rows, horizon, valuation)
-            .map_err(clv_error)
+    ) -> Result<ClientValues, ModelError> {
+        let v = self.values_in(&mut BaseMemo::new(x), horizon, valuation)?;
+        Ok(Rc::unwrap_or_clone(v))
+    }
+
+    /// [`CustomerBasePart::values`] of the memo's rows, computed once per memo.
+    pub fn values_in(
+        &self,
+        memo: &mut BaseMemo<'_>,
+        horizon: Horizon,
+        valuation: &Valuation,
+    ) -> Result<Rc<ClientValues>, ModelError> {
+        memo.values(&self.model, self.columns, horizon, valuation)
     }
 
     /// The hybrid columns ([`HYBRID_FEATURES`]) over `horizon`: BG/NBD P(no purchase),
@@ -115,13 +131,17 @@ impl CustomerBasePart {
         x: ArrayView2<f64>,
         horizon: Horizon,
     ) -> Result<Array2<f64>, ModelError> {
-        let [f, r, t, m] = self.inputs(x);
-        let rows = RfmRows::new(&f, &r, &t, &m).map_err(clv_error)?;
-        let v = self
-            .model
-            .values(&rows, horizon, &Valuation::default())
-            .map_err(clv_error)?;
-        let n = x.nrows();
+        self.hybrid_columns_in(&mut BaseMemo::new(x), horizon)
+    }
+
+    /// [`CustomerBasePart::hybrid_columns`] of the memo's rows.
+    pub fn hybrid_columns_in(
+        &self,
+        memo: &mut BaseMemo<'_>,
+        horizon: Horizon,
+    ) -> Result<Array2<f64>, ModelError> {
+        let v = memo.values(&self.model, self.columns, horizon, &Valuation::default())?;
+        let n = memo.x.nrows();
         let mut out = Array2::zeros((n, self.hybrid_width()));
         for i in 0..n {
             out[[i, 0]] = v.p_no_purchase[i];
@@ -129,15 +149,79 @@ impl CustomerBasePart {
             out[[i, 2]] = v.clv[i];
         }
         if let Some(mb) = &self.mbgnbd {
-            let w = mb
-                .values(&rows, horizon, &Valuation::default())
-                .map_err(clv_error)?;
+            let w = memo.values(mb, self.columns, horizon, &Valuation::default())?;
             for i in 0..n {
                 out[[i, 3]] = w.p_no_purchase[i];
                 out[[i, 4]] = w.p_alive[i];
             }
         }
         Ok(out)
+    }
+}
+
+/// The rows a set of models scores, with every customer-base output computed on them so far
+/// (module docs): a customer-base model's outputs over a horizon and a valuation are computed
+/// at the first model that asks and shared with the others. A memo borrows its rows, so it
+/// cannot outlive them or be used with others.
+#[derive(Debug)]
+pub struct BaseMemo<'a> {
+    x: ArrayView2<'a, f64>,
+    /// (model, its input columns, horizon, valuation) and its outputs.
+    values: Vec<MemoEntry>,
+}
+
+#[derive(Debug)]
+struct MemoEntry {
+    model: ClvModel,
+    columns: [usize; 4],
+    horizon: Horizon,
+    valuation: Valuation,
+    values: Rc<ClientValues>,
+}
+
+impl<'a> BaseMemo<'a> {
+    /// A memo of rows `x` (a matrix of the artifacts' feature lists), empty.
+    pub fn new(x: ArrayView2<'a, f64>) -> Self {
+        Self {
+            x,
+            values: Vec::new(),
+        }
+    }
+
+    /// The rows.
+    pub fn x(&self) -> ArrayView2<'a, f64> {
+        self.x
+    }
+
+    /// The outputs of `model` over `horizon` with `valuation`, its frequency, recency, age and
+    /// monetary value in `columns` of the rows.
+    fn values(
+        &mut self,
+        model: &ClvModel,
+        columns: [usize; 4],
+        horizon: Horizon,
+        valuation: &Valuation,
+    ) -> Result<Rc<ClientValues>, ModelError> {
+        let known = self.values.iter().find(|e| {
+            e.columns == columns
+                && e.horizon == horizon
+                && e.valuation == *valuation
+                && e.model == *model
+        });
+        if let Some(e) = known {
+            return Ok(Rc::clone(&e.values));
+        }
+        let [f, r, t, m] = columns.map(|c| self.x.column(c).to_vec());
+        let rows = RfmRows::new(&f, &r, &t, &m).map_err(clv_error)?;
+        let values = Rc::new(model.values(&rows, horizon, valuation).map_err(clv_error)?);
+        self.values.push(MemoEntry {
+            model: model.clone(),
+            columns,
+            horizon,
+            valuation: *valuation,
+            values: Rc::clone(&values),
+        });
+        Ok(values)
     }
 }
 
@@ -160,10 +244,21 @@ fn with_hybrid(
     base: &CustomerBasePart,
     horizon: Horizon,
 ) -> Result<Array2<f64>, ModelError> {
+    with_hybrid_in(&mut BaseMemo::new(x), columns, base, horizon)
+}
+
+/// [`with_hybrid`] of the memo's rows.
+fn with_hybrid_in(
+    memo: &mut BaseMemo<'_>,
+    columns: &[usize],
+    base: &CustomerBasePart,
+    horizon: Horizon,
+) -> Result<Array2<f64>, ModelError> {
+    let x = memo.x;
     // filled in place, row by row (as `select`): a copy of the own columns, then a second of
     // them and the hybrid ones side by side, was the largest thing held while a value model
     // scored millions
-    let cb = base.hybrid_columns(x, horizon)?;
+    let cb = base.hybrid_columns_in(memo, horizon)?;
     let own = columns.len();
     Ok(Array2::from_shape_fn(
         (x.nrows(), own + cb.ncols()),
@@ -274,6 +369,13 @@ impl ChurnModel {
 
     /// Scores every row of `x` (the artifact's features, in card order).
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<ChurnPrediction, ModelError> {
+        self.predict_in(&mut BaseMemo::new(x))
+    }
+
+    /// [`ChurnModel::predict`] of the memo's rows, sharing its customer-base outputs with the
+    /// other models scored on them.
+    pub fn predict_in(&self, memo: &mut BaseMemo<'_>) -> Result<ChurnPrediction, ModelError> {
+        let x = memo.x;
         if x.ncols() < self.width() {
             return Err(ModelError::ColumnCount {
                 expected: self.width(),
@@ -296,12 +398,12 @@ impl ChurnModel {
                 cb_horizon_days,
             } => {
                 let h = horizon(*cb_horizon_days)?;
-                let z = with_hybrid(x, columns, base, h)?;
+                let z = with_hybrid_in(memo, columns, base, h)?;
                 prob(classifier.predict_proba(z.view())?.to_vec())
             }
             Self::PNoPurchase { base, horizon_days } => {
-                let v = base.values(x, horizon(*horizon_days)?, &Valuation::default())?;
-                prob(v.p_no_purchase)
+                let v = base.values_in(memo, horizon(*horizon_days)?, &Valuation::default())?;
+                prob(v.p_no_purchase.clone())
             }
             Self::Recency { baseline } => ChurnPrediction {
                 score: baseline.score(x)?.to_vec(),
@@ -311,7 +413,7 @@ impl ChurnModel {
             Self::RankEnsemble { parts } => ensemble_churn(
                 &parts
                     .iter()
-                    .map(|p| p.predict(x))
+                    .map(|p| p.predict_in(memo))
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         })
@@ -518,6 +620,18 @@ impl ValueModel {
         horizon: Horizon,
         valuation: &Valuation,
     ) -> Result<ValuePrediction, ModelError> {
+        self.predict_in(&mut BaseMemo::new(x), horizon, valuation)
+    }
+
+    /// [`ValueModel::predict`] of the memo's rows, sharing its customer-base outputs with the
+    /// other models scored on them.
+    pub fn predict_in(
+        &self,
+        memo: &mut BaseMemo<'_>,
+        horizon: Horizon,
+        valuation: &Valuation,
+    ) -> Result<ValuePrediction, ModelError> {
+        let x = memo.x;
         if x.ncols() < self.width() {
             return Err(ModelError::ColumnCount {
                 expected: self.width(),
@@ -537,10 +651,10 @@ impl ValueModel {
         };
         Ok(match self {
             Self::Clv { base } => {
-                let v = base.values(x, horizon, valuation)?;
+                let v = base.values_in(memo, horizon, valuation)?;
                 ValuePrediction {
                     score: v.clv.clone(),
-                    amount: v.clv,
+                    amount: v.clv.clone(),
                 }
             }
             Self::Regressor { regressor, columns } => {
@@ -552,13 +666,13 @@ impl ValueModel {
                 base,
                 cb_horizon_days,
             } => {
-                let z = with_hybrid(x, columns, base, self::horizon(*cb_horizon_days)?)?;
+                let z = with_hybrid_in(memo, columns, base, self::horizon(*cb_horizon_days)?)?;
                 amount(regressor.predict(z.view())?.to_vec())
             }
             Self::RankEnsemble { parts } => ensemble_value(
                 &parts
                     .iter()
-                    .map(|p| p.predict(x, horizon, valuation))
+                    .map(|p| p.predict_in(memo, horizon, valuation))
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         })
@@ -918,5 +1032,124 @@ impl ChurnModel {
             .cloned()
             .chain(HYBRID_FEATURES.iter().map(|s| s.to_string()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LogisticParams;
+    use retain_clv::RfmKind;
+
+    /// 800 clients simulated from a BG/NBD process (frequency, recency, age in days,
+    /// monetary value), plus a noise column, and a customer-base part with BG/NBD and
+    /// MBG/NBD fitted on them.
+    fn clients() -> (Array2<f64>, CustomerBasePart) {
+        use rand::{Rng, SeedableRng};
+        let n = 800;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut x = Array2::zeros((n, 5));
+        for i in 0..n {
+            let rate = 1.0 / rng.random_range(5.0..120.0);
+            let drop = rng.random_range(0.02..0.4);
+            let age: f64 = rng.random_range(60.0..700.0);
+            let (mut t, mut freq, mut rec) = (0.0, 0.0, 0.0);
+            loop {
+                let u: f64 = rng.random_range(1e-12..1.0);
+                t += -u.ln() / rate;
+                if t > age {
+                    break;
+                }
+                freq += 1.0;
+                rec = t;
+                if rng.random_range(0.0..1.0) < drop {
+                    break;
+                }
+            }
+            let spend = if freq > 0.0 {
+                rng.random_range(10.0..200.0)
+            } else {
+                0.0
+            };
+            let noise = rng.random_range(0.0..1.0);
+            for (j, v) in [freq, rec, age, spend, noise].into_iter().enumerate() {
+                x[[i, j]] = v;
+            }
+        }
+        let cols: Vec<Vec<f64>> = (0..4).map(|j| x.column(j).to_vec()).collect();
+        let rows = RfmRows::new(&cols[0], &cols[1], &cols[2], &cols[3]).unwrap();
+        let bg = ClvModel::fit(RfmKind::Bgnbd, &rows).unwrap();
+        let mb = ClvModel::fit(RfmKind::Mbgnbd, &rows).unwrap();
+        let names: Vec<String> = CLV_FEATURES
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["noise".to_string()])
+            .collect();
+        let part = CustomerBasePart::new(bg, &names).unwrap().with_mbgnbd(mb);
+        (x, part)
+    }
+
+    #[test]
+    fn models_scored_on_one_memo_equal_their_own_predictions_and_share_its_outputs() {
+        let (x, part) = clients();
+        let h = Horizon::new(90).unwrap();
+        let own = vec![0, 4];
+        let z = with_hybrid(x.view(), &own, &part, h).unwrap();
+        let y: Vec<bool> = (0..x.nrows()).map(|i| x[[i, 0]] < 3.0).collect();
+        let classifier: AnyClassifier = LogisticParams::new()
+            .fit(z.view(), &y, None)
+            .unwrap()
+            .into();
+        let hybrid = ChurnModel::Hybrid {
+            classifier,
+            columns: own,
+            base: part.clone(),
+            cb_horizon_days: 90,
+        };
+        let p_no_purchase = ChurnModel::PNoPurchase {
+            base: part.clone(),
+            horizon_days: 90,
+        };
+        let ensemble = ChurnModel::RankEnsemble {
+            parts: vec![hybrid.clone(), p_no_purchase.clone()],
+        };
+        let clv = ValueModel::Clv { base: part.clone() };
+        let plain = Valuation::default();
+        let mut memo = BaseMemo::new(x.view());
+        for m in [&hybrid, &p_no_purchase, &ensemble] {
+            assert_eq!(
+                m.predict_in(&mut memo).unwrap(),
+                m.predict(x.view()).unwrap()
+            );
+        }
+        assert_eq!(
+            clv.predict_in(&mut memo, h, &plain).unwrap(),
+            clv.predict(x.view(), h, &plain).unwrap()
+        );
+        // BG/NBD and MBG/NBD over 90 days with the plain valuation, each computed once
+        assert_eq!(memo.values.len(), 2);
+        // another horizon or valuation is computed on its own, and matches too
+        let margin = Valuation {
+            margin: 0.3,
+            ..plain
+        };
+        for (days, v) in [(30, plain), (90, margin)] {
+            let h = Horizon::new(days).unwrap();
+            assert_eq!(
+                clv.predict_in(&mut memo, h, &v).unwrap(),
+                clv.predict(x.view(), h, &v).unwrap()
+            );
+        }
+        assert_eq!(memo.values.len(), 4);
+        // chunks predicted in one memo each are the one-piece prediction
+        let mut rows = ensemble
+            .predict_rows_in(&mut BaseMemo::new(x.slice(ndarray::s![..250, ..])))
+            .unwrap();
+        rows.append(
+            ensemble
+                .predict_rows_in(&mut BaseMemo::new(x.slice(ndarray::s![250.., ..])))
+                .unwrap(),
+        );
+        assert_eq!(rows.finish(), ensemble.predict(x.view()).unwrap());
     }
 }

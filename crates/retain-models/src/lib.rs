@@ -55,8 +55,8 @@ pub use class_weight::ClassWeight;
 pub use classifier::{AnyClassifier, ChurnClassifier, ChurnScorer};
 pub use decision_tree::{DecisionTreeModel, DecisionTreeParams, DecisionTreeValidParams};
 pub use deploy::{
-    ChurnModel, ChurnPrediction, ChurnRows, CustomerBasePart, DeployedValue, ExplainContext,
-    RowPrediction, Rows, ValueModel, ValuePrediction, ValueRows,
+    BaseMemo, ChurnModel, ChurnPrediction, ChurnRows, CustomerBasePart, DeployedValue,
+    ExplainContext, RowPrediction, Rows, ValueModel, ValuePrediction, ValueRows,
 };
 pub use error::ModelError;
 pub use explain::{Explanation, ExplanationScale, combine, rescale_monotone};

@@ -11,7 +11,7 @@ use retain_core::{Cutoff, Horizon};
 use retain_data::write_table;
 use retain_eval::drift::psi;
 use retain_features::{FeatureMatrix, History};
-use retain_models::{ChurnModel, ChurnRows, ExplainContext, ValueRows};
+use retain_models::{BaseMemo, ChurnModel, ChurnRows, ExplainContext, ValueRows};
 
 use crate::reasons::top_reasons;
 use crate::summary::{DriftRow, ModelUsed, RunSummary};
@@ -215,14 +215,19 @@ pub(crate) fn score_features(
         drop(m);
         if let Some((a, h)) = &value_side {
             let vm = FeatureMatrix::from_frame(&part, a.card.features.names())?;
+            // the value model's customer-base parts and the list's P(alive) share their
+            // outputs where they are the same model over the same horizon
+            let mut memo = BaseMemo::new(vm.x.view());
             let amount = a
                 .model
                 .value
-                .predict_rows(vm.x.view(), *h, &options.valuation)?;
+                .predict_rows_in(&mut memo, *h, &options.valuation)?;
             let cb = a
                 .model
                 .customer_base
-                .values(vm.x.view(), *h, &options.valuation)?;
+                .values_in(&mut memo, *h, &options.valuation)?;
+            drop(memo);
+            let cb = std::rc::Rc::unwrap_or_clone(cb);
             match &mut value_rows {
                 Some((v, c)) => {
                     v.append(amount);

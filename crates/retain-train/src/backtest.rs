@@ -65,7 +65,7 @@ use retain_eval::{
     top_decile_lift, value_metrics,
 };
 use retain_features::{CountryTable, FeatureMatrix};
-use retain_models::CalibrationMethod;
+use retain_models::{BaseMemo, CalibrationMethod};
 use serde::Serialize;
 
 use crate::TrainError;
@@ -476,14 +476,17 @@ fn run_cutoff(
     let value = column_f64(&eval, "holdout_value")?;
     let ids: Vec<i64> = m.clients.clone();
     let clv = customer_base_values(&cands.base, &eval, horizon)?.clv;
+    // Every candidate scores the same clients: the customer-base outputs that many of them
+    // read (BG/NBD, MBG/NBD) are computed once.
+    let mut memo = BaseMemo::new(m.x.view());
     let mut churn_scores: BTreeMap<String, (Vec<f64>, bool)> = BTreeMap::new();
     for (name, model) in &cands.churn {
-        let pred = model.predict(m.x.view())?;
+        let pred = model.predict_in(&mut memo)?;
         churn_scores.insert(name.clone(), (pred.score, pred.score_is_probability));
     }
     let mut value_preds: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (name, model) in &cands.value {
-        let pred = model.predict(m.x.view(), horizon, &Valuation::default())?;
+        let pred = model.predict_in(&mut memo, horizon, &Valuation::default())?;
         value_preds.insert(name.clone(), pred.score);
     }
     let mut churn = BTreeMap::new();
