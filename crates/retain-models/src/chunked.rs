@@ -124,7 +124,8 @@ impl ExplainContext {
     }
 }
 
-/// A rank ensemble's rows of the memo's (`width` the columns it reads): each part's `rows`.
+/// A rank ensemble's rows of the memo's matrix (`width` the columns it reads): each part's
+/// `rows`.
 fn ranked<M, P>(
     width: usize,
     memo: &mut BaseMemo<'_>,

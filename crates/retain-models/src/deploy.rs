@@ -98,11 +98,6 @@ impl CustomerBasePart {
         if self.mbgnbd.is_some() { 5 } else { 3 }
     }
 
-    /// The four input columns of `x`, in days.
-    pub fn inputs(&self, x: ArrayView2<f64>) -> [Vec<f64>; 4] {
-        self.columns.map(|c| x.column(c).to_vec())
-    }
-
     /// The customer-base outputs for every row of `x` over `horizon`.
     pub fn values(
         &self,
